@@ -75,3 +75,54 @@ class ListingPage:
     last_page: bool = False  # True when the page says it is the last one
     page_count: int | None = None  # total pages, when the page says
     family: str = "generic"
+
+
+# Records the spider yields.  Plain data so that a queue (scrapy-redis, later) can carry them
+# between crawler processes and the single archive writer.
+
+
+@dataclass
+class Fetch:
+    """One HTTP exchange (or a failed attempt) and what was extracted from it."""
+
+    site: str
+    kind: str  # listing | detail
+    url: str  # as requested
+    at: str  # RFC 3339 UTC
+    final_url: str | None = None
+    redirected: bool = False
+    http_version: str | None = None
+    status: int | None = None
+    reason: str | None = None
+    headers: list = field(default_factory=list)  # [[name, value], ...]
+    request_headers: list = field(default_factory=list)
+    body: bytes | None = None
+    decoded_from: str | None = None  # Content-Encoding the body was decompressed from
+    error: str | None = None  # timeout | dns | connection | ... for failed attempts
+    notice: dict | None = None  # Notice.to_dict() when the page was a detail page
+    page_class: str = "ok"  # ok | soft_404 | blocked
+    phrase: str | None = None  # the phrase that classified the page
+    encoding: str | None = None  # the charset the body was decoded with
+    charset: str | None = None  # the charset the HTTP headers declared
+    extractor_version: str = EXTRACTOR_VERSION
+    home: bool = False  # final URL is the site's home page or a listing page
+
+
+@dataclass
+class Listed:
+    """The notice links one listing page showed."""
+
+    site: str
+    listing_url: str
+    entries: list[ListingEntry] = field(default_factory=list)
+
+
+@dataclass
+class WalkEnd:
+    """A listing walk finished: complete when it reached the last page within the bound."""
+
+    site: str
+    listing_url: str
+    complete: bool
+    pages: int
+    reason: str | None = None

@@ -6,7 +6,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRACKING = {"spm", "fbclid", "gclid", "isappinstalled", "share_token"}
-_INDEX_FILES = {"index.html", "index.htm", "index.shtml", "index.jsp", "default.htm", "default.html"}
+_INDEX_FILES = {
+    "index.html",
+    "index.htm",
+    "index.shtml",
+    "index.jsp",
+    "default.htm",
+    "default.html",
+}
 
 
 def site_name(url: str) -> str:

@@ -1,0 +1,237 @@
+"""Open the archive: WAL mode, a busy timeout, migrations, and locks.
+
+The archive is one SQLite file.  Writers (crawls) take a per-site lock file so that two crawls
+of one site never interleave; a migration takes the archive-wide lock exclusively.  Locks are
+`flock`s, so a crashed (even `kill -9`-ed) process cannot leave one stuck.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+
+class ArchiveError(Exception):
+    """A problem with the archive file the user can act on (one line)."""
+
+
+class ArchiveBusy(ArchiveError):
+    """Another process holds the lock this operation needs."""
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    pages INTEGER NOT NULL DEFAULT 0,
+    listing_complete INTEGER,
+    counts TEXT NOT NULL DEFAULT '{}',
+    failures TEXT NOT NULL DEFAULT '{}',
+    flags TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS bodies (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL              -- zlib-compressed raw response body
+);
+CREATE TABLE IF NOT EXISTS captures (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER,
+    site TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- listing | detail
+    url TEXT NOT NULL,               -- as requested
+    final_url TEXT,
+    at TEXT NOT NULL,
+    http_version TEXT,
+    status INTEGER,
+    reason TEXT,
+    headers TEXT,                    -- JSON [[name, value], ...] as received
+    request_headers TEXT,            -- JSON [[name, value], ...] as sent
+    body_sha256 TEXT,
+    body_stored INTEGER NOT NULL DEFAULT 0,
+    decoded_from TEXT,               -- original Content-Encoding, when the body was decompressed
+    outcome TEXT NOT NULL,           -- ok | not_modified | removed:<reason> | blocked | transient:<kind> | empty | moved
+    notice_id TEXT,
+    version INTEGER,
+    error TEXT,
+    phrase TEXT,                     -- what classified the page (soft 404, block page)
+    revisit INTEGER NOT NULL DEFAULT 0  -- the URL was archived before this fetch
+);
+CREATE INDEX IF NOT EXISTS captures_run ON captures(run_id, outcome);
+CREATE INDEX IF NOT EXISTS captures_notice ON captures(notice_id);
+CREATE TABLE IF NOT EXISTS notices (
+    id TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    url TEXT NOT NULL,               -- the first URL it was seen at
+    status TEXT NOT NULL DEFAULT 'active',   -- active | removed | delisted
+    current_version INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    listed_date TEXT,                -- the date the listing gave
+    last_listed_run INTEGER
+);
+CREATE INDEX IF NOT EXISTS notices_site ON notices(site, status);
+CREATE TABLE IF NOT EXISTS notice_urls (
+    canonical_url TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    notice_id TEXT NOT NULL REFERENCES notices(id),
+    site TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    gone INTEGER NOT NULL DEFAULT 0,
+    gone_streak INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    last_modified TEXT
+);
+CREATE INDEX IF NOT EXISTS notice_urls_notice ON notice_urls(notice_id);
+CREATE INDEX IF NOT EXISTS notice_urls_site ON notice_urls(site);
+CREATE TABLE IF NOT EXISTS versions (
+    notice_id TEXT NOT NULL REFERENCES notices(id),
+    version INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    url TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    title TEXT,
+    published TEXT,
+    source TEXT,
+    doc_number TEXT,
+    index_number TEXT,
+    written TEXT,
+    body TEXT,
+    body_html TEXT,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    breadcrumb TEXT NOT NULL DEFAULT '[]',
+    changed TEXT NOT NULL DEFAULT '[]',
+    extractor_version TEXT NOT NULL,
+    body_sha256 TEXT,
+    encoding TEXT,
+    PRIMARY KEY (notice_id, version)
+);
+CREATE INDEX IF NOT EXISTS versions_hash ON versions(hash);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    notice_id TEXT,
+    site TEXT NOT NULL,
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id INTEGER,
+    version INTEGER,
+    title TEXT,
+    fields TEXT,
+    reason TEXT,
+    evidence TEXT
+);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+CREATE INDEX IF NOT EXISTS events_notice ON events(notice_id);
+CREATE TABLE IF NOT EXISTS listings (
+    run_id INTEGER NOT NULL,
+    site TEXT NOT NULL,
+    canonical_url TEXT NOT NULL,
+    listing_url TEXT NOT NULL,
+    title TEXT,
+    date TEXT,
+    PRIMARY KEY (run_id, canonical_url)
+);
+"""
+
+
+def connect(
+    path: str | os.PathLike, *, create: bool = True, readonly: bool = False
+) -> sqlite3.Connection:
+    """Open (and if needed create and migrate) the archive at `path`."""
+    path = Path(path)
+    if not path.exists():
+        if readonly or not create:
+            raise ArchiveError(f"no archive at {path} (run `tzgg crawl` first, or pass --db)")
+        if path.parent and not path.parent.exists():
+            raise ArchiveError(f"cannot create archive: folder {path.parent} does not exist")
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        else:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if not readonly:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        if version < SCHEMA_VERSION:
+            if readonly:
+                raise ArchiveError(f"{path} is not a tzgg archive (no schema)")
+            _migrate(conn, path, version)
+        elif version > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{path} was written by a newer tzgg (schema {version}); upgrade tzgg"
+            )
+        elif not _has_tables(conn):
+            raise ArchiveError(f"{path} is an SQLite file but not a tzgg archive")
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"cannot open archive {path}: {exc}") from None
+    return conn
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='notices'"
+    ).fetchone()
+    return row is not None
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise ArchiveError(f"{path} is an SQLite file but not a tzgg archive")
+    with archive_lock(path, exclusive=True, wait=False):
+        conn.executescript(SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.commit()
+
+
+def _lock_path(db: Path, name: str) -> Path:
+    return db.with_name(f"{db.name}.{name}.lock")
+
+
+@contextmanager
+def _flock(path: Path, mode: int, what: str):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, mode)
+        except BlockingIOError:
+            raise ArchiveBusy(what) from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def archive_lock(db: str | os.PathLike, *, exclusive: bool, wait: bool = False):
+    """Shared by every crawl; exclusive for a migration."""
+    mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
+    with _flock(
+        _lock_path(Path(db), "archive"),
+        mode,
+        f"the archive {db} is busy (a migration or crawl holds it)",
+    ):
+        yield
+
+
+@contextmanager
+def site_lock(db: str | os.PathLike, site: str):
+    """Held for a whole crawl of one site: a second crawl of the same site is refused."""
+    key = hashlib.sha1(site.encode()).hexdigest()[:12]
+    msg = f"the archive is busy: site {site} is being crawled by another process"
+    with _flock(_lock_path(Path(db), f"site-{key}"), fcntl.LOCK_EX | fcntl.LOCK_NB, msg):
+        yield

@@ -1,0 +1,51 @@
+"""Classify one detail fetch: a version, a removal, a block, or a transient failure. Pure.
+
+Only definitive answers count as removals (404, 410, a soft 404, a redirect away to the home
+page or an error page).  Anything that could be the network, the server or an anti-bot wall is
+logged and retried next crawl, never recorded as a removal or an edit.
+"""
+
+from __future__ import annotations
+
+BLOCK_STATUSES = {403, 412, 451}
+
+
+def classify(fetch: dict) -> str:
+    """Return ok | not_modified | removed:<reason> | blocked | transient:<kind> | empty."""
+    if fetch.get("error"):
+        return f"transient:{fetch['error']}"
+    status = fetch.get("status")
+    if status == 304:
+        return "not_modified"
+    if status == 404:
+        return "removed:http_404"
+    if status == 410:
+        return "removed:http_410"
+    if status in BLOCK_STATUSES:
+        return "blocked"
+    if status == 429:
+        return "transient:http_429"
+    if status is None or status >= 500:
+        return "transient:http_5xx"
+    if not 200 <= status < 300:
+        return f"transient:http_{status}"
+    if fetch.get("page_class") == "blocked":
+        return "blocked"
+    if fetch.get("redirected") and (fetch.get("home") or fetch.get("page_class") == "soft_404"):
+        return "removed:redirected_away"
+    if fetch.get("page_class") == "soft_404":
+        return "removed:soft_404"
+    notice = fetch.get("notice") or {}
+    if not notice.get("title") and not notice.get("body"):
+        return "empty"
+    return "ok"
+
+
+def evidence(fetch: dict) -> dict:
+    """What a removal rests on, kept with the event."""
+    return {
+        "status": fetch.get("status"),
+        "final_url": fetch.get("final_url") or fetch.get("url"),
+        "phrase": fetch.get("phrase"),
+        "body_sha256": fetch.get("body_sha256"),
+    }

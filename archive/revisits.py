@@ -1,0 +1,52 @@
+"""Which archived URLs a crawl re-fetches (the revisit policy)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+
+def revisit_targets(
+    conn: sqlite3.Connection,
+    site: str,
+    *,
+    policy: str = "all",
+    recent_days: int = 60,
+    slices: int = 7,
+    now: datetime | None = None,
+) -> list[dict]:
+    """Every URL of the site's notices (policy `all`), or with `recent` the notices published in
+    the last `recent_days` and open 公示 every crawl, and the rest in a rotating slice."""
+    rows = conn.execute(
+        "SELECT u.url, u.etag, u.last_modified, u.gone, n.id, v.published, v.title, n.first_seen"
+        " FROM notice_urls u JOIN notices n ON n.id = u.notice_id"
+        " JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
+        " WHERE u.site = ? ORDER BY u.first_seen",
+        (site,),
+    ).fetchall()
+    if policy == "all":
+        return [_target(r) for r in rows]
+    if policy != "recent":
+        raise ValueError(f"unknown TZGG_REVISIT policy {policy!r} (use all or recent)")
+    now = now or datetime.now(timezone.utc)
+    cutoff = (now - timedelta(days=recent_days)).date().isoformat()
+    notice_cutoff = (now - timedelta(days=30)).date().isoformat()
+    runs = conn.execute("SELECT count(*) FROM runs WHERE site=? AND finished IS NOT NULL", (site,))
+    turn = runs.fetchone()[0] % max(1, slices)
+    out = []
+    for r in rows:
+        published = (r["published"] or r["first_seen"])[:10]
+        recent = published >= cutoff
+        open_notice = "公示" in (r["title"] or "") and published >= notice_cutoff
+        if recent or open_notice or int(r["id"][:8], 16) % max(1, slices) == turn:
+            out.append(_target(r))
+    return out
+
+
+def _target(r) -> dict:
+    return {
+        "url": r["url"],
+        "etag": r["etag"],
+        "last_modified": r["last_modified"],
+        "gone": bool(r["gone"]),
+    }

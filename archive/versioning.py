@@ -1,0 +1,45 @@
+"""What makes a version: normalized version fields, their hash, and what changed. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from crawler.items import VERSION_FIELDS
+
+_WS = re.compile(r"[\s\u3000\u00a0\ufeff]+")
+
+
+def fold(value: str | None) -> str | None:
+    if value is None:
+        return None
+    folded = _WS.sub(" ", value).strip()
+    return folded or None
+
+
+def _attachments(items) -> list[list[str]]:
+    out = []
+    for a in items or []:
+        name, url = (a["name"], a["url"]) if isinstance(a, dict) else (a.name, a.url)
+        out.append([url, fold(name) or ""])
+    return sorted(out)
+
+
+def normalized(notice: dict) -> dict:
+    """The version fields of a notice, folded so that whitespace noise compares equal."""
+    out = {}
+    for name in VERSION_FIELDS:
+        value = notice.get(name)
+        out[name] = _attachments(value) if name == "attachments" else fold(value)
+    return out
+
+
+def version_hash(notice: dict) -> str:
+    blob = json.dumps(normalized(notice), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def changed_fields(old: dict, new: dict) -> list[str]:
+    a, b = normalized(old), normalized(new)
+    return [name for name in VERSION_FIELDS if a[name] != b[name]]

@@ -1,0 +1,314 @@
+"""The `tzgg` command: one small function per verb over the crawler and the archive."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from archive.db import ArchiveBusy, ArchiveError, archive_lock, connect, site_lock
+from archive.queries import EVENT_KINDS, changes, find_notice, notice_history
+from archive.timeutil import parse_user_time
+from crawler.urls import site_name
+
+EXIT_FLAGGED = 3
+EXIT_BUSY = 75
+
+
+class Fail(click.ClickException):
+    """A one-line error with an exit status."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None):
+        click.echo(f"tzgg: error: {self.message}", err=True)
+
+
+def _db_option(f):
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False),
+        default=lambda: os.environ.get("TZGG_DB", "tzgg.db"),
+        show_default="./tzgg.db or $TZGG_DB",
+        help="The archive file.",
+    )(f)
+
+
+def _open(db: str, *, readonly: bool = True):
+    try:
+        return connect(db, readonly=readonly)
+    except ArchiveError as exc:
+        raise Fail(str(exc)) from None
+
+
+def _since(value: str | None, *, end: bool = False) -> str | None:
+    if value is None:
+        return None
+    try:
+        return parse_user_time(value, end_of_day=end)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tzgg")
+def cli():
+    """tzgg: crawl 通知公告 columns into a versioned archive of every edit and removal."""
+
+
+# -- crawl --------------------------------------------------------------------------------------
+
+
+def _check_listing_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{value!r} is not a listing URL (give the http(s) URL of a 通知公告 column)"
+        )
+    return value
+
+
+def crawl_settings(
+    db: str, overrides: tuple[str, ...], profile: str, verbose: bool, progress: bool
+):
+    os.environ["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    if profile == "test":
+        settings.setdict(settings.getdict("TEST_PROFILE"), priority="cmdline")
+    settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
+    settings.set("TZGG_PROGRESS", progress, priority="cmdline")
+    settings.set("TZGG_DB", db, priority="cmdline")
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: use -s NAME=VALUE", param_hint="-s")
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True, metavar="URL_OR_SITE...")
+@_db_option
+@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@click.option(
+    "--profile",
+    type=click.Choice(["default", "test"]),
+    default="default",
+    help="`test`: no delay, no AutoThrottle, short timeouts (loopback sites only).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print each site's summary as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+def crawl(targets, db, overrides, profile, as_json, verbose, quiet):
+    """Crawl listings and revisit the notices already archived for their sites."""
+    urls = []
+    for t in targets:
+        if "://" not in t:
+            raise Fail(
+                f"unknown site {t!r}: give the listing URL (a site registry is not set up)", 2
+            )
+        urls.append(_check_listing_url(t))
+    settings = crawl_settings(
+        db, overrides, profile, verbose, progress=not quiet and sys.stderr.isatty()
+    )
+    _open(db, readonly=False).close()  # create or migrate now: a bad path fails before crawling
+    sites = sorted({site_name(u) for u in urls})
+    with ExitStack() as locks:
+        try:
+            locks.enter_context(archive_lock(db, exclusive=False))
+            for site in sites:
+                locks.enter_context(site_lock(db, site))
+        except ArchiveBusy as exc:
+            raise Fail(str(exc), EXIT_BUSY) from None
+        summaries = _run_crawl(settings, urls)
+    if summaries is None:
+        raise Fail("the crawl stopped before it finished (run with -v to see Scrapy's log)")
+    for s in summaries:
+        click.echo(json.dumps(s, ensure_ascii=False) if as_json else format_summary(s))
+    if any(s["status"] != "ok" for s in summaries):
+        sys.exit(EXIT_FLAGGED)
+
+
+def _run_crawl(settings, urls: list[str]):
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.notices import NoticesSpider
+
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(NoticesSpider)
+    process.crawl(crawler, url=urls)
+    process.start()
+    return crawler.stats.get_value("tzgg/summaries")
+
+
+def format_summary(s: dict) -> str:
+    counts = " · ".join(f"{n} {k}" for k, n in s["counts"].items())
+    fails = ", ".join(f"{k} {n}" for k, n in sorted(s["failures"].items())) or "none"
+    lines = [f"{s['site']}: {s['pages']} pages fetched · {counts}", f"  failures: {fails}"]
+    for flag in s["flags"]:
+        lines.append(f"  flagged: {flag}")
+    return "\n".join(lines)
+
+
+# -- changes and show --------------------------------------------------------------------------
+
+
+def format_event(e: dict) -> str:
+    detail = ""
+    if e["kind"] == "edited":
+        detail = f" [{', '.join(e['fields'])}]"
+    elif e["kind"] == "removed":
+        detail = f" ({e['reason']})"
+    return f"{e['at']}  {e['kind']:<9} {e['site']}  {e['title'] or '∅'}{detail}\n    {e['url']}"
+
+
+@cli.command("changes")
+@_db_option
+@click.option("--since", help="Only events at or after this time (Asia/Shanghai unless given).")
+@click.option("--site", help="Only this site.")
+@click.option("--kind", type=click.Choice(EVENT_KINDS), help="Only this kind of event.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+def changes_cmd(db, since, site, kind, as_json):
+    """What changed: new, edited, removed, restored, delisted and relisted notices."""
+    since = _since(since)
+    conn = _open(db)
+    for e in changes(conn, since=since, site=site, kind=kind):
+        click.echo(json.dumps(e, ensure_ascii=False) if as_json else format_event(e))
+
+
+@cli.command()
+@click.argument("key", metavar="URL_OR_ID")
+@_db_option
+@click.option("--json", "as_json", is_flag=True)
+def show(key, db, as_json):
+    """A notice's history: every version and event."""
+    from archive.diff import field_diff
+
+    conn = _open(db)
+    nid = find_notice(conn, key)
+    if nid is None:
+        raise Fail(f"no notice {key!r} in {db}")
+    h = notice_history(conn, nid)
+    if as_json:
+        click.echo(json.dumps(h, ensure_ascii=False))
+        return
+    first = h["versions"][0]
+    click.echo(f"{h['versions'][-1]['title']}\n  id {h['id']} · {h['site']} · {h['status']}")
+    for u in h["urls"]:
+        click.echo(f"  {u}")
+    click.echo(f"\nversion 1 (first seen {first['first_seen']}):")
+    for name in ("published", "source", "doc_number", "index_number", "written"):
+        if first[name]:
+            click.echo(f"  {name}: {first[name]}")
+    for old, new in zip(h["versions"], h["versions"][1:], strict=False):
+        click.echo(f"\nversion {new['version']} (first seen {new['first_seen']}):")
+        click.echo("\n".join(field_diff(old, new)) or "  (no field changes)")
+    click.echo("\nevents:")
+    for e in h["events"]:
+        click.echo("  " + format_event(e).replace("\n", "\n  "))
+
+
+# -- extract and reextract ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option("--url", help="The page's address, for a saved file.")
+@click.option("--json", "as_json", is_flag=True)
+def extract(source, url, as_json):
+    """The normalized notice of one page, for checking a site."""
+    from crawler.extract import extract_notice
+    from crawler.fetchone import fetch_page
+
+    if "://" in source:
+        body, charset, url = fetch_page(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise Fail(f"no such file: {source}", 2)
+        body, charset = path.read_bytes(), None
+        url = url or path.resolve().as_uri()
+    notice = extract_notice(body, url, charset)
+    d = notice.to_dict()
+    if as_json:
+        click.echo(json.dumps(d, ensure_ascii=False))
+        return
+    for name, value in d.items():
+        if name == "body_html":
+            continue
+        if name == "attachments":
+            value = "\n    ".join(f"{a['name']} <{a['url']}>" for a in value) or None
+        elif name == "breadcrumb":
+            value = " > ".join(value) or None
+        elif name == "body" and value:
+            value = "\n    " + value.replace("\n", "\n    ")
+        click.echo(f"{name}: {value if value else '∅'}")
+
+
+@cli.command()
+@_db_option
+def reextract(db):
+    """Re-derive every version from its stored raw body with this extractor (no events)."""
+    from archive.reextract import reextract_all
+    from crawler.extract import extract_notice
+
+    _open(db).close()
+    try:
+        with archive_lock(db, exclusive=True):
+            conn = connect(db)
+            n, changed = reextract_all(conn, extract_notice)
+    except ArchiveBusy as exc:
+        raise Fail(str(exc), EXIT_BUSY) from None
+    click.echo(f"re-extracted {n} versions; {changed} changed fields")
+
+
+@cli.command()
+@click.option("--db", type=click.Path(dir_okay=False), help="Keep the demo archive here.")
+def demo(db):
+    """Serve the bundled example district offline and crawl it three times."""
+    from crawler.democmd import run_demo
+
+    run_demo(db)
+
+
+def main(argv=None):
+    debug = "--debug" in (argv if argv is not None else sys.argv)
+    if debug:
+        (argv if argv is not None else sys.argv).remove("--debug")
+    try:
+        cli.main(args=argv, prog_name="tzgg", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("tzgg: aborted", err=True)
+        sys.exit(1)
+    except ArchiveBusy as exc:
+        click.echo(f"tzgg: error: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+    except ArchiveError as exc:
+        click.echo(f"tzgg: error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # never a traceback unless --debug
+        if debug:
+            raise
+        click.echo(
+            f"tzgg: error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Scrapy settings for tzgg.  Every one can be overridden with `-s NAME=VALUE`."""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "tzgg"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Politeness by default: robots.txt, AutoThrottle, at least 1 s between requests to one host.
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+TZGG_CONTACT = "https://github.com/tzgg/tzgg"  # who to write to: set your own e-mail or URL
+USER_AGENT = None  # built from TZGG_CONTACT by the spider unless set
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+# Error pages are evidence (404, 410, soft 404s): they reach the spider, redirects still follow.
+HTTPERROR_ALLOW_ALL = True
+
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ContentEncodingMiddleware": 595}
+REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalFingerprinter"
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+# tzgg's own settings.
+TZGG_DB = os.environ.get("TZGG_DB", "tzgg.db")
+TZGG_MAX_LISTING_PAGES = 300  # listing pages per walk; a walk that hits it is incomplete
+TZGG_REVISIT = "all"  # all | recent: recent notices and open 公示 every crawl, the rest in slices
+TZGG_REVISIT_RECENT_DAYS = 60
+TZGG_REVISIT_SLICES = 7  # with `recent`: the rest is revisited once every N crawls
+TZGG_KEEP_ALL_BODIES = False  # keep the body of every capture, not only each version's first
+TZGG_REMOVAL_CONFIRMATIONS = 1  # consecutive removal observations before a `removed` event
+TZGG_HOLD_MIN_REVISITS = 4  # below this many revisits a run never holds its removals
+TZGG_PROGRESS = False  # print a progress line to stderr while crawling
+
+# A fast profile for tests and benchmarks on loopback (`tzgg crawl --profile test`).
+TEST_PROFILE = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_TIMEOUT": 5,
+    "RETRY_TIMES": 1,
+}

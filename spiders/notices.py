@@ -1,0 +1,262 @@
+"""The `notices` spider: walk 通知公告 listings, fetch each notice, revisit archived ones.
+
+It yields plain records (`Fetch`, `Listed`, `WalkEnd`); storing them is the pipeline's job.
+"""
+
+from __future__ import annotations
+
+import http
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from archive.db import connect
+from archive.revisits import revisit_targets
+from crawler.extract import classify_page, decode_html, extract_notice
+from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
+from crawler.urls import canonicalize, site_name
+from spiders.listing import parse_listing
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _headers(headers) -> list[list[str]]:
+    return [
+        [k.decode("latin-1"), v.decode("latin-1", "replace")]
+        for k, values in headers.items()
+        for v in values
+    ]
+
+
+def _charset(response) -> str | None:
+    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    for part in ctype.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key == "charset" and value:
+            return value.strip("\"' ")
+    return None
+
+
+def _failure_kind(failure) -> str:
+    if failure.check(DNSLookupError):
+        return "dns"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timeout"
+    if failure.check(ConnectionRefusedError, ConnectionLost, ResponseFailed, ResponseNeverReceived):
+        return "connection"
+    if failure.check(HttpError):
+        return "http"
+    name = type(failure.value).__name__
+    return "robots" if name == "IgnoreRequest" else name.lower()
+
+
+def _root_urls(url: str) -> set[str]:
+    parts = urlsplit(url)
+    return {canonicalize(f"{parts.scheme}://{parts.netloc}/")}
+
+
+class NoticesSpider(scrapy.Spider):
+    name = "notices"
+
+    def __init__(self, url: str | list[str] | None = None, **kw):
+        super().__init__(**kw)
+        urls = url if isinstance(url, list) else (url or "").split(",")
+        self.listing_urls = [u.strip() for u in urls if u.strip()]
+        if not self.listing_urls:
+            raise ValueError("give at least one listing URL: -a url=URL")
+        self.sites = sorted({site_name(u) for u in self.listing_urls})
+        self.walks: dict[str, dict] = {}
+        self.homes: dict[str, set[str]] = {}
+        for u in self.listing_urls:
+            self.homes.setdefault(site_name(u), set()).update(_root_urls(u) | {canonicalize(u)})
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        if not settings.get("USER_AGENT"):
+            contact = settings.get("TZGG_CONTACT")
+            settings.set(
+                "USER_AGENT",
+                f"tzgg/0.1 (archive of government notices; +{contact})",
+                priority="spider",
+            )
+
+    async def start(self):
+        self.max_pages = self.settings.getint("TZGG_MAX_LISTING_PAGES")
+        for url in self.listing_urls:
+            self.walks[url] = {
+                "pending": 1,
+                "pages": 0,
+                "failed": None,
+                "bounded": False,
+                "seen": {canonicalize(url)},
+            }
+            yield self._listing_request(url, url)
+        for site in self.sites:
+            for t in self._revisit_targets(site):
+                headers = {}
+                if t.get("etag") and not t.get("gone"):
+                    headers["If-None-Match"] = t["etag"]
+                if t.get("last_modified") and not t.get("gone"):
+                    headers["If-Modified-Since"] = t["last_modified"]
+                yield self._detail_request(t["url"], site, headers)
+
+    def _revisit_targets(self, site: str) -> list[dict]:
+        path = Path(self.settings.get("TZGG_DB"))
+        if not path.exists():
+            return []
+        conn = connect(path, readonly=True)
+        try:
+            return revisit_targets(
+                conn,
+                site,
+                policy=self.settings.get("TZGG_REVISIT"),
+                recent_days=self.settings.getint("TZGG_REVISIT_RECENT_DAYS"),
+                slices=self.settings.getint("TZGG_REVISIT_SLICES"),
+            )
+        finally:
+            conn.close()
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _listing_request(self, url: str, walk: str) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            meta={"walk": walk, "site": site_name(walk)},
+            dont_filter=True,
+        )
+
+    def _detail_request(self, url: str, site: str, headers: dict | None = None) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_detail,
+            errback=self.detail_failed,
+            headers=headers or None,
+            meta={"site": site},
+        )
+
+    # -- records ------------------------------------------------------------------------------
+
+    def _fetch(self, response, kind: str) -> Fetch:
+        request = response.request
+        redirects = request.meta.get("redirect_urls") or []
+        return Fetch(
+            site=request.meta["site"],
+            kind=kind,
+            url=redirects[0] if redirects else response.url,
+            at=utc_now(),
+            final_url=response.url,
+            redirected=bool(redirects),
+            http_version=response.protocol or None,
+            status=response.status,
+            reason=_reason(response.status),
+            headers=_headers(response.headers),
+            request_headers=_headers(request.headers),
+            body=response.body,
+            decoded_from=request.meta.get("tzgg_content_encoding"),
+            charset=_charset(response),
+        )
+
+    def _walk_step(self, walk: str, next_urls=(), failed: str | None = None):
+        state = self.walks[walk]
+        state["pending"] -= 1
+        if failed and not state["failed"]:
+            state["failed"] = failed
+        for url in next_urls:
+            key = canonicalize(url)
+            if key in state["seen"]:
+                continue
+            if len(state["seen"]) >= self.max_pages:
+                state["bounded"] = True
+                break
+            state["seen"].add(key)
+            state["pending"] += 1
+            yield self._listing_request(url, walk)
+        if state["pending"] == 0:
+            reason = state["failed"] or ("max_listing_pages" if state["bounded"] else None)
+            yield WalkEnd(
+                site=site_name(walk),
+                listing_url=walk,
+                complete=reason is None,
+                pages=state["pages"],
+                reason=reason,
+            )
+
+    # -- callbacks ----------------------------------------------------------------------------
+
+    def parse_listing(self, response):
+        walk = response.meta["walk"]
+        site = response.meta["site"]
+        fetch = self._fetch(response, "listing")
+        yield fetch
+        self.walks[walk]["pages"] += 1
+        if response.status != 200:
+            yield from self._walk_step(walk, failed=f"http_{response.status}")
+            return
+        text, fetch.encoding = decode_html(response.body, fetch.charset)
+        page = parse_listing(text, response.url, self.max_pages)
+        if not page.items and self.walks[walk]["pages"] == 1:
+            yield from self._walk_step(walk, failed="no_notices_found")
+            return
+        entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]
+        yield Listed(site=site, listing_url=response.url, entries=entries)
+        for e in entries:
+            yield self._detail_request(e.url, site)
+        yield from self._walk_step(walk, page.next_urls)
+
+    def listing_failed(self, failure):
+        request = failure.request
+        walk = request.meta["walk"]
+        yield Fetch(
+            site=request.meta["site"],
+            kind="listing",
+            url=request.url,
+            at=utc_now(),
+            error=_failure_kind(failure),
+        )
+        yield from self._walk_step(walk, failed=_failure_kind(failure))
+
+    def parse_detail(self, response):
+        fetch = self._fetch(response, "detail")
+        final = canonicalize(response.url)
+        fetch.home = fetch.redirected and final in self.homes.get(fetch.site, set())
+        if 200 <= response.status < 300:
+            text, fetch.encoding = decode_html(response.body, fetch.charset)
+            notice = extract_notice(text, response.url)
+            notice.site = fetch.site
+            fetch.notice = notice.to_dict()
+            fetch.page_class, fetch.phrase = classify_page(notice.title, notice.body, text)
+        yield fetch
+
+    def detail_failed(self, failure):
+        request = failure.request
+        yield Fetch(
+            site=request.meta["site"],
+            kind="detail",
+            url=request.url,
+            at=utc_now(),
+            error=_failure_kind(failure),
+            request_headers=_headers(request.headers),
+        )
+
+
+def _reason(status: int) -> str | None:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return None

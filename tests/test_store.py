@@ -1,0 +1,286 @@
+"""The version store and change detection, fed records as a crawl yields them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from archive.db import ArchiveError, connect
+from archive.queries import changes, notice_history
+from archive.store import Archive, notice_id
+
+SITE = "www.example.gov.cn"
+BASE = f"http://{SITE}"
+LISTING = f"{BASE}/tzgg/index.html"
+
+
+def notice(n: int, **over) -> dict:
+    d = {
+        "url": f"{BASE}/tzgg/t{n}.html",
+        "title": f"关于第{n}号事项的公示",
+        "published": f"2021-09-{10 + n:02d}T16:12:00+08:00",
+        "source": "区政府办公室",
+        "doc_number": None,
+        "index_number": None,
+        "written": None,
+        "body": f"各有关单位：\n第{n}号事项如下。\n岳阳楼区人民政府\n2021年9月{10 + n}日",
+        "body_html": "<p>…</p>",
+        "attachments": [],
+        "breadcrumb": ["首页", "通知公告"],
+    }
+    d.update(over)
+    return d
+
+
+def fetch(n: int | str, status: int = 200, at: str = "2026-01-01T00:00:00.000Z", **over) -> dict:
+    url = n if isinstance(n, str) else f"{BASE}/tzgg/t{n}.html"
+    rec = {
+        "type": "fetch",
+        "site": SITE,
+        "kind": "detail",
+        "url": url,
+        "final_url": url,
+        "at": at,
+        "status": status,
+        "body": f"<html>{n} {over}</html>".encode(),
+        "headers": [],
+        "page_class": "ok",
+        "notice": notice(n) if isinstance(n, int) and status == 200 else None,
+    }
+    rec.update(over)
+    return rec
+
+
+def listed(*ns, at="2026-01-01T00:00:00.000Z") -> dict:
+    entries = [
+        {"url": f"{BASE}/tzgg/t{n}.html", "title": None, "date": f"2021-09-{10 + n:02d}"}
+        for n in ns
+    ]
+    return {"type": "listed", "site": SITE, "listing_url": LISTING, "entries": entries, "at": at}
+
+
+def walk(complete=True) -> dict:
+    return {"type": "walk", "site": SITE, "listing_url": LISTING, "complete": complete, "pages": 1}
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "a.db"
+
+
+def crawl(db, records, **kw) -> tuple[list[dict], dict]:
+    """One run: ingest the records, finish the run; return (events, summary)."""
+    a = Archive(db, **kw)
+    run = a.begin_run(SITE)
+    for r in records:
+        a.ingest(r, run)
+    summary = a.finish_run(run)
+    a.close()
+    events = [e for e in changes(connect(db)) if e["id"] in _run_event_ids(db, run)]
+    return events, summary
+
+
+def _run_event_ids(db, run) -> set[int]:
+    return {r[0] for r in connect(db).execute("SELECT id FROM events WHERE run_id=?", (run,))}
+
+
+def kinds(db, **kw):
+    return [(e["kind"], e["url"].rsplit("/", 1)[-1]) for e in changes(connect(db), **kw)]
+
+
+def test_first_crawl_records_every_notice_new_once(db):
+    _, summary = crawl(db, [listed(1, 2, 3), fetch(1), fetch(2), fetch(3), walk()])
+    assert summary["counts"]["new"] == 3
+    assert summary["status"] == "ok"
+    assert kinds(db) == [("new", "t1.html"), ("new", "t2.html"), ("new", "t3.html")]
+    assert connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_noise_and_whitespace_never_make_a_version(db):
+    crawl(db, [listed(1), fetch(1), walk()])
+    noisy = notice(
+        1,
+        body="各有关单位：\u3000\n第1号事项如下。 \n岳阳楼区人民政府\n2021年9月11日",
+        breadcrumb=["首页", "公告栏目"],
+        body_html="<p>other</p>",
+    )
+    events, summary = crawl(
+        db, [listed(1), fetch(1, notice=noisy, body=b"different bytes"), walk()]
+    )
+    assert events == [] and summary["counts"]["edited"] == 0
+    conn = connect(db)
+    assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 1
+    # the later capture keeps its hash, not a second copy of the body
+    stored = conn.execute("SELECT body_stored FROM captures ORDER BY id").fetchall()
+    assert [r[0] for r in stored] == [1, 0]
+
+
+def test_edit_records_a_version_with_the_changed_fields(db):
+    crawl(db, [listed(1), fetch(1), walk()])
+    edited = notice(1, title="关于第1号事项的公示（更正）", body="各有关单位：\n改过的句子。")
+    events, _ = crawl(db, [listed(1), fetch(1, notice=edited), walk()])
+    assert [(e["kind"], e["fields"]) for e in events] == [("edited", ["title", "body"])]
+    h = notice_history(connect(db), notice_id(SITE, f"{BASE}/tzgg/t1.html"))
+    assert [v["version"] for v in h["versions"]] == [1, 2]
+    assert h["versions"][1]["title"].endswith("（更正）")
+
+
+@pytest.mark.parametrize(
+    ("over", "reason"),
+    [
+        ({"status": 404}, "http_404"),
+        ({"status": 410}, "http_410"),
+        (
+            {"page_class": "soft_404", "phrase": "页面不存在", "notice": {"title": "提示"}},
+            "soft_404",
+        ),
+        ({"redirected": True, "home": True, "final_url": f"{BASE}/"}, "redirected_away"),
+    ],
+)
+def test_removals_carry_reason_and_evidence_and_restore(db, over, reason):
+    crawl(db, [listed(1, 2, 3), fetch(1), fetch(2), fetch(3), walk()])
+    events, _ = crawl(db, [listed(2, 3), fetch(2), fetch(3), fetch(1, **over), walk()])
+    assert [(e["kind"], e.get("reason")) for e in events] == [("removed", reason)]
+    ev = changes(connect(db), kind="removed")[0]
+    assert ev["evidence"]["status"] == over.get("status", 200)
+    assert ev["evidence"]["body_sha256"]
+    if "phrase" in over:
+        assert ev["evidence"]["phrase"] == "页面不存在"
+    assert ev["url"] == f"{BASE}/tzgg/t1.html"
+    events, _ = crawl(db, [listed(1, 2, 3), fetch(1), fetch(2), fetch(3), walk()])
+    assert [e["kind"] for e in events] == ["restored"]
+    h = notice_history(connect(db), ev["notice_id"])
+    assert h["status"] == "active" and len(h["versions"]) == 1
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"status": 503},
+        {"status": 429},
+        {"status": 500},
+        {"status": 403},
+        {"status": 412},
+        {"status": 451},
+        {"status": 302},
+        {"status": None, "error": "timeout", "body": None},
+        {"status": None, "error": "dns", "body": None},
+        {"page_class": "blocked", "phrase": "访问过于频繁"},
+        {"notice": {"title": None, "body": ""}},
+    ],
+)
+def test_failures_are_not_removals_edits_or_versions(db, over):
+    crawl(db, [listed(1, 2), fetch(1), fetch(2), walk()])
+    events, summary = crawl(db, [listed(1, 2), fetch(1, **over), fetch(2), walk()])
+    assert events == []
+    assert sum(summary["failures"].values()) == 1
+    assert connect(db).execute("SELECT count(*) FROM versions").fetchone()[0] == 2
+
+
+def test_mass_disappearance_is_held_and_flagged(db):
+    crawl(db, [listed(1, 2, 3, 4, 5), *[fetch(n) for n in range(1, 6)], walk()])
+    events, summary = crawl(
+        db, [listed(5), *[fetch(n, status=404) for n in range(1, 5)], fetch(5), walk()]
+    )
+    assert [e for e in events if e["kind"] == "removed"] == []
+    assert summary["status"] == "flagged"
+    assert any(f.startswith("removals_held") for f in summary["flags"])
+    assert kinds(db, kind="removed") == []
+
+
+def test_removal_confirmations_setting(db):
+    crawl(db, [listed(1, 2), fetch(1), fetch(2), walk()], removal_confirmations=2)
+    crawl(db, [listed(2), fetch(1, status=404), fetch(2), walk()], removal_confirmations=2)
+    assert kinds(db, kind="removed") == []
+    crawl(db, [listed(2), fetch(1, status=404), fetch(2), walk()], removal_confirmations=2)
+    assert kinds(db, kind="removed") == [("removed", "t1.html")]
+
+
+def test_delisted_only_when_newer_than_oldest_listed_and_still_online(db):
+    crawl(db, [listed(1, 2, 3, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    # 3 drops from the listing but is online; 1 drops too but is older than the oldest listed (2)
+    events, _ = crawl(db, [listed(2, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    assert [(e["kind"], e["url"][-7:]) for e in events] == [("delisted", "t3.html")]
+    events, _ = crawl(db, [listed(2, 3, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    assert [e["kind"] for e in events] == ["relisted"]
+
+
+def test_no_delisting_from_an_incomplete_walk(db):
+    crawl(db, [listed(1, 2, 3, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    events, summary = crawl(db, [listed(2, 4), *[fetch(n) for n in range(1, 5)], walk(False)])
+    assert events == [] and summary["status"] == "flagged"
+
+
+def test_one_notice_at_two_urls_is_removed_only_when_both_are_gone(db):
+    alias = f"{BASE}/xxgk/copy1.html"
+    crawl(db, [listed(1, 2), fetch(1), fetch(alias, notice=notice(1, url=alias)), fetch(2), walk()])
+    conn = connect(db)
+    assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 2
+    nid = notice_id(SITE, f"{BASE}/tzgg/t1.html")
+    assert notice_history(conn, nid)["urls"] == [f"{BASE}/tzgg/t1.html", alias]
+    events, _ = crawl(db, [fetch(1, status=404), fetch(alias), fetch(2)])
+    assert events == []
+    events, _ = crawl(db, [fetch(1, status=404), fetch(alias, status=404), fetch(2)])
+    assert [(e["kind"], e["notice_id"]) for e in events] == [("removed", nid)]
+
+
+def test_redirect_to_the_same_notice_is_a_move(db):
+    crawl(db, [fetch(1), fetch(2)])
+    new_url = f"{BASE}/new/t1.html"
+    events, _ = crawl(
+        db, [fetch(1, redirected=True, final_url=new_url, notice=notice(1, url=new_url)), fetch(2)]
+    )
+    assert events == []
+    h = notice_history(connect(db), notice_id(SITE, f"{BASE}/tzgg/t1.html"))
+    assert h["urls"] == [f"{BASE}/tzgg/t1.html", new_url] and h["status"] == "active"
+
+
+def test_not_modified_is_a_capture_of_the_held_version(db):
+    crawl(db, [fetch(1, headers=[["ETag", '"abc"']])])
+    events, _ = crawl(db, [fetch(1, status=304, body=b"", at="2026-02-01T00:00:00.000Z")])
+    assert events == []
+    conn = connect(db)
+    assert (
+        conn.execute("SELECT last_seen FROM versions").fetchone()[0] == "2026-02-01T00:00:00.000Z"
+    )
+    assert conn.execute("SELECT etag FROM notice_urls").fetchone()[0] == '"abc"'
+
+
+def test_bodies_are_content_addressed_and_compressed(db):
+    same = b"<html>" + "公告".encode() * 2000 + b"</html>"
+    crawl(db, [fetch(1, body=same), fetch(2, body=same)])
+    conn = connect(db)
+    rows = conn.execute("SELECT size, length(data) FROM bodies").fetchall()
+    assert len(rows) == 1 and rows[0][1] < rows[0][0] / 10
+
+
+def test_ids_are_stable_and_not_from_insertion_order(db, tmp_path):
+    crawl(db, [fetch(1), fetch(2)])
+    other = tmp_path / "b.db"
+    crawl(other, [fetch(2), fetch(1)])
+    ids = lambda p: sorted(r[0] for r in connect(p).execute("SELECT id FROM notices"))  # noqa: E731
+    assert ids(db) == ids(other)
+
+
+def test_not_an_archive_is_a_clear_error(tmp_path):
+    bad = tmp_path / "x.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ArchiveError, match="cannot open archive"):
+        connect(bad)
+    other = tmp_path / "y.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(ArchiveError, match="not a tzgg archive"):
+        connect(other)
+
+
+def test_event_json_shape(db):
+    crawl(db, [listed(1, 2), fetch(1), fetch(2), walk()])
+    crawl(db, [listed(1, 2), fetch(1, notice=notice(1, body="改")), fetch(2, status=404), walk()])
+    evs = changes(connect(db), since="2025-01-01T00:00:00Z")
+    edited = next(e for e in evs if e["kind"] == "edited")
+    assert set(edited) >= {"id", "notice_id", "url", "site", "kind", "at", "title", "fields"}
+    removed = next(e for e in evs if e["kind"] == "removed")
+    assert set(removed) >= {"reason", "evidence"}
+    json.dumps(evs, ensure_ascii=False)
