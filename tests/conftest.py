@@ -1,0 +1,54 @@
+"""Shared test helpers: run `tzgg` in its own process (Twisted's reactor does not restart),
+and serve the example district on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def tzgg(*args, timeout: float = 180, **kw) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    env.pop("TZGG_DB", None)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *map(str, args)],
+        cwd=kw.pop("cwd", REPO), capture_output=True, text=True, timeout=timeout, env=env, **kw,
+    )
+
+
+def crawl(url: str, db, *extra) -> tuple[int, list[dict], subprocess.CompletedProcess]:
+    """A real crawl with the test profile; returns (exit code, per-site summaries, process)."""
+    p = tzgg("crawl", url, "--db", db, "--profile", "test", "-q", "--json", *extra)
+    summaries = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    return p.returncode, summaries, p
+
+
+def events(db, *extra) -> list[dict]:
+    p = tzgg("changes", "--db", db, "--json", *extra)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+@pytest.fixture
+def serve():
+    """serve(site) -> server; every server is closed after the test."""
+    from crawler.demo.site import serve as _serve
+
+    servers = []
+
+    def start(site):
+        srv = _serve(site, host="127.0.0.1", port=0)
+        servers.append(srv)
+        return srv
+
+    yield start
+    for srv in servers:
+        srv.close()

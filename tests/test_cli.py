@@ -1,0 +1,166 @@
+"""The command line: exit statuses, one-line errors, locks, crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from archive.db import site_lock
+from crawler.demo.scenario import build_demo_site
+from crawler.demo.site import DistrictSite
+from tests.conftest import REPO, crawl, events, tzgg
+
+
+def one_line_error(p):
+    assert "Traceback" not in p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert lines and len(lines) <= 3, p.stderr
+    return p.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["crawl", "--no-such-flag", "http://127.0.0.1:9/"], 2),
+        (["crawl", "not-a-url"], 2),
+        (["crawl", "ftp://example.org/x"], 2),
+        (["changes", "--since", "yesterday"], 2),
+        (["changes", "--kind", "exploded"], 2),
+        (["show", "nothing-like-this"], 1),
+        (["extract", "/no/such/file.html"], 2),
+        (["frobnicate"], 2),
+    ],
+)
+def test_bad_input_gets_a_one_line_error(tmp_path, args, code):
+    db = tmp_path / "a.db"
+    if args[0] == "show":
+        args = [*args, "--db", str(db)]
+        tzgg("crawl", "http://127.0.0.1:9/tzgg/", "--db", db, "--profile", "test", "-q")
+    p = tzgg(*args)
+    assert p.returncode == code, (p.stdout, p.stderr)
+    one_line_error(p)
+
+
+def test_a_corrupt_or_missing_archive_is_an_error_and_left_alone(tmp_path):
+    bad = tmp_path / "bad.db"
+    junk = b"not a database at all" * 200
+    bad.write_bytes(junk)
+    for args in (["changes"], ["show", "x"], ["crawl", "http://127.0.0.1:9/x/"], ["reextract"]):
+        p = tzgg(*args, "--db", bad)
+        assert p.returncode == 1, (args, p.stderr)
+        assert "cannot open archive" in one_line_error(p)
+    assert bad.read_bytes() == junk
+    p = tzgg("changes", "--db", tmp_path / "none.db")
+    assert p.returncode == 1 and "no archive" in one_line_error(p)
+
+
+def test_unreachable_site_is_a_flagged_crawl(tmp_path):
+    code, [s], p = crawl("http://127.0.0.1:9/tzgg/index.html", tmp_path / "a.db")
+    assert code == 3
+    assert s["flags"] and "Traceback" not in p.stderr
+
+
+def test_a_second_crawl_of_the_same_site_reports_busy(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    db = tmp_path / "a.db"
+    url = site.listing_url(srv.base)
+    crawl(url, db)
+    with site_lock(db, f"127.0.0.1:{srv.port}"):
+        code, _, p = crawl(url, db)
+        assert code == 75
+        assert "busy" in one_line_error(p)
+        # readers are never blocked
+        assert tzgg("changes", "--db", db).returncode == 0
+
+
+def test_kill_9_mid_crawl_leaves_a_consistent_archive_and_the_next_crawl_finishes(tmp_path, serve):
+    site = DistrictSite(style="trs", page_size=20)
+    site.generate(400, seed=7)
+    srv = serve(site)
+    db = tmp_path / "k.db"
+    url = site.listing_url(srv.base)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", str(db), "--profile", "test",
+           "-q", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    n = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        try:
+            n = sqlite3.connect(db).execute("SELECT count(*) FROM versions").fetchone()[0]
+        except sqlite3.Error:
+            continue
+        if n >= 40:
+            break
+    assert proc.poll() is None, "the crawl ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    orphan = conn.execute(
+        "SELECT count(*) FROM events e LEFT JOIN versions v ON v.notice_id = e.notice_id"
+        " AND v.version = e.version WHERE v.notice_id IS NULL").fetchone()[0]
+    assert orphan == 0
+    half = conn.execute("SELECT count(*) FROM notices n LEFT JOIN versions v ON v.notice_id = n.id"
+                        " AND v.version = n.current_version WHERE v.notice_id IS NULL").fetchone()[0]
+    assert half == 0
+    assert 0 < conn.execute("SELECT count(*) FROM notices").fetchone()[0] < 400
+    conn.close()
+    code, [s], p = crawl(url, db)
+    assert code == 0, p.stderr
+    new = [e["notice_id"] for e in events(db, "--kind", "new")]
+    assert len(new) == len(set(new)) == 400
+    assert [e for e in events(db) if e["kind"] != "new"] == []
+
+
+def test_extract_a_saved_file(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_bytes(
+        '<html><head><meta charset="gbk"><title>关于征地的公告_某区</title></head><body>'
+        '<h1>关于征地的公告</h1><div class="info">来源：区自然资源局 发布时间：2021-09-24 16:12</div>'
+        '<div class="TRS_Editor"><p>各有关单位：</p><p>现将征地事项公告如下。</p></div></body></html>'
+        .encode("gbk"))
+    p = tzgg("extract", page, "--url", "http://www.x.gov.cn/tzgg/202109/t20210924_1.html", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["title"] == "关于征地的公告"
+    assert d["published"] == "2021-09-24T16:12:00+08:00"
+    assert d["source"] == "区自然资源局"
+    assert d["site"] == "www.x.gov.cn"
+    assert d["body"] == "各有关单位：\n现将征地事项公告如下。"
+
+
+def test_reextract_rederives_versions_without_events(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    db = tmp_path / "a.db"
+    crawl(site.listing_url(srv.base), db)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE versions SET title = 'wrong', extractor_version = '0'")
+    conn.commit()
+    before = len(events(db))
+    p = tzgg("reextract", "--db", db)
+    assert p.returncode == 0, p.stderr
+    assert conn.execute("SELECT count(*) FROM versions WHERE title = 'wrong'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM versions WHERE extractor_version = '0'").fetchone()[0] == 0
+    assert len(events(db)) == before
+
+
+def test_demo_shows_every_event_kind():
+    p = tzgg("demo", timeout=300)
+    assert p.returncode == 0, p.stderr
+    for kind in ("new", "edited", "removed", "restored", "delisted", "relisted"):
+        assert f" {kind} " in p.stdout, kind
+    for reason in ("http_404", "soft_404", "redirected_away"):
+        assert reason in p.stdout
+    assert "A field diff" in p.stdout

@@ -1,0 +1,180 @@
+"""Real Scrapy crawls of the example district on loopback, round after round, into a real
+SQLite archive: every event kind, noise, transient failures, block pages, duplicates."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+
+from crawler.demo.scenario import apply_round, build_demo_site
+from crawler.demo.site import DistrictSite
+from tests.conftest import crawl, events, tzgg
+
+
+def by_kind(evs, base):
+    return sorted((e["kind"], e["url"].removeprefix(base)) for e in evs)
+
+
+def test_demo_scenario_records_every_event_kind_and_nothing_else(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db, base = site.listing_url(srv.base), tmp_path / "a.db", srv.base
+    roles = site.roles
+
+    code, [s1], p = crawl(url, db)
+    assert code == 0, p.stderr
+    first = events(db)
+    assert {e["kind"] for e in first} == {"new"}
+    assert s1["counts"]["new"] == len(first) >= 10
+    assert len({e["notice_id"] for e in first}) == len(first)
+
+    mark = first[-1]["at"]
+    apply_round(site, 1)
+    code, [s2], p = crawl(url, db)
+    assert code == 0, p.stderr
+    got = by_kind([e for e in events(db) if e["at"] > mark], base)
+    path = lambda role: site.path(roles[role])  # noqa: E731
+    assert got == sorted([
+        ("edited", path("edited")),
+        ("edited", path("title_fix")),
+        ("removed", path("gone404")),
+        ("removed", path("soft404")),
+        ("removed", path("redirect_home")),
+        ("delisted", path("delisted")),
+        ("new", path("new")),
+    ])
+    evs = {e["url"].removeprefix(base): e for e in events(db) if e["at"] > mark}
+    assert evs[path("edited")]["fields"] == ["body"]
+    assert evs[path("title_fix")]["fields"] == ["title"]
+    assert evs[path("gone404")]["reason"] == "http_404"
+    assert evs[path("soft404")]["reason"] == "soft_404"
+    assert evs[path("soft404")]["evidence"]["phrase"]
+    assert evs[path("redirect_home")]["reason"] == "redirected_away"
+    assert evs[path("redirect_home")]["evidence"]["final_url"].rstrip("/") == base
+
+    mark = max(e["at"] for e in events(db))
+    apply_round(site, 2)
+    code, [s3], p = crawl(url, db)
+    assert code == 0, p.stderr
+    got = by_kind([e for e in events(db) if e["at"] > mark], base)
+    assert got == sorted([("restored", path("gone404")), ("relisted", path("delisted"))])
+    assert s3["counts"]["restored"] == 1 and s3["counts"]["relisted"] == 1
+
+    # show: the history of the edited notice, as JSON and as a readable diff
+    p = tzgg("show", base + path("edited"), "--db", db, "--json")
+    h = json.loads(p.stdout)
+    assert h["status"] == "active" and len(h["versions"]) == 2
+    assert set(h["versions"][0]) >= {"version", "first_seen", "last_seen", "title", "published",
+                                     "source", "doc_number", "index_number", "written", "body",
+                                     "attachments"}
+    assert [e["kind"] for e in h["events"]] == ["new", "edited"]
+    p = tzgg("show", base + path("edited"), "--db", db)
+    assert "body:" in p.stdout and "\n    -" in p.stdout and "\n    +" in p.stdout
+    removed = json.loads(tzgg("show", base + path("soft404"), "--db", db, "--json").stdout)
+    assert removed["status"] == "removed"
+
+    # a fourth crawl of an unchanged site (noise only) records nothing
+    mark = max(e["at"] for e in events(db))
+    site.rebuild()
+    code, [s4], _ = crawl(url, db)
+    assert [e for e in events(db) if e["at"] > mark] == []
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_conditional_requests_get_304_and_bodies_are_stored_once(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    crawl(url, db)
+    before = len(site.requests)
+    code, [s], _ = crawl(url, db)
+    assert code == 0 and s["counts"] == dict.fromkeys(s["counts"], 0)
+    statuses = Counter(r[2] for r in list(site.requests)[before:])
+    assert statuses[304] >= 10
+    conn = sqlite3.connect(db)
+    n_versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+    n_stored = conn.execute(
+        "SELECT count(*) FROM captures WHERE kind='detail' AND body_stored=1").fetchone()[0]
+    assert n_stored == n_versions
+    row = conn.execute(
+        "SELECT headers, request_headers, http_version, reason, decoded_from FROM captures"
+        " WHERE kind='detail' AND status=200 LIMIT 1").fetchone()
+    headers = dict((k.lower(), v) for k, v in json.loads(row[0]))
+    sent = dict((k.lower(), v) for k, v in json.loads(row[1]))
+    assert "etag" in headers and sent["user-agent"].startswith("tzgg/")
+    assert row[2] == "HTTP/1.1" and row[3] == "OK" and row[4] == "gzip"
+    sent304 = conn.execute(
+        "SELECT request_headers FROM captures WHERE status=304 LIMIT 1").fetchone()[0]
+    assert "If-None-Match" in sent304
+
+
+def test_gbk_hanweb_site_transients_blocks_and_a_notice_at_two_urls(tmp_path, serve):
+    site = DistrictSite(style="hanweb", page_size=4)
+    ids = [
+        site.add(f"关于第{i}批征地补偿安置方案的公告（王珺䶮）" if i == 1 else f"第{i}号通知",
+                 published=f"2023-05-{10 + i:02d} 09:30", body=[f"各有关单位：第{i}号。", "特此公告。"])
+        for i in range(1, 9)
+    ]
+    site.add_alias(ids[2], "/xxgk/copy_of_3.html")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "h.db"
+    code, [s1], p = crawl(url, db)
+    assert code == 0, p.stderr
+    assert s1["counts"]["new"] == 8  # the copy at a second URL is the same notice
+    h = json.loads(tzgg("show", srv.base + site.path(ids[2]), "--db", db, "--json").stdout)
+    assert len(h["urls"]) == 2
+    h = json.loads(tzgg("show", srv.base + site.path(ids[0]), "--db", db, "--json").stdout)
+    assert h["versions"][0]["title"] == "关于第1批征地补偿安置方案的公告（王珺䶮）"
+
+    mark = max(e["at"] for e in events(db))
+    site.set_state(ids[3], "503")
+    site.set_state(ids[4], "blocked")
+    site.set_state(ids[5], "429")
+    site.set_state(ids[6], "412")
+    code, [s2], p = crawl(url, db)
+    assert code == 0, p.stderr
+    assert [e for e in events(db) if e["at"] > mark] == []
+    assert s2["failures"].get("http_5xx") == 1 and s2["failures"].get("blocked") == 2
+    assert s2["failures"].get("http_429") == 1
+
+
+def test_listing_bound_makes_the_walk_incomplete_and_flags_the_run(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    code, [s], p = crawl(url, db, "-s", "TZGG_MAX_LISTING_PAGES=1")
+    assert code == 3, p.stderr
+    assert any("max_listing_pages" in f for f in s["flags"])
+    assert "flagged" in tzgg("crawl", url, "--db", db, "--profile", "test", "-q",
+                             "-s", "TZGG_MAX_LISTING_PAGES=1").stdout
+
+
+def test_a_page_that_is_not_a_listing_is_reported(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    code, [s], p = crawl(srv.base + site.path(site.roles["edited"]), tmp_path / "a.db")
+    assert code == 3
+    assert any("no_notices_found" in f for f in s["flags"])
+    assert "Traceback" not in p.stderr
+
+
+def test_scrapy_crawl_works_from_the_repository_root(tmp_path, serve):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    db = tmp_path / "s.db"
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "notices", "-a", f"url={site.listing_url(srv.base)}",
+           "-s", f"TZGG_DB={db}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+           "-s", "LOG_LEVEL=WARNING"]
+    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert p.returncode == 0, p.stderr
+    n = sqlite3.connect(db).execute("SELECT count(*) FROM notices").fetchone()[0]
+    assert n >= 10
