@@ -1,0 +1,118 @@
+"""The pure extraction core: page bytes -> `Notice`.
+
+No Scrapy, no SQLite: one lxml parse per page, then xpath/iteration over that one tree.
+
+    from crawler.extract import extract_notice, decode_html, parse_date, classify_page, fold_ws
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from crawler.items import Notice
+from crawler.urls import canonicalize, site_name
+
+from .attachments import collect_attachments
+from .body import find_container, process_container, split_doc_number_line
+from .classify import classify_page
+from .dates import parse_date
+from .encoding import decode_html, html_utf8_bytes
+from .fields import (
+    extract_breadcrumb,
+    extract_title,
+    find_labels,
+    meta_published,
+    pick_fields,
+)
+from .scan import scan
+from .text import fold_ws, linearize, tag_of
+
+__all__ = ["extract_notice", "decode_html", "parse_date", "classify_page", "fold_ws", "parse_tree"]
+
+_PARSER = etree.HTMLParser(encoding="utf-8", remove_blank_text=False, remove_comments=False)
+
+
+def parse_tree(body: bytes | str, charset: str | None = None):
+    """(lxml root element or None, decoded text, codec used)."""
+    data, text, enc = html_utf8_bytes(body, charset)
+    if not data.strip():
+        return None, text, enc
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        root = None
+    return root, text, enc
+
+
+def _region(title_el, container):
+    """The article block: the lowest common ancestor of the title and the container."""
+    if title_el is not None:
+        anc = set(title_el.iterancestors())  # the set keeps the proxies (and their ids) alive
+        anc.add(title_el)
+        lca = container
+        while lca is not None and lca not in anc:
+            lca = lca.getparent()
+        if lca is not None and lca is not container:
+            inside = any(a is container for a in lca.iterancestors())
+            if not inside:
+                return lca
+    region = container
+    for _ in range(2):
+        parent = region.getparent()
+        if parent is None or tag_of(parent) in ("html",):
+            break
+        region = parent
+    return region
+
+
+def _meta_text(root, skip_el) -> str:
+    def skip(el):
+        return el is skip_el
+
+    return "".join(linearize(root, skip))
+
+
+def extract_notice(body: bytes | str, url: str, charset: str | None = None) -> Notice:
+    """Every field of a notice page (see crawler.items.Notice)."""
+    notice = Notice(url=url, canonical_url=canonicalize(url), site=site_name(url))
+    tree, _text, _enc = parse_tree(body, charset)
+    if tree is None:
+        return notice
+
+    sc = scan(tree)
+    base_url = url
+    if sc.base_href:
+        try:
+            base_url = urljoin(url, sc.base_href.strip())
+        except ValueError:
+            pass
+
+    metas = sc.metas
+    title, title_el = extract_title(sc)
+    notice.title = title or None
+    notice.breadcrumb = extract_breadcrumb(sc)
+
+    container, _how = find_container(tree, sc)
+    region = _region(title_el, container)
+
+    fields = pick_fields(find_labels(_meta_text(region, container)))
+    if "published" not in fields:
+        doc = sc.body if sc.body is not None else tree
+        if doc is not region:
+            wide = [lab for lab in find_labels(_meta_text(doc, container)) if lab.kind == "pub1"]
+            fields.update({k: v for k, v in pick_fields(wide).items() if k == "published"})
+    notice.published = fields.get("published") or meta_published(metas)
+    notice.written = fields.get("written")
+    notice.source = fields.get("source")
+    notice.index_number = fields.get("index_number")
+
+    roots = [region] if region is not container else [container]
+    notice.attachments = collect_attachments(roots, base_url)
+
+    notice.body_html, lines = process_container(container, base_url)
+    heading_number, lines = split_doc_number_line(lines)
+    notice.doc_number = fields.get("doc_number") or heading_number
+    notice.body = "\n".join(lines)
+    return notice

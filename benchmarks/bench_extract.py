@@ -1,0 +1,103 @@
+"""Extraction speed on the real pages, beside lxml's bare parse of the same bytes.
+
+Run from the repo root:  python benchmarks/bench_extract.py [--reps 7] [--min-time 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+REALPAGES = ROOT.parent / "shared" / "realpages"
+
+
+def _rate(fn, pages: list[bytes], min_time: float) -> float:
+    """Pages per second of fn over all pages, looping until min_time has passed."""
+    n = 0
+    start = time.perf_counter()
+    while True:
+        for p in pages:
+            fn(p)
+        n += len(pages)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return n / elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--min-time", type=float, default=0.5)
+    args = ap.parse_args(argv)
+    if not REALPAGES.is_dir():
+        print(f"skipped: {REALPAGES} is absent (the real pages live beside the repo in ../shared)")
+        return 0
+
+    import lxml.html
+
+    from crawler.extract import extract_notice
+
+    manifest = json.loads((REALPAGES / "manifest.json").read_text(encoding="utf-8"))
+    entries = [
+        (
+            (REALPAGES / p["file"]).read_bytes(),
+            p.get("url_if_known") or f"http://example.gov.cn/{p['file']}",
+        )
+        for p in manifest["pages"]
+    ]
+    pages = [b for b, _ in entries]
+    urls = {id(b): u for b, u in entries}
+
+    def extract(b: bytes):
+        return extract_notice(b, urls[id(b)])
+
+    def bare(b: bytes):
+        return lxml.html.fromstring(b)
+
+    extract(pages[0])  # warm up (imports, regex compilation)
+    parse_rates, extract_rates = [], []
+    for _ in range(args.reps):
+        parse_rates.append(_rate(bare, pages, args.min_time))
+        extract_rates.append(_rate(extract, pages, args.min_time))
+    p_med = statistics.median(parse_rates)
+    e_med = statistics.median(extract_rates)
+    size = sum(len(b) for b in pages)
+    cmd = "python benchmarks/bench_extract.py " + " ".join(argv or sys.argv[1:])
+    print(f"$ {cmd.strip()}")
+    print(f"{len(pages)} real pages, {size / 1024:.0f} KiB, {args.reps} repetitions, one core")
+    print(f"{'':28}{'median pages/s':>16}{'min':>10}{'max':>10}")
+    print(
+        f"{'lxml.html.fromstring(bytes)':28}{p_med:16.0f}{min(parse_rates):10.0f}"
+        f"{max(parse_rates):10.0f}"
+    )
+    print(f"{'extract_notice':28}{e_med:16.0f}{min(extract_rates):10.0f}{max(extract_rates):10.0f}")
+    ratio = e_med / p_med
+    verdict = "meets" if ratio >= 0.5 else "misses"
+    print(f"ratio extract/parse = {ratio:.2f} ({verdict} the >= 0.5 target)")
+    print("per page (ms, median of 5 runs of 20):")
+    for (b, u), p in zip(entries, manifest["pages"], strict=True):
+        runs_e, runs_p = [], []
+        for _ in range(5):
+            t = time.perf_counter()
+            for _ in range(20):
+                extract_notice(b, u)
+            runs_e.append((time.perf_counter() - t) / 20 * 1000)
+            t = time.perf_counter()
+            for _ in range(20):
+                lxml.html.fromstring(b)
+            runs_p.append((time.perf_counter() - t) / 20 * 1000)
+        print(
+            f"  {p['file']:40} parse {statistics.median(runs_p):6.2f}  "
+            f"extract {statistics.median(runs_e):6.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,278 @@
+"""Find the article container, and turn it into plain text and sanitized HTML."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from .attachments import is_doc_url
+from .text import (
+    SKIP_TAGS,
+    fold_ws,
+    is_hidden,
+    mark_blocks,
+    remove_keep_tail,
+    serialized_lines,
+    tag_of,
+    text_of,
+)
+
+# Furniture inside a container, removed by class/id.
+_FURNITURE = re.compile(
+    r"share|bdshare|print|dayin|fontsize|font-size|zoom-btn|article-icon|qrcode|erweima|"
+    r"reldoc|related|relation|xglj|xgwj|jiucuo|correct|pagination|shanxi-gov-page|detail_video",
+    re.I,
+)
+_FURNITURE_LINE = re.compile(
+    r"^(?:【?\s*字号\s*[:：]?.{0,12}[大中小].{0,8}|.{0,20}(?:浏览次数|阅读量|浏览量|访问量|点击数|点击量|阅读次数)"
+    r"\s*[:：]?\s*\d*\s*次?.{0,20}|【?\s*(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏)\s*】?(?:\s*【?\s*"
+    r"(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏)\s*】?)*|分享到\s*[:：]?.{0,30}|扫一扫在手机上查看当前页面)$"
+)
+_ATTACH_HEAD = re.compile(r"^附\s*件\s*(?:下载|列表)?\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?")
+_NUMBERING = re.compile(r"[\s\d０-９一二三四五六七八九十、.．:：()（）\[\]【】附件下载-]+")
+DOC_NUMBER_LINE = re.compile(
+    r"^[\u4e00-\u9fffA-Za-z]{1,20}\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,5}\s*号$"
+)
+_BAD_TAGS = frozenset(
+    (
+        "script",
+        "style",
+        "iframe",
+        "object",
+        "embed",
+        "noscript",
+        "template",
+        "form",
+        "link",
+        "meta",
+        "base",
+        "frame",
+        "frameset",
+        "applet",
+        "input",
+        "button",
+        "select",
+        "textarea",
+    )
+)
+_URL_ATTRS = ("href", "src", "oldsrc", "action", "background", "poster", "data")
+
+
+def _marker_container(sc):
+    """Hanweb: the parent of <meta name=ContentStart>/<!--<$[信息内容]>begin-->, trimmed to the markers."""
+    s, e = sc.content_start, sc.content_end
+    if s is None:
+        starts = sc.markers.get("信息内容begin")
+        if not starts:
+            return None
+        s = starts[0]
+        ends = sc.markers.get("信息内容end")
+        e = ends[0] if ends else None
+    parent = s.getparent()
+    if parent is None:
+        return None
+    if e is not None and e.getparent() is not parent:
+        e = None
+    # Trim what sits outside the markers (usually nothing).
+    for sib in list(s.itersiblings(preceding=True)):
+        parent.remove(sib)
+    parent.text = None
+    if e is not None:
+        for sib in list(e.itersiblings()):
+            parent.remove(sib)
+        e.tail = None
+    return parent
+
+
+def _density_container(body):
+    """Unknown template: the block whose paragraphs hold the most non-link text."""
+    scores: dict = {}
+    for el in body.iter("p", "br", "div", "td", "font", "span"):
+        tag = el.tag
+        if tag == "p":
+            n = len(fold_ws(text_of(el)))
+            if n:
+                par = el.getparent()
+                if par is not None:
+                    scores[par] = scores.get(par, 0) + n
+        elif tag in ("div", "td"):
+            n = len(fold_ws(el.text or "")) + sum(len(fold_ws(c.tail or "")) for c in el)
+            if n:
+                scores[el] = scores.get(el, 0) + n
+    best, best_score = None, 0
+    for el, score in scores.items():
+        if tag_of(el) in ("body", "html") or is_hidden(el):
+            continue
+        anchors = el.iterfind(".//a")
+        link_len = sum(len(fold_ws(text_of(a))) for a in anchors)
+        total = len(fold_ws(text_of(el))) or 1
+        if link_len / total > 0.5:
+            continue
+        adj = score * (1 - link_len / total)
+        if adj > best_score:
+            best, best_score = el, adj
+    return best
+
+
+def find_container(tree, sc):
+    """(container element, how it was found)."""
+    c = _marker_container(sc)
+    if c is not None:
+        return c, "hanweb"
+    best = None
+    for rank, _order, el in sc.containers:
+        if best is not None and rank != best[0]:
+            break
+        if is_hidden(el):
+            continue
+        n = len(text_of(el).strip())
+        if n and (best is None or n > best[1]):
+            best = (rank, n, el)
+    if best is not None:
+        return best[2], "known"
+    c = _density_container(sc.body if sc.body is not None else tree)
+    if c is not None:
+        return c, "density"
+    return (sc.body if sc.body is not None else tree), "page"
+
+
+_FURNITURE_RE = re.compile(
+    r"share|bdshare|print|dayin|fontsize|font-size|zoom-btn|article-icon|qrcode|erweima|reldoc|"
+    r"related|relation|xglj|xgwj|jiucuo|pagination|shanxi-gov-page|detail_video",
+    re.I,
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_HIDDEN_CLASSES = frozenset(("hide", "hidden", "display-none", "d-none", "sr-only", "none"))
+_TEXT_ONLY_DROP = SKIP_TAGS - _BAD_TAGS  # dropped from the text, harmless in the HTML
+_HTML, _TEXT = 1, 2  # what an element is dropped from
+
+
+@lru_cache(maxsize=4096)
+def _class_verdict(cls: str) -> int:
+    if _HIDDEN_CLASSES.intersection(cls.lower().split()):
+        return _HTML
+    if _FURNITURE_RE.search(cls):
+        return _TEXT
+    return 0
+
+
+@lru_cache(maxsize=4096)
+def _style_hidden(style: str) -> bool:
+    return bool(_HIDDEN_STYLE.search(style)) or "expression(" in style.lower()
+
+
+def _fix_attrs(attrib, base_url: str) -> None:
+    for name in attrib.keys():
+        low_name = name.lower()
+        if low_name.startswith("on"):
+            del attrib[name]
+        elif low_name in _URL_ATTRS:
+            val = attrib[name].strip()
+            low = val[:12].lower().replace(" ", "")
+            if low.startswith(("javascript:", "vbscript:", "data:text")):
+                del attrib[name]
+            elif val and not low.startswith(("#", "mailto:", "tel:")) and "://" not in val[:10]:
+                try:
+                    attrib[name] = urljoin(base_url, val)
+                except ValueError:
+                    del attrib[name]
+
+
+def process_container(container, base_url: str) -> tuple[str, list[str]]:
+    """(sanitized HTML, plain-text lines) of the container, in one pass over it.
+
+    HTML: no scripts/styles/frames/forms/comments/hidden blocks, no on* handlers, no
+    javascript: URLs, links absolute. Text: additionally without furniture (share/print
+    bars, related lists), attachment entries, view counters and 字号 lines.
+    Mutates the container."""
+    if not isinstance(container.tag, str):
+        return "", []
+    drop_html = []
+    drop_text = []
+    for el in container.iter():
+        tag = el.tag
+        if el is container:
+            if el.attrib:
+                _fix_attrs(el.attrib, base_url)
+            continue
+        if not isinstance(tag, str) or tag in _BAD_TAGS:
+            drop_html.append(el)
+            continue
+        if tag in _TEXT_ONLY_DROP:
+            drop_text.append(el)
+        attrib = el.attrib
+        if not attrib:
+            continue
+        style = attrib.get("style")
+        if style and _style_hidden(style):
+            if _HIDDEN_STYLE.search(style):
+                drop_html.append(el)
+                continue
+            del attrib["style"]
+        if "hidden" in attrib:
+            drop_html.append(el)
+            continue
+        cls = attrib.get("class")
+        if cls:
+            verdict = _class_verdict(cls)
+            if verdict == _HTML:
+                drop_html.append(el)
+                continue
+            if verdict == _TEXT:
+                drop_text.append(el)
+        ident = attrib.get("id")
+        if ident and _FURNITURE_RE.search(ident):
+            drop_text.append(el)
+        _fix_attrs(attrib, base_url)
+    for el in drop_html:
+        remove_keep_tail(el)  # removing an already-detached descendant is harmless
+    html = etree.tostring(container, method="html", encoding="unicode", with_tail=False).strip()
+    drop_text += _attachment_blocks(container)
+    for el in drop_text:
+        remove_keep_tail(el)
+    mark_blocks(container)
+    lines = []
+    for line in serialized_lines(container):
+        if len(line) <= 60 and _FURNITURE_LINE.match(line):
+            continue
+        if len(line) <= 120 and _ATTACH_HEAD.match(line):
+            rest = _ATTACH_HEAD.sub("", line, count=1)
+            if len(rest) <= 80:
+                continue
+        lines.append(line)
+    return html, lines
+
+
+_BLOCKISH = ("p", "li", "div", "tr", "td", "dd")
+
+
+def _attachment_blocks(container) -> list:
+    """Paragraphs that are attachment entries: a document link and little else."""
+    marked = []
+    for a in container.iter("a"):
+        href = a.get("href") or ""
+        if not (is_doc_url(href) or is_doc_url(text_of(a).strip())):
+            continue
+        block = a.getparent()
+        while block is not None and block is not container and block.tag not in _BLOCKISH:
+            block = block.getparent()
+        if block is None or block is container or any(block is m for m in marked):
+            continue
+        rest = text_of(block)
+        for x in block.iter("a"):
+            rest = rest.replace(text_of(x), "")
+        if len(_NUMBERING.sub("", rest)) <= 6:
+            marked.append(block)
+    return marked
+
+
+def split_doc_number_line(lines: list[str]) -> tuple[str | None, list[str]]:
+    """A 文号 line heading the container: (文号, remaining lines)."""
+    if lines:
+        first = lines[0].replace(" ", "")
+        if DOC_NUMBER_LINE.match(first):
+            return first, lines[1:]
+    return None, lines

@@ -1,0 +1,135 @@
+"""Is a fetched page a notice, a soft 404 (removed notice) or a block page?"""
+
+from __future__ import annotations
+
+import re
+
+from .text import fold_ws
+
+# Phrases that mean "this page is gone", strongest first.
+SOFT_404 = (
+    "您访问的页面不存在",
+    "您要访问的页面不存在",
+    "您所访问的页面不存在",
+    "该信息已被删除",
+    "该信息已删除",
+    "该信息已撤销",
+    "信息已被删除",
+    "页面不存在",
+    "页面已删除",
+    "页面已被删除",
+    "信息已删除",
+    "信息不存在",
+    "文章不存在",
+    "内容不存在",
+    "稿件不存在",
+    "文档不存在",
+    "找不到页面",
+    "页面找不到",
+    "页面未找到",
+    "无法找到该页",
+    "找不到您要访问的页面",
+    "信息已撤销",
+    "文章已撤销",
+    "内容已撤销",
+    "已撤稿",
+    "404 Not Found",
+    "Not Found",
+    "Error 404",
+    "HTTP 404",
+    "404错误",
+    "错误404",
+)
+# Short, generic phrases: only when the page is very short.
+SOFT_404_WEAK = ("已撤销", "已删除", "不存在", "404")
+
+BLOCKED = (
+    "访问过于频繁",
+    "访问频率过高",
+    "请求过于频繁",
+    "操作过于频繁",
+    "请开启JavaScript",
+    "请启用JavaScript",
+    "请打开JavaScript",
+    "开启JavaScript",
+    "启用JavaScript",
+    "enable JavaScript",
+    "访问被拒绝",
+    "拒绝访问",
+    "您的访问被阻断",
+    "访问已被拦截",
+    "已被拦截",
+    "安全验证",
+    "人机验证",
+    "滑动验证",
+    "请输入验证码",
+    "验证码",
+    "网站防火墙",
+    "安全狗",
+    "创宇盾",
+    "云锁",
+    "Web应用防火墙",
+    "WAF",
+    "Access Denied",
+    "403 Forbidden",
+    "Forbidden",
+    "Too Many Requests",
+    "Just a moment",
+    "Checking your browser",
+)
+# Machine marks of challenge pages, looked for in the raw HTML of short pages.
+_WAF_MARKS = re.compile(
+    r"__jsl_clearance|_waf_|wzws_cid|WZWS|yunsuo_session|safedog|jiasule|__tst_status|"
+    r"cf-browser-verification|cf_chl_|challenge-platform|ctyun_waf|ssl_waf|creditwaf|"
+    r"/_guard/|HW_CHECK|acw_sc__v2|arg1=",
+    re.I,
+)
+_TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.I | re.S)
+
+
+def _visible_text(html_text: str) -> str:
+    return fold_ws(_TAGS.sub(" ", html_text))
+
+
+def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, str | None]:
+    """('ok', None) | ('soft_404', phrase) | ('blocked', phrase).
+
+    A phrase counts only where it dominates: in a short title, or in a short page. A real
+    notice whose body mentions 撤销 or 验证码 stays 'ok'."""
+    title = fold_ws(title)
+    body = fold_ws(body)
+    short_body = len(body) < 200
+    # 1. the title: the phrase must be most of it (not '关于公布已撤销登记社会组织名单的公告').
+    if title:
+        for kind, phrases in (("soft_404", SOFT_404), ("blocked", BLOCKED)):
+            for p in phrases:
+                if p.lower() in title.lower() and (short_body or len(title) - len(p) <= 12):
+                    return kind, p
+    if not short_body:
+        return "ok", None
+    # 2. a short page: the body, then the visible text of the raw page when it is small.
+    visible = ""
+    if html_text and len(html_text) < 200_000:
+        visible = _visible_text(html_text)
+        if len(visible) > 3000:
+            visible = ""
+    haystacks = [h for h in (body, visible) if h]
+    for hay in haystacks:
+        low = hay.lower()
+        for p in BLOCKED:
+            if p.lower() in low:
+                return "blocked", p
+    if html_text and (visible or not body):
+        m = _WAF_MARKS.search(html_text[:200_000])
+        if m:
+            return "blocked", m.group(0)
+    for hay in haystacks:
+        low = hay.lower()
+        for p in SOFT_404:
+            if p.lower() in low:
+                return "soft_404", p
+        if len(hay) < 80:
+            for p in SOFT_404_WEAK:
+                if p in hay:
+                    return "soft_404", p
+    return "ok", None

@@ -1,0 +1,352 @@
+"""Labelled metadata (来源, 发布日期, 文号, 索引号 …), the title and the breadcrumb."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .dates import parse_date
+from .text import clean_title, fold_ws, is_hidden, linearize, tag_of, text_of, to_lines
+
+_CJK_BEFORE = r"(?<![\u4e00-\u9fff])"
+
+# kind -> labels, in priority order within the kind.
+LABELS: dict[str, tuple[str, ...]] = {
+    "pub1": (
+        "发布日期",
+        "发布时间",
+        "发表时间",
+        "公开日期",
+        "公布日期",
+        "发布日期时间",
+        "上网时间",
+    ),
+    "pub2": ("时间", "日期", "生成日期", "发文日期", "印发日期"),
+    "written": ("成文日期", "成文时间", "签发日期"),
+    "source": (
+        "信息来源",
+        "来源",
+        "文章来源",
+        "稿件来源",
+        "发布机构",
+        "发文机关",
+        "发布单位",
+        "发文单位",
+        "发布部门",
+        "责任部门",
+        "来源单位",
+    ),
+    "doc_number": ("发文字号", "文号", "文件编号", "发文编号"),
+    "index_number": ("索引号", "索取号", "信息索引号"),
+    "other": (
+        "归档时间",
+        "归档日期",
+        "页面生成时间",
+        "更新时间",
+        "更新日期",
+        "修改时间",
+        "修改日期",
+        "生效日期",
+        "实施日期",
+        "废止日期",
+        "失效日期",
+        "有效期",
+        "浏览次数",
+        "访问量",
+        "访问次数",
+        "阅读量",
+        "阅读次数",
+        "浏览量",
+        "浏览",
+        "点击数",
+        "点击量",
+        "点击率",
+        "字号",
+        "字体",
+        "视力保护色",
+        "作者",
+        "编辑",
+        "责任编辑",
+        "审核",
+        "校对",
+        "摄影",
+        "分类",
+        "主题分类",
+        "体裁分类",
+        "组配分类",
+        "服务对象",
+        "公开方式",
+        "公开时限",
+        "公开范围",
+        "公开形式",
+        "有效性",
+        "是否有效",
+        "主题词",
+        "关键词",
+        "签发人",
+        "发布人",
+        "信息名称",
+        "名称",
+        "标题",
+        "联系电话",
+        "今天是",
+        "分享到",
+    ),
+    "bare": ("打印", "关闭", "分享", "收藏", "【", "纠错"),
+}
+# Labels that may stand without a colon when a value follows (table cells).
+_STRONG = {
+    "发布日期",
+    "发布时间",
+    "成文日期",
+    "生成日期",
+    "发文日期",
+    "发文字号",
+    "文号",
+    "索引号",
+    "发布机构",
+    "信息来源",
+    "责任部门",
+}
+_KIND = {lab: kind for kind, labs in LABELS.items() for lab in labs}
+_ORDER = {lab: i for labs in LABELS.values() for i, lab in enumerate(labs)}
+
+
+def _spaced(label: str) -> str:
+    if label == "【":
+        return "【"
+    return r"[ \u3000]*".join(re.escape(c) for c in label)
+
+
+_LABEL_RE = re.compile(
+    _CJK_BEFORE
+    + "(?P<lab>"
+    + "|".join(_spaced(lab) for lab in sorted(_KIND, key=len, reverse=True))
+    + r")[ \u3000]*(?P<colon>[:：])?"
+)
+_SPACES = re.compile(r"[ \u3000]")
+
+
+@dataclass
+class Label:
+    kind: str
+    label: str
+    value: str
+    pos: int
+
+
+def find_labels(text: str) -> list[Label]:
+    """Every 'label：value' in linearized text; a value runs to the next label or line end."""
+    hits = []
+    for m in _LABEL_RE.finditer(text):
+        lab = _SPACES.sub("", m.group("lab"))
+        kind = _KIND[lab]
+        if kind != "bare" and not m.group("colon"):
+            nxt = text[m.end() : m.end() + 1]
+            if lab not in _STRONG or not (nxt.isspace() or nxt.isdigit()):
+                continue
+        hits.append((kind, lab, m.start(), m.end()))
+    out = []
+    for i, (kind, lab, start, end) in enumerate(hits):
+        if kind in ("bare", "other"):
+            continue
+        stop = hits[i + 1][2] if i + 1 < len(hits) else len(text)
+        chunk = text[end:stop]
+        first, _, rest = chunk.partition("\n")
+        value = fold_ws(first)
+        if not value:
+            second = fold_ws(rest.partition("\n")[0])
+            if 0 < len(second) <= 60:
+                value = second
+        out.append(Label(kind, lab, value, start))
+    return out
+
+
+_SOURCE_TRIM = " |丨│/\\【】[]()（）:：,，;；>"
+
+
+def pick_fields(labels: list[Label]) -> dict[str, str | None]:
+    """The best value of each field among labelled values (priority order, then page order)."""
+    best: dict[str, tuple[int, int, str]] = {}
+
+    def offer(field: str, rank: int, pos: int, value: str):
+        cur = best.get(field)
+        if cur is None or (rank, pos) < (cur[0], cur[1]):
+            best[field] = (rank, pos, value)
+
+    for lab in labels:
+        rank = _ORDER[lab.label]
+        if lab.kind in ("pub1", "pub2"):
+            d = parse_date(lab.value)
+            if d:
+                offer("published", rank + (0 if lab.kind == "pub1" else 100), lab.pos, d)
+        elif lab.kind == "written":
+            d = parse_date(lab.value)
+            if d:
+                offer("written", rank, lab.pos, d[:10])
+        elif lab.kind == "source":
+            v = lab.value.strip(_SOURCE_TRIM)
+            if v and not parse_date(v):
+                offer("source", rank, lab.pos, v)
+            else:
+                offer("source_empty", rank, lab.pos, "")
+        elif lab.kind == "doc_number":
+            v = lab.value.strip(_SOURCE_TRIM)
+            if v and v not in ("无", "暂无", "/", "-"):
+                offer("doc_number", rank, lab.pos, v)
+        elif lab.kind == "index_number":
+            v = lab.value.split(" ")[0].strip(_SOURCE_TRIM) if lab.value else ""
+            if v:
+                offer("index_number", rank, lab.pos, v)
+    return {k: v[2] for k, v in best.items()}
+
+
+# --- meta tags -------------------------------------------------------------------------
+
+
+def meta_published(metas: dict[str, str]) -> str | None:
+    """First-publication meta, used only where the page shows no date."""
+    for key in (
+        "firstpublishedtime",
+        "pubdate",
+        "publishdate",
+        "article:published_time",
+        "published_time",
+        "publishtime",
+    ):
+        d = parse_date(metas.get(key, ""))
+        if d:
+            return d
+    return None
+
+
+# --- title -----------------------------------------------------------------------------
+
+_TITLE_SPLIT = re.compile(r"\s*(?:_{1,2}|\s[-|—–]\s|\||｜|--|－)\s*")
+
+
+def _marker_text(sc, name: str) -> tuple[str | None, object | None]:
+    """Text after a Hanweb `<!--<$[name]>begin-->` comment."""
+    for c in sc.markers.get(name + "begin", ()):
+        if c.tail and c.tail.strip():
+            return fold_ws(c.tail), c.getparent()
+        parts = []
+        for sib in c.itersiblings():
+            if not isinstance(sib.tag, str) and "end" in (sib.text or ""):
+                break
+            if isinstance(sib.tag, str):
+                parts.append(text_of(sib))
+            parts.append(sib.tail or "")
+        text = fold_ws("".join(parts))
+        if text:
+            return text, c.getparent()
+    return None, None
+
+
+def extract_title(sc):
+    """(title, the element showing it or None), from a Scan."""
+    t, el = _marker_text(sc, "标题")
+    if t:
+        return clean_title(t), el
+    metas = sc.metas
+    doc_title = clean_title(sc.doc_title or "")
+    art = clean_title(metas.get("articletitle", ""))
+    column = fold_ws(metas.get("columnname", ""))
+    site = fold_ws(metas.get("sitename", ""))
+    doc_first = _TITLE_SPLIT.split(doc_title, maxsplit=1)[0] if doc_title else ""
+    if doc_first in (column, site):
+        doc_first = ""
+    doc_squash = doc_title.replace(" ", "")
+
+    best = None
+    best_rank = None
+    for el in sc.title_candidates:
+        raw = text_of(el)
+        if len(raw) > 2000 or is_hidden(el):
+            continue
+        text = clean_title(raw)
+        if not (4 <= len(text) <= 300) or text in (column, site):
+            continue
+        if art and text == art:
+            rank = 0
+        elif doc_first and text == doc_first:
+            rank = 1
+        elif doc_squash and len(text) >= 6 and doc_squash.startswith(text.replace(" ", "")):
+            rank = 2
+        else:
+            continue
+        key = (rank, 0 if el.tag == "ucaptitle" else 1, -len(text))
+        if best_rank is None or key < best_rank:
+            best, best_rank = (text, el), key
+    if best:
+        return best
+    if art and art not in (column, site):
+        return art, None
+    if doc_first:
+        return doc_first, None
+    for el in sc.title_candidates:
+        if el.tag == "h1":
+            text = clean_title(text_of(el))
+            if 4 <= len(text) <= 300 and text not in (column, site):
+                return text, el
+    return (doc_title or None), None
+
+
+# --- breadcrumb ------------------------------------------------------------------------
+
+_CRUMB_LABEL = re.compile(r"(?:[^\s:：>]{0,8})?位置\s*[:：]|当前位置|您的位置|所在位置")
+_CRUMB_SEP = re.compile(r"\s*(?:>>|>|»|＞|›|→|≫|/|\\)\s*")
+_CRUMB_FURNITURE = re.compile(r"print|share|font|size|zoom|tool|search|date|time|weather", re.I)
+
+
+def _crumb_skip(el) -> bool:
+    cls = (el.get("class") or "") + " " + (el.get("id") or "")
+    return bool(cls.strip()) and bool(_CRUMB_FURNITURE.search(cls))
+
+
+def _trail_from(el) -> list[str]:
+    text = " ".join(to_lines(linearize(el, _crumb_skip)))
+    m = None
+    for hit in _CRUMB_LABEL.finditer(text):
+        m = hit  # the last label
+    if m:
+        text = text[m.end() :]
+    parts = [fold_ws(p) for p in _CRUMB_SEP.split(text)]
+    parts = [p for p in parts if p]
+    if len(parts) >= 2 and all(len(p) <= 40 for p in parts):
+        return parts
+    links = [fold_ws(text_of(a)) for a in el.iter("a") if not _crumb_skip(a)]
+    links = [t for t in links if t and len(t) <= 40]
+    if len(links) >= 2:
+        return links
+    if len(parts) == 1 and len(parts[0]) <= 40 and len(links) <= 1:
+        return parts
+    return []
+
+
+def extract_breadcrumb(sc) -> list[str]:
+    # 1. a '当前位置：' label: climb from it to the element that holds the trail.
+    for el, is_tail in sc.crumb_label_nodes:
+        t = el.tail if is_tail else el.text
+        if not _CRUMB_LABEL.search(t):
+            continue
+        if is_tail:
+            el = el.getparent()
+        for _ in range(4):
+            if el is None or tag_of(el) in ("body", "html"):
+                break
+            if tag_of(el) not in ("script", "style", "title") and not is_hidden(el):
+                trail = _trail_from(el)
+                if len(trail) >= 2:
+                    return trail
+            el = el.getparent()
+    # 2. an element classed as a breadcrumb.
+    for el in sc.crumb_candidates:
+        if tag_of(el) in ("body", "html", "script", "style") or is_hidden(el):
+            continue
+        if el.find(".//a") is None:
+            continue
+        trail = _trail_from(el)
+        if len(trail) >= 2:
+            return trail
+    return []

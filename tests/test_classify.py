@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from crawler.extract import classify_page, fold_ws
+
+LONG = "经研究，决定撤销以下行政许可事项。" * 30
+
+
+@pytest.mark.parametrize(
+    "title, body, html, want",
+    [
+        ("页面不存在", "", "<html><title>页面不存在</title></html>", ("soft_404", "页面不存在")),
+        (None, "抱歉，您访问的页面不存在！", "", ("soft_404", "您访问的页面不存在")),
+        ("XX区人民政府", "该信息已被删除", "", ("soft_404", "该信息已被删除")),
+        ("404 Not Found", "", "<h1>404 Not Found</h1>", ("soft_404", "404 Not Found")),
+        (None, "信息已撤销", "", ("soft_404", "信息已撤销")),
+        (None, "访问过于频繁，请稍后再试", "", ("blocked", "访问过于频繁")),
+        ("", "", "<noscript>请开启JavaScript</noscript>", ("blocked", "请开启JavaScript")),
+        ("安全验证", "", "", ("blocked", "安全验证")),
+        (
+            None,
+            "",
+            "<script>document.cookie='__jsl_clearance=1'</script>",
+            ("blocked", "__jsl_clearance"),
+        ),
+    ],
+)
+def test_bad_pages(title, body, html, want):
+    assert classify_page(title, body, html) == want
+
+
+@pytest.mark.parametrize(
+    "title, body",
+    [
+        ("关于撤销某某许可的公告", LONG),
+        ("关于公布已撤销登记社会组织名单的公告", LONG + "以下社会组织已撤销登记。"),
+        ("关于网上办事大厅验证码登录的通知", LONG + "使用短信验证码登录。"),
+        ("某某区通知", "正文" * 200),
+    ],
+)
+def test_real_notices_ok(title, body):
+    assert classify_page(title, body, f"<html><body>{body}</body></html>") == ("ok", None)
+
+
+def test_fold_ws():
+    assert fold_ws(" a\u3000\u00a0b\n\tc  ") == "a b c"
+    assert fold_ws(None) == ""
