@@ -1,0 +1,148 @@
+"""Listing parsers: given a page of a 通知公告 column, find the notice links (with listed title
+and date) and the further listing pages to walk.
+
+    parse_listing(text, url, max_pages=300) -> ListingPage
+    is_listing(text, url) -> bool
+
+Pure functions (lxml, no Scrapy, no SQLite).  The CMS family is detected from the page:
+
+* ``hanweb``: an embedded ``<datastore>`` (first page) or a bare dataproxy.jsp XML answer;
+* ``fujian``: the Fujian (平潭) template, TRS underneath, items in avalon ``$showStatic`` groups;
+* ``trs``: TRS WCM, ``createPageHTML(countPage, currentPage, "index", "html")`` pagination;
+* ``jyh``: the Jiangxi 集约化 (Ucap) platform;
+* ``generic``: anything else (next/尾页 links, ``?page=N``, ``index_N.html``…).
+
+next_urls lists every further page the page makes known (all remaining pages when the page
+count is known, bounded by ``max_pages``; otherwise the next one), never the page itself; a
+caller walking several pages should de-duplicate (Scrapy's dupefilter does).
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.items import ListingPage
+
+from .generic import base_url, best_block, parse_html, strip_fragment
+from .hanweb import has_datastore, parse_hanweb, records_of
+from .jyh import looks_jyh, pages_from_count
+from .pagination import classify_anchors, generic_paging, page_count_from_text
+from .trs import parse_trs_paging
+
+__all__ = ["parse_listing", "is_listing"]
+
+_TRS_ITEM = re.compile(r"/t(?:19|20)\d{6}_\d+(?:_\d+)?\.s?html?\b", re.I)
+_HANWEB_ITEM = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html", re.I)
+_HANWEB_COL = re.compile(r"/col/col\d+/", re.I)
+_SHOW_STATIC = re.compile(r"\$showStatic\s*\(", re.I)
+_ARTICLE_MARKS = re.compile(
+    r"""class\s*=\s*["']?TRS_Editor|name\s*=\s*["']?(?:ContentStart|ArticleTitle)\b|<ucapcontent"""
+    r"""|<!--\s*<\$\[信息内容\]>begin""",
+    re.I,
+)
+_DETAIL_URL = re.compile(
+    r"/t(?:19|20)\d{6}_\d+(?:_\d+)?\.s?html?$|/art_\d+_\d+\.html$|/content_\d+\.html?$"
+    r"|/[0-9a-f]{32}\.shtml$",
+    re.I,
+)
+
+
+def _share(urls: list[str], rx: re.Pattern) -> bool:
+    return bool(urls) and sum(1 for u in urls if rx.search(u)) * 2 >= len(urls)
+
+
+def _analyse(text: str, url: str, max_pages: int) -> tuple[ListingPage, int, bool]:
+    """(page, dated rows in the chosen block, whether a known listing mechanism was seen)."""
+    url = strip_fragment(url)
+    if max_pages < 1:
+        max_pages = 1
+    if has_datastore(text) and records_of(text):
+        res = parse_hanweb(text, url, url, max_pages)
+        page = ListingPage(
+            items=res.items,
+            next_urls=res.next_urls,
+            last_page=res.last_page,
+            page_count=res.page_count,
+            family="hanweb",
+        )
+        return page, sum(1 for i in res.items if i.date), True
+    doc = parse_html(text)
+    if doc is None:
+        if has_datastore(text):  # an empty dataproxy answer
+            return ListingPage(last_page=True, family="hanweb"), 0, True
+        return ListingPage(last_page=True), 0, False
+    base = base_url(doc, url)
+    anchors = classify_anchors(doc, base)
+    paging_ids = {p.el for p in anchors}
+    block = best_block(doc, base, paging_ids)
+    items = block.entries() if block is not None else []
+    dated = block.dated if block is not None else 0
+    item_urls = [i.url for i in items]
+
+    trs = parse_trs_paging(text, url)
+    if trs is not None and trs.is_article:
+        trs = None
+    mechanism = trs is not None
+
+    if _SHOW_STATIC.search(text):
+        family = "fujian"
+    elif trs is not None:
+        family = "trs"
+    elif has_datastore(text):
+        family = "hanweb"
+    elif looks_jyh(text, url, item_urls):
+        family = "jyh"
+    elif _HANWEB_COL.search(url) or _share(item_urls, _HANWEB_ITEM):
+        family = "hanweb"
+    elif _share(item_urls, _TRS_ITEM):
+        family = "trs"
+    else:
+        family = "generic"
+
+    if trs is not None:
+        next_urls = trs.next_urls(url, max_pages)
+        last_page, page_count = trs.last_page, trs.count
+    else:
+        plain = doc.text_content()
+        paging = generic_paging(anchors, url, plain, max_pages)
+        next_urls, last_page, page_count = paging.next_urls, paging.last_page, paging.page_count
+        mechanism = mechanism or (paging.found and bool(next_urls or paging.page_count))
+        if family == "jyh" and not next_urls:
+            count = page_count or page_count_from_text(plain)
+            if count:
+                urls, own_n = pages_from_count(url, count, max_pages)
+                if urls or own_n >= count:
+                    next_urls, last_page, page_count = urls, own_n >= count, count
+                    mechanism = True
+    own = url
+    next_urls = [u for u in dict.fromkeys(next_urls) if u != own]
+    return (
+        ListingPage(
+            items=items,
+            next_urls=next_urls,
+            last_page=last_page,
+            page_count=page_count,
+            family=family,
+        ),
+        dated,
+        mechanism,
+    )
+
+
+def parse_listing(text: str, url: str, max_pages: int = 300) -> ListingPage:
+    """Parse one listing page (HTML, or the XML of a Hanweb dataproxy.jsp answer)."""
+    return _analyse(text, url, max_pages)[0]
+
+
+def is_listing(text: str, url: str) -> bool:
+    """Whether the page looks like a listing: a repeated block of dated links, or a known
+    listing mechanism (Hanweb datastore, TRS createPageHTML) with links."""
+    page, dated, mechanism = _analyse(text, url, 300)
+    if page.family == "hanweb" and has_datastore(text):
+        return True
+    article = bool(_ARTICLE_MARKS.search(text)) or bool(_DETAIL_URL.search(strip_fragment(url)))
+    if article:
+        return False
+    if mechanism and page.items:
+        return True
+    return dated >= 3

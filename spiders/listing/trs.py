@@ -1,0 +1,120 @@
+"""TRS WCM list pagination, written by JavaScript.
+
+``createPageHTML(countPage, currentPage, "index", "html")`` (or the 6-argument variant
+``createPageHTML('pagebar', 12, 0, 'index', 'shtml', 240)``), often fed by
+``var countPage = 12//共多少页`` / ``var currentPage = 0``.  Pages are ``index.html``,
+``index_1.html`` … ``index_{countPage-1}.html``: page 2 is ``_1``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+_CALL = re.compile(r"(?<![\w.$])createPageHTML\s*\(([^()]{0,300})\)")
+_ARG_STR = re.compile(r"""^\s*(['"])(.*?)\1\s*$""")
+_IDENT = re.compile(r"^\s*([A-Za-z_$][\w$.]*)\s*$")
+_VAR_TMPL = r"""(?<![\w$.]){name}\s*=\s*['"]?(\d+)"""
+_ARTICLE_PREFIX = re.compile(r"^t\d{8}_\d+", re.I)
+
+
+@dataclass
+class TrsPaging:
+    count: int
+    current: int
+    prefix: str
+    ext: str
+
+    @property
+    def is_article(self) -> bool:
+        """Multi-page articles use the same function with their own name as prefix."""
+        return bool(_ARTICLE_PREFIX.match(self.prefix))
+
+    def page_url(self, own_url: str, i: int) -> str:
+        name = f"{self.prefix}_{i}.{self.ext}" if i else f"{self.prefix}.{self.ext}"
+        return urljoin(own_url, name)
+
+    def next_urls(self, own_url: str, max_pages: int) -> list[str]:
+        own = own_url.split("#", 1)[0]
+        out = []
+        for i in range(self.current + 1, min(self.count, max_pages)):
+            u = self.page_url(own, i)
+            if u != own:
+                out.append(u)
+        return out
+
+    @property
+    def last_page(self) -> bool:
+        return self.current >= self.count - 1
+
+
+def _var(text: str, name: str) -> int | None:
+    m = re.search(_VAR_TMPL.format(name=re.escape(name)), text)
+    return int(m.group(1)) if m else None
+
+
+def _own_prefix_ext(url: str) -> tuple[str, str]:
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    if "." in last:
+        stem, ext = last.rsplit(".", 1)
+        stem = re.sub(r"_\d+$", "", stem)
+        return stem or "index", ext
+    return "index", "html"
+
+
+def parse_trs_paging(text: str, url: str) -> TrsPaging | None:
+    """The TRS pagination of a page, or None when it has none."""
+    if "createPageHTML" not in text and "countPage" not in text:
+        return None
+    for m in _CALL.finditer(text):
+        before = text[max(0, m.start() - 40) : m.start()]
+        if re.search(r"function\s*$", before) or re.search(r"\bfunction\b[^;{}]*$", before):
+            continue
+        ints: list[int] = []
+        strs: list[str] = []
+        ok = True
+        for arg in m.group(1).split(","):
+            if not arg.strip():
+                continue
+            ms = _ARG_STR.match(arg)
+            if ms:
+                v = ms.group(2)
+                if v.strip().isdigit():
+                    ints.append(int(v))
+                else:
+                    strs.append(v.strip())
+                continue
+            if arg.strip().isdigit():
+                ints.append(int(arg.strip()))
+                continue
+            mi = _IDENT.match(arg)
+            if mi:
+                v = _var(text, mi.group(1).rsplit(".", 1)[-1])
+                if v is None:
+                    ok = False
+                    break
+                ints.append(v)
+                continue
+            ok = False
+            break
+        if not ok or len(ints) < 2:
+            continue
+        if len(strs) >= 2:
+            prefix, ext = strs[-2], strs[-1]
+        else:
+            prefix, ext = _own_prefix_ext(url)
+        ext = ext.lstrip(".")
+        if not prefix or not ext:
+            continue
+        count, current = ints[0], ints[1]
+        if count < 1:
+            count = 1
+        return TrsPaging(count=count, current=min(current, count - 1), prefix=prefix, ext=ext)
+    count = _var(text, "countPage")
+    if count is None:
+        return None
+    current = _var(text, "currentPage") or 0
+    prefix, ext = _own_prefix_ext(url)
+    count = max(count, 1)
+    return TrsPaging(count=count, current=min(current, count - 1), prefix=prefix, ext=ext)
