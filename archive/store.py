@@ -209,8 +209,13 @@ class Archive:
         if body is not None:
             rec["body_sha256"] = hashlib.sha256(body).hexdigest()
         if rec["kind"] == "listing":
+            status = rec.get("status")
+            ok = status is not None and 200 <= status < 300
+            outcome = (
+                "listing" if ok else f"transient:listing_{rec.get('error') or f'http_{status}'}"
+            )
             with self._tx() as c:
-                self._capture(c, rec, run_id, "listing", store=self.keep_all_bodies)
+                self._capture(c, rec, run_id, outcome, store=self.keep_all_bodies)
             return []
         outcome = classify(rec)
         canon = canonicalize(rec["url"])

@@ -26,9 +26,22 @@ sys.path.insert(0, str(REPO))
 
 from crawler.demo.site import DistrictSite, serve  # noqa: E402
 
-SETTINGS = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=WARNING",
-            "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-            "-s", "ROBOTSTXT_OBEY=1", "-s", "TELNETCONSOLE_ENABLED=0"]
+SETTINGS = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=0",
+    "-s",
+    "LOG_LEVEL=WARNING",
+    "-s",
+    "CONCURRENT_REQUESTS=16",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    "-s",
+    "ROBOTSTXT_OBEY=1",
+    "-s",
+    "TELNETCONSOLE_ENABLED=0",
+]
 ENV = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
 
 
@@ -47,8 +60,16 @@ def tzgg_crawl(url: str, db: Path) -> float:
 
 
 def bare_crawl(urls_file: Path) -> float:
-    cmd = [sys.executable, "-m", "scrapy", "runspider", str(REPO / "benchmarks/bare_spider.py"),
-           "-a", f"urls_file={urls_file}", *SETTINGS]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "runspider",
+        str(REPO / "benchmarks/bare_spider.py"),
+        "-a",
+        f"urls_file={urls_file}",
+        *SETTINGS,
+    ]
     return timed(cmd)
 
 
@@ -98,9 +119,16 @@ def main() -> None:
     print(f"(b) recrawl with only noise changed ({pages / t:.1f} pages/s):")
     print(f"    versions added      {versions() - v0}")
     print(f"    archive growth      {grown / args.notices:.0f} bytes per notice")
-    json.dump({"tzgg_pages_per_s": tz, "bare_pages_per_s": bare, "ratio": tz / bare,
-               "versions_added": versions() - v0, "growth_per_notice": grown / args.notices},
-              sys.stderr)
+    json.dump(
+        {
+            "tzgg_pages_per_s": tz,
+            "bare_pages_per_s": bare,
+            "ratio": tz / bare,
+            "versions_added": versions() - v0,
+            "growth_per_notice": grown / args.notices,
+        },
+        sys.stderr,
+    )
     print(file=sys.stderr)
     srv.close()
 

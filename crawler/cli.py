@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from contextlib import ExitStack
@@ -139,12 +140,28 @@ def crawl(targets, db, overrides, profile, as_json, verbose, quiet):
         sys.exit(EXIT_FLAGGED)
 
 
+def _one_line_log_records() -> None:
+    """Without --verbose, Scrapy's errors are shown as one line each, never a traceback."""
+    make = logging.getLogRecordFactory()
+
+    def factory(name, level, fn, lno, msg, args, exc_info, func=None, sinfo=None, **kw):
+        record = make(name, level, fn, lno, msg, args, None, func, sinfo, **kw)
+        if exc_info and exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({type(exc_info[1]).__name__})"
+            record.args = None
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
 def _run_crawl(settings, urls: list[str]):
     from scrapy.crawler import CrawlerProcess
 
     from spiders.notices import NoticesSpider
 
-    process = CrawlerProcess(settings, install_root_handler=True)
+    if settings.get("LOG_LEVEL") != "INFO":
+        _one_line_log_records()
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(NoticesSpider)
     process.crawl(crawler, url=urls)
     process.start()

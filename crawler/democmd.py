@@ -57,12 +57,14 @@ def run_demo(db: str | None) -> None:
         edited = changes(conn, kind="edited")
         if edited:
             h = notice_history(conn, edited[0]["notice_id"])
-            click.echo(f"\n== A field diff: `tzgg show {h['url']} --db {db}`")
+            click.echo(f"\n== A field diff, as `tzgg show {h['url']}` prints it")
             click.echo(f"  {h['versions'][-1]['title']}")
             click.echo("\n".join(field_diff(h["versions"][0], h["versions"][1])))
         conn.close()
         if workdir is None:
             click.echo(f"\nExplore it: tzgg changes --db {db}")
+        else:
+            click.echo("\nRun `tzgg demo --db demo.db` to keep the archive and explore it.")
     finally:
         srv.close()
         if workdir is not None:

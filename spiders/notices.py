@@ -11,22 +11,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (
-    ConnectionLost,
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from archive.db import connect
 from archive.revisits import revisit_targets
 from crawler.extract import classify_page, decode_html, extract_notice
 from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
 from crawler.urls import canonicalize, site_name
-from spiders.listing import parse_listing
+from spiders.listing import is_listing, parse_listing
 
 
 def utc_now() -> str:
@@ -50,17 +41,30 @@ def _charset(response) -> str | None:
     return None
 
 
+_FAILURES = {
+    "DNSLookupError": "dns",
+    "CannotResolveHostError": "dns",
+    "TimeoutError": "timeout",
+    "TCPTimedOutError": "timeout",
+    "DownloadTimeoutError": "timeout",
+    "ConnectionRefusedError": "connection",
+    "DownloadConnectionRefusedError": "connection",
+    "ConnectionLost": "connection",
+    "ConnectionDone": "connection",
+    "ResponseFailed": "connection",
+    "ResponseNeverReceived": "connection",
+    "DownloadFailedError": "connection",
+    "ResponseDataLossError": "connection",
+    "IgnoreRequest": "robots",
+}
+
+
 def _failure_kind(failure) -> str:
-    if failure.check(DNSLookupError):
-        return "dns"
-    if failure.check(TimeoutError, TCPTimedOutError):
-        return "timeout"
-    if failure.check(ConnectionRefusedError, ConnectionLost, ResponseFailed, ResponseNeverReceived):
-        return "connection"
-    if failure.check(HttpError):
-        return "http"
-    name = type(failure.value).__name__
-    return "robots" if name == "IgnoreRequest" else name.lower()
+    """A short name for why a request failed: dns, timeout, connection, robots, ..."""
+    for cls in type(failure.value).__mro__:
+        if cls.__name__ in _FAILURES:
+            return _FAILURES[cls.__name__]
+    return type(failure.value).__name__.lower()
 
 
 def _root_urls(url: str) -> set[str]:
@@ -209,8 +213,11 @@ class NoticesSpider(scrapy.Spider):
             yield from self._walk_step(walk, failed=f"http_{response.status}")
             return
         text, fetch.encoding = decode_html(response.body, fetch.charset)
-        page = parse_listing(text, response.url, self.max_pages)
-        if not page.items and self.walks[walk]["pages"] == 1:
+        # one page past the bound, so that hitting the bound is seen
+        page = parse_listing(text, response.url, self.max_pages + 1)
+        if self.walks[walk]["pages"] == 1 and (
+            not page.items or not is_listing(text, response.url)
+        ):
             yield from self._walk_step(walk, failed="no_notices_found")
             return
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]

@@ -20,7 +20,12 @@ def tzgg(*args, timeout: float = 180, **kw) -> subprocess.CompletedProcess:
     env.pop("TZGG_DB", None)
     return subprocess.run(
         [sys.executable, "-m", "crawler.cli", *map(str, args)],
-        cwd=kw.pop("cwd", REPO), capture_output=True, text=True, timeout=timeout, env=env, **kw,
+        cwd=kw.pop("cwd", REPO),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        **kw,
     )
 
 

@@ -88,10 +88,23 @@ def test_kill_9_mid_crawl_leaves_a_consistent_archive_and_the_next_crawl_finishe
     db = tmp_path / "k.db"
     url = site.listing_url(srv.base)
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", str(db), "--profile", "test",
-           "-q", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "crawl",
+        url,
+        "--db",
+        str(db),
+        "--profile",
+        "test",
+        "-q",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     n = 0
     while time.monotonic() < deadline and proc.poll() is None:
@@ -109,10 +122,13 @@ def test_kill_9_mid_crawl_leaves_a_consistent_archive_and_the_next_crawl_finishe
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     orphan = conn.execute(
         "SELECT count(*) FROM events e LEFT JOIN versions v ON v.notice_id = e.notice_id"
-        " AND v.version = e.version WHERE v.notice_id IS NULL").fetchone()[0]
+        " AND v.version = e.version WHERE v.notice_id IS NULL"
+    ).fetchone()[0]
     assert orphan == 0
-    half = conn.execute("SELECT count(*) FROM notices n LEFT JOIN versions v ON v.notice_id = n.id"
-                        " AND v.version = n.current_version WHERE v.notice_id IS NULL").fetchone()[0]
+    half = conn.execute(
+        "SELECT count(*) FROM notices n LEFT JOIN versions v ON v.notice_id = n.id"
+        " AND v.version = n.current_version WHERE v.notice_id IS NULL"
+    ).fetchone()[0]
     assert half == 0
     assert 0 < conn.execute("SELECT count(*) FROM notices").fetchone()[0] < 400
     conn.close()
@@ -128,8 +144,10 @@ def test_extract_a_saved_file(tmp_path):
     page.write_bytes(
         '<html><head><meta charset="gbk"><title>关于征地的公告_某区</title></head><body>'
         '<h1>关于征地的公告</h1><div class="info">来源：区自然资源局 发布时间：2021-09-24 16:12</div>'
-        '<div class="TRS_Editor"><p>各有关单位：</p><p>现将征地事项公告如下。</p></div></body></html>'
-        .encode("gbk"))
+        '<div class="TRS_Editor"><p>各有关单位：</p><p>现将征地事项公告如下。</p></div></body></html>'.encode(
+            "gbk"
+        )
+    )
     p = tzgg("extract", page, "--url", "http://www.x.gov.cn/tzgg/202109/t20210924_1.html", "--json")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
@@ -152,7 +170,10 @@ def test_reextract_rederives_versions_without_events(tmp_path, serve):
     p = tzgg("reextract", "--db", db)
     assert p.returncode == 0, p.stderr
     assert conn.execute("SELECT count(*) FROM versions WHERE title = 'wrong'").fetchone()[0] == 0
-    assert conn.execute("SELECT count(*) FROM versions WHERE extractor_version = '0'").fetchone()[0] == 0
+    assert (
+        conn.execute("SELECT count(*) FROM versions WHERE extractor_version = '0'").fetchone()[0]
+        == 0
+    )
     assert len(events(db)) == before
 
 

@@ -35,15 +35,17 @@ def test_demo_scenario_records_every_event_kind_and_nothing_else(tmp_path, serve
     assert code == 0, p.stderr
     got = by_kind([e for e in events(db) if e["at"] > mark], base)
     path = lambda role: site.path(roles[role])  # noqa: E731
-    assert got == sorted([
-        ("edited", path("edited")),
-        ("edited", path("title_fix")),
-        ("removed", path("gone404")),
-        ("removed", path("soft404")),
-        ("removed", path("redirect_home")),
-        ("delisted", path("delisted")),
-        ("new", path("new")),
-    ])
+    assert got == sorted(
+        [
+            ("edited", path("edited")),
+            ("edited", path("title_fix")),
+            ("removed", path("gone404")),
+            ("removed", path("soft404")),
+            ("removed", path("redirect_home")),
+            ("delisted", path("delisted")),
+            ("new", path("new")),
+        ]
+    )
     evs = {e["url"].removeprefix(base): e for e in events(db) if e["at"] > mark}
     assert evs[path("edited")]["fields"] == ["body"]
     assert evs[path("title_fix")]["fields"] == ["title"]
@@ -65,9 +67,19 @@ def test_demo_scenario_records_every_event_kind_and_nothing_else(tmp_path, serve
     p = tzgg("show", base + path("edited"), "--db", db, "--json")
     h = json.loads(p.stdout)
     assert h["status"] == "active" and len(h["versions"]) == 2
-    assert set(h["versions"][0]) >= {"version", "first_seen", "last_seen", "title", "published",
-                                     "source", "doc_number", "index_number", "written", "body",
-                                     "attachments"}
+    assert set(h["versions"][0]) >= {
+        "version",
+        "first_seen",
+        "last_seen",
+        "title",
+        "published",
+        "source",
+        "doc_number",
+        "index_number",
+        "written",
+        "body",
+        "attachments",
+    }
     assert [e["kind"] for e in h["events"]] == ["new", "edited"]
     p = tzgg("show", base + path("edited"), "--db", db)
     assert "body:" in p.stdout and "\n    -" in p.stdout and "\n    +" in p.stdout
@@ -96,25 +108,31 @@ def test_conditional_requests_get_304_and_bodies_are_stored_once(tmp_path, serve
     conn = sqlite3.connect(db)
     n_versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
     n_stored = conn.execute(
-        "SELECT count(*) FROM captures WHERE kind='detail' AND body_stored=1").fetchone()[0]
+        "SELECT count(*) FROM captures WHERE kind='detail' AND body_stored=1"
+    ).fetchone()[0]
     assert n_stored == n_versions
     row = conn.execute(
         "SELECT headers, request_headers, http_version, reason, decoded_from FROM captures"
-        " WHERE kind='detail' AND status=200 LIMIT 1").fetchone()
+        " WHERE kind='detail' AND status=200 LIMIT 1"
+    ).fetchone()
     headers = dict((k.lower(), v) for k, v in json.loads(row[0]))
     sent = dict((k.lower(), v) for k, v in json.loads(row[1]))
     assert "etag" in headers and sent["user-agent"].startswith("tzgg/")
     assert row[2] == "HTTP/1.1" and row[3] == "OK" and row[4] == "gzip"
     sent304 = conn.execute(
-        "SELECT request_headers FROM captures WHERE status=304 LIMIT 1").fetchone()[0]
+        "SELECT request_headers FROM captures WHERE status=304 LIMIT 1"
+    ).fetchone()[0]
     assert "If-None-Match" in sent304
 
 
 def test_gbk_hanweb_site_transients_blocks_and_a_notice_at_two_urls(tmp_path, serve):
     site = DistrictSite(style="hanweb", page_size=4)
     ids = [
-        site.add(f"关于第{i}批征地补偿安置方案的公告（王珺䶮）" if i == 1 else f"第{i}号通知",
-                 published=f"2023-05-{10 + i:02d} 09:30", body=[f"各有关单位：第{i}号。", "特此公告。"])
+        site.add(
+            f"关于第{i}批征地补偿安置方案的公告（王珺䶮）" if i == 1 else f"第{i}号通知",
+            published=f"2023-05-{10 + i:02d} 09:30",
+            body=[f"各有关单位：第{i}号。", "特此公告。"],
+        )
         for i in range(1, 9)
     ]
     site.add_alias(ids[2], "/xxgk/copy_of_3.html")
@@ -147,8 +165,12 @@ def test_listing_bound_makes_the_walk_incomplete_and_flags_the_run(tmp_path, ser
     code, [s], p = crawl(url, db, "-s", "TZGG_MAX_LISTING_PAGES=1")
     assert code == 3, p.stderr
     assert any("max_listing_pages" in f for f in s["flags"])
-    assert "flagged" in tzgg("crawl", url, "--db", db, "--profile", "test", "-q",
-                             "-s", "TZGG_MAX_LISTING_PAGES=1").stdout
+    assert (
+        "flagged"
+        in tzgg(
+            "crawl", url, "--db", db, "--profile", "test", "-q", "-s", "TZGG_MAX_LISTING_PAGES=1"
+        ).stdout
+    )
 
 
 def test_a_page_that_is_not_a_listing_is_reported(tmp_path, serve):
@@ -170,11 +192,31 @@ def test_scrapy_crawl_works_from_the_repository_root(tmp_path, serve):
     site = build_demo_site(style="trs")
     srv = serve(site)
     db = tmp_path / "s.db"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "notices", "-a", f"url={site.listing_url(srv.base)}",
-           "-s", f"TZGG_DB={db}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-           "-s", "LOG_LEVEL=WARNING"]
-    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120,
-                       env=dict(os.environ, PYTHONPATH=str(REPO)))
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "notices",
+        "-a",
+        f"url={site.listing_url(srv.base)}",
+        "-s",
+        f"TZGG_DB={db}",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=0",
+        "-s",
+        "LOG_LEVEL=WARNING",
+    ]
+    p = subprocess.run(
+        cmd,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
     assert p.returncode == 0, p.stderr
     n = sqlite3.connect(db).execute("SELECT count(*) FROM notices").fetchone()[0]
     assert n >= 10
