@@ -50,13 +50,13 @@ CREATE TABLE IF NOT EXISTS captures (
     site TEXT NOT NULL,
     kind TEXT NOT NULL,              -- listing | detail
     url TEXT NOT NULL,               -- as requested
-    final_url TEXT,
+    final_url TEXT,                  -- where it ended, when not `url` (redirects)
     at TEXT NOT NULL,
     http_version TEXT,
     status INTEGER,
     reason TEXT,
-    headers TEXT,                    -- JSON [[name, value], ...] as received
-    request_headers TEXT,            -- JSON [[name, value], ...] as sent
+    headers BLOB,                    -- [[name, value], ...] as received (archive.headers.pack)
+    request_headers BLOB,            -- [[name, value], ...] as sent (archive.headers.pack)
     body_sha256 TEXT,
     body_stored INTEGER NOT NULL DEFAULT 0,
     decoded_from TEXT,               -- original Content-Encoding, when the body was decompressed

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from crawler.urls import canonicalize
 
 from . import db as dbmod
+from .headers import pack as pack_headers
 from .outcome import classify, evidence
 from .timeutil import utcnow
 from .versioning import changed_fields, fold, version_hash
@@ -127,13 +128,13 @@ class Archive:
                 rec["site"],
                 rec["kind"],
                 rec["url"],
-                rec.get("final_url"),
+                None if rec.get("final_url") == rec["url"] else rec.get("final_url"),
                 rec["at"],
                 rec.get("http_version"),
                 rec.get("status"),
                 rec.get("reason"),
-                _json(rec.get("headers") or []),
-                _json(rec.get("request_headers") or []),
+                pack_headers(rec.get("headers") or []),
+                pack_headers(rec.get("request_headers") or []),
                 sha,
                 int(stored),
                 rec.get("decoded_from"),

@@ -45,9 +45,9 @@ SETTINGS = [
 ENV = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str], cwd: Path = REPO) -> float:
     t = time.perf_counter()
-    p = subprocess.run(cmd, cwd=REPO, env=ENV, capture_output=True, text=True)
+    p = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
     if p.returncode not in (0,):
         sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-2000:]}")
@@ -70,7 +70,7 @@ def bare_crawl(urls_file: Path) -> float:
         f"urls_file={urls_file}",
         *SETTINGS,
     ]
-    return timed(cmd)
+    return timed(cmd, cwd=urls_file.parent)  # outside the project: no tzgg settings
 
 
 def main() -> None:

@@ -24,6 +24,8 @@ REDIRECT_MAX_TIMES = 10
 # Error pages are evidence (404, 410, soft 404s): they reach the spider, redirects still follow.
 HTTPERROR_ALLOW_ALL = True
 
+# The archive writer is synchronous: items in parallel only add scheduling overhead.
+CONCURRENT_ITEMS = 1
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ContentEncodingMiddleware": 595}
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalFingerprinter"

@@ -284,3 +284,20 @@ def test_event_json_shape(db):
     removed = next(e for e in evs if e["kind"] == "removed")
     assert set(removed) >= {"reason", "evidence"}
     json.dumps(evs, ensure_ascii=False)
+
+
+def test_headers_are_kept_whole_and_packed_small(db):
+    headers = [
+        ["Content-Type", "text/html; charset=gb2312"],
+        ["Date", "Thu, 26 Nov 2026 00:49:12 GMT"],
+        ["Set-Cookie", "a=1"],
+        ["Set-Cookie", "b=2"],
+        ["X-自定义", "值"],
+    ]
+    crawl(db, [fetch(1, headers=headers, request_headers=[["User-Agent", "tzgg/0.1"]])])
+    from archive.headers import unpack
+
+    row = connect(db).execute("SELECT headers, request_headers, final_url FROM captures").fetchone()
+    assert unpack(row[0]) == headers and unpack(row[1]) == [["User-Agent", "tzgg/0.1"]]
+    assert len(row[0]) < 90
+    assert row[2] is None  # not redirected: final_url is url
