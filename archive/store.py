@@ -234,6 +234,8 @@ class Archive:
             if outcome == "not_modified" and row is not None:
                 cur = self._current(c, row["notice_id"])
                 self._touch(c, rec, row, cur["version"])
+                if final != row["canonical_url"]:  # redirected, then not modified: moved
+                    self._add_url(c, rec, row["notice_id"], final, rec.get("final_url"))
                 self._capture(
                     c,
                     rec,
@@ -564,6 +566,12 @@ class Archive:
 
     def _decide_delistings(self, c, run, at: str) -> list[dict]:
         rid, site = run["id"], run["site"]
+        # A notice is listed when any of its URLs was, including URLs it gained in this run.
+        c.execute(
+            "UPDATE notices SET last_listed_run = ? WHERE id IN (SELECT u.notice_id FROM listings l"
+            " JOIN notice_urls u ON u.canonical_url = l.canonical_url WHERE l.run_id = ?)",
+            (rid, rid),
+        )
         oldest = c.execute(
             "SELECT min(coalesce(l.date, substr(v.published, 1, 10))) FROM listings l"
             " LEFT JOIN notice_urls u ON u.canonical_url = l.canonical_url"

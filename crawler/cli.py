@@ -46,6 +46,8 @@ def _db_option(f):
 def _open(db: str, *, readonly: bool = True):
     try:
         return connect(db, readonly=readonly)
+    except ArchiveBusy as exc:
+        raise Fail(str(exc), EXIT_BUSY) from None
     except ArchiveError as exc:
         raise Fail(str(exc)) from None
 
@@ -94,6 +96,8 @@ def crawl_settings(
         if not sep or not name:
             raise click.BadParameter(f"{item!r}: use -s NAME=VALUE", param_hint="-s")
         settings.set(name, value, priority="cmdline")
+    if settings.get("TZGG_REVISIT") not in ("all", "recent"):
+        raise click.BadParameter("TZGG_REVISIT is `all` or `recent`", param_hint="-s")
     return settings
 
 

@@ -221,3 +221,75 @@ def test_scrapy_crawl_works_from_the_repository_root(tmp_path, serve):
     assert p.returncode == 0, p.stderr
     n = sqlite3.connect(db).execute("SELECT count(*) FROM notices").fetchone()[0]
     assert n >= 10
+
+
+def test_two_sites_crawl_into_one_archive_at_the_same_time(tmp_path, serve):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    sites = [build_demo_site(style="trs"), DistrictSite(style="hanweb", page_size=5)]
+    sites[1].generate(30, seed=3)
+    servers = [serve(s) for s in sites]
+    db = tmp_path / "shared.db"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "crawler.cli",
+                "crawl",
+                s.listing_url(srv.base),
+                "--db",
+                str(db),
+                "--profile",
+                "test",
+                "-q",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for s, srv in zip(sites, servers, strict=True)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    conn = sqlite3.connect(db)
+    per_site = dict(conn.execute("SELECT site, count(*) FROM notices GROUP BY site").fetchall())
+    assert sorted(per_site.values()) == [12, 30]
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_moved_notice_keeps_its_identity(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "m.db"
+    crawl(url, db)
+    mark = max(e["at"] for e in events(db))
+    nid = site.roles["doc_number"]
+    old = srv.base + site.path(nid)
+    site.move(nid, "/xxgk/moved/t20210801_1008.html")
+    code, _, p = crawl(url, db)
+    assert code == 0, p.stderr
+    assert [e for e in events(db) if e["at"] > mark] == []
+    h = json.loads(tzgg("show", old, "--db", db, "--json").stdout)
+    assert h["urls"] == [old, srv.base + "/xxgk/moved/t20210801_1008.html"]
+    assert h["status"] == "active" and len(h["versions"]) == 1
+
+
+def test_extract_a_live_page(serve):
+    site = build_demo_site(style="hanweb")
+    srv = serve(site)
+    nid = site.roles["doc_number"]
+    p = tzgg("extract", srv.base + site.path(nid), "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    want = site.get(nid)
+    assert d["title"] == want["title"]
+    assert d["doc_number"] == want["doc_number"] == "岳楼政发〔2021〕17号"
+    assert d["index_number"] == want["index_number"]
+    p = tzgg("extract", srv.base + "/no/such/page.html")
+    assert p.returncode == 1 and "HTTP 404" in p.stderr

@@ -301,3 +301,33 @@ def test_headers_are_kept_whole_and_packed_small(db):
     assert unpack(row[0]) == headers and unpack(row[1]) == [["User-Agent", "tzgg/0.1"]]
     assert len(row[0]) < 90
     assert row[2] is None  # not redirected: final_url is url
+
+
+def test_keep_all_bodies_setting(db):
+    crawl(db, [fetch(1)], keep_all_bodies=True)
+    crawl(db, [fetch(1, body=b"new bytes, same notice")], keep_all_bodies=True)
+    stored = connect(db).execute("SELECT body_stored FROM captures ORDER BY id").fetchall()
+    assert [r[0] for r in stored] == [1, 1]
+
+
+def test_revisit_policy_recent_slices_the_old_notices(db):
+    from datetime import datetime, timezone
+
+    from archive.revisits import revisit_targets
+
+    old = [fetch(n, notice=notice(n, published=f"2019-01-{n:02d}")) for n in range(1, 29)]
+    recent = fetch(29, notice=notice(29, published="2026-11-20T09:00:00+08:00"))
+    crawl(db, [*old, recent])
+    conn = connect(db)
+    assert len(revisit_targets(conn, SITE)) == 29
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    seen, recent_every_time = set(), True
+    for _ in range(7):
+        urls = {t["url"] for t in revisit_targets(conn, SITE, policy="recent", slices=7, now=now)}
+        recent_every_time &= f"{BASE}/tzgg/t29.html" in urls
+        assert len(urls) < 29
+        seen |= urls
+        crawl(db, [])  # another finished run turns the slice
+    assert recent_every_time and len(seen) == 29
+    with pytest.raises(ValueError, match="unknown TZGG_REVISIT"):
+        revisit_targets(conn, SITE, policy="sometimes")

@@ -1,0 +1,39 @@
+"""Canonical URLs and site names."""
+
+import pytest
+
+from crawler.urls import canonicalize, site_name
+
+
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        ("http://WWW.YYLQ.gov.cn/tzgg/", "www.yylq.gov.cn"),
+        ("http://127.0.0.1:8081/tzgg/index.html", "127.0.0.1:8081"),
+        ("https://www.x.gov.cn:443/a", "www.x.gov.cn"),
+        ("http://www.x.gov.cn:80/a", "www.x.gov.cn"),
+        ("https://www.x.gov.cn:8443/a", "www.x.gov.cn:8443"),
+    ],
+)
+def test_site_name(url, site):
+    assert site_name(url) == site
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("HTTP://Www.X.gov.cn:80/tzgg/index.html", "http://www.x.gov.cn/tzgg/"),
+        ("http://www.x.gov.cn/tzgg/t1.html#top", "http://www.x.gov.cn/tzgg/t1.html"),
+        ("http://www.x.gov.cn/a?utm_source=wx&id=3&spm=1.2", "http://www.x.gov.cn/a?id=3"),
+        ("http://www.x.gov.cn/a?b=2&a=1", "http://www.x.gov.cn/a?a=1&b=2"),
+        ("http://www.x.gov.cn", "http://www.x.gov.cn/"),
+    ],
+)
+def test_canonical_forms_fold(a, b):
+    assert canonicalize(a) == canonicalize(b) == b
+
+
+def test_distinct_pages_stay_distinct():
+    assert canonicalize("http://x.cn/a?id=1") != canonicalize("http://x.cn/a?id=2")
+    assert canonicalize("http://x.cn/a/T1.html") != canonicalize("http://x.cn/a/t1.html")
+    assert canonicalize("https://x.cn/a") != canonicalize("http://x.cn/a")
