@@ -53,6 +53,7 @@ class Archive:
         keep_all_bodies: bool = False,
         removal_confirmations: int = 1,
         hold_min_revisits: int = 4,
+        batch: int = 1,
     ):
         self.path = path
         self.conn = dbmod.connect(path)
@@ -60,23 +61,43 @@ class Archive:
         self.keep_all_bodies = keep_all_bodies
         self.removal_confirmations = max(1, removal_confirmations)
         self.hold_min_revisits = hold_min_revisits
+        # Records per transaction. Each record is whole or absent (a savepoint each), so a
+        # crash loses at most the last uncommitted batch, which the next crawl fetches again.
+        self.batch = max(1, batch)
+        self._pending = 0
 
     def close(self) -> None:
+        self.flush()
         self.conn.close()
+
+    def flush(self) -> None:
+        """Commit the records written so far."""
+        if self._pending:
+            self.conn.execute("COMMIT")
+            self._pending = 0
 
     @contextmanager
     def _tx(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        if not self._pending:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("SAVEPOINT record")
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("ROLLBACK TO record")
+            self.conn.execute("RELEASE record")
+            if not self._pending:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        self.conn.execute("RELEASE record")
+        self._pending += 1
+        if self._pending >= self.batch:
+            self.flush()
 
     # -- runs -------------------------------------------------------------------------------
 
     def begin_run(self, site: str, at: str | None = None) -> int:
+        self.flush()
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO runs (site, started) VALUES (?, ?)", (site, at or utcnow())
@@ -486,6 +507,7 @@ class Archive:
     def finish_run(self, run_id: int, at: str | None = None) -> dict:
         """Decide removals and delistings for the run, and record its summary."""
         at = at or utcnow()
+        self.flush()
         with self._tx() as c:
             run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
             flags = json.loads(run["flags"])
@@ -506,6 +528,7 @@ class Archive:
                     run_id,
                 ),
             )
+        self.flush()
         return summary
 
     def _decide_removals(self, c, run, at: str, flags: list) -> list[dict]:

@@ -7,9 +7,12 @@ import time
 from collections import Counter
 from dataclasses import asdict
 
+from twisted.internet.task import LoopingCall
+
 from archive.store import Archive
 from crawler.items import Fetch, Listed, WalkEnd
 
+FLUSH_SECONDS = 0.5
 _TYPES = {Fetch: "fetch", Listed: "listed", WalkEnd: "walk"}
 
 
@@ -33,7 +36,11 @@ class ArchivePipeline:
             keep_all_bodies=s.getbool("TZGG_KEEP_ALL_BODIES"),
             removal_confirmations=s.getint("TZGG_REMOVAL_CONFIRMATIONS"),
             hold_min_revisits=s.getint("TZGG_HOLD_MIN_REVISITS"),
+            batch=s.getint("TZGG_WRITE_BATCH"),
         )
+        # Commit at least every FLUSH seconds, so a slow site never holds the write lock long.
+        self.flusher = LoopingCall(self.archive.flush)
+        self.flusher.start(FLUSH_SECONDS, now=False)
         for site in self.crawler.spider.sites:
             self.runs[site] = self.archive.begin_run(site)
 
@@ -54,6 +61,7 @@ class ArchivePipeline:
         return item
 
     def close_spider(self, spider=None):
+        self.flusher.stop()
         summaries = [self.archive.finish_run(run) for run in self.runs.values()]
         self.crawler.stats.set_value("tzgg/summaries", summaries)
         self.archive.close()

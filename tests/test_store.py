@@ -331,3 +331,22 @@ def test_revisit_policy_recent_slices_the_old_notices(db):
     assert recent_every_time and len(seen) == 29
     with pytest.raises(ValueError, match="unknown TZGG_REVISIT"):
         revisit_targets(conn, SITE, policy="sometimes")
+
+
+def test_batched_writes_keep_each_record_whole(db):
+    a = Archive(db, batch=50)
+    run = a.begin_run(SITE)
+    a.ingest(fetch(1), run)
+    broken = fetch(2)
+    broken["notice"] = notice(2, breadcrumb={"not", "json"})  # fails after two inserts
+    with pytest.raises(TypeError):
+        a.ingest(broken, run)  # nothing of it stays
+    a.ingest(fetch(3), run)
+    reader = sqlite3.connect(db)
+    assert reader.execute("SELECT count(*) FROM notices").fetchone()[0] == 0  # not committed yet
+    a.flush()
+    assert reader.execute("SELECT count(*) FROM notices").fetchone()[0] == 2
+    assert reader.execute("SELECT count(*) FROM captures").fetchone()[0] == 2
+    assert reader.execute("SELECT count(*) FROM notice_urls").fetchone()[0] == 2
+    a.finish_run(run)
+    a.close()
