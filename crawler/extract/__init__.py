@@ -29,21 +29,36 @@ from .fields import (
 from .scan import scan
 from .text import fold_ws, linearize, tag_of
 
-__all__ = ["extract_notice", "decode_html", "parse_date", "classify_page", "fold_ws", "parse_tree"]
+__all__ = [
+    "extract_notice",
+    "extract_page",
+    "decode_html",
+    "parse_date",
+    "classify_page",
+    "fold_ws",
+    "parse_tree",
+]
 
-_PARSER = etree.HTMLParser(encoding="utf-8", remove_blank_text=False, remove_comments=False)
+# collect_ids=False: no ID table (nothing here looks elements up by id), a cheaper parse.
+_PARSER = etree.HTMLParser(
+    encoding="utf-8", remove_blank_text=False, remove_comments=False, collect_ids=False
+)
+
+
+def _parse_utf8(data: bytes):
+    """The lxml root element of UTF-8 page bytes, or None."""
+    if not data or data.isspace():  # i.e. `not data.strip()`, without copying the page
+        return None
+    try:
+        return etree.fromstring(data, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
 
 
 def parse_tree(body: bytes | str, charset: str | None = None):
     """(lxml root element or None, decoded text, codec used)."""
     data, text, enc = html_utf8_bytes(body, charset)
-    if not data.strip():
-        return None, text, enc
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-        root = None
-    return root, text, enc
+    return _parse_utf8(data), text, enc
 
 
 def _region(title_el, container):
@@ -68,20 +83,30 @@ def _region(title_el, container):
 
 
 def _meta_text(root, skip_el) -> str:
-    def skip(el):
-        return el is skip_el
-
-    return "".join(linearize(root, skip))
+    return "".join(linearize(root, skip_el=skip_el))
 
 
 def extract_notice(body: bytes | str, url: str, charset: str | None = None) -> Notice:
     """Every field of a notice page (see crawler.items.Notice)."""
+    return _extract(html_utf8_bytes(body, charset)[0], url)
+
+
+def extract_page(body: bytes, url: str, charset: str | None = None) -> tuple[Notice, str, str]:
+    """(notice, decoded text, codec) of page bytes: decode_html and extract_notice in one go.
+
+    Same results as `text, enc = decode_html(body, charset); extract_notice(text, url)`,
+    but UTF-8 pages are parsed from their own bytes (no re-encoding of the decoded text)."""
+    data, text, enc = html_utf8_bytes(body, charset)
+    return _extract(data, url), text, enc
+
+
+def _extract(data: bytes, url: str) -> Notice:
     notice = Notice(url=url, canonical_url=canonicalize(url), site=site_name(url))
-    tree, _text, _enc = parse_tree(body, charset)
+    tree = _parse_utf8(data)
     if tree is None:
         return notice
 
-    sc = scan(tree)
+    sc = scan(tree)  # holds every node's proxy until the end (see Scan.nodes)
     base_url = url
     if sc.base_href:
         try:

@@ -11,11 +11,10 @@ from lxml import etree
 from .attachments import is_doc_url
 from .text import (
     SKIP_TAGS,
+    block_lines,
     fold_ws,
     is_hidden,
-    mark_blocks,
     remove_keep_tail,
-    serialized_lines,
     tag_of,
     text_of,
 )
@@ -181,6 +180,62 @@ def _fix_attrs(attrib, base_url: str) -> None:
                     del attrib[name]
 
 
+# Per attribute-name tuple: which attributes the sanitizer must read (most: style/class).
+_PLAN_CACHE: dict[tuple, tuple] = {}
+
+
+def _attr_plan(keys: tuple) -> tuple:
+    """(has style, has hidden, has class, has id, names for _fix_names) for attribute names."""
+    fix = tuple(n for n in keys if n.lower().startswith("on") or n.lower() in _URL_ATTRS)
+    return ("style" in keys, "hidden" in keys, "class" in keys, "id" in keys, fix)
+
+
+_STYLE_CACHE: dict[str, int] = {}  # style -> 0 keep, 1 drop the element, 2 delete the style
+
+
+def _style_action(style: str) -> int:
+    act = _STYLE_CACHE.get(style)
+    if act is None:
+        act = 0
+        if _style_hidden(style):
+            act = 1 if _HIDDEN_STYLE.search(style) else 2
+        if len(_STYLE_CACHE) > 5000:
+            _STYLE_CACHE.clear()
+        _STYLE_CACHE[style] = act
+    return act
+
+
+_VERDICT_CACHE: dict[str, int] = {}
+
+
+def _verdict(cls: str) -> int:
+    v = _VERDICT_CACHE.get(cls)
+    if v is None:
+        v = _class_verdict(cls)
+        if len(_VERDICT_CACHE) > 5000:
+            _VERDICT_CACHE.clear()
+        _VERDICT_CACHE[cls] = v
+    return v
+
+
+def _fix_names(el, names: tuple, base_url: str) -> None:
+    """_fix_attrs restricted to the attributes that may need it (same order)."""
+    attrib = el.attrib
+    for name in names:
+        if name.lower().startswith("on"):
+            del attrib[name]
+            continue
+        val = attrib[name].strip()
+        low = val[:12].lower().replace(" ", "")
+        if low.startswith(("javascript:", "vbscript:", "data:text")):
+            del attrib[name]
+        elif val and not low.startswith(("#", "mailto:", "tel:")) and "://" not in val[:10]:
+            try:
+                attrib[name] = urljoin(base_url, val)
+            except ValueError:
+                del attrib[name]
+
+
 def process_container(container, base_url: str) -> tuple[str, list[str]]:
     """(sanitized HTML, plain-text lines) of the container, in one pass over it.
 
@@ -192,50 +247,70 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
         return "", []
     drop_html = []
     drop_text = []
-    for el in container.iter():
+    if container.attrib:
+        _fix_attrs(container.attrib, base_url)
+    bad_tags = _BAD_TAGS
+    text_only = _TEXT_ONLY_DROP
+    plans = _PLAN_CACHE
+    styles = _STYLE_CACHE
+    verdicts = _VERDICT_CACHE
+    for el in container.iterdescendants():
         tag = el.tag
-        if el is container:
-            if el.attrib:
-                _fix_attrs(el.attrib, base_url)
-            continue
-        if not isinstance(tag, str) or tag in _BAD_TAGS:
+        if tag.__class__ is not str or tag in bad_tags:
             drop_html.append(el)
             continue
-        if tag in _TEXT_ONLY_DROP:
+        if tag in text_only:
             drop_text.append(el)
-        attrib = el.attrib
-        if not attrib:
+        keys = el.keys()
+        if not keys:
             continue
-        style = attrib.get("style")
-        if style and _style_hidden(style):
-            if _HIDDEN_STYLE.search(style):
-                drop_html.append(el)
-                continue
-            del attrib["style"]
-        if "hidden" in attrib:
+        keys = tuple(keys)
+        plan = plans.get(keys)
+        if plan is None:
+            plan = _attr_plan(keys)
+            if len(plans) > 5000:
+                plans.clear()
+            plans[keys] = plan
+        has_style, has_hidden, has_class, has_id, fix = plan
+        if has_style:
+            style = el.get("style")
+            if style:
+                act = styles.get(style)
+                if act is None:
+                    act = _style_action(style)
+                if act:
+                    if act == 1:
+                        drop_html.append(el)
+                        continue
+                    del el.attrib["style"]
+        if has_hidden:
             drop_html.append(el)
             continue
-        cls = attrib.get("class")
-        if cls:
-            verdict = _class_verdict(cls)
-            if verdict == _HTML:
-                drop_html.append(el)
-                continue
-            if verdict == _TEXT:
+        if has_class:
+            cls = el.get("class")
+            if cls:
+                verdict = verdicts.get(cls)
+                if verdict is None:
+                    verdict = _verdict(cls)
+                if verdict:
+                    if verdict == _HTML:
+                        drop_html.append(el)
+                        continue
+                    drop_text.append(el)
+        if has_id:
+            ident = el.get("id")
+            if ident and _FURNITURE_RE.search(ident):
                 drop_text.append(el)
-        ident = attrib.get("id")
-        if ident and _FURNITURE_RE.search(ident):
-            drop_text.append(el)
-        _fix_attrs(attrib, base_url)
+        if fix:
+            _fix_names(el, fix, base_url)
     for el in drop_html:
         remove_keep_tail(el)  # removing an already-detached descendant is harmless
     html = etree.tostring(container, method="html", encoding="unicode", with_tail=False).strip()
     drop_text += _attachment_blocks(container)
     for el in drop_text:
         remove_keep_tail(el)
-    mark_blocks(container)
     lines = []
-    for line in serialized_lines(container):
+    for line in block_lines(container):
         if len(line) <= 60 and _FURNITURE_LINE.match(line):
             continue
         if len(line) <= 120 and _ATTACH_HEAD.match(line):

@@ -10,6 +10,7 @@ import re
 from lxml import etree
 
 _Comment = etree.Comment
+_Element = etree.Element
 _CLASS_HINT = re.compile(
     r"title|biaoti|crumb|position|location|dqwz|weizhi|curpath|path|TRS_Editor|trs_editor|"
     r"article_content|pages_content|UCAP-CONTENT|zoom|content|zw|con",
@@ -62,9 +63,9 @@ class Scan:
         "markers",
         "containers",
         "title_candidates",
-        "crumb_label_nodes",
         "crumb_candidates",
         "body",
+        "nodes",
     )
 
     def __init__(self):
@@ -76,12 +77,29 @@ class Scan:
         self.markers: dict[str, list] = {}  # Hanweb comment markers: '信息内容begin' -> [comment]
         self.containers: list = []  # (rank, order, element)
         self.title_candidates: list = []
-        self.crumb_label_nodes: list = []  # elements whose text or tail holds '位置'
         self.crumb_candidates: list = []
         self.body = None
+        # Every node in document order. Holding them keeps lxml's Python proxies alive, so
+        # the later walks over the same tree do not build and free them again.
+        self.nodes: list = []
+
+    @property
+    def crumb_label_nodes(self):
+        """(element, is_tail) whose text or tail holds '位置', in document order (lazily:
+        the breadcrumb sits near the top, and its reader stops at the first that works)."""
+        for el in self.nodes:
+            tail = el.tail
+            if tail and "位置" in tail:
+                yield el, True
+            tag = el.tag
+            if tag.__class__ is str and tag != "script" and tag != "style":
+                text = el.text
+                if text and "位置" in text:
+                    yield el, False
 
 
 _CLASS_CACHE: dict[str, tuple[bool, bool, int | None]] = {}
+_NO_INFO = (False, False, None)
 
 
 def _class_info(cls: str) -> tuple[bool, bool, int | None]:
@@ -96,7 +114,7 @@ def _class_info(cls: str) -> tuple[bool, bool, int | None]:
                     break
             info = (bool(_TITLE_HINT.search(cls)), bool(_CRUMB_HINT.search(cls)), rank)
         else:
-            info = (False, False, None)
+            info = _NO_INFO
         if len(_CLASS_CACHE) > 20000:
             _CLASS_CACHE.clear()
         _CLASS_CACHE[cls] = info
@@ -108,58 +126,79 @@ def scan(root) -> Scan:
     order = 0
     # A stray '</html>' mid-page leaves libxml2 with several top-level elements.
     tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+    nodes = s.nodes
+    for top in tops:
+        nodes.extend(top.iter())
     containers = s.containers
     title_candidates = s.title_candidates
-    crumb_labels = s.crumb_label_nodes
-    for top in tops:
-        for el in top.iter():
-            order += 1
-            tag = el.tag
-            tail = el.tail
-            if tail and "位置" in tail:
-                crumb_labels.append((el, True))
+    crumb_candidates = s.crumb_candidates
+    markers = s.markers
+    cache = _CLASS_CACHE
+    special = _SPECIAL
+    title_tags = _TITLE_TAGS
+    container_id = _CONTAINER_ID
+    for el in nodes:
+        order += 1
+        tag = el.tag
+        if tag.__class__ is not str:
             if tag is _Comment:
                 text = el.text
                 if text and "<$[" in text:
                     m = _MARKER.search(text)
                     if m:
-                        s.markers.setdefault(m.group(1) + m.group(2), []).append(el)
+                        markers.setdefault(m.group(1) + m.group(2), []).append(el)
+            continue
+        if tag in special:
+            if tag == "script" or tag == "style":
                 continue
-            if tag.__class__ is not str or tag == "script" or tag == "style":
-                continue
-            text = el.text
-            if text and "位置" in text:
-                crumb_labels.append((el, False))
-            if tag in _SPECIAL:
-                _special(s, el, tag, order)
-            attrib = el.attrib
-            if not attrib:
-                continue
-            cls = attrib.get("class")
+            _special(s, el, tag, order)
+        keys = el.keys()
+        if not keys:
+            continue
+        if "class" in keys:
+            cls = el.get("class")
             if cls:
-                is_title, is_crumb, rank = _class_info(cls)
-                if is_title and tag not in _TITLE_TAGS:
-                    title_candidates.append(el)
-                if is_crumb:
-                    s.crumb_candidates.append(el)
-                if rank is not None:
-                    containers.append((rank, order, el))
-            ident = attrib.get("id")
+                info = cache.get(cls)
+                if info is None:
+                    info = _class_info(cls)
+                if info is not _NO_INFO:
+                    is_title, is_crumb, rank = info
+                    if is_title and tag not in title_tags:
+                        title_candidates.append(el)
+                    if is_crumb:
+                        crumb_candidates.append(el)
+                    if rank is not None:
+                        containers.append((rank, order, el))
+        if "id" in keys:
+            ident = el.get("id")
             if ident:
-                rank = _CONTAINER_ID.get(ident)
+                rank = container_id.get(ident)
                 if rank is not None:
                     containers.append((rank, order, el))
-                elif tag not in _TITLE_TAGS and _TITLE_HINT.search(ident):
+                elif tag not in title_tags and _TITLE_HINT.search(ident):
                     title_candidates.append(el)
                 elif "crumb" in ident.lower() or "position" in ident.lower():
-                    s.crumb_candidates.append(el)
+                    crumb_candidates.append(el)
     containers.sort(key=lambda t: (t[0], t[1]))
     return s
 
 
 _MARKER = re.compile(r"<\$\[([^\]]+)\]>(begin|end)")
+# Tags that need a look beyond their attributes (script/style: skipped entirely).
 _SPECIAL = frozenset(
-    ("meta", "title", "base", "body", "ucapcontent", "h1", "h2", "h3", "ucaptitle")
+    (
+        "meta",
+        "title",
+        "base",
+        "body",
+        "ucapcontent",
+        "h1",
+        "h2",
+        "h3",
+        "ucaptitle",
+        "script",
+        "style",
+    )
 )
 
 

@@ -58,6 +58,38 @@ def is_hidden(el) -> bool:
     return False
 
 
+_STYLE_HIDDEN_CACHE: dict[str, bool] = {}
+_CLASS_HIDDEN_CACHE: dict[str, bool] = {}
+
+
+def _hidden_by(el, keys: list) -> bool:
+    """is_hidden(el) for an element whose attribute names are `keys` (cached by value)."""
+    if "style" in keys:
+        style = el.get("style")
+        if style:
+            hit = _STYLE_HIDDEN_CACHE.get(style)
+            if hit is None:
+                if len(_STYLE_HIDDEN_CACHE) > 5000:
+                    _STYLE_HIDDEN_CACHE.clear()
+                hit = _STYLE_HIDDEN_CACHE[style] = bool(_HIDDEN_STYLE.search(style))
+            if hit:
+                return True
+    if "hidden" in keys:
+        return True
+    if "class" in keys:
+        cls = el.get("class")
+        if cls:
+            hit = _CLASS_HIDDEN_CACHE.get(cls)
+            if hit is None:
+                if len(_CLASS_HIDDEN_CACHE) > 5000:
+                    _CLASS_HIDDEN_CACHE.clear()
+                hit = _CLASS_HIDDEN_CACHE[cls] = bool(
+                    _HIDDEN_CLASSES.intersection(cls.lower().split())
+                )
+            return hit
+    return False
+
+
 def tag_of(el) -> str | None:
     """Lower-case tag name, or None for comments/processing instructions."""
     t = el.tag
@@ -70,39 +102,51 @@ def linearize(
     *,
     cells: str = " ",
     out: list[str] | None = None,
+    skip_el=None,
 ) -> list[str]:
     """Text chunks of `root` in document order; '\\n' marks block boundaries.
 
     Raw whitespace inside text is folded to one space, so only the markup makes lines.
-    Skips scripts, styles, hidden elements and whatever `skip(el)` says (the root itself is
-    never skipped, its tail never read)."""
+    Skips scripts, styles, hidden elements, the element `skip_el` and whatever `skip(el)`
+    says (the root itself is never skipped, its tail never read)."""
     if out is None:
         out = []
-    _walk(root, skip, cells, out, True)
+    tag = root.tag
+    if tag.__class__ is str:  # comment / PI: only its tail is text
+        _walk(root, tag.lower(), skip, skip_el, cells, out)
     return out
 
 
-def _walk(el, skip, cells, out, is_root):
-    tag = tag_of(el)
-    if tag is None:  # comment / PI: only its tail is text
-        return
-    if not is_root and (tag in SKIP_TAGS or is_hidden(el) or (skip is not None and skip(el))):
-        return
+def _ws_fold(text: str) -> str:
+    return " " if text.isspace() else _WS.sub(" ", text)
+
+
+def _walk(el, tag, skip, skip_el, cells, out):
+    """Chunks of a kept element `el` (lower-case tag `tag`)."""
+    append = out.append
     block = tag in BLOCK_TAGS
     if block:
-        out.append("\n")
+        append("\n")
     elif tag in CELL_TAGS:
-        out.append(cells)
-    if el.text:
-        out.append(_WS.sub(" ", el.text))
+        append(cells)
+    text = el.text
+    if text:
+        append(_ws_fold(text))
     for child in el:
-        _walk(child, skip, cells, out, False)
-        if child.tail:
-            out.append(_WS.sub(" ", child.tail))
+        ctag = child.tag
+        if ctag.__class__ is str and child is not skip_el:
+            ctag = ctag.lower()
+            if ctag not in SKIP_TAGS:
+                keys = child.keys()
+                if not ((keys and _hidden_by(child, keys)) or (skip is not None and skip(child))):
+                    _walk(child, ctag, skip, skip_el, cells, out)
+        tail = child.tail
+        if tail:
+            append(_ws_fold(tail))
     if block:
-        out.append("\n")
+        append("\n")
     elif tag in CELL_TAGS:
-        out.append(cells)
+        append(cells)
 
 
 def to_lines(chunks: list[str]) -> list[str]:
@@ -119,12 +163,15 @@ def is_element(el) -> bool:
     return isinstance(el, etree._Element) and isinstance(el.tag, str)
 
 
-_STRING = etree.XPath("string()")
+_tostring = etree.tostring
 
 
 def text_of(el) -> str:
-    """All text under `el` (the XPath string value; no tail)."""
-    return str(_STRING(el))
+    """All text under `el` (the XPath string value; no tail).
+
+    Serializing with method="text" reads the same libxml2 node content as XPath string(),
+    without setting up an XPath evaluation."""
+    return _tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
 # Elements hidden by inline style / attribute / class, found in one XPath pass.
@@ -159,22 +206,68 @@ LINE = "\ue000"  # a private-use mark for a block boundary while serializing tex
 _LINE_WS = re.compile(r"[\s\u3000\u00a0\u200b\u200c\u200d\ufeff\u2002\u2003\u2009]+")
 
 
-def serialized_lines(root) -> list[str]:
-    """Lines of `root`'s text after block elements were marked with LINE (see mark_blocks)."""
-    text = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
-    text = _LINE_WS.sub(" ", text)
+_ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\ufeff")  # in _LINE_WS, not str.isspace()
+
+
+def _split_lines(text: str) -> list[str]:
+    for z in _ZERO_WIDTH:
+        if z in text:
+            text = text.replace(z, " ")
+    # str.split() splits on exactly the other characters of _LINE_WS (str.isspace), so this
+    # is _LINE_WS.sub(" ", line).strip(" ") for each line, at C speed.
     out = []
     for line in text.split(LINE):
-        line = line.strip(" ")
         if line:
-            out.append(line)
+            line = " ".join(line.split())
+            if line:
+                out.append(line)
     return out
+
+
+def serialized_lines(root) -> list[str]:
+    """Lines of `root`'s text after block elements were marked with LINE (see mark_blocks)."""
+    return _split_lines(etree.tostring(root, method="text", encoding="unicode", with_tail=False))
 
 
 def mark_blocks(root) -> None:
     """Put LINE marks around block elements and spaces around cells (mutates the tree)."""
     for el in root.iter(*BLOCK_TAGS):
-        el.text = LINE + el.text if el.text else LINE
-        el.tail = LINE + el.tail if el.tail else LINE
+        text = el.text
+        el.text = LINE + text if text else LINE
+        tail = el.tail
+        el.tail = LINE + tail if tail else LINE
     for el in root.iter("td", "th"):
-        el.tail = " " + el.tail if el.tail else " "
+        tail = el.tail
+        el.tail = " " + tail if tail else " "
+
+
+# mark_blocks + serialized_lines in one XSLT pass (C speed, no tree changes): LINE around
+# block elements, a space after cells, all text nodes in document order (no comments).
+_BLOCK_LINES = etree.XSLT(
+    etree.XML(
+        '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+        '<xsl:output method="text" encoding="UTF-8"/>'
+        f'<xsl:template match="{"|".join(sorted(BLOCK_TAGS))}">'
+        f"{LINE}<xsl:apply-templates/>{LINE}</xsl:template>"
+        '<xsl:template match="td|th"><xsl:apply-templates/><xsl:text> </xsl:text></xsl:template>'
+        "</xsl:stylesheet>"
+    )
+)
+
+
+def block_lines(root) -> list[str]:
+    """What mark_blocks(root) then serialized_lines(root) give, without changing the tree."""
+    tail = root.tail
+    if tail is not None:
+        root.tail = None  # the transform would read it
+    try:
+        text = str(_BLOCK_LINES(root))
+    except etree.XSLTApplyError:  # e.g. nesting deeper than libxslt allows
+        text = None
+    finally:
+        if tail is not None:
+            root.tail = tail
+    if text is None:
+        mark_blocks(root)
+        return serialized_lines(root)
+    return _split_lines(text)
