@@ -14,7 +14,7 @@ import scrapy
 
 from archive.db import connect
 from archive.revisits import revisit_targets
-from crawler.extract import classify_page, decode_html, extract_notice
+from crawler.extract import classify_page, decode_html, extract_page
 from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
 from crawler.urls import canonicalize, site_name
 from spiders.listing import is_listing, parse_listing
@@ -243,8 +243,7 @@ class NoticesSpider(scrapy.Spider):
         final = canonicalize(response.url)
         fetch.home = fetch.redirected and final in self.homes.get(fetch.site, set())
         if 200 <= response.status < 300:
-            text, fetch.encoding = decode_html(response.body, fetch.charset)
-            notice = extract_notice(text, response.url)
+            notice, text, fetch.encoding = extract_page(response.body, response.url, fetch.charset)
             notice.site = fetch.site
             fetch.notice = notice.to_dict()
             fetch.page_class, fetch.phrase = classify_page(notice.title, notice.body, text)

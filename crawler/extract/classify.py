@@ -78,11 +78,30 @@ BLOCKED = (
     "Checking your browser",
 )
 # Machine marks of challenge pages, looked for in the raw HTML of short pages.
-_WAF_MARKS = re.compile(
-    r"__jsl_clearance|_waf_|wzws_cid|WZWS|yunsuo_session|safedog|jiasule|__tst_status|"
-    r"cf-browser-verification|cf_chl_|challenge-platform|ctyun_waf|ssl_waf|creditwaf|"
-    r"/_guard/|HW_CHECK|acw_sc__v2|arg1=",
-    re.I,
+# (Literal `in` tests on the lower-cased page: a case-insensitive regex alternation was
+# most of the cost of classifying a page.)
+_WAF_MARKS = tuple(
+    (m.lower(), m)
+    for m in (
+        "__jsl_clearance",
+        "_waf_",
+        "wzws_cid",
+        "WZWS",
+        "yunsuo_session",
+        "safedog",
+        "jiasule",
+        "__tst_status",
+        "cf-browser-verification",
+        "cf_chl_",
+        "challenge-platform",
+        "ctyun_waf",
+        "ssl_waf",
+        "creditwaf",
+        "/_guard/",
+        "HW_CHECK",
+        "acw_sc__v2",
+        "arg1=",
+    )
 )
 _TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.I | re.S)
 
@@ -120,9 +139,10 @@ def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, st
             if p.lower() in low:
                 return "blocked", p
     if html_text and (visible or not body):
-        m = _WAF_MARKS.search(html_text[:200_000])
-        if m:
-            return "blocked", m.group(0)
+        low_html = html_text[:200_000].lower()
+        for low_mark, mark in _WAF_MARKS:
+            if low_mark in low_html:
+                return "blocked", mark
     for hay in haystacks:
         low = hay.lower()
         for p in SOFT_404:
