@@ -9,20 +9,12 @@ import sqlite3
 import zlib
 from collections.abc import Callable
 
-from crawler.items import EXTRACTOR_VERSION
+from crawler.items import EXTRACTOR_VERSION, VERSION_FIELDS
 
 from .versioning import version_hash
 
-_FIELDS = (
-    "title",
-    "published",
-    "source",
-    "doc_number",
-    "index_number",
-    "written",
-    "body",
-    "body_html",
-)
+# What extraction derives, beside attachments and breadcrumb (stored as JSON).
+_FIELDS = tuple(f for f in VERSION_FIELDS if f != "attachments") + ("body_html",)
 
 
 def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int]:

@@ -163,23 +163,6 @@ def _style_hidden(style: str) -> bool:
     return bool(_HIDDEN_STYLE.search(style)) or "expression(" in style.lower()
 
 
-def _fix_attrs(attrib, base_url: str) -> None:
-    for name in attrib.keys():
-        low_name = name.lower()
-        if low_name.startswith("on"):
-            del attrib[name]
-        elif low_name in _URL_ATTRS:
-            val = attrib[name].strip()
-            low = val[:12].lower().replace(" ", "")
-            if low.startswith(("javascript:", "vbscript:", "data:text")):
-                del attrib[name]
-            elif val and not low.startswith(("#", "mailto:", "tel:")) and "://" not in val[:10]:
-                try:
-                    attrib[name] = urljoin(base_url, val)
-                except ValueError:
-                    del attrib[name]
-
-
 # Per attribute-name tuple: which attributes the sanitizer must read (most: style/class).
 _PLAN_CACHE: dict[tuple, tuple] = {}
 
@@ -190,36 +173,20 @@ def _attr_plan(keys: tuple) -> tuple:
     return ("style" in keys, "hidden" in keys, "class" in keys, "id" in keys, fix)
 
 
-_STYLE_CACHE: dict[str, int] = {}  # style -> 0 keep, 1 drop the element, 2 delete the style
-
-
+@lru_cache(maxsize=4096)
 def _style_action(style: str) -> int:
-    act = _STYLE_CACHE.get(style)
-    if act is None:
-        act = 0
-        if _style_hidden(style):
-            act = 1 if _HIDDEN_STYLE.search(style) else 2
-        if len(_STYLE_CACHE) > 5000:
-            _STYLE_CACHE.clear()
-        _STYLE_CACHE[style] = act
-    return act
+    """0 keep, 1 drop the element, 2 delete the style attribute."""
+    if _style_hidden(style):
+        return 1 if _HIDDEN_STYLE.search(style) else 2
+    return 0
 
 
-_VERDICT_CACHE: dict[str, int] = {}
-
-
-def _verdict(cls: str) -> int:
-    v = _VERDICT_CACHE.get(cls)
-    if v is None:
-        v = _class_verdict(cls)
-        if len(_VERDICT_CACHE) > 5000:
-            _VERDICT_CACHE.clear()
-        _VERDICT_CACHE[cls] = v
-    return v
+_verdict = lru_cache(maxsize=4096)(_class_verdict)
 
 
 def _fix_names(el, names: tuple, base_url: str) -> None:
-    """_fix_attrs restricted to the attributes that may need it (same order)."""
+    """Drop event handlers and script URLs, make links absolute: only for `names`, the
+    attributes that may need it."""
     attrib = el.attrib
     for name in names:
         if name.lower().startswith("on"):
@@ -248,12 +215,10 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
     drop_html = []
     drop_text = []
     if container.attrib:
-        _fix_attrs(container.attrib, base_url)
+        _fix_names(container, _attr_plan(tuple(container.attrib.keys()))[4], base_url)
     bad_tags = _BAD_TAGS
     text_only = _TEXT_ONLY_DROP
     plans = _PLAN_CACHE
-    styles = _STYLE_CACHE
-    verdicts = _VERDICT_CACHE
     for el in container.iterdescendants():
         tag = el.tag
         if tag.__class__ is not str or tag in bad_tags:
@@ -275,9 +240,7 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
         if has_style:
             style = el.get("style")
             if style:
-                act = styles.get(style)
-                if act is None:
-                    act = _style_action(style)
+                act = _style_action(style)
                 if act:
                     if act == 1:
                         drop_html.append(el)
@@ -289,9 +252,7 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
         if has_class:
             cls = el.get("class")
             if cls:
-                verdict = verdicts.get(cls)
-                if verdict is None:
-                    verdict = _verdict(cls)
+                verdict = _verdict(cls)
                 if verdict:
                     if verdict == _HTML:
                         drop_html.append(el)

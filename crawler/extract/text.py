@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from lxml import etree
 
@@ -58,35 +59,28 @@ def is_hidden(el) -> bool:
     return False
 
 
-_STYLE_HIDDEN_CACHE: dict[str, bool] = {}
-_CLASS_HIDDEN_CACHE: dict[str, bool] = {}
+@lru_cache(maxsize=4096)
+def _style_hides(style: str) -> bool:
+    return bool(_HIDDEN_STYLE.search(style))
+
+
+@lru_cache(maxsize=4096)
+def _class_hides(cls: str) -> bool:
+    return bool(_HIDDEN_CLASSES.intersection(cls.lower().split()))
 
 
 def _hidden_by(el, keys: list) -> bool:
     """is_hidden(el) for an element whose attribute names are `keys` (cached by value)."""
     if "style" in keys:
         style = el.get("style")
-        if style:
-            hit = _STYLE_HIDDEN_CACHE.get(style)
-            if hit is None:
-                if len(_STYLE_HIDDEN_CACHE) > 5000:
-                    _STYLE_HIDDEN_CACHE.clear()
-                hit = _STYLE_HIDDEN_CACHE[style] = bool(_HIDDEN_STYLE.search(style))
-            if hit:
-                return True
+        if style and _style_hides(style):
+            return True
     if "hidden" in keys:
         return True
     if "class" in keys:
         cls = el.get("class")
         if cls:
-            hit = _CLASS_HIDDEN_CACHE.get(cls)
-            if hit is None:
-                if len(_CLASS_HIDDEN_CACHE) > 5000:
-                    _CLASS_HIDDEN_CACHE.clear()
-                hit = _CLASS_HIDDEN_CACHE[cls] = bool(
-                    _HIDDEN_CLASSES.intersection(cls.lower().split())
-                )
-            return hit
+            return _class_hides(cls)
     return False
 
 
