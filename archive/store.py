@@ -244,7 +244,7 @@ class Archive:
         final = canonicalize(rec.get("final_url") or rec["url"])
         with self._tx() as c:
             row = self._url_row(c, canon) or (final != canon and self._url_row(c, final)) or None
-            rec["revisit"] = row is not None
+            rec["revisit"] = row is not None and not row["gone"]  # a live archived URL
             if outcome == "ok" and rec.get("redirected") and final != canon and row is not None:
                 # A redirect to a page holding the same notice is a moved URL, not a removal.
                 cur = self._current(c, row["notice_id"])
@@ -539,7 +539,7 @@ class Archive:
         ).fetchone()[0]
         gone = c.execute(
             "SELECT c.* FROM captures c WHERE c.run_id=? AND c.kind='detail'"
-            " AND c.outcome LIKE 'removed:%' AND c.notice_id IS NOT NULL ORDER BY c.id",
+            " AND c.outcome LIKE 'removed:%' AND c.revisit = 1 ORDER BY c.id",
             (rid,),
         ).fetchall()
         if not gone:

@@ -350,3 +350,27 @@ def test_batched_writes_keep_each_record_whole(db):
     assert reader.execute("SELECT count(*) FROM notice_urls").fetchone()[0] == 2
     a.finish_run(run)
     a.close()
+
+
+def test_urls_already_gone_do_not_count_towards_holding(db):
+    crawl(
+        db, [listed(1, 2, 3, 4, 5), *[fetch(n) for n in range(1, 6)], walk()], hold_min_revisits=2
+    )
+    crawl(
+        db,
+        [
+            listed(4, 5),
+            *[fetch(n, status=404) for n in (1, 2)],
+            *[fetch(n) for n in (3, 4, 5)],
+            walk(),
+        ],
+        hold_min_revisits=2,
+    )
+    assert len(kinds(db, kind="removed")) == 2
+    # the two gone URLs answer 404 again, and a third notice goes: 1 of 3 live revisits
+    _, summary = crawl(
+        db,
+        [listed(4, 5), *[fetch(n, status=404) for n in (1, 2, 3)], fetch(4), fetch(5), walk()],
+        hold_min_revisits=2,
+    )
+    assert summary["status"] == "ok" and summary["counts"]["removed"] == 1
