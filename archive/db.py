@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS captures (
     site TEXT NOT NULL,
     kind TEXT NOT NULL,              -- listing | detail
     url TEXT NOT NULL,               -- as requested
-    final_url TEXT,                  -- where it ended, when not `url` (redirects)
+    final_url TEXT,                  -- where it ended, when not `url`
+    redirects TEXT,                  -- JSON [[url, status], ...] of the redirects followed
     at TEXT NOT NULL,
     http_version TEXT,
     status INTEGER,

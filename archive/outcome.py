@@ -7,6 +7,8 @@ logged and retried next crawl, never recorded as a removal or an edit.
 
 from __future__ import annotations
 
+import json
+
 BLOCK_STATUSES = {403, 412, 451}
 
 
@@ -41,11 +43,14 @@ def classify(fetch: dict) -> str:
     return "ok"
 
 
-def evidence(fetch: dict) -> dict:
+def evidence(capture: dict) -> dict:
     """What a removal rests on, kept with the event."""
-    return {
-        "status": fetch.get("status"),
-        "final_url": fetch.get("final_url") or fetch.get("url"),
-        "phrase": fetch.get("phrase"),
-        "body_sha256": fetch.get("body_sha256"),
+    out = {
+        "status": capture.get("status"),
+        "final_url": capture.get("final_url") or capture.get("url"),
+        "phrase": capture.get("phrase"),
+        "body_sha256": capture.get("body_sha256"),
     }
+    if capture.get("redirects"):
+        out["redirects"] = json.loads(capture["redirects"])
+    return out

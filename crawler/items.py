@@ -91,6 +91,7 @@ class Fetch:
     at: str  # RFC 3339 UTC
     final_url: str | None = None
     redirected: bool = False
+    redirects: list = field(default_factory=list)  # [[url, status], ...] followed to final_url
     http_version: str | None = None
     status: int | None = None
     reason: str | None = None

@@ -166,6 +166,10 @@ class NoticesSpider(scrapy.Spider):
             at=utc_now(),
             final_url=response.url,
             redirected=bool(redirects),
+            redirects=[
+                [u, r]
+                for u, r in zip(redirects, request.meta.get("redirect_reasons", []), strict=False)
+            ],
             http_version=response.protocol or None,
             status=response.status,
             reason=_reason(response.status),

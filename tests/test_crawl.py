@@ -55,6 +55,9 @@ def test_demo_scenario_records_every_event_kind_and_nothing_else(tmp_path, serve
     assert evs[path("soft404")]["evidence"]["phrase"]
     assert evs[path("redirect_home")]["reason"] == "redirected_away"
     assert evs[path("redirect_home")]["evidence"]["final_url"].rstrip("/") == base
+    assert evs[path("redirect_home")]["evidence"]["redirects"] == [
+        [base + path("redirect_home"), 302]
+    ]
 
     mark = max(e["at"] for e in events(db))
     apply_round(site, 2)
