@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,8 +34,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started TEXT NOT NULL,
     finished TEXT,
     status TEXT NOT NULL DEFAULT 'running',
+    listing_urls TEXT NOT NULL DEFAULT '[]',
     pages INTEGER NOT NULL DEFAULT 0,
-    listing_complete INTEGER,
     counts TEXT NOT NULL DEFAULT '{}',
     failures TEXT NOT NULL DEFAULT '{}',
     flags TEXT NOT NULL DEFAULT '[]'
@@ -79,6 +80,7 @@ CREATE TABLE IF NOT EXISTS notices (
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     listed_date TEXT,                -- the date the listing gave
+    listed_walk TEXT,                -- the listing (its first page's URL) it was last seen on
     last_listed_run INTEGER
 );
 CREATE INDEX IF NOT EXISTS notices_site ON notices(site, status);
@@ -91,6 +93,8 @@ CREATE TABLE IF NOT EXISTS notice_urls (
     last_seen TEXT NOT NULL,
     gone INTEGER NOT NULL DEFAULT 0,
     gone_streak INTEGER NOT NULL DEFAULT 0,
+    version INTEGER,                 -- the version this URL served when last fetched
+    redirects_to TEXT,               -- the canonical URL it redirected to when last fetched
     etag TEXT,
     last_modified TEXT
 );
@@ -141,17 +145,33 @@ CREATE TABLE IF NOT EXISTS listings (
     site TEXT NOT NULL,
     canonical_url TEXT NOT NULL,
     listing_url TEXT NOT NULL,
+    walk TEXT NOT NULL,              -- the listing's first page: one walk per listing
     title TEXT,
     date TEXT,
     PRIMARY KEY (run_id, canonical_url)
 );
+CREATE INDEX IF NOT EXISTS listings_walk ON listings(run_id, walk);
+CREATE TABLE IF NOT EXISTS walks (
+    run_id INTEGER NOT NULL,
+    listing_url TEXT NOT NULL,
+    complete INTEGER NOT NULL,
+    pages INTEGER,
+    reason TEXT,
+    PRIMARY KEY (run_id, listing_url)
+);
 """
+
+
+# Each step takes the schema from version i to i + 1, in one transaction with the new
+# user_version. Version 1 is the whole schema above; later changes append ALTER steps here.
+MIGRATIONS = [SCHEMA]
+MIGRATION_WAIT_S = 30
 
 
 def connect(
     path: str | os.PathLike, *, create: bool = True, readonly: bool = False
 ) -> sqlite3.Connection:
-    """Open (and if needed create and migrate) the archive at `path`."""
+    """Open (and if needed create or migrate) the archive at `path`."""
     path = Path(path)
     if not path.exists():
         if readonly or not create:
@@ -166,19 +186,18 @@ def connect(
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if not readonly:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
         if version < SCHEMA_VERSION:
             if readonly:
                 raise ArchiveError(f"{path} is not a tzgg archive (no schema)")
-            _migrate(conn, path, version)
+            _migrate(conn, path)
         elif version > SCHEMA_VERSION:
             raise ArchiveError(
                 f"{path} was written by a newer tzgg (schema {version}); upgrade tzgg"
             )
         elif not _has_tables(conn):
             raise ArchiveError(f"{path} is an SQLite file but not a tzgg archive")
+        if not readonly:
+            conn.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"cannot open archive {path}: {exc}") from None
     return conn
@@ -191,13 +210,19 @@ def _has_tables(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
-def _migrate(conn: sqlite3.Connection, path: Path, version: int) -> None:
-    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-        raise ArchiveError(f"{path} is an SQLite file but not a tzgg archive")
-    with archive_lock(path, exclusive=True, wait=False):
-        conn.executescript(SCHEMA)
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        conn.commit()
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Create or upgrade the schema, holding the archive lock exclusively (it waits for
+    running crawls up to MIGRATION_WAIT_S, then reports the archive busy)."""
+    with archive_lock(path, exclusive=True, wait=MIGRATION_WAIT_S):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # another may have done it
+        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise ArchiveError(f"{path} is an SQLite file but not a tzgg archive")
+        if version == 0:
+            conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once, at creation
+        for step in range(version, SCHEMA_VERSION):
+            conn.executescript(
+                f"BEGIN; {MIGRATIONS[step]}; PRAGMA user_version={step + 1}; COMMIT;"
+            )
 
 
 def _lock_path(db: Path, name: str) -> Path:
@@ -205,27 +230,29 @@ def _lock_path(db: Path, name: str) -> Path:
 
 
 @contextmanager
-def _flock(path: Path, mode: int, what: str):
+def _flock(path: Path, mode: int, what: str, wait: float = 0):
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, mode)
-        except BlockingIOError:
-            raise ArchiveBusy(what) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ArchiveBusy(what) from None
+                time.sleep(0.1)
         yield
     finally:
         os.close(fd)  # closing releases the lock
 
 
 @contextmanager
-def archive_lock(db: str | os.PathLike, *, exclusive: bool, wait: bool = False):
-    """Shared by every crawl; exclusive for a migration."""
-    mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
-    with _flock(
-        _lock_path(Path(db), "archive"),
-        mode,
-        f"the archive {db} is busy (a migration or crawl holds it)",
-    ):
+def archive_lock(db: str | os.PathLike, *, exclusive: bool, wait: float = 0):
+    """Shared by every crawl; exclusive for a migration or a re-extraction."""
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    what = f"the archive {db} is busy (a crawl or a migration holds it)"
+    with _flock(_lock_path(Path(db), "archive"), mode, what, wait):
         yield
 
 
@@ -234,5 +261,5 @@ def site_lock(db: str | os.PathLike, site: str):
     """Held for a whole crawl of one site: a second crawl of the same site is refused."""
     key = hashlib.sha1(site.encode()).hexdigest()[:12]
     msg = f"the archive is busy: site {site} is being crawled by another process"
-    with _flock(_lock_path(Path(db), f"site-{key}"), fcntl.LOCK_EX | fcntl.LOCK_NB, msg):
+    with _flock(_lock_path(Path(db), f"site-{key}"), fcntl.LOCK_EX, msg):
         yield

@@ -8,7 +8,8 @@ import sqlite3
 
 from crawler.urls import canonicalize
 
-EVENT_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted")
+from .runs import EVENT_KINDS  # noqa: F401  (re-exported for the CLI)
+
 VERSION_COLUMNS = ("title", "published", "source", "doc_number", "index_number", "written", "body")
 
 

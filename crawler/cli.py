@@ -95,10 +95,31 @@ def crawl_settings(
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"{item!r}: use -s NAME=VALUE", param_hint="-s")
+        _check_setting_value(name, value, settings.get(name))
         settings.set(name, value, priority="cmdline")
     if settings.get("TZGG_REVISIT") not in ("all", "recent"):
         raise click.BadParameter("TZGG_REVISIT is `all` or `recent`", param_hint="-s")
     return settings
+
+
+def _check_setting_value(name: str, value: str, default) -> None:
+    """A value that cannot be read as its setting's type is a usage error now, not a
+    traceback from inside the crawl."""
+    from scrapy.settings import BaseSettings
+
+    probe = BaseSettings({name: value})
+    try:
+        if isinstance(default, bool):
+            probe.getbool(name)
+        elif isinstance(default, int):
+            probe.getint(name)
+        elif isinstance(default, float):
+            probe.getfloat(name)
+    except ValueError:
+        kind = type(default).__name__
+        raise click.BadParameter(
+            f"{name}={value!r} is not a valid {kind}", param_hint="-s"
+        ) from None
 
 
 @cli.command()
@@ -126,7 +147,9 @@ def crawl(targets, db, overrides, profile, as_json, verbose, quiet):
     settings = crawl_settings(
         db, overrides, profile, verbose, progress=not quiet and sys.stderr.isatty()
     )
+    db = settings.get("TZGG_DB")  # `-s TZGG_DB=...` wins, as for any setting
     _open(db, readonly=False).close()  # create or migrate now: a bad path fails before crawling
+    settings.set("TZGG_LOCKS_HELD", True, priority="cmdline")
     sites = sorted({site_name(u) for u in urls})
     with ExitStack() as locks:
         try:
@@ -140,6 +163,14 @@ def crawl(targets, db, overrides, profile, as_json, verbose, quiet):
         raise Fail("the crawl stopped before it finished (run with -v to see Scrapy's log)")
     for s in summaries:
         click.echo(json.dumps(s, ensure_ascii=False) if as_json else format_summary(s))
+    lost = sum(
+        int(f.split(":")[1])
+        for s in summaries
+        for f in s["flags"]
+        if f.startswith("archive_errors:")
+    )
+    if lost:
+        raise Fail(f"{lost} records could not be stored in {db} (run with -v for the errors)")
     if any(s["status"] != "ok" for s in summaries):
         sys.exit(EXIT_FLAGGED)
 

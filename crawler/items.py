@@ -114,7 +114,8 @@ class Listed:
     """The notice links one listing page showed."""
 
     site: str
-    listing_url: str
+    listing_url: str  # this page
+    walk: str = ""  # the listing's first page: the walk this page belongs to
     entries: list[ListingEntry] = field(default_factory=list)
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import asdict
 
 from twisted.internet.task import LoopingCall
 
+from archive.db import archive_lock, site_lock
 from archive.store import Archive
 from crawler.items import Fetch, Listed, WalkEnd
+from crawler.urls import site_name
+
+logger = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.5
 _TYPES = {Fetch: "fetch", Listed: "listed", WalkEnd: "walk"}
@@ -21,7 +27,9 @@ class ArchivePipeline:
         self.crawler = crawler
         self.settings = crawler.settings
         self.archive: Archive | None = None
+        self.locks = ExitStack()
         self.runs: dict[str, int] = {}
+        self.errors: Counter = Counter()
         self.tally: Counter = Counter()
         self.last_progress = 0.0
 
@@ -31,25 +39,42 @@ class ArchivePipeline:
 
     def open_spider(self, spider=None):
         s = self.settings
-        self.archive = Archive(
-            s.get("TZGG_DB"),
+        spider = self.crawler.spider
+        db = s.get("TZGG_DB")
+        self.archive = Archive(  # creates or migrates the archive first, before any lock
+            db,
             keep_all_bodies=s.getbool("TZGG_KEEP_ALL_BODIES"),
             removal_confirmations=s.getint("TZGG_REMOVAL_CONFIRMATIONS"),
             hold_min_revisits=s.getint("TZGG_HOLD_MIN_REVISITS"),
             batch=s.getint("TZGG_WRITE_BATCH"),
         )
-        # Commit at least every FLUSH seconds, so a slow site never holds the write lock long.
+        if not s.getbool("TZGG_LOCKS_HELD"):  # `tzgg crawl` takes them before it starts
+            self.locks.enter_context(archive_lock(db, exclusive=False))
+            for site in spider.sites:
+                self.locks.enter_context(site_lock(db, site))
+        for site in spider.sites:
+            urls = [u for u in spider.listing_urls if site_name(u) == site]
+            self.runs[site] = self.archive.begin_run(site, urls)
+        # Commit at least every FLUSH_SECONDS, so a slow site never holds the write lock long.
         self.flusher = LoopingCall(self.archive.flush)
         self.flusher.start(FLUSH_SECONDS, now=False)
-        for site in self.crawler.spider.sites:
-            self.runs[site] = self.archive.begin_run(site)
 
     def process_item(self, item):
         record = dict(vars(item))  # shallow: the body bytes are not copied
         record["type"] = _TYPES[type(item)]
         if record["type"] == "listed":
             record["entries"] = [asdict(e) for e in item.entries]
-        events = self.archive.ingest(record, self.runs[record["site"]])
+        try:
+            events = self.archive.ingest(record, self.runs[record["site"]])
+        except Exception as exc:  # the record is not stored; the run says so
+            self.errors[record["site"]] += 1
+            logger.error(
+                "could not store %s: %s: %s",
+                record.get("url") or record.get("listing_url"),
+                type(exc).__name__,
+                exc,
+            )
+            return item
         if record["type"] == "fetch":
             self.tally["pages"] += 1
         for e in events:
@@ -62,8 +87,14 @@ class ArchivePipeline:
 
     def close_spider(self, spider=None):
         self.flusher.stop()
-        summaries = [self.archive.finish_run(run) for run in self.runs.values()]
-        self.crawler.stats.set_value("tzgg/summaries", summaries)
-        self.archive.close()
+        try:
+            summaries = [
+                self.archive.finish_run(run, errors=self.errors[site])
+                for site, run in self.runs.items()
+            ]
+            self.crawler.stats.set_value("tzgg/summaries", summaries)
+        finally:
+            self.archive.close()
+            self.locks.close()
         if self.settings.getbool("TZGG_PROGRESS") and self.last_progress:
             print(file=sys.stderr)

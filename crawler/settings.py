@@ -40,9 +40,10 @@ TZGG_REVISIT_RECENT_DAYS = 60
 TZGG_REVISIT_SLICES = 7  # with `recent`: the rest is revisited once every N crawls
 TZGG_KEEP_ALL_BODIES = False  # keep the body of every capture, not only each version's first
 TZGG_REMOVAL_CONFIRMATIONS = 1  # consecutive removal observations before a `removed` event
-TZGG_HOLD_MIN_REVISITS = 4  # below this many revisits a run never holds its removals
+TZGG_HOLD_MIN_REVISITS = 1  # below this many revisits a run never holds its removals
 TZGG_WRITE_BATCH = 100  # records per SQLite transaction (each record is whole or absent)
-TZGG_PROGRESS = False  # print a progress line to stderr while crawling
+TZGG_PROGRESS = False
+TZGG_LOCKS_HELD = False  # set by `tzgg crawl`, which takes the archive's locks itself  # print a progress line to stderr while crawling
 
 # A fast profile for tests and benchmarks on loopback (`tzgg crawl --profile test`).
 TEST_PROFILE = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRACKING = {"spm", "fbclid", "gclid", "isappinstalled", "share_token"}
@@ -28,18 +30,22 @@ def site_name(url: str) -> str:
 
 def canonicalize(url: str) -> str:
     """Fold the ways one page is spelled: scheme/host case, default port, fragment,
-    tracking parameters, a trailing index file, parameter order."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    netloc = site_name(url)
+    tracking parameters, a trailing index file, parameter order, percent-encoding case.
+
+    Percent-encoded bytes are kept as bytes (w3lib), so two GBK-encoded query values never
+    collapse into one."""
+    parts = urlsplit(canonicalize_url(url.strip(), keep_fragments=False))
     path = parts.path or "/"
     head, _, last = path.rpartition("/")
     if last.lower() in _INDEX_FILES:
         path = head + "/"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in _TRACKING and not k.lower().startswith("utm_")
-    ]
-    query.sort()
-    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not _is_tracking(pair.partition("=")[0].lower())
+    )
+    return urlunsplit((parts.scheme, site_name(url), path, query, ""))
+
+
+def _is_tracking(key: str) -> bool:
+    return key in _TRACKING or key.startswith("utm_")

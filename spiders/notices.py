@@ -83,6 +83,7 @@ class NoticesSpider(scrapy.Spider):
             raise ValueError("give at least one listing URL: -a url=URL")
         self.sites = sorted({site_name(u) for u in self.listing_urls})
         self.walks: dict[str, dict] = {}
+        self.revisiting: set[str] = set()  # canonical URLs the revisits fetch
         self.homes: dict[str, set[str]] = {}
         for u in self.listing_urls:
             self.homes.setdefault(site_name(u), set()).update(_root_urls(u) | {canonicalize(u)})
@@ -100,6 +101,8 @@ class NoticesSpider(scrapy.Spider):
 
     async def start(self):
         self.max_pages = self.settings.getint("TZGG_MAX_LISTING_PAGES")
+        targets = {site: self._revisit_targets(site) for site in self.sites}
+        self.revisiting = {canonicalize(t["url"]) for ts in targets.values() for t in ts}
         for url in self.listing_urls:
             self.walks[url] = {
                 "pending": 1,
@@ -110,7 +113,7 @@ class NoticesSpider(scrapy.Spider):
             }
             yield self._listing_request(url, url)
         for site in self.sites:
-            for t in self._revisit_targets(site):
+            for t in targets[site]:
                 headers = {}
                 if t.get("etag") and not t.get("gone"):
                     headers["If-None-Match"] = t["etag"]
@@ -139,6 +142,7 @@ class NoticesSpider(scrapy.Spider):
     def _listing_request(self, url: str, walk: str) -> scrapy.Request:
         return scrapy.Request(
             url,
+            priority=10,  # walk listings first: revisits and details queue behind them
             callback=self.parse_listing,
             errback=self.listing_failed,
             meta={"walk": walk, "site": site_name(walk)},
@@ -225,9 +229,11 @@ class NoticesSpider(scrapy.Spider):
             yield from self._walk_step(walk, failed="no_notices_found")
             return
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]
-        yield Listed(site=site, listing_url=response.url, entries=entries)
+        yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)
         for e in entries:
-            yield self._detail_request(e.url, site)
+            # An archived URL is fetched by its (conditional) revisit request instead.
+            if canonicalize(e.url) not in self.revisiting:
+                yield self._detail_request(e.url, site)
         yield from self._walk_step(walk, page.next_urls)
 
     def listing_failed(self, failure):

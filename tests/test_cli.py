@@ -185,3 +185,89 @@ def test_demo_shows_every_event_kind():
     for reason in ("http_404", "soft_404", "redirected_away"):
         assert reason in p.stdout
     assert "A field diff" in p.stdout
+
+
+def test_setting_values_are_checked_and_tzgg_db_is_honoured(tmp_path, serve):
+    p = tzgg(
+        "crawl",
+        "http://127.0.0.1:9/x/",
+        "--db",
+        tmp_path / "a.db",
+        "-s",
+        "TZGG_REMOVAL_CONFIRMATIONS=abc",
+    )
+    assert p.returncode == 2 and "not a valid int" in one_line_error(p)
+    p = tzgg("crawl", "http://127.0.0.1:9/x/", "-s", "DOWNLOAD_TIMEOUT=soon")
+    assert p.returncode == 2
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    other = tmp_path / "other.db"
+    code, _, p = crawl(
+        site.listing_url(srv.base), tmp_path / "ignored.db", "-s", f"TZGG_DB={other}"
+    )
+    assert code == 0, p.stderr
+    assert other.exists() and not (tmp_path / "ignored.db").exists()
+    assert list(tmp_path.glob("ignored.db*")) == []
+
+
+def test_records_that_cannot_be_stored_fail_the_crawl(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    db = tmp_path / "a.db"
+    tzgg("changes", "--db", db)  # no archive yet
+    crawl("http://127.0.0.1:9/x/", db)  # creates it
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON versions BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+    )
+    conn.commit()
+    code, _, p = crawl(site.listing_url(srv.base), db)
+    assert code == 1
+    assert "could not be stored" in p.stderr and "Traceback" not in p.stderr
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_readers_are_not_blocked_by_an_open_write_transaction(tmp_path):
+    from archive.store import Archive
+
+    db = tmp_path / "a.db"
+    a = Archive(db, batch=1000)
+    run = a.begin_run("www.x.gov.cn")
+    a.ingest(
+        {
+            "type": "fetch",
+            "site": "www.x.gov.cn",
+            "kind": "detail",
+            "at": "2026-01-01T00:00:00Z",
+            "url": "http://www.x.gov.cn/t1.html",
+            "status": 200,
+            "body": b"x",
+            "notice": {"title": "t", "body": "b"},
+        },
+        run,
+    )
+    assert a.conn.in_transaction  # a crawl mid-batch holds the write lock
+    start = time.monotonic()
+    p = tzgg("changes", "--db", db, "--json")
+    assert p.returncode == 0 and p.stdout == ""  # it sees the last committed state
+    assert time.monotonic() - start < 10
+    a.close()
+    assert len(tzgg("changes", "--db", db, "--json").stdout.splitlines()) == 1
+
+
+def test_a_fresh_archive_opened_by_many_at_once(tmp_path):
+    import concurrent.futures
+
+    from archive.db import connect
+
+    for i in range(10):
+        db = tmp_path / f"race{i}.db"
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            versions = list(
+                pool.map(
+                    lambda _: connect(db).execute("PRAGMA user_version").fetchone()[0],  # noqa: B023
+                    range(4),
+                )
+            )
+        assert versions == [1, 1, 1, 1]
+        assert connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -93,7 +93,8 @@ def test_demo_scenario_records_every_event_kind_and_nothing_else(tmp_path, serve
     # a fourth crawl of an unchanged site (noise only) records nothing
     mark = max(e["at"] for e in events(db))
     site.rebuild()
-    code, [s4], _ = crawl(url, db)
+    code, [s4], p = crawl(url, db)
+    assert code == 0 and s4["status"] == "ok", p.stderr
     assert [e for e in events(db) if e["at"] > mark] == []
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -296,3 +297,21 @@ def test_extract_a_live_page(serve):
     assert d["index_number"] == want["index_number"]
     p = tzgg("extract", srv.base + "/no/such/page.html")
     assert p.returncode == 1 and "HTTP 404" in p.stderr
+
+
+def test_a_moved_notice_is_removed_when_its_new_url_goes(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "m.db"
+    nid = site.roles["doc_number"]
+    old = srv.base + site.path(nid)
+    crawl(url, db)
+    site.move(nid, "/xxgk/moved/t20210801_1008.html")
+    crawl(url, db)
+    site.set_state(nid, "404")
+    code, [s], p = crawl(url, db)
+    assert code == 0, p.stderr
+    removed = events(db, "--kind", "removed")
+    assert [e["url"] for e in removed] in ([old], [srv.base + "/xxgk/moved/t20210801_1008.html"])
+    assert removed[0]["reason"] == "http_404"
+    assert json.loads(tzgg("show", old, "--db", db, "--json").stdout)["status"] == "removed"

@@ -374,3 +374,80 @@ def test_urls_already_gone_do_not_count_towards_holding(db):
         hold_min_revisits=2,
     )
     assert summary["status"] == "ok" and summary["counts"]["removed"] == 1
+
+
+def test_copies_that_diverge_do_not_flip_versions(db):
+    alias = f"{BASE}/xxgk/copy1.html"
+    crawl(db, [fetch(1), fetch(alias, notice=notice(1, url=alias))])
+    edited = notice(1, body="改过的正文")
+    for _ in range(3):  # the original is edited, the copy is not: one edit, then quiet
+        crawl(db, [fetch(1, notice=edited), fetch(alias, notice=notice(1, url=alias))])
+    assert kinds(db, kind="edited") == [("edited", "t1.html")]
+    h = notice_history(connect(db), notice_id(SITE, f"{BASE}/tzgg/t1.html"))
+    assert len(h["versions"]) == 2
+
+
+def test_a_listed_url_that_redirects_to_an_archived_notice_joins_it(db):
+    crawl(db, [listed(1, 2, 3), fetch(1), fetch(2), fetch(3), walk()])
+    old = f"{BASE}/old/t2.html"
+    entries = listed(1, 3)
+    entries["entries"].append({"url": old, "title": None, "date": "2021-09-12"})
+    events, _ = crawl(
+        db,
+        [
+            entries,
+            fetch(1),
+            fetch(3),
+            fetch(old, redirected=True, final_url=f"{BASE}/tzgg/t2.html", notice=notice(2)),
+            walk(),
+        ],
+    )
+    assert events == []  # not delisted: it is listed, at a URL that redirects to it
+    h = notice_history(connect(db), notice_id(SITE, f"{BASE}/tzgg/t2.html"))
+    assert old in h["urls"]
+
+
+def test_delisting_is_decided_per_listing(db):
+    other = f"{BASE}/gsgg/index.html"
+    col_b = {
+        "type": "listed",
+        "site": SITE,
+        "listing_url": other,
+        "walk": other,
+        "entries": [
+            {"url": f"{BASE}/tzgg/t{n}.html", "title": None, "date": f"2021-09-{10 + n:02d}"}
+            for n in (5, 6)
+        ],
+    }
+    both = [
+        listed(1, 2, 3, 4),
+        col_b,
+        *[fetch(n) for n in range(1, 7)],
+        walk(),
+        {**walk(), "listing_url": other},
+    ]
+    crawl(db, both)
+    # only column A is walked this time: B's notices are not delisted
+    events, _ = crawl(db, [listed(1, 2, 3, 4), *[fetch(n) for n in range(1, 7)], walk()])
+    assert events == []
+
+
+def test_a_store_error_rolls_back_and_the_batch_goes_on(db):
+    a = Archive(db, batch=10)
+    run = a.begin_run(SITE)
+    a.ingest(fetch(1), run)
+    a.conn.execute(
+        "CREATE TEMP TRIGGER boom BEFORE INSERT ON captures"
+        " WHEN NEW.url LIKE '%t2.html' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        a.ingest(fetch(2), run)
+    a.ingest(fetch(3), run)
+    a.finish_run(run)
+    a.close()
+    conn = connect(db)
+    assert [r[0][-7:] for r in conn.execute("SELECT url FROM notices ORDER BY url")] == [
+        "t1.html",
+        "t3.html",
+    ]
+    assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 2

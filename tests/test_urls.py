@@ -37,3 +37,6 @@ def test_distinct_pages_stay_distinct():
     assert canonicalize("http://x.cn/a?id=1") != canonicalize("http://x.cn/a?id=2")
     assert canonicalize("http://x.cn/a/T1.html") != canonicalize("http://x.cn/a/t1.html")
     assert canonicalize("https://x.cn/a") != canonicalize("http://x.cn/a")
+    # GBK-encoded query values keep their bytes (中 and 文)
+    assert canonicalize("http://x.cn/l?col=%D6%D0") != canonicalize("http://x.cn/l?col=%CE%C4")
+    assert canonicalize("http://x.cn/l?col=%d6%d0") == "http://x.cn/l?col=%D6%D0"

@@ -1,0 +1,189 @@
+"""The end of a run: removals (unless the run holds them), delistings, and its summary.
+
+Removals wait until here because one run must see the whole site before it can tell a few
+removed notices from a redesign or an outage that makes most of them vanish at once."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from crawler.urls import canonicalize
+
+from .outcome import evidence
+
+EVENT_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted")
+
+
+def finish(archive, c, run_id: int, at: str, errors: int) -> dict:
+    run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+    flags: list[str] = []
+    complete = _walks(c, run, flags)
+    if errors:
+        flags.append(f"archive_errors:{errors}")
+    _decide_removals(archive, c, run, flags)
+    _decide_delistings(archive, c, run, complete, at)
+    summary = _summary(c, run, flags)
+    c.execute(
+        "UPDATE runs SET finished=?, status=?, pages=?, counts=?, failures=?, flags=? WHERE id=?",
+        (
+            at,
+            summary["status"],
+            summary["pages"],
+            json.dumps(summary["counts"]),
+            json.dumps(summary["failures"]),
+            json.dumps(flags, ensure_ascii=False),
+            run_id,
+        ),
+    )
+    return summary
+
+
+def _walks(c, run, flags: list) -> list[str]:
+    """The listing walks of the run that reached their last page; a flag for each other."""
+    done = {
+        r["listing_url"]: r for r in c.execute("SELECT * FROM walks WHERE run_id=?", (run["id"],))
+    }
+    complete = []
+    for url in json.loads(run["listing_urls"] or "[]") or list(done):
+        walk = done.get(url)
+        if walk is None:
+            flags.append(f"listing_incomplete:unfinished:{url}")
+        elif not walk["complete"]:
+            flags.append(f"listing_incomplete:{walk['reason'] or 'unknown'}:{url}")
+        else:
+            complete.append(url)
+    return complete
+
+
+def _decide_removals(archive, c, run, flags: list) -> None:
+    rid = run["id"]
+    revisits = c.execute(
+        "SELECT count(DISTINCT url) FROM captures WHERE run_id=? AND kind='detail' AND revisit=1",
+        (rid,),
+    ).fetchone()[0]
+    gone = c.execute(
+        "SELECT * FROM captures WHERE run_id=? AND kind='detail' AND revisit=1"
+        " AND outcome LIKE 'removed:%' ORDER BY id",
+        (rid,),
+    ).fetchall()
+    if not gone:
+        return
+    if revisits >= archive.hold_min_revisits and len(gone) * 2 > revisits:
+        flags.append(f"removals_held:{len(gone)}_of_{revisits}_revisits_failed")
+        return
+    for cap in gone:
+        nid = cap["notice_id"]
+        # The requested URL is gone, and so is the URL it was redirected to, when it is one of
+        # the notice's own (that URL may not have been fetched directly this run).
+        urls = {canonicalize(cap["url"]), canonicalize(cap["final_url"] or cap["url"])}
+        for canon in urls:
+            row = archive.url_row(c, canon)
+            if row is None or row["notice_id"] != nid or row["gone"]:
+                continue
+            streak = row["gone_streak"] + 1
+            c.execute(
+                "UPDATE notice_urls SET gone_streak=?, gone=? WHERE canonical_url=?",
+                (streak, int(streak >= archive.removal_confirmations), canon),
+            )
+        # Removed when no URL of it serves it any more (a URL that redirects does not count).
+        alive = c.execute(
+            "SELECT count(*) FROM notice_urls WHERE notice_id=? AND gone=0 AND redirects_to IS NULL",
+            (nid,),
+        ).fetchone()[0]
+        status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
+        if alive or status == "removed":
+            continue
+        cur = archive.current(c, nid)
+        c.execute("UPDATE notices SET status='removed' WHERE id=?", (nid,))
+        archive.event(
+            c,
+            "removed",
+            nid,
+            cap["url"],
+            cap["at"],
+            rid,
+            version=cur["version"],
+            title=cur["title"],
+            reason=cap["outcome"].split(":", 1)[1],
+            evidence=evidence(dict(cap)),
+        )
+
+
+def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
+    rid, site = run["id"], run["site"]
+    # A notice is listed when any of its URLs was, including URLs it gained in this run.
+    c.execute(
+        "UPDATE notices SET last_listed_run = ?, listed_walk = (SELECT l.walk FROM listings l"
+        " JOIN notice_urls u ON u.canonical_url = l.canonical_url WHERE l.run_id = ?"
+        " AND u.notice_id = notices.id LIMIT 1) WHERE id IN (SELECT u.notice_id FROM listings l"
+        " JOIN notice_urls u ON u.canonical_url = l.canonical_url WHERE l.run_id = ?)",
+        (rid, rid, rid),
+    )
+    for walk in complete:
+        # Columns drop old items by design: only what is newer than the oldest item still
+        # listed, in the same listing, counts as delisted.
+        oldest = c.execute(
+            "SELECT min(coalesce(l.date, substr(v.published, 1, 10))) FROM listings l"
+            " LEFT JOIN notice_urls u ON u.canonical_url = l.canonical_url"
+            " LEFT JOIN notices n ON n.id = u.notice_id"
+            " LEFT JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
+            " WHERE l.run_id = ? AND l.walk = ?",
+            (rid, walk),
+        ).fetchone()[0]
+        if oldest is None:
+            continue
+        rows = c.execute(
+            "SELECT n.id, n.url, v.title, v.version,"
+            " coalesce(n.listed_date, substr(v.published, 1, 10)) AS d FROM notices n"
+            " JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
+            " WHERE n.site = ? AND n.status = 'active' AND n.listed_walk = ?"
+            " AND n.last_listed_run < ?"
+            " AND EXISTS (SELECT 1 FROM captures c WHERE c.run_id = ? AND c.notice_id = n.id"
+            "   AND c.outcome IN ('ok', 'not_modified'))",
+            (site, walk, rid, rid),
+        ).fetchall()
+        for r in rows:
+            if r["d"] is None or r["d"] <= oldest:
+                continue
+            c.execute("UPDATE notices SET status='delisted' WHERE id=?", (r["id"],))
+            archive.event(
+                c,
+                "delisted",
+                r["id"],
+                r["url"],
+                at,
+                rid,
+                version=r["version"],
+                title=r["title"],
+                evidence={"listing_url": walk, "oldest_listed": oldest},
+            )
+
+
+def _summary(c, run, flags: list) -> dict:
+    rid = run["id"]
+    counts = dict.fromkeys(EVENT_KINDS, 0)
+    for kind, n in c.execute(
+        "SELECT kind, count(*) FROM events WHERE run_id=? GROUP BY kind", (rid,)
+    ):
+        counts[kind] = n
+    failures: Counter = Counter()
+    pages = 0
+    for outcome, responses, n in c.execute(
+        "SELECT outcome, count(status), count(*) FROM captures WHERE run_id=? GROUP BY outcome",
+        (rid,),
+    ):
+        pages += responses
+        if outcome.startswith("transient:"):
+            failures[outcome.split(":", 1)[1]] += n
+        elif outcome in ("blocked", "empty"):
+            failures[outcome] += n
+    return {
+        "run": rid,
+        "site": run["site"],
+        "status": "flagged" if flags else "ok",
+        "pages": pages,
+        "counts": counts,
+        "failures": dict(failures),
+        "flags": list(flags),
+    }
