@@ -140,17 +140,14 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_at ON events(at);
 CREATE INDEX IF NOT EXISTS events_notice ON events(notice_id);
-CREATE TABLE IF NOT EXISTS listings (
+CREATE TABLE IF NOT EXISTS listings (     -- what each run's listings showed
     run_id INTEGER NOT NULL,
-    site TEXT NOT NULL,
     canonical_url TEXT NOT NULL,
-    listing_url TEXT NOT NULL,
     walk TEXT NOT NULL,              -- the listing's first page: one walk per listing
     title TEXT,
     date TEXT,
     PRIMARY KEY (run_id, canonical_url)
-);
-CREATE INDEX IF NOT EXISTS listings_walk ON listings(run_id, walk);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS walks (
     run_id INTEGER NOT NULL,
     listing_url TEXT NOT NULL,

@@ -113,12 +113,14 @@ def _decide_removals(archive, c, run, flags: list) -> None:
 def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
     rid, site = run["id"], run["site"]
     # A notice is listed when any of its URLs was, including URLs it gained in this run.
-    c.execute(
-        "UPDATE notices SET last_listed_run = ?, listed_walk = (SELECT l.walk FROM listings l"
-        " JOIN notice_urls u ON u.canonical_url = l.canonical_url WHERE l.run_id = ?"
-        " AND u.notice_id = notices.id LIMIT 1) WHERE id IN (SELECT u.notice_id FROM listings l"
-        " JOIN notice_urls u ON u.canonical_url = l.canonical_url WHERE l.run_id = ?)",
-        (rid, rid, rid),
+    listed = c.execute(
+        "SELECT u.notice_id, l.walk FROM listings l JOIN notice_urls u"
+        " ON u.canonical_url = l.canonical_url WHERE l.run_id = ?",
+        (rid,),
+    ).fetchall()
+    c.executemany(
+        "UPDATE notices SET last_listed_run = ?, listed_walk = ? WHERE id = ?",
+        [(rid, walk, nid) for nid, walk in listed],
     )
     for walk in complete:
         # Columns drop old items by design: only what is newer than the oldest item still

@@ -448,17 +448,9 @@ class Archive:
             for e in rec["entries"]:
                 canon = canonicalize(e["url"])
                 c.execute(
-                    "INSERT OR IGNORE INTO listings (run_id, site, canonical_url, listing_url,"
-                    " walk, title, date) VALUES (?,?,?,?,?,?,?)",
-                    (
-                        run_id,
-                        rec["site"],
-                        canon,
-                        rec["listing_url"],
-                        walk,
-                        e.get("title"),
-                        e.get("date"),
-                    ),
+                    "INSERT OR IGNORE INTO listings (run_id, canonical_url, walk, title, date)"
+                    " VALUES (?,?,?,?,?)",
+                    (run_id, canon, walk, e.get("title"), e.get("date")),
                 )
                 row = self.url_row(c, canon)
                 if row is None:

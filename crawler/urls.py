@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -28,6 +29,7 @@ def site_name(url: str) -> str:
     return host
 
 
+@lru_cache(maxsize=1 << 16)  # a crawl canonicalizes each URL several times (dedupe, store)
 def canonicalize(url: str) -> str:
     """Fold the ways one page is spelled: scheme/host case, default port, fragment,
     tracking parameters, a trailing index file, parameter order, percent-encoding case.
