@@ -237,16 +237,8 @@ class NoticesSpider(scrapy.Spider):
         yield from self._walk_step(walk, page.next_urls)
 
     def listing_failed(self, failure):
-        request = failure.request
-        walk = request.meta["walk"]
-        yield Fetch(
-            site=request.meta["site"],
-            kind="listing",
-            url=request.url,
-            at=utc_now(),
-            error=_failure_kind(failure),
-        )
-        yield from self._walk_step(walk, failed=_failure_kind(failure))
+        yield self._failed(failure, "listing")
+        yield from self._walk_step(failure.request.meta["walk"], failed=_failure_kind(failure))
 
     def parse_detail(self, response):
         fetch = self._fetch(response, "detail")
@@ -260,10 +252,14 @@ class NoticesSpider(scrapy.Spider):
         yield fetch
 
     def detail_failed(self, failure):
+        yield self._failed(failure, "detail")
+
+    def _failed(self, failure, kind: str) -> Fetch:
+        """The record of a request that got no response (timeout, DNS, connection, robots)."""
         request = failure.request
-        yield Fetch(
+        return Fetch(
             site=request.meta["site"],
-            kind="detail",
+            kind=kind,
             url=request.url,
             at=utc_now(),
             error=_failure_kind(failure),
