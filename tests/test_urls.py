@@ -40,3 +40,21 @@ def test_distinct_pages_stay_distinct():
     # GBK-encoded query values keep their bytes (中 and 文)
     assert canonicalize("http://x.cn/l?col=%D6%D0") != canonicalize("http://x.cn/l?col=%CE%C4")
     assert canonicalize("http://x.cn/l?col=%d6%d0") == "http://x.cn/l?col=%D6%D0"
+
+
+def test_one_fetch_per_canonical_url_per_crawl():
+    from scrapy import Request
+
+    from crawler.middlewares import CanonicalFingerprinter
+
+    fp = CanonicalFingerprinter().fingerprint
+    same = [
+        "http://www.x.gov.cn/tzgg/index.html",
+        "HTTP://WWW.X.GOV.CN:80/tzgg/#top",
+        "http://www.x.gov.cn/tzgg/?utm_source=wx",
+    ]
+    assert len({fp(Request(u)) for u in same}) == 1
+    assert fp(Request("http://www.x.gov.cn/a?id=1")) != fp(Request("http://www.x.gov.cn/a?id=2"))
+    assert fp(Request("http://x.cn/a", method="POST", body=b"p=1")) != fp(
+        Request("http://x.cn/a", method="POST", body=b"p=2")
+    )

@@ -106,7 +106,7 @@ def _extract(data: bytes, url: str) -> Notice:
     if tree is None:
         return notice
 
-    sc = scan(tree)  # holds every node's proxy until the end (see Scan.nodes)
+    sc = scan(tree, data)
     base_url = url
     if sc.base_href:
         try:

@@ -125,6 +125,29 @@ _LABEL_RE = re.compile(
     + r")[ \u3000]*(?P<colon>[:：])?"
 )
 _SPACES = re.compile(r"[ \u3000]")
+# Every label match starts with one of these characters: finding them first and matching
+# _LABEL_RE only there gives the matches of _LABEL_RE.finditer, without trying the whole
+# alternation (and its look-behind) at every position of the text.
+_LABEL_FIRST = re.compile("[" + "".join(re.escape(c) for c in sorted({k[0] for k in _KIND})) + "]")
+
+
+def _label_matches(text: str) -> list:
+    """_LABEL_RE.finditer(text), as a list."""
+    out = []
+    search = _LABEL_FIRST.search
+    match = _LABEL_RE.match
+    pos = 0
+    while True:
+        hit = search(text, pos)
+        if hit is None:
+            return out
+        start = hit.start()
+        m = match(text, start)  # the look-behind still sees the text before `start`
+        if m is None:
+            pos = start + 1
+        else:
+            out.append(m)
+            pos = m.end()  # never empty: every label has at least one character
 
 
 @dataclass
@@ -138,7 +161,7 @@ class Label:
 def find_labels(text: str) -> list[Label]:
     """Every 'label：value' in linearized text; a value runs to the next label or line end."""
     hits = []
-    for m in _LABEL_RE.finditer(text):
+    for m in _label_matches(text):
         lab = _SPACES.sub("", m.group("lab"))
         kind = _KIND[lab]
         if kind != "bare" and not m.group("colon"):

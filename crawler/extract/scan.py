@@ -1,7 +1,8 @@
-"""One Python pass over the parsed tree, collecting every landmark the extractors need.
+"""The landmarks the extractors need, gathered with few Python-side visits of the tree.
 
-Iterating lxml elements in Python is cheaper than several XPath queries that test strings
-(`contains(@class, …)` on every node), so the hot path walks the tree once here."""
+Tags are found by lxml's C-level tag filter (`iter(tag, …)`), marker comments likewise;
+only the class and id attributes need one Python pass over the elements, and only the
+elements whose class or id hints at something are looked at further."""
 
 from __future__ import annotations
 
@@ -65,10 +66,11 @@ class Scan:
         "title_candidates",
         "crumb_candidates",
         "body",
-        "nodes",
+        "root",
+        "maybe_label",
     )
 
-    def __init__(self):
+    def __init__(self, root=None):
         self.metas: dict[str, str] = {}
         self.doc_title: str | None = None
         self.base_href: str | None = None
@@ -79,23 +81,44 @@ class Scan:
         self.title_candidates: list = []
         self.crumb_candidates: list = []
         self.body = None
-        # Every node in document order. Holding them keeps lxml's Python proxies alive, so
-        # the later walks over the same tree do not build and free them again.
-        self.nodes: list = []
+        self.root = root
+        self.maybe_label = True  # False: the page bytes cannot hold '位置' in any text
 
     @property
     def crumb_label_nodes(self):
         """(element, is_tail) whose text or tail holds '位置', in document order (lazily:
         the breadcrumb sits near the top, and its reader stops at the first that works)."""
-        for el in self.nodes:
-            tail = el.tail
-            if tail and "位置" in tail:
-                yield el, True
-            tag = el.tag
-            if tag.__class__ is str and tag != "script" and tag != "style":
-                text = el.text
-                if text and "位置" in text:
-                    yield el, False
+        if self.root is None or not self.maybe_label:
+            return
+        for top in _tops(self.root):
+            for el in top.iter():
+                tail = el.tail
+                if tail and "位置" in tail:
+                    yield el, True
+                tag = el.tag
+                if tag.__class__ is str and tag != "script" and tag != "style":
+                    text = el.text
+                    if text and "位置" in text:
+                        yield el, False
+
+
+def _tops(root) -> list:
+    """The top-level nodes: a stray '</html>' mid-page leaves libxml2 with several."""
+    return [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+
+
+def _doc_key(el) -> list[int]:
+    """Sibling positions from the top of the document down to `el` (pre-order sort key)."""
+    key = []
+    while True:
+        parent = el.getparent()
+        if parent is None:
+            key.append(sum(1 for _ in el.itersiblings(preceding=True)))
+            break
+        key.append(parent.index(el))
+        el = parent
+    key.reverse()
+    return key
 
 
 _CLASS_CACHE: dict[str, tuple[bool, bool, int | None]] = {}
@@ -121,47 +144,55 @@ def _class_info(cls: str) -> tuple[bool, bool, int | None]:
     return info
 
 
-def scan(root) -> Scan:
-    s = Scan()
-    order = 0
-    # A stray '</html>' mid-page leaves libxml2 with several top-level elements.
-    tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
-    nodes = s.nodes
-    for top in tops:
-        nodes.extend(top.iter())
+# '位置' in UTF-8, and character references that could spell either character.
+_LABEL_BYTES = "位置".encode()
+_LABEL_REF = re.compile(rb"&#(?:[xX]0*(?:4[fF]4[dD]|7[fF]6[eE])|0*(?:20301|32622))(?![0-9])")
+
+
+def scan(root, data: bytes | None = None) -> Scan:
+    """Landmarks of the tree `root`; `data`, the UTF-8 bytes it was parsed from, if given,
+    lets the breadcrumb search skip pages that cannot hold a '位置' label."""
+    s = Scan(root)
+    if data is not None:
+        s.maybe_label = _LABEL_BYTES in data or (b"&#" in data and bool(_LABEL_REF.search(data)))
     containers = s.containers
     title_candidates = s.title_candidates
     crumb_candidates = s.crumb_candidates
     markers = s.markers
     cache = _CLASS_CACHE
-    special = _SPECIAL
     title_tags = _TITLE_TAGS
     container_id = _CONTAINER_ID
-    for el in nodes:
-        order += 1
-        tag = el.tag
-        if tag.__class__ is not str:
-            if tag is _Comment:
-                text = el.text
-                if text and "<$[" in text:
-                    m = _MARKER.search(text)
-                    if m:
-                        markers.setdefault(m.group(1) + m.group(2), []).append(el)
-            continue
-        if tag in special:
-            if tag == "script" or tag == "style":
-                continue
-            _special(s, el, tag, order)
-        keys = el.keys()
-        if not keys:
-            continue
-        if "class" in keys:
+    tops = _tops(root)
+    order = 0
+    for top in tops:
+        for el in top.iter(_Comment):
+            text = el.text
+            if text and "<$[" in text:
+                m = _MARKER.search(text)
+                if m:
+                    markers.setdefault(m.group(1) + m.group(2), []).append(el)
+        for el in top.iter(*_SPECIAL):
+            order += 1
+            _special(s, el, el.tag, order)
+    tagged = title_candidates[:]  # h1-h3 / ucaptitle, in document order
+    del title_candidates[:]
+    order = 0
+    for top in tops:
+        for el in top.iter(_Element):
+            order += 1
             cls = el.get("class")
+            ident = el.get("id")
+            if not (cls or ident):
+                continue
+            tag = None
             if cls:
                 info = cache.get(cls)
                 if info is None:
                     info = _class_info(cls)
                 if info is not _NO_INFO:
+                    tag = el.tag
+                    if tag == "script" or tag == "style":
+                        continue
                     is_title, is_crumb, rank = info
                     if is_title and tag not in title_tags:
                         title_candidates.append(el)
@@ -169,37 +200,37 @@ def scan(root) -> Scan:
                         crumb_candidates.append(el)
                     if rank is not None:
                         containers.append((rank, order, el))
-        if "id" in keys:
-            ident = el.get("id")
             if ident:
                 rank = container_id.get(ident)
+                if rank is None:
+                    crumb = "crumb" in ident.lower() or "position" in ident.lower()
+                    if not (crumb or _TITLE_HINT.search(ident)):
+                        continue
+                if tag is None:
+                    tag = el.tag
+                    if tag == "script" or tag == "style":
+                        continue
                 if rank is not None:
                     containers.append((rank, order, el))
                 elif tag not in title_tags and _TITLE_HINT.search(ident):
                     title_candidates.append(el)
-                elif "crumb" in ident.lower() or "position" in ident.lower():
+                elif crumb:
                     crumb_candidates.append(el)
+    if tagged:
+        if title_candidates:
+            # Stable: an element listed twice (by class and by id) keeps both entries, in
+            # that order.
+            title_candidates += tagged
+            title_candidates.sort(key=_doc_key)
+        else:
+            title_candidates += tagged
     containers.sort(key=lambda t: (t[0], t[1]))
     return s
 
 
 _MARKER = re.compile(r"<\$\[([^\]]+)\]>(begin|end)")
-# Tags that need a look beyond their attributes (script/style: skipped entirely).
-_SPECIAL = frozenset(
-    (
-        "meta",
-        "title",
-        "base",
-        "body",
-        "ucapcontent",
-        "h1",
-        "h2",
-        "h3",
-        "ucaptitle",
-        "script",
-        "style",
-    )
-)
+# Tags that need a look beyond their class and id.
+_SPECIAL = ("meta", "title", "base", "body", "ucapcontent", "h1", "h2", "h3", "ucaptitle")
 
 
 def _special(s: Scan, el, tag: str, order: int) -> None:
