@@ -41,19 +41,9 @@ def changes(
     kind: str | None = None,
     notice_id: str | None = None,
 ) -> list[dict]:
-    where, args = [], []
-    if since:
-        where.append("at >= ?")
-        args.append(since)
-    if site:
-        where.append("site = ?")
-        args.append(site)
-    if kind:
-        where.append("kind = ?")
-        args.append(kind)
-    if notice_id:
-        where.append("notice_id = ?")
-        args.append(notice_id)
+    filters = {"at >= ?": since, "site = ?": site, "kind = ?": kind, "notice_id = ?": notice_id}
+    where = [cond for cond, value in filters.items() if value]
+    args = [value for value in filters.values() if value]
     sql = "SELECT * FROM events"
     if where:
         sql += " WHERE " + " AND ".join(where)
