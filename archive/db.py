@@ -79,9 +79,7 @@ CREATE TABLE IF NOT EXISTS notices (
     current_version INTEGER NOT NULL,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
-    listed_date TEXT,                -- the date the listing gave
-    listed_walk TEXT,                -- the listing (its first page's URL) it was last seen on
-    last_listed_run INTEGER
+    listed_date TEXT                 -- the date the listing gave
 );
 CREATE INDEX IF NOT EXISTS notices_site ON notices(site, status);
 CREATE TABLE IF NOT EXISTS notice_urls (

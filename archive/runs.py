@@ -112,19 +112,28 @@ def _decide_removals(archive, c, run, flags: list) -> None:
 
 def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
     rid, site = run["id"], run["site"]
-    # A notice is listed when any of its URLs was, including URLs it gained in this run.
-    listed = c.execute(
-        "SELECT u.notice_id, l.walk FROM listings l JOIN notice_urls u"
-        " ON u.canonical_url = l.canonical_url WHERE l.run_id = ?",
-        (rid,),
-    ).fetchall()
-    c.executemany(
-        "UPDATE notices SET last_listed_run = ?, listed_walk = ? WHERE id = ?",
-        [(rid, walk, nid) for nid, walk in listed],
-    )
+    # Listed in this run: any of its URLs was, including URLs it gained during the run.
+    listed = {
+        nid: (url, walk)
+        for nid, url, walk in c.execute(
+            "SELECT u.notice_id, u.url, l.walk FROM listings l JOIN notice_urls u"
+            " ON u.canonical_url = l.canonical_url WHERE l.run_id = ?",
+            (rid,),
+        )
+    }
+    for nid, (url, walk) in listed.items():  # a delisted notice listed again at a new URL
+        archive.relist_if_delisted(c, nid, url, at, rid, walk)
     for walk in complete:
-        # Columns drop old items by design: only what is newer than the oldest item still
-        # listed, in the same listing, counts as delisted.
+        # Delisted: on this listing the last time it was walked whole, not on it now.
+        prev = c.execute(
+            "SELECT max(w.run_id) FROM walks w JOIN runs r ON r.id = w.run_id WHERE r.site = ?"
+            " AND w.listing_url = ? AND w.complete = 1 AND w.run_id < ?",
+            (site, walk, rid),
+        ).fetchone()[0]
+        if prev is None:
+            continue
+        # Columns drop old items by design: only what is newer than the oldest item this
+        # listing still shows counts.
         oldest = c.execute(
             "SELECT min(coalesce(l.date, substr(v.published, 1, 10))) FROM listings l"
             " LEFT JOIN notice_urls u ON u.canonical_url = l.canonical_url"
@@ -136,17 +145,18 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
         if oldest is None:
             continue
         rows = c.execute(
-            "SELECT n.id, n.url, v.title, v.version,"
-            " coalesce(n.listed_date, substr(v.published, 1, 10)) AS d FROM notices n"
+            "SELECT DISTINCT n.id, n.url, v.title, v.version,"
+            " coalesce(n.listed_date, substr(v.published, 1, 10)) AS d FROM listings l"
+            " JOIN notice_urls u ON u.canonical_url = l.canonical_url"
+            " JOIN notices n ON n.id = u.notice_id"
             " JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
-            " WHERE n.site = ? AND n.status = 'active' AND n.listed_walk = ?"
-            " AND n.last_listed_run < ?"
+            " WHERE l.run_id = ? AND l.walk = ? AND n.status = 'active'"
             " AND EXISTS (SELECT 1 FROM captures c WHERE c.run_id = ? AND c.notice_id = n.id"
-            "   AND c.outcome IN ('ok', 'not_modified'))",
-            (site, walk, rid, rid),
+            "   AND c.outcome IN ('ok', 'not_modified'))",  # still online
+            (prev, walk, rid),
         ).fetchall()
         for r in rows:
-            if r["d"] is None or r["d"] <= oldest:
+            if r["id"] in listed or r["d"] is None or r["d"] <= oldest:
                 continue
             c.execute("UPDATE notices SET status='delisted' WHERE id=?", (r["id"],))
             archive.event(

@@ -72,8 +72,11 @@ class Archive:
     def flush(self) -> None:
         """Commit the records written so far."""
         if self._pending:
-            self.conn.execute("COMMIT")
-            self._pending = 0
+            try:
+                self.conn.execute("COMMIT")
+            finally:
+                if not self.conn.in_transaction:
+                    self._pending = 0
 
     @contextmanager
     def _tx(self):
@@ -103,7 +106,7 @@ class Archive:
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO runs (site, started, listing_urls) VALUES (?, ?, ?)",
-                (site, at or utcnow(), _json(list(listing_urls))),
+                (site, at or utcnow(), _json([canonicalize(u) for u in listing_urls])),
             )
             run_id = cur.lastrowid
         self.flush()
@@ -133,7 +136,7 @@ class Archive:
                     " VALUES (?,?,?,?,?)",
                     (
                         run_id,
-                        record["listing_url"],
+                        canonicalize(record["listing_url"]),  # one key however it is spelled
                         int(bool(record["complete"])),
                         record.get("pages"),
                         record.get("reason"),
@@ -253,22 +256,31 @@ class Archive:
             row = self.url_row(c, canon)
             final_row = row if final == canon else self.url_row(c, final)
             known = row or final_row
+            if outcome == "ok" and final != canon:
+                outcome, known = self._redirected(c, rec, row, final_row)
             rec["revisit"] = known is not None and not known["gone"]  # a live archived URL
-            if outcome == "ok" and final != canon and known is not None:
-                # A redirect to a page holding the same notice is a moved URL, not a removal.
-                if not _same_notice(self.current(c, known["notice_id"]), rec["notice"]):
-                    outcome = "removed:redirected_away"
             if outcome == "ok":
                 return self._store_version(c, rec, run_id, canon, final, known)
             nid = known["notice_id"] if known is not None else None
             if outcome == "not_modified" and nid is not None:
-                version = self.current(c, nid)["version"]
+                # What this URL served last time: a stale copy's 304 is not the current version.
+                version = known["version"] or self.current(c, nid)["version"]
                 self._join(c, rec, nid, canon, final, version)
                 self._capture(c, rec, run_id, outcome, store=False, notice=nid, version=version)
                 return []
             store = outcome.startswith("removed:") or self.keep_all_bodies
             self._capture(c, rec, run_id, outcome, store=store, notice=nid)
             return []
+
+    def _redirected(self, c, rec: dict, row, final_row):
+        """(outcome, the URL row the content belongs to) for a page reached by a redirect."""
+        if final_row is not None:
+            if row is not None and row["notice_id"] != final_row["notice_id"]:
+                return "removed:redirected_away", row  # now leads into another notice
+            return "ok", final_row  # a fetch of the notice the final URL holds
+        if row is not None and not _same_notice(self.current(c, row["notice_id"]), rec["notice"]):
+            return "removed:redirected_away", row
+        return "ok", row  # moved (the final URL joins the notice), or new
 
     def _join(self, c, rec: dict, nid: str, canon: str, final: str, version: int) -> None:
         """Record that the notice's `version` was served at `final` (reached from `canon`):
@@ -353,6 +365,7 @@ class Archive:
                 (rec["site"], h),
             ).fetchone()
             if dup is not None:
+                events = self._restore_if_removed(c, dup["id"], rec, run_id)
                 self._join(c, rec, dup["id"], canon, final, dup["current_version"])
                 self._capture(
                     c,
@@ -363,50 +376,24 @@ class Archive:
                     notice=dup["id"],
                     version=dup["current_version"],
                 )
-                return []
+                return events
             nid = notice_id(rec["site"], final)
             listed = c.execute(
-                "SELECT date, walk FROM listings WHERE run_id=? AND canonical_url IN (?, ?)",
+                "SELECT date FROM listings WHERE run_id=? AND canonical_url IN (?, ?)",
                 (run_id, canon, final),
             ).fetchone()
             c.execute(
                 "INSERT INTO notices (id, site, url, status, current_version, first_seen, last_seen,"
-                " listed_date, listed_walk, last_listed_run) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    nid,
-                    rec["site"],
-                    url,
-                    "active",
-                    1,
-                    at,
-                    at,
-                    listed["date"] if listed else None,
-                    listed["walk"] if listed else None,
-                    run_id if listed else None,
-                ),
+                " listed_date) VALUES (?,?,?,?,?,?,?,?)",
+                (nid, rec["site"], url, "active", 1, at, at, listed["date"] if listed else None),
             )
             self._insert_version(c, rec, nid, 1, h, [])
             self._join(c, rec, nid, canon, final, 1)
             self._capture(c, rec, run_id, "ok", store=True, notice=nid, version=1)
             return [self.event(c, "new", nid, url, at, run_id, version=1, title=n.get("title"))]
         nid = known["notice_id"]
-        status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
         cur = self.current(c, nid)
-        events = []
-        if status == "removed":
-            c.execute("UPDATE notices SET status='active' WHERE id=?", (nid,))
-            events.append(
-                self.event(
-                    c,
-                    "restored",
-                    nid,
-                    url,
-                    at,
-                    run_id,
-                    version=cur["version"],
-                    title=n.get("title"),
-                )
-            )
+        events = self._restore_if_removed(c, nid, rec, run_id)
         # Compare with the current version, and with what this URL served last time: when two
         # copies of a notice diverge, the stale copy is not an edit back and forth.
         served = c.execute(
@@ -440,9 +427,29 @@ class Archive:
         )
         return events
 
+    def _restore_if_removed(self, c, nid: str, rec: dict, run_id: int) -> list[dict]:
+        status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
+        if status != "removed":
+            return []
+        c.execute("UPDATE notices SET status='active' WHERE id=?", (nid,))
+        cur = self.current(c, nid)
+        url = rec.get("final_url") or rec["url"]
+        return [
+            self.event(
+                c,
+                "restored",
+                nid,
+                url,
+                rec["at"],
+                run_id,
+                version=cur["version"],
+                title=rec["notice"].get("title"),
+            )
+        ]
+
     def _ingest_listed(self, rec: dict, run_id: int) -> list[dict]:
         events = []
-        walk = rec.get("walk") or rec["listing_url"]
+        walk = canonicalize(rec.get("walk") or rec["listing_url"])
         at = rec.get("at") or utcnow()
         with self._tx() as c:
             for e in rec["entries"]:
@@ -457,28 +464,33 @@ class Archive:
                     continue
                 nid = row["notice_id"]
                 c.execute(
-                    "UPDATE notices SET last_listed_run=?, listed_walk=?,"
-                    " listed_date=coalesce(?, listed_date) WHERE id=?",
-                    (run_id, walk, e.get("date"), nid),
+                    "UPDATE notices SET listed_date=coalesce(?, listed_date) WHERE id=?",
+                    (e.get("date"), nid),
                 )
-                status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
-                if status == "delisted":
-                    c.execute("UPDATE notices SET status='active' WHERE id=?", (nid,))
-                    cur = self.current(c, nid)
-                    events.append(
-                        self.event(
-                            c,
-                            "relisted",
-                            nid,
-                            row["url"],
-                            at,
-                            run_id,
-                            version=cur["version"],
-                            title=cur["title"],
-                            evidence={"listing_url": rec["listing_url"]},
-                        )
-                    )
+                events += self.relist_if_delisted(
+                    c, nid, row["url"], at, run_id, rec["listing_url"]
+                )
         return events
+
+    def relist_if_delisted(self, c, nid: str, url: str, at: str, run_id: int, listing: str):
+        status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
+        if status != "delisted":
+            return []
+        c.execute("UPDATE notices SET status='active' WHERE id=?", (nid,))
+        cur = self.current(c, nid)
+        return [
+            self.event(
+                c,
+                "relisted",
+                nid,
+                url,
+                at,
+                run_id,
+                version=cur["version"],
+                title=cur["title"],
+                evidence={"listing_url": listing},
+            )
+        ]
 
 
 def _same_notice(cur, notice: dict) -> bool:

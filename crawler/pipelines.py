@@ -86,7 +86,8 @@ class ArchivePipeline:
         return item
 
     def close_spider(self, spider=None):
-        self.flusher.stop()
+        if self.flusher.running:  # a failed flush stops the loop; finish_run says why
+            self.flusher.stop()
         try:
             summaries = [
                 self.archive.finish_run(run, errors=self.errors[site])

@@ -83,7 +83,10 @@ class NoticesSpider(scrapy.Spider):
             raise ValueError("give at least one listing URL: -a url=URL")
         self.sites = sorted({site_name(u) for u in self.listing_urls})
         self.walks: dict[str, dict] = {}
-        self.revisiting: set[str] = set()  # canonical URLs the revisits fetch
+        # Canonical URLs of the detail pages requested in this crawl: each is fetched once. (Not
+        # Scrapy's dupe filter: it would drop a redirect to a URL already fetched, and then
+        # the redirected notice, moved or gone home, would leave no record at all.)
+        self.requested: set[str] = set()
         self.homes: dict[str, set[str]] = {}
         for u in self.listing_urls:
             self.homes.setdefault(site_name(u), set()).update(_root_urls(u) | {canonicalize(u)})
@@ -101,8 +104,9 @@ class NoticesSpider(scrapy.Spider):
 
     async def start(self):
         self.max_pages = self.settings.getint("TZGG_MAX_LISTING_PAGES")
-        targets = {site: self._revisit_targets(site) for site in self.sites}
-        self.revisiting = {canonicalize(t["url"]) for ts in targets.values() for t in ts}
+        # Revisits are made first, so that a listing linking an archived URL finds it
+        # requested already and the conditional request is the one sent.
+        revisits = [r for site in self.sites for r in self._revisit_requests(site) if r is not None]
         for url in self.listing_urls:
             self.walks[url] = {
                 "pending": 1,
@@ -112,14 +116,17 @@ class NoticesSpider(scrapy.Spider):
                 "seen": {canonicalize(url)},
             }
             yield self._listing_request(url, url)
-        for site in self.sites:
-            for t in targets[site]:
-                headers = {}
-                if t.get("etag") and not t.get("gone"):
-                    headers["If-None-Match"] = t["etag"]
-                if t.get("last_modified") and not t.get("gone"):
-                    headers["If-Modified-Since"] = t["last_modified"]
-                yield self._detail_request(t["url"], site, headers)
+        for request in revisits:
+            yield request
+
+    def _revisit_requests(self, site: str):
+        for t in self._revisit_targets(site):
+            headers = {}
+            if t.get("etag") and not t.get("gone"):
+                headers["If-None-Match"] = t["etag"]
+            if t.get("last_modified") and not t.get("gone"):
+                headers["If-Modified-Since"] = t["last_modified"]
+            yield self._detail_request(t["url"], site, headers)
 
     def _revisit_targets(self, site: str) -> list[dict]:
         path = Path(self.settings.get("TZGG_DB"))
@@ -149,13 +156,19 @@ class NoticesSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def _detail_request(self, url: str, site: str, headers: dict | None = None) -> scrapy.Request:
+    def _detail_request(self, url: str, site: str, headers: dict | None = None):
+        """A request for a detail page not yet requested in this crawl (else None)."""
+        key = canonicalize(url)
+        if key in self.requested:
+            return None
+        self.requested.add(key)
         return scrapy.Request(
             url,
             callback=self.parse_detail,
             errback=self.detail_failed,
             headers=headers or None,
             meta={"site": site},
+            dont_filter=True,  # redirects inherit it: see `requested`
         )
 
     # -- records ------------------------------------------------------------------------------
@@ -231,9 +244,10 @@ class NoticesSpider(scrapy.Spider):
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]
         yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)
         for e in entries:
-            # An archived URL is fetched by its (conditional) revisit request instead.
-            if canonicalize(e.url) not in self.revisiting:
-                yield self._detail_request(e.url, site)
+            # Revisits were requested first, so an archived URL keeps its conditional request.
+            request = self._detail_request(e.url, site)
+            if request is not None:
+                yield request
         yield from self._walk_step(walk, page.next_urls)
 
     def listing_failed(self, failure):

@@ -302,19 +302,40 @@ def test_extract_a_live_page(serve):
     assert p.returncode == 1 and "HTTP 404" in p.stderr
 
 
-def test_a_moved_notice_is_removed_when_its_new_url_goes(tmp_path, serve):
+def test_moved_notices_are_removed_when_their_new_urls_go(tmp_path, serve):
     site = build_demo_site(style="trs")
     srv = serve(site)
     url, db = site.listing_url(srv.base), tmp_path / "m.db"
-    nid = site.roles["doc_number"]
-    old = srv.base + site.path(nid)
+    moved = {
+        nid: f"/xxgk/moved/t2021080{i}_{1000 + nid}.html" for i, nid in enumerate(site.nids()[:4])
+    }
+    old = {nid: srv.base + site.path(nid) for nid in moved}
     crawl(url, db)
-    site.move(nid, "/xxgk/moved/t20210801_1008.html")
+    for nid, path in moved.items():
+        site.move(nid, path)  # still listed, at the new URL; the old one answers 301
     crawl(url, db)
-    site.set_state(nid, "404")
+    assert events(db, "--kind", "removed") == []
+    for nid in moved:
+        site.set_state(nid, "404")
     code, [s], p = crawl(url, db)
     assert code == 0, p.stderr
     removed = events(db, "--kind", "removed")
-    assert [e["url"] for e in removed] in ([old], [srv.base + "/xxgk/moved/t20210801_1008.html"])
-    assert removed[0]["reason"] == "http_404"
-    assert json.loads(tzgg("show", old, "--db", db, "--json").stdout)["status"] == "removed"
+    assert sorted(e["notice_id"] for e in removed) == sorted(
+        json.loads(tzgg("show", u, "--db", db, "--json").stdout)["id"] for u in old.values()
+    )
+    assert {e["reason"] for e in removed} == {"http_404"}
+
+
+def test_several_notices_redirected_home_in_one_crawl(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "h.db"
+    crawl(url, db)
+    gone = site.nids()[:3]
+    for nid in gone:
+        site.set_state(nid, "redirect_home")
+    code, [s], p = crawl(url, db)
+    assert code == 0, p.stderr
+    removed = events(db, "--kind", "removed")
+    assert sorted(e["url"] for e in removed) == sorted(srv.base + site.path(n) for n in gone)
+    assert {e["reason"] for e in removed} == {"redirected_away"}

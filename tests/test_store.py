@@ -451,3 +451,95 @@ def test_a_store_error_rolls_back_and_the_batch_goes_on(db):
         "t3.html",
     ]
     assert conn.execute("SELECT count(*) FROM versions").fetchone()[0] == 2
+
+
+def test_a_redirect_into_an_edited_notice_is_an_edit_not_a_removal(db):
+    crawl(db, [listed(1, 2, 3), fetch(1), fetch(2), fetch(3), walk()])
+    old = f"{BASE}/m/t2.html"
+    entries = listed(1, 3)
+    entries["entries"].append({"url": old, "title": None, "date": "2021-09-12"})
+    fixed = notice(2, title="关于第2号事项的公示（更正）", body="更正后的正文")
+    events, _ = crawl(
+        db,
+        [
+            entries,
+            fetch(1),
+            fetch(3),
+            fetch(old, redirected=True, final_url=f"{BASE}/tzgg/t2.html", notice=fixed),
+            walk(),
+        ],
+    )
+    assert [(e["kind"], e.get("fields")) for e in events] == [("edited", ["title", "body"])]
+
+
+def test_a_redirect_into_another_notice_is_redirected_away(db):
+    same_title = {"title": "关于端午节放假的通知"}
+    crawl(
+        db,
+        [
+            fetch(1, notice=notice(1, **same_title)),
+            fetch(2, notice=notice(2, **same_title, published="2022-06-01")),
+        ],
+    )
+    events, _ = crawl(
+        db,
+        [
+            fetch(
+                1,
+                redirected=True,
+                final_url=f"{BASE}/tzgg/t2.html",
+                notice=notice(2, **same_title, published="2022-06-01"),
+            ),
+            fetch(2, notice=notice(2, **same_title, published="2022-06-01")),
+        ],
+    )
+    assert [(e["kind"], e["url"][-7:], e.get("reason")) for e in events] == [
+        ("removed", "t1.html", "redirected_away")
+    ]
+    h2 = notice_history(connect(db), notice_id(SITE, f"{BASE}/tzgg/t2.html"))
+    assert h2["status"] == "active" and h2["urls"] == [f"{BASE}/tzgg/t2.html"]
+
+
+def test_a_stale_copys_304_does_not_make_it_current(db):
+    alias = f"{BASE}/xxgk/copy1.html"
+    etag = [["ETag", '"v1"']]
+    crawl(db, [fetch(1), fetch(alias, notice=notice(1, url=alias), headers=etag)])
+    crawl(db, [fetch(1, notice=notice(1, body="改")), fetch(alias, status=304, body=b"")])
+    crawl(db, [fetch(1, notice=notice(1, body="改")), fetch(alias, notice=notice(1, url=alias))])
+    assert kinds(db, kind="edited") == [("edited", "t1.html")]
+
+
+def test_a_removed_notice_back_at_a_new_url_is_restored_at_once(db):
+    crawl(db, [fetch(1), fetch(2), fetch(3)])
+    crawl(db, [fetch(1, status=404), fetch(2), fetch(3)])
+    new = f"{BASE}/new/t1.html"
+    events, _ = crawl(
+        db, [fetch(1, status=404), fetch(new, notice=notice(1, url=new)), fetch(2), fetch(3)]
+    )
+    assert [e["kind"] for e in events] == ["restored"]
+
+
+def test_a_delisted_notice_listed_at_a_new_url_is_relisted_at_once(db):
+    crawl(db, [listed(1, 2, 3, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    crawl(db, [listed(1, 2, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    assert kinds(db, kind="delisted") == [("delisted", "t3.html")]
+    new = f"{BASE}/new/t3.html"
+    entries = listed(1, 2, 4)
+    entries["entries"].append({"url": new, "title": None, "date": "2021-09-13"})
+    events, _ = crawl(
+        db, [entries, *[fetch(n) for n in (1, 2, 4)], fetch(new, notice=notice(3, url=new)), walk()]
+    )
+    assert [e["kind"] for e in events] == ["relisted"]
+
+
+def test_one_listing_however_its_url_is_spelled(db):
+    spelled = f"{BASE}/tzgg/"  # the same listing as LISTING (…/tzgg/index.html)
+
+    def as_spelled(rec):
+        return {**rec, "listing_url": spelled, **({"walk": spelled} if "entries" in rec else {})}
+
+    crawl(db, [listed(1, 2, 3, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    events, _ = crawl(
+        db, [as_spelled(listed(1, 2, 4)), *[fetch(n) for n in range(1, 5)], as_spelled(walk())]
+    )
+    assert [(e["kind"], e["url"][-7:]) for e in events] == [("delisted", "t3.html")]
