@@ -146,6 +146,12 @@ CREATE TABLE IF NOT EXISTS listings (     -- what each run's listings showed
     date TEXT,
     PRIMARY KEY (run_id, canonical_url)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS listed_on (    -- the last run in which each listing showed a notice
+    notice_id TEXT NOT NULL,
+    walk TEXT NOT NULL,
+    last_run INTEGER NOT NULL,
+    PRIMARY KEY (walk, notice_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS walks (
     run_id INTEGER NOT NULL,
     listing_url TEXT NOT NULL,

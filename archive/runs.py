@@ -46,13 +46,13 @@ def _walks(c, run, flags: list) -> list[str]:
     }
     complete = []
     for url in json.loads(run["listing_urls"] or "[]") or list(done):
-        walk = done.get(url)
+        walk = done.get(canonicalize(url))
         if walk is None:
             flags.append(f"listing_incomplete:unfinished:{url}")
         elif not walk["complete"]:
             flags.append(f"listing_incomplete:{walk['reason'] or 'unknown'}:{url}")
         else:
-            complete.append(url)
+            complete.append(canonicalize(url))
     return complete
 
 
@@ -111,7 +111,7 @@ def _decide_removals(archive, c, run, flags: list) -> None:
 
 
 def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
-    rid, site = run["id"], run["site"]
+    rid = run["id"]
     # Listed in this run: any of its URLs was, including URLs it gained during the run.
     listed = {
         nid: (url, walk)
@@ -123,15 +123,16 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
     }
     for nid, (url, walk) in listed.items():  # a delisted notice listed again at a new URL
         archive.relist_if_delisted(c, nid, url, at, rid, walk)
+    c.executemany(
+        "INSERT INTO listed_on (notice_id, walk, last_run) VALUES (?, ?, ?)"
+        " ON CONFLICT (walk, notice_id) DO UPDATE SET last_run = excluded.last_run",
+        c.execute(
+            "SELECT DISTINCT u.notice_id, l.walk, l.run_id FROM listings l JOIN notice_urls u"
+            " ON u.canonical_url = l.canonical_url WHERE l.run_id = ?",
+            (rid,),
+        ).fetchall(),
+    )
     for walk in complete:
-        # Delisted: on this listing the last time it was walked whole, not on it now.
-        prev = c.execute(
-            "SELECT max(w.run_id) FROM walks w JOIN runs r ON r.id = w.run_id WHERE r.site = ?"
-            " AND w.listing_url = ? AND w.complete = 1 AND w.run_id < ?",
-            (site, walk, rid),
-        ).fetchone()[0]
-        if prev is None:
-            continue
         # Columns drop old items by design: only what is newer than the oldest item this
         # listing still shows counts.
         oldest = c.execute(
@@ -144,16 +145,17 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
         ).fetchone()[0]
         if oldest is None:
             continue
+        # Delisted: this listing showed it once, this whole walk of it does not, no listing of
+        # the run does, and it is still online.
         rows = c.execute(
-            "SELECT DISTINCT n.id, n.url, v.title, v.version,"
-            " coalesce(n.listed_date, substr(v.published, 1, 10)) AS d FROM listings l"
-            " JOIN notice_urls u ON u.canonical_url = l.canonical_url"
-            " JOIN notices n ON n.id = u.notice_id"
+            "SELECT n.id, n.url, v.title, v.version,"
+            " coalesce(n.listed_date, substr(v.published, 1, 10)) AS d FROM listed_on o"
+            " JOIN notices n ON n.id = o.notice_id"
             " JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
-            " WHERE l.run_id = ? AND l.walk = ? AND n.status = 'active'"
+            " WHERE o.walk = ? AND o.last_run < ? AND n.status = 'active'"
             " AND EXISTS (SELECT 1 FROM captures c WHERE c.run_id = ? AND c.notice_id = n.id"
-            "   AND c.outcome IN ('ok', 'not_modified'))",  # still online
-            (prev, walk, rid),
+            "   AND c.outcome IN ('ok', 'not_modified'))",
+            (walk, rid, rid),
         ).fetchall()
         for r in rows:
             if r["id"] in listed or r["d"] is None or r["d"] <= oldest:

@@ -106,7 +106,7 @@ class Archive:
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO runs (site, started, listing_urls) VALUES (?, ?, ?)",
-                (site, at or utcnow(), _json([canonicalize(u) for u in listing_urls])),
+                (site, at or utcnow(), _json(list(listing_urls))),
             )
             run_id = cur.lastrowid
         self.flush()
@@ -257,7 +257,7 @@ class Archive:
             final_row = row if final == canon else self.url_row(c, final)
             known = row or final_row
             if outcome == "ok" and final != canon:
-                outcome, known = self._redirected(c, rec, row, final_row)
+                outcome, known = self._redirected(c, rec, row, final_row, run_id)
             rec["revisit"] = known is not None and not known["gone"]  # a live archived URL
             if outcome == "ok":
                 return self._store_version(c, rec, run_id, canon, final, known)
@@ -272,15 +272,31 @@ class Archive:
             self._capture(c, rec, run_id, outcome, store=store, notice=nid)
             return []
 
-    def _redirected(self, c, rec: dict, row, final_row):
-        """(outcome, the URL row the content belongs to) for a page reached by a redirect."""
-        if final_row is not None:
-            if row is not None and row["notice_id"] != final_row["notice_id"]:
-                return "removed:redirected_away", row  # now leads into another notice
+    def _redirected(self, c, rec: dict, row, final_row, run_id: int):
+        """(outcome, the URL row the content belongs to) for a page reached by a redirect.
+
+        A page that extracts to the notice the requested URL held is that notice, moved (and
+        perhaps edited); otherwise the requested URL's notice was redirected away."""
+        same = row is not None and _same_notice(self.current(c, row["notice_id"]), rec["notice"])
+        if final_row is None:  # a new URL: the notice moved there, or went away
+            return ("ok" if same or row is None else "removed:redirected_away"), row
+        if row is None or row["notice_id"] == final_row["notice_id"]:
             return "ok", final_row  # a fetch of the notice the final URL holds
-        if row is not None and not _same_notice(self.current(c, row["notice_id"]), rec["notice"]):
-            return "removed:redirected_away", row
-        return "ok", row  # moved (the final URL joins the notice), or new
+        if same and self._fold(c, final_row["notice_id"], into=row["notice_id"], run_id=run_id):
+            return "ok", self.url_row(c, final_row["canonical_url"])
+        return "removed:redirected_away", row  # it now leads into another notice
+
+    def _fold(self, c, dup: str, *, into: str, run_id: int) -> bool:
+        """Fold a notice first seen in this very run into the one it turned out to be (the new
+        URL of a moved and edited notice was fetched before the redirect that tells so)."""
+        events = c.execute("SELECT kind, run_id FROM events WHERE notice_id=?", (dup,)).fetchall()
+        if [tuple(e) for e in events] != [("new", run_id)]:
+            return False  # an established notice of its own
+        c.execute("UPDATE notice_urls SET notice_id=?, version=NULL WHERE notice_id=?", (into, dup))
+        c.execute("UPDATE captures SET notice_id=?, version=NULL WHERE notice_id=?", (into, dup))
+        for table, key in (("events", "notice_id"), ("versions", "notice_id"), ("notices", "id")):
+            c.execute(f"DELETE FROM {table} WHERE {key}=?", (dup,))
+        return True
 
     def _join(self, c, rec: dict, nid: str, canon: str, final: str, version: int) -> None:
         """Record that the notice's `version` was served at `final` (reached from `canon`):
@@ -467,9 +483,7 @@ class Archive:
                     "UPDATE notices SET listed_date=coalesce(?, listed_date) WHERE id=?",
                     (e.get("date"), nid),
                 )
-                events += self.relist_if_delisted(
-                    c, nid, row["url"], at, run_id, rec["listing_url"]
-                )
+                events += self.relist_if_delisted(c, nid, row["url"], at, run_id, walk)
         return events
 
     def relist_if_delisted(self, c, nid: str, url: str, at: str, run_id: int, listing: str):

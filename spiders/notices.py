@@ -55,7 +55,6 @@ _FAILURES = {
     "ResponseNeverReceived": "connection",
     "DownloadFailedError": "connection",
     "ResponseDataLossError": "connection",
-    "IgnoreRequest": "robots",
 }
 
 
@@ -64,6 +63,15 @@ def _failure_kind(failure) -> str:
     for cls in type(failure.value).__mro__:
         if cls.__name__ in _FAILURES:
             return _FAILURES[cls.__name__]
+    if type(failure.value).__name__ == "IgnoreRequest":
+        message = str(failure.value).lower()
+        return (
+            "robots"
+            if "robots" in message
+            else "redirect_loop"
+            if "redirect" in message
+            else "ignored"
+        )
     return type(failure.value).__name__.lower()
 
 
@@ -271,10 +279,11 @@ class NoticesSpider(scrapy.Spider):
     def _failed(self, failure, kind: str) -> Fetch:
         """The record of a request that got no response (timeout, DNS, connection, robots)."""
         request = failure.request
+        redirects = request.meta.get("redirect_urls") or []
         return Fetch(
             site=request.meta["site"],
             kind=kind,
-            url=request.url,
+            url=redirects[0] if redirects else request.url,  # the URL that was asked for
             at=utc_now(),
             error=_failure_kind(failure),
             request_headers=_headers(request.headers),

@@ -543,3 +543,40 @@ def test_one_listing_however_its_url_is_spelled(db):
         db, [as_spelled(listed(1, 2, 4)), *[fetch(n) for n in range(1, 5)], as_spelled(walk())]
     )
     assert [(e["kind"], e["url"][-7:]) for e in events] == [("delisted", "t3.html")]
+
+
+def test_a_delisting_missed_while_the_notice_was_unreachable_comes_later(db):
+    crawl(db, [listed(1, 2, 3, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    # 3 leaves the listing, but its page answers 503 in that run: not known to be online
+    events, _ = crawl(
+        db, [listed(1, 2, 4), fetch(1), fetch(2), fetch(3, status=503), fetch(4), walk()]
+    )
+    assert events == []
+    events, _ = crawl(db, [listed(1, 2, 4), *[fetch(n) for n in range(1, 5)], walk()])
+    assert [(e["kind"], e["url"][-7:]) for e in events] == [("delisted", "t3.html")]
+
+
+def test_a_notice_moved_and_edited_at_once_is_one_edit(db):
+    crawl(db, [listed(1, 2, 3), fetch(1), fetch(2), fetch(3), walk()])
+    new = f"{BASE}/new/t2.html"
+    edited = notice(2, url=new, body="各有关单位：\n更正后的正文")
+    entries = listed(1, 3)
+    entries["entries"].append({"url": new, "title": None, "date": "2021-09-12"})
+    # the new URL is fetched first (a new notice, as far as anyone can tell), then the old
+    # URL's redirect shows it is notice 2, moved
+    events, _ = crawl(
+        db,
+        [
+            entries,
+            fetch(1),
+            fetch(3),
+            fetch(new, notice=edited),
+            fetch(2, redirected=True, final_url=new, notice=edited),
+            walk(),
+        ],
+    )
+    assert [(e["kind"], e.get("fields")) for e in events] == [("edited", ["body"])]
+    conn = connect(db)
+    assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 3
+    h = notice_history(conn, notice_id(SITE, f"{BASE}/tzgg/t2.html"))
+    assert h["urls"] == [f"{BASE}/tzgg/t2.html", new] and len(h["versions"]) == 2

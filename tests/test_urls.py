@@ -58,3 +58,22 @@ def test_one_fetch_per_canonical_url_per_crawl():
     assert fp(Request("http://x.cn/a", method="POST", body=b"p=1")) != fp(
         Request("http://x.cn/a", method="POST", body=b"p=2")
     )
+
+
+def test_failure_kinds():
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.internet.error import DNSLookupError, TimeoutError
+    from twisted.python.failure import Failure
+
+    from spiders.notices import _failure_kind
+
+    kinds = [
+        _failure_kind(Failure(e))
+        for e in (
+            IgnoreRequest("Forbidden by robots.txt"),
+            IgnoreRequest("max redirections reached"),
+            DNSLookupError("x"),
+            TimeoutError("x"),
+        )
+    ]
+    assert kinds == ["robots", "redirect_loop", "dns", "timeout"]
