@@ -123,7 +123,7 @@ CREATE TABLE IF NOT EXISTS versions (
 );
 CREATE INDEX IF NOT EXISTS versions_hash ON versions(hash);
 CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: readers track ids
     notice_id TEXT,
     site TEXT NOT NULL,
     url TEXT NOT NULL,

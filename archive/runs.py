@@ -145,6 +145,15 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
         ).fetchone()[0]
         if oldest is None:
             continue
+        # Gone from the listing by design (no newer than what it still shows): forget them, so
+        # a pinned or relisted old item cannot make them all look delisted later.
+        c.execute(
+            "DELETE FROM listed_on WHERE walk = ? AND last_run < ? AND notice_id IN ("
+            " SELECT n.id FROM notices n JOIN versions v ON v.notice_id = n.id"
+            " AND v.version = n.current_version WHERE n.id = listed_on.notice_id"
+            " AND coalesce(n.listed_date, substr(v.published, 1, 10)) <= ?)",
+            (walk, rid, oldest),
+        )
         # Delisted: this listing showed it once, this whole walk of it does not, no listing of
         # the run does, and it is still online.
         rows = c.execute(

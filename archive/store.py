@@ -260,7 +260,16 @@ class Archive:
                 outcome, known = self._redirected(c, rec, row, final_row, run_id)
             rec["revisit"] = known is not None and not known["gone"]  # a live archived URL
             if outcome == "ok":
-                return self._store_version(c, rec, run_id, canon, final, known)
+                events = self._store_version(c, rec, run_id, canon, final, known)
+                if final != canon:  # after a fold, its captures learn their version
+                    c.execute(
+                        "UPDATE captures SET version = (SELECT current_version FROM notices"
+                        " WHERE id = captures.notice_id) WHERE run_id = ? AND notice_id ="
+                        " (SELECT notice_id FROM notice_urls WHERE canonical_url = ?)"
+                        " AND version IS NULL AND outcome = 'ok'",
+                        (run_id, final),
+                    )
+                return events
             nid = known["notice_id"] if known is not None else None
             if outcome == "not_modified" and nid is not None:
                 # What this URL served last time: a stale copy's 304 is not the current version.
@@ -282,8 +291,10 @@ class Archive:
             return ("ok" if same or row is None else "removed:redirected_away"), row
         if row is None or row["notice_id"] == final_row["notice_id"]:
             return "ok", final_row  # a fetch of the notice the final URL holds
-        if same and self._fold(c, final_row["notice_id"], into=row["notice_id"], run_id=run_id):
-            return "ok", self.url_row(c, final_row["canonical_url"])
+        if same:
+            if self._fold(c, final_row["notice_id"], into=row["notice_id"], run_id=run_id):
+                return "ok", self.url_row(c, final_row["canonical_url"])
+            return "moved", row  # into a notice archived apart earlier: not a removal
         return "removed:redirected_away", row  # it now leads into another notice
 
     def _fold(self, c, dup: str, *, into: str, run_id: int) -> bool:
@@ -508,8 +519,17 @@ class Archive:
 
 
 def _same_notice(cur, notice: dict) -> bool:
+    """The same notice, perhaps edited: same version fields, or the same title with nothing
+    that tells them apart (annual notices share titles; their dates and 文号 do not)."""
     if cur is None:
         return False
     if version_hash(notice) == cur["hash"]:
         return True
-    return fold(notice.get("title")) is not None and fold(notice.get("title")) == fold(cur["title"])
+    title = fold(notice.get("title"))
+    if title is None or title != fold(cur["title"]):
+        return False
+    for name, width in (("published", 10), ("doc_number", None)):
+        a, b = (notice.get(name) or "")[:width], (cur[name] or "")[:width]
+        if a and b and a != b:
+            return False
+    return True

@@ -580,3 +580,57 @@ def test_a_notice_moved_and_edited_at_once_is_one_edit(db):
     assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 3
     h = notice_history(conn, notice_id(SITE, f"{BASE}/tzgg/t2.html"))
     assert h["urls"] == [f"{BASE}/tzgg/t2.html", new] and len(h["versions"]) == 2
+
+
+def test_a_pinned_old_item_does_not_delist_what_rolled_off(db):
+    # a column showing its newest 3: older ones roll off by design
+    for shown in [(1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 6), (5, 6, 7)]:
+        crawl(db, [listed(*shown), *[fetch(n) for n in range(1, max(shown) + 1)], walk()])
+    entries = listed(5, 6, 7)
+    entries["entries"].insert(
+        0, {"url": f"{BASE}/tzgg/t0.html", "title": None, "date": "2021-09-01"}
+    )  # pinned (置顶)
+    events, _ = crawl(db, [entries, *[fetch(n) for n in range(0, 8)], walk()])
+    assert [e["kind"] for e in events] == ["new"]
+    assert kinds(db, kind="delisted") == []
+
+
+def test_annual_notices_sharing_a_title_stay_apart(db):
+    title = "关于端午节放假的通知"
+    y2023 = notice(2, title=title, published="2023-06-01T09:00:00+08:00", body="2023年安排")
+    crawl(db, [fetch(1), fetch(2, notice=y2023)])
+    b = f"{BASE}/tzgg/t9.html"
+    y2024 = notice(9, url=b, title=title, published="2024-06-01T09:00:00+08:00", body="2024年安排")
+    events, _ = crawl(
+        db, [fetch(1), fetch(b, notice=y2024), fetch(2, redirected=True, final_url=b, notice=y2024)]
+    )
+    assert sorted((e["kind"], e["url"][-7:]) for e in events) == [
+        ("new", "t9.html"),
+        ("removed", "t2.html"),
+    ]
+
+
+def test_a_move_seen_a_run_late_is_not_a_removal(db):
+    crawl(db, [fetch(1), fetch(2), fetch(3)])
+    b = f"{BASE}/new/t2.html"
+    edited = notice(2, url=b, body="各有关单位：\n更正后的正文")
+    crawl(db, [fetch(1), fetch(3), fetch(b, notice=edited), fetch(2, status=503)])
+    events, _ = crawl(
+        db,
+        [
+            fetch(1),
+            fetch(3),
+            fetch(b, notice=edited),
+            fetch(2, redirected=True, final_url=b, notice=edited),
+        ],
+    )
+    assert events == []  # not `removed`: the old URL leads to the same notice, archived apart
+
+
+def test_event_ids_are_never_reused(db):
+    crawl(db, [fetch(1), fetch(2)])
+    conn = connect(db)
+    conn.execute("DELETE FROM events WHERE id = (SELECT max(id) FROM events)")
+    conn.commit()
+    crawl(db, [fetch(3)])
+    assert [r[0] for r in conn.execute("SELECT id FROM events ORDER BY id")] == [1, 3]
