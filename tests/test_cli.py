@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -271,3 +272,24 @@ def test_a_fresh_archive_opened_by_many_at_once(tmp_path):
             )
         assert versions == [1, 1, 1, 1]
         assert connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_changes_filters(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    db = tmp_path / "a.db"
+    crawl(site.listing_url(srv.base), db)
+    everything = events(db)
+    assert len(everything) == 12
+    at = everything[0]["at"]
+    assert events(db, "--since", "2099-01-01") == []
+    assert len(events(db, "--since", at)) == 12  # --since is inclusive, on `at`
+    assert events(db, "--site", "www.example.gov.cn") == []
+    assert len(events(db, "--site", f"127.0.0.1:{srv.port}", "--kind", "new")) == 12
+    assert events(db, "--kind", "removed") == []
+    # a date alone is the start of that day in Asia/Shanghai
+    day = (datetime.fromisoformat(at.replace("Z", "+00:00")) + timedelta(hours=8)).date()
+    assert len(events(db, "--since", day.isoformat())) == 12
+    assert events(db, "--since", (day + timedelta(days=1)).isoformat()) == []
+    text = tzgg("changes", "--db", db).stdout
+    assert text.count(" new ") == 12
