@@ -169,13 +169,11 @@ MIGRATIONS = [SCHEMA]
 MIGRATION_WAIT_S = 30
 
 
-def connect(
-    path: str | os.PathLike, *, create: bool = True, readonly: bool = False
-) -> sqlite3.Connection:
+def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Connection:
     """Open (and if needed create or migrate) the archive at `path`."""
     path = Path(path)
     if not path.exists():
-        if readonly or not create:
+        if readonly:
             raise ArchiveError(f"no archive at {path} (run `tzgg crawl` first, or pass --db)")
         if path.parent and not path.parent.exists():
             raise ArchiveError(f"cannot create archive: folder {path.parent} does not exist")

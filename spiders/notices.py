@@ -75,6 +75,12 @@ def _failure_kind(failure) -> str:
     return type(failure.value).__name__.lower()
 
 
+def _asked_url(request) -> str:
+    """The URL the crawl asked for, before any redirect."""
+    redirects = request.meta.get("redirect_urls") or []
+    return redirects[0] if redirects else request.url
+
+
 def _root_urls(url: str) -> set[str]:
     parts = urlsplit(url)
     return {canonicalize(f"{parts.scheme}://{parts.netloc}/")}
@@ -187,7 +193,7 @@ class NoticesSpider(scrapy.Spider):
         return Fetch(
             site=request.meta["site"],
             kind=kind,
-            url=redirects[0] if redirects else response.url,
+            url=_asked_url(request),
             at=utc_now(),
             final_url=response.url,
             redirected=bool(redirects),
@@ -279,11 +285,10 @@ class NoticesSpider(scrapy.Spider):
     def _failed(self, failure, kind: str) -> Fetch:
         """The record of a request that got no response (timeout, DNS, connection, robots)."""
         request = failure.request
-        redirects = request.meta.get("redirect_urls") or []
         return Fetch(
             site=request.meta["site"],
             kind=kind,
-            url=redirects[0] if redirects else request.url,  # the URL that was asked for
+            url=_asked_url(request),
             at=utc_now(),
             error=_failure_kind(failure),
             request_headers=_headers(request.headers),
