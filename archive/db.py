@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -165,7 +165,14 @@ CREATE TABLE IF NOT EXISTS walks (
 
 # Each step takes the schema from version i to i + 1, in one transaction with the new
 # user_version. Version 1 is the whole schema above; later changes append ALTER steps here.
-MIGRATIONS = [SCHEMA]
+MIGRATIONS = [
+    SCHEMA,
+    # 2: what a watchdog acts on, derived from the body (JSON objects, NULL when not stated)
+    "ALTER TABLE versions ADD COLUMN objection_window TEXT;"
+    " ALTER TABLE versions ADD COLUMN contact TEXT;"
+    # and the continuation pages a multi-page article was joined from: [[url, sha256], ...]
+    " ALTER TABLE versions ADD COLUMN parts TEXT",
+]
 MIGRATION_WAIT_S = 30
 
 

@@ -74,6 +74,8 @@ def version_dict(row: sqlite3.Row) -> dict:
     out["url"] = row["url"]
     out["breadcrumb"] = json.loads(row["breadcrumb"])
     out["changed"] = json.loads(row["changed"])
+    for name in ("objection_window", "contact"):
+        out[name] = json.loads(row[name]) if row[name] else None
     out["extractor_version"] = row["extractor_version"]
     return out
 

@@ -9,8 +9,11 @@ import sqlite3
 import zlib
 from collections.abc import Callable
 
+from crawler.extract.parts import join_parts
 from crawler.items import EXTRACTOR_VERSION, VERSION_FIELDS
 
+from .db import ArchiveError
+from .store import json_or_null
 from .versioning import version_hash
 
 # What extraction derives, beside attachments and breadcrumb (stored as JSON).
@@ -21,23 +24,30 @@ def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int
     """Return (versions re-extracted, versions whose fields changed)."""
     conn.isolation_level = None
     rows = conn.execute(
-        "SELECT v.notice_id, v.version, v.url, v.encoding, v.hash, b.data FROM versions v"
-        " JOIN bodies b ON b.sha256 = v.body_sha256"
+        "SELECT v.notice_id, v.version, v.url, v.encoding, v.hash, v.parts, b.data"
+        " FROM versions v JOIN bodies b ON b.sha256 = v.body_sha256"
     ).fetchall()
     done = changed = 0
     for r in rows:
-        notice = extract(zlib.decompress(r["data"]), r["url"], r["encoding"]).to_dict()
+        notice = extract(zlib.decompress(r["data"]), r["url"], r["encoding"])
+        if r["parts"]:
+            refs = json.loads(r["parts"])
+            parts = [extract(_stored(conn, url, sha), url, r["encoding"]) for url, sha in refs]
+            notice = join_parts(notice, parts)
+        notice = notice.to_dict()
         h = version_hash(notice)
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(
             "UPDATE versions SET "
             + ", ".join(f"{f}=?" for f in _FIELDS)
-            + ", attachments=?, breadcrumb=?, hash=?, extractor_version=?"
-            " WHERE notice_id=? AND version=?",
+            + ", attachments=?, breadcrumb=?, objection_window=?, contact=?, hash=?,"
+            " extractor_version=? WHERE notice_id=? AND version=?",
             [notice[f] for f in _FIELDS]
             + [
                 json.dumps(notice["attachments"], ensure_ascii=False),
                 json.dumps(notice["breadcrumb"], ensure_ascii=False),
+                json_or_null(notice.get("objection_window")),
+                json_or_null(notice.get("contact")),
                 h,
                 EXTRACTOR_VERSION,
                 r["notice_id"],
@@ -48,3 +58,11 @@ def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int
         done += 1
         changed += h != r["hash"]
     return done, changed
+
+
+def _stored(conn: sqlite3.Connection, url: str, sha: str) -> bytes:
+    """A continuation page's body, as the version that joined it saw it."""
+    row = conn.execute("SELECT data FROM bodies WHERE sha256 = ?", (sha,)).fetchone()
+    if row is None:
+        raise ArchiveError(f"the archive lacks the stored page {url} ({sha[:12]})")
+    return zlib.decompress(row["data"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def revisit_targets(
@@ -18,8 +19,8 @@ def revisit_targets(
     """Every URL of the site's notices (policy `all`), or with `recent` the notices published in
     the last `recent_days` and open 公示 every crawl, and the rest in a rotating slice."""
     rows = conn.execute(
-        "SELECT u.url, u.etag, u.last_modified, u.gone, n.id, v.published, v.title, n.first_seen"
-        " FROM notice_urls u JOIN notices n ON n.id = u.notice_id"
+        "SELECT u.url, u.etag, u.last_modified, u.gone, n.id, v.published, v.title, n.first_seen,"
+        " v.parts, v.objection_window FROM notice_urls u JOIN notices n ON n.id = u.notice_id"
         " JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
         " WHERE u.site = ? ORDER BY u.first_seen",
         (site,),
@@ -28,7 +29,7 @@ def revisit_targets(
         return [_target(r) for r in rows]
     if policy != "recent":
         raise ValueError(f"unknown TZGG_REVISIT policy {policy!r} (use all or recent)")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = (now - timedelta(days=recent_days)).date().isoformat()
     notice_cutoff = (now - timedelta(days=30)).date().isoformat()
     runs = conn.execute("SELECT count(*) FROM runs WHERE site=? AND finished IS NOT NULL", (site,))
@@ -37,16 +38,27 @@ def revisit_targets(
     for r in rows:
         published = (r["published"] or r["first_seen"])[:10]
         recent = published >= cutoff
-        open_notice = "公示" in (r["title"] or "") and published >= notice_cutoff
+        open_notice = _open_window(r, notice_cutoff, now.date().isoformat())
         if recent or open_notice or int(r["id"][:8], 16) % max(1, slices) == turn:
             out.append(_target(r))
     return out
 
 
+def _open_window(r, notice_cutoff: str, today: str) -> bool:
+    """A 公示 whose objection window is open (or, when the page gives no end, a recent one)."""
+    window = json.loads(r["objection_window"]) if r["objection_window"] else None
+    if window and window.get("end"):
+        return window["end"] >= today
+    published = (r["published"] or r["first_seen"])[:10]
+    return (window is not None or "公示" in (r["title"] or "")) and published >= notice_cutoff
+
+
 def _target(r) -> dict:
+    # A multi-page article is fetched whole: its first page's validators say nothing of the rest.
+    whole = bool(r["parts"])
     return {
         "url": r["url"],
-        "etag": r["etag"],
-        "last_modified": r["last_modified"],
+        "etag": None if whole else r["etag"],
+        "last_modified": None if whole else r["last_modified"],
         "gone": bool(r["gone"]),
     }

@@ -34,6 +34,10 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def json_or_null(value) -> str | None:
+    return None if value is None else _json(value)
+
+
 def _header(headers: list, name: str) -> str | None:
     name = name.lower()
     for k, v in headers or []:
@@ -240,14 +244,14 @@ class Archive:
         body = rec.get("body")
         if body is not None:
             rec["body_sha256"] = hashlib.sha256(body).hexdigest()
-        if rec["kind"] == "listing":
-            status = rec.get("status")
+        if rec["kind"] in ("listing", "part"):
+            kind, status = rec["kind"], rec.get("status")
             ok = status is not None and 200 <= status < 300
-            outcome = (
-                "listing" if ok else f"transient:listing_{rec.get('error') or f'http_{status}'}"
-            )
+            outcome = kind if ok else f"transient:{kind}_{rec.get('error') or f'http_{status}'}"
+            # A part's body is kept: re-extraction joins the article from the stored pages.
+            store = self.keep_all_bodies or (ok and kind == "part")
             with self._tx() as c:
-                self._capture(c, rec, run_id, outcome, store=self.keep_all_bodies)
+                self._capture(c, rec, run_id, outcome, store=store)
             return []
         outcome = classify(rec)
         canon = canonicalize(rec["url"])
@@ -353,8 +357,8 @@ class Archive:
         c.execute(
             "INSERT INTO versions (notice_id, version, hash, url, first_seen, last_seen, title,"
             " published, source, doc_number, index_number, written, body, body_html, attachments,"
-            " breadcrumb, changed, extractor_version, body_sha256, encoding)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " breadcrumb, changed, extractor_version, body_sha256, encoding, objection_window,"
+            " contact, parts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 nid,
                 version,
@@ -376,6 +380,9 @@ class Archive:
                 rec.get("extractor_version") or "",
                 rec.get("body_sha256"),
                 rec.get("charset"),
+                json_or_null(n.get("objection_window")),
+                json_or_null(n.get("contact")),
+                json_or_null(rec.get("parts") or None),
             ),
         )
 

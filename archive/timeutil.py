@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
@@ -11,11 +11,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow() -> str:
-    return format_utc(datetime.now(timezone.utc))
+    return format_utc(datetime.now(UTC))
 
 
 def format_utc(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_user_time(text: str, *, end_of_day: bool = False) -> str:

@@ -44,6 +44,10 @@ class Notice:
     body_html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     breadcrumb: list[str] = field(default_factory=list)
+    # {"text", "start", "end", "days", "unit", "approximate"}: a 公示 or comment window
+    objection_window: dict | None = None
+    # {"text", "person", "phone", "email", "address"}: whom the notice says to contact
+    contact: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,7 +90,7 @@ class Fetch:
     """One HTTP exchange (or a failed attempt) and what was extracted from it."""
 
     site: str
-    kind: str  # listing | detail
+    kind: str  # listing | detail | part (a continuation page of a multi-page article)
     url: str  # as requested
     at: str  # RFC 3339 UTC
     final_url: str | None = None
@@ -107,6 +111,7 @@ class Fetch:
     charset: str | None = None  # the charset the HTTP headers declared
     extractor_version: str = EXTRACTOR_VERSION
     home: bool = False  # final URL is the site's home page or a listing page
+    parts: list = field(default_factory=list)  # [[url, body sha256], ...] joined into notice
 
 
 @dataclass

@@ -5,8 +5,9 @@ It yields plain records (`Fetch`, `Listed`, `WalkEnd`); storing them is the pipe
 
 from __future__ import annotations
 
+import hashlib
 import http
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,13 +16,16 @@ import scrapy
 from archive.db import connect
 from archive.revisits import revisit_targets
 from crawler.extract import classify_page, decode_html, extract_page
+from crawler.extract.parts import join_parts
 from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
+from crawler.registry import Registry
 from crawler.urls import canonicalize, site_name
 from spiders.listing import is_listing, parse_listing
+from spiders.listing.trs import article_parts
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _headers(headers) -> list[list[str]]:
@@ -101,6 +105,7 @@ class NoticesSpider(scrapy.Spider):
         # Scrapy's dupe filter: it would drop a redirect to a URL already fetched, and then
         # the redirected notice, moved or gone home, would leave no record at all.)
         self.requested: set[str] = set()
+        self.overrides: dict = {}  # site -> its registry entry's extraction overrides
         self.homes: dict[str, set[str]] = {}
         for u in self.listing_urls:
             self.homes.setdefault(site_name(u), set()).update(_root_urls(u) | {canonicalize(u)})
@@ -118,6 +123,7 @@ class NoticesSpider(scrapy.Spider):
 
     async def start(self):
         self.max_pages = self.settings.getint("TZGG_MAX_LISTING_PAGES")
+        self.overrides = self._site_overrides(self.settings.get("TZGG_REGISTRY"))
         # Revisits are made first, so that a listing linking an archived URL finds it
         # requested already and the conditional request is the one sent.
         revisits = [r for site in self.sites for r in self._revisit_requests(site) if r is not None]
@@ -132,6 +138,25 @@ class NoticesSpider(scrapy.Spider):
             yield self._listing_request(url, url)
         for request in revisits:
             yield request
+
+    def _site_overrides(self, path: str | None) -> dict:
+        """site -> the extraction overrides its registry entry names."""
+        if not path:
+            return {}
+        reg = Registry.load(path)
+        out = {}
+        for url in self.listing_urls:
+            entry = reg.for_url(url)
+            if entry is not None and entry.overrides is not None:
+                out[site_name(url)] = entry.overrides
+        return out
+
+    def _extract(self, response, fetch: Fetch):
+        """(notice, decoded text) of a detail or part page, with its site's overrides."""
+        ov = self.overrides.get(fetch.site)
+        charset = (ov.encoding if ov else None) or fetch.charset
+        notice, text, fetch.encoding = extract_page(response.body, response.url, charset, ov)
+        return notice, text
 
     def _revisit_requests(self, site: str):
         for t in self._revisit_targets(site):
@@ -273,14 +298,64 @@ class NoticesSpider(scrapy.Spider):
         final = canonicalize(response.url)
         fetch.home = fetch.redirected and final in self.homes.get(fetch.site, set())
         if 200 <= response.status < 300:
-            notice, text, fetch.encoding = extract_page(response.body, response.url, fetch.charset)
+            notice, text = self._extract(response, fetch)
             notice.site = fetch.site
             fetch.notice = notice.to_dict()
             fetch.page_class, fetch.phrase = classify_page(notice.title, notice.body, text)
+            parts = article_parts(text, response.url) if fetch.page_class == "ok" else []
+            if parts:
+                # The notice is the whole article: fetch its other pages before storing it.
+                article = {"fetch": fetch, "notice": notice, "todo": parts, "got": []}
+                yield self._part_request(article, response.meta["site"])
+                return
         yield fetch
 
     def detail_failed(self, failure):
         yield self._failed(failure, "detail")
+
+    def _part_request(self, article: dict, site: str) -> scrapy.Request:
+        return scrapy.Request(
+            article["todo"].pop(0),
+            priority=5,  # finish an article before starting others: it is held in memory
+            callback=self.parse_part,
+            errback=self.part_failed,
+            meta={"site": site, "article": article},
+            dont_filter=True,
+        )
+
+    def parse_part(self, response):
+        article = response.meta["article"]
+        fetch = self._fetch(response, "part")
+        yield fetch
+        if 200 <= response.status < 300:
+            part, _text = self._extract(response, fetch)
+            sha = hashlib.sha256(response.body).hexdigest()
+            article["got"].append(([fetch.url, sha], part))
+        elif response.status in (404, 410):
+            article["todo"] = []  # the site serves the article without it: keep what there is
+        else:
+            article["todo"], article["failed"] = [], f"part_http_{response.status}"
+        yield from self._next_part(article, response.meta["site"])
+
+    def part_failed(self, failure):
+        article = failure.request.meta["article"]
+        yield self._failed(failure, "part")
+        article["todo"], article["failed"] = [], f"part_{_failure_kind(failure)}"
+        yield from self._next_part(article, failure.request.meta["site"])
+
+    def _next_part(self, article: dict, site: str):
+        if article["todo"]:
+            yield self._part_request(article, site)
+            return
+        fetch = article["fetch"]
+        if article.get("failed"):
+            # Half an article is not an edit: log it, and try the whole again next crawl.
+            fetch.error, fetch.notice = article["failed"], None
+        else:
+            notice = join_parts(article["notice"], [p for _, p in article["got"]])
+            fetch.notice = notice.to_dict()
+            fetch.parts = [ref for ref, _ in article["got"]]
+        yield fetch
 
     def _failed(self, failure, kind: str) -> Fetch:
         """The record of a request that got no response (timeout, DNS, connection, robots)."""

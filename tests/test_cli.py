@@ -259,7 +259,7 @@ def test_readers_are_not_blocked_by_an_open_write_transaction(tmp_path):
 def test_a_fresh_archive_opened_by_many_at_once(tmp_path):
     import concurrent.futures
 
-    from archive.db import connect
+    from archive.db import SCHEMA_VERSION, connect
 
     for i in range(10):
         db = tmp_path / f"race{i}.db"
@@ -270,7 +270,7 @@ def test_a_fresh_archive_opened_by_many_at_once(tmp_path):
                     range(4),
                 )
             )
-        assert versions == [1, 1, 1, 1]
+        assert versions == [SCHEMA_VERSION] * 4
         assert connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

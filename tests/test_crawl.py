@@ -339,3 +339,57 @@ def test_several_notices_redirected_home_in_one_crawl(tmp_path, serve):
     removed = events(db, "--kind", "removed")
     assert sorted(e["url"] for e in removed) == sorted(srv.base + site.path(n) for n in gone)
     assert {e["reason"] for e in removed} == {"redirected_away"}
+
+
+def test_a_multi_page_article_is_one_notice_joined_from_its_pages(tmp_path, serve):
+    site = DistrictSite(style="trs")
+    nid = site.add(
+        "关于2021年度城区道路改造工程的公示",
+        body=["各有关单位：", "第一页的内容。"],
+        parts=[["第二页的内容。"], ["第三页的内容。", "岳阳楼区住房和城乡建设局"]],
+        attachments=[("工程清单.xlsx", "/files/gcqd.xlsx")],
+    )
+    site.add("另一条通知", body=["只有一页。"])
+    srv = serve(site)
+    db, first = tmp_path / "a.db", srv.base + site.path(nid)
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert code == 0, p.stderr
+    assert s["counts"]["new"] == 2  # the continuation pages are not notices of their own
+    h = json.loads(tzgg("show", first, "--db", db, "--json").stdout)
+    body = h["versions"][0]["body"]
+    assert body.index("第一页") < body.index("第二页") < body.index("第三页的内容")
+    assert body.endswith("岳阳楼区住房和城乡建设局")
+    assert [a["name"] for a in h["versions"][0]["attachments"]] == ["工程清单.xlsx"]
+
+    # An edit on page 3 alone is an edit of the notice.
+    site.edit(nid, parts=[["第二页的内容。"], ["第三页改过的内容。", "岳阳楼区住房和城乡建设局"]])
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert code == 0 and s["counts"]["edited"] == 1, (p.stderr, s)
+
+    # Page 2 failing is not an edit (half an article): nothing is recorded, and next time is.
+    site.edit(nid, parts=[["第二页的内容。"], ["第三页又改了。"]])
+    original = site.handle
+    site.handle = _failing(original, "_1.html", 503)
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert s["counts"].get("edited", 0) == 0, s
+    site.handle = original
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert s["counts"]["edited"] == 1, s
+
+    # re-extraction rebuilds the joined article from the stored pages
+    p = tzgg("reextract", "--db", db)
+    assert p.returncode == 0, p.stderr
+    h = json.loads(tzgg("show", first, "--db", db, "--json").stdout)
+    assert h["versions"][-1]["body"].endswith("第三页又改了。")
+    assert "第一页的内容" in h["versions"][-1]["body"]
+
+
+def _failing(handle, needle: str, status: int):
+    from crawler.demo.site import Response
+
+    def answer(method, target, *a, **k):
+        if needle in target:
+            return Response(status, [("Content-Type", "text/html")], b"busy")
+        return handle(method, target, *a, **k)
+
+    return answer

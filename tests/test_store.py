@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC
 
 import pytest
 
@@ -311,7 +312,7 @@ def test_keep_all_bodies_setting(db):
 
 
 def test_revisit_policy_recent_slices_the_old_notices(db):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from archive.revisits import revisit_targets
 
@@ -320,7 +321,7 @@ def test_revisit_policy_recent_slices_the_old_notices(db):
     crawl(db, [*old, recent])
     conn = connect(db)
     assert len(revisit_targets(conn, SITE)) == 29
-    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, tzinfo=UTC)
     seen, recent_every_time = set(), True
     for _ in range(7):
         urls = {t["url"] for t in revisit_targets(conn, SITE, policy="recent", slices=7, now=now)}
@@ -634,3 +635,57 @@ def test_event_ids_are_never_reused(db):
     conn.commit()
     crawl(db, [fetch(3)])
     assert [r[0] for r in conn.execute("SELECT id FROM events ORDER BY id")] == [1, 3]
+
+
+def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
+    from archive.db import MIGRATIONS, SCHEMA_VERSION
+
+    db = tmp_path / "old.db"
+    a = Archive(db)
+    run = a.begin_run(SITE, [LISTING])
+    a.ingest(fetch(1), run)
+    a.finish_run(run)
+    a.close()
+    # Roll the file back to what schema 1 wrote: the same tables without the v2 columns.
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "ALTER TABLE versions DROP COLUMN objection_window;"
+        " ALTER TABLE versions DROP COLUMN contact; ALTER TABLE versions DROP COLUMN parts;"
+        " PRAGMA user_version=1;"
+    )
+    conn.close()
+    assert len(MIGRATIONS) == SCHEMA_VERSION == 2
+    conn = connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    nid = notice_id(SITE, f"{BASE}/tzgg/t1.html")
+    history = notice_history(conn, nid)
+    assert history["versions"][0]["title"] == "关于第1号事项的公示"
+    assert history["versions"][0]["objection_window"] is None
+
+
+def test_objection_window_and_contact_are_kept_with_the_version(tmp_path):
+    window = {
+        "text": "公示期为5个工作日",
+        "start": "2021-09-11",
+        "end": "2021-09-17",
+        "days": 5,
+        "unit": "working",
+        "approximate": False,
+    }
+    contact = {
+        "text": "联系电话：0730-1234567",
+        "person": None,
+        "phone": "0730-1234567",
+        "email": None,
+        "address": None,
+    }
+    a = Archive(tmp_path / "a.db")
+    run = a.begin_run(SITE, [LISTING])
+    rec = fetch(1)
+    rec["notice"].update(objection_window=window, contact=contact)
+    a.ingest(rec, run)
+    a.finish_run(run)
+    a.close()
+    v = notice_history(connect(tmp_path / "a.db"), notice_id(SITE, rec["url"]))["versions"][0]
+    assert v["objection_window"] == window
+    assert v["contact"] == contact

@@ -64,6 +64,7 @@ EDITABLE = (
     "index_number",
     "written",
     "attachments",
+    "parts",
 )
 
 COLUMN_ID = 1234  # Hanweb column and unit of the 通知公告 list
@@ -142,6 +143,7 @@ class _Notice:
     aliases: list[str] = field(default_factory=list)
     views: int = 0
     stamp: int = 0  # Last-Modified of its page (epoch seconds)
+    parts: list[list[str]] = field(default_factory=list)  # continuation pages' paragraphs
 
     @property
     def when(self) -> datetime:
@@ -233,8 +235,10 @@ class DistrictSite:
         written: str | None = None,
         attachments: list[tuple[str, str]] | None = None,
         listed: bool = True,
+        parts: list[list[str] | str] | None = None,
     ) -> int:
-        """Add a notice; returns its id (1, 2, 3 …)."""
+        """Add a notice; returns its id (1, 2, 3 …).  `parts`: the paragraphs of each
+        continuation page of a multi-page TRS article (t…_1.html, t…_2.html, …)."""
         when = _parse_published(published)
         with self._lock:
             nid = len(self._notices) + 1
@@ -251,6 +255,7 @@ class DistrictSite:
                 listed=listed,
                 path=self._default_path(nid, when),
                 stamp=self._build_time,
+                parts=[_paras(p) for p in parts or []],
             )
             self._notices[nid] = n
             self._routes[n.path] = nid
@@ -272,6 +277,8 @@ class DistrictSite:
                     v = _paras(v)
                 elif k == "attachments":
                     v = list(v or [])
+                elif k == "parts":
+                    v = [_paras(p) for p in v or []]
                 setattr(n, k, v)
             self._notice_changed(n)
             self._listing_changed()
@@ -456,6 +463,11 @@ class DistrictSite:
         nid = self._routes.get(path)
         if nid is not None:
             return self._detail(self._notices[nid], hdrs)
+        part = self._part(path)
+        if part is not None:
+            n, i = part
+            render = lambda: self._render_trs_detail(n, i)  # noqa: E731
+            return self._static(("detail", n.nid, i), render, hdrs, n.stamp)
         nid = self._moved.get(path)
         if nid is not None:
             return self._redirect(301, self._notices[nid].path, hdrs)
@@ -846,8 +858,16 @@ class DistrictSite:
             + self._footer()
         )
 
-    def _render_trs_detail(self, n: _Notice) -> str:
+    def _render_trs_detail(self, n: _Notice, part: int = 0) -> str:
         count = 100 + (n.nid * 37) % 400 + self._build * 7
+        body = self._body_html(n) if part == 0 else _plain_paras(n.parts[part - 1])
+        paging = ""
+        if n.parts:  # TRS writes an article's page bar with the listing's function
+            stem = n.path.rsplit("/", 1)[1].rsplit(".", 1)[0]
+            paging = (
+                f'<div class="page"><script>createPageHTML({len(n.parts) + 1}, {part}, '
+                f'"{stem}", "html");</script></div>\n'
+            )
         meta = {
             "ColumnName": "通知公告",
             "ArticleTitle": n.title,
@@ -876,8 +896,9 @@ class DistrictSite:
             f'<div class="info">来源：{esc(n.source or "")} 发布时间：{n.published} '
             f'浏览次数：<span id="count">{count}</span></div>\n'
             + table
-            + f'<div class="article-content"><div class="TRS_Editor">\n{self._body_html(n)}\n'
+            + f'<div class="article-content"><div class="TRS_Editor">\n{body}\n'
             "</div></div>\n"
+            + paging
             + self._attachments_html(n)
             + '<div class="share-bar"><span class="share">分享到：<a href="javascript:;" '
             'class="wx">微信</a> <a href="javascript:;" class="wb">微博</a></span>'
@@ -984,9 +1005,20 @@ class DistrictSite:
         self._max_stamp = max(self._max_stamp, new)
         return new
 
+    def _part(self, path: str) -> tuple[_Notice, int] | None:
+        """(notice, i) for the i-th continuation page t…_i.html of a TRS article."""
+        m = re.fullmatch(r"(.*)_(\d+)(\.html)", path)
+        nid = self._routes.get(m.group(1) + m.group(3)) if m else None
+        if nid is None or self.style != "trs":
+            return None
+        n, i = self._notices[nid], int(m.group(2))
+        return (n, i) if n.state == "ok" and 1 <= i <= len(n.parts) else None
+
     def _notice_changed(self, n: _Notice) -> None:
-        seen = self._cache.pop(("detail", n.nid), None) is not None
-        n.stamp = self._restamp(n.stamp, seen)
+        keys = [k for k in self._cache if k[:2] == ("detail", n.nid)]
+        for key in keys:
+            del self._cache[key]
+        n.stamp = self._restamp(n.stamp, bool(keys))
 
     def _listing_changed(self) -> None:
         self._order = None
@@ -997,6 +1029,10 @@ class DistrictSite:
 
 
 # ---- helpers -------------------------------------------------------------------------
+
+
+def _plain_paras(paras: list[str]) -> str:
+    return "\n".join(f"<p>　　{esc(p)}</p>" for p in paras)
 
 
 def _paras(body: list[str] | str | None) -> list[str]:

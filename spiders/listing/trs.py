@@ -118,3 +118,14 @@ def parse_trs_paging(text: str, url: str) -> TrsPaging | None:
     prefix, ext = _own_prefix_ext(url)
     count = max(count, 1)
     return TrsPaging(count=count, current=min(current, count - 1), prefix=prefix, ext=ext)
+
+
+def article_parts(text: str, url: str, limit: int = 20) -> list[str]:
+    """The continuation pages of a multi-page TRS article, seen from its first page.
+
+    `createPageHTML(3, 0, "t20190918_693227", "shtml")` -> t20190918_693227_1.shtml and _2;
+    at most `limit` (a page claiming hundreds of parts is broken, not long)."""
+    paging = parse_trs_paging(text, url)
+    if paging is None or not paging.is_article or paging.current != 0 or paging.count < 2:
+        return []
+    return paging.next_urls(url, min(paging.count, limit + 1))
