@@ -1,0 +1,308 @@
+"""Whom a notice says to contact: 联系人, 电话, 邮箱, 地址 (and 传真 / 邮编 inside the phrase).
+
+    find_contact(body) -> {"text", "person", "phone", "email", "address"} | None
+
+Pure: text in, dict out. The rules:
+
+* Only labelled items count: 联系人 / 联系电话 / 电话 / 咨询·监督·举报·投诉 电话 / 手机 / 联系方式 /
+  邮箱 / 电子邮箱 / E-mail / 地址 / 邮寄·通讯·联系·办公 地址 / 传真 / 邮编, a label followed by
+  "：" (or 为/是; a phone or e-mail label may also be followed directly by its value). A bare
+  label (电话, 地址, 邮箱, 传真, 联系方式) must open a line or follow punctuation or a space; a
+  qualified one (联系电话, 咨询电话, 通讯地址, 联系人：) may sit inside a sentence. An unlabelled
+  number in a sentence is not a contact.
+* Items on a site-footer line (主办：, ICP备, 网站标识码, 版权所有 ...) do not count.
+* Items that follow each other (only spaces, line breaks or punctuation between them) make a
+  block; the first block holding a person, a phone or an e-mail is the contact. An address or
+  fax alone is not.
+* `text`: from the block's first label through the end of its last item's value; line breaks
+  and runs of spaces become one space, spaces inside a label and around its colon go
+  ("电 &nbsp;话：" -> "电话："), punctuation between items is kept as printed.
+* Values: a phone item is its run of numbers (as printed, e.g. "0591-23163633"); an e-mail
+  item its address; a person or address item runs to the next comma, sentence end, line end or
+  label. Several values of one part are joined by "；" (phone "0591-1234567；13800000000").
+  A phone written inside a person value (联系人：张三 0591-1234567) goes to `phone`.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["find_contact"]
+
+# Punctuation is matched in both widths; full-width digits, letters and ＠ are folded 1:1
+# (positions stay those of the original text), only when the body has any (translate is slow).
+_FOLD = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF10, 0xFF5B)} | {"．": "."})
+_FULLWIDTH = re.compile("[０-９＠-Ｚａ-ｚ]")
+# every label holds one of these (a substring test is much cheaper than the label scan)
+_HINTS = ("话", "联", "箱", "址", "真", "机", "线", "件", "编", "码", "ail", "AIL", "ａｉｌ")
+_SP = r"[ \t\u3000\xa0]*"
+
+
+def _spaced(word: str) -> str:
+    """联系人 -> 联[ ]*系[ ]*人 (labels are often spaced out to align them)."""
+    return _SP.join(re.escape(c) for c in word)
+
+
+def _alts(*words: str) -> str:
+    return "|".join(_spaced(w) for w in sorted(words, key=len, reverse=True))
+
+
+_QUAL = ("联系", "咨询", "监督", "举报", "投诉", "服务", "热线", "值班", "办公", "受理", "报名")
+_ADDR_QUAL = ("邮寄", "通讯", "通信", "联系", "办公", "收件", "来信", "详细")
+# kind -> (qualified labels, bare labels); bare ones need an item start
+_LABELS = {
+    "person_phone": (
+        [
+            f"联系人{j}{k}"
+            for j in ("及", "和", "与", "、", "/", "")
+            for k in ("电话", "联系电话", "联系方式", "方式")
+        ],
+        [],
+    ),
+    "person": (["联系人", "联系人员"], []),
+    "phone": (
+        [f"{q}电话" for q in _QUAL]
+        + [f"{q}电话号码" for q in _QUAL]
+        + ["热线", "手机号码", "联系手机"],
+        ["电话", "电话号码", "手机", "联系方式", "座机"],
+    ),
+    "fax": (["传真号码", "传真电话"], ["传真"]),
+    "email": (
+        [
+            "电子邮箱",
+            "电子信箱",
+            "电子邮件",
+            "邮箱地址",
+            "电子邮箱地址",
+            "电子邮件地址",
+            "E-mail",
+            "Email",
+        ]
+        + [f"{q}邮箱" for q in _QUAL],
+        ["邮箱", "信箱"],
+    ),
+    "address": ([f"{q}地址" for q in _ADDR_QUAL], ["地址"]),
+    "zip": (["邮政编码"], ["邮编"]),
+}
+_KIND_ORDER = ("person_phone", "person", "phone", "fax", "email", "address", "zip")
+_FIRST = sorted({w[0].lower() for kind in _LABELS for ws in _LABELS[kind] for w in ws})
+_LABEL = re.compile(
+    f"(?=[{''.join(_FIRST)}])(?:"  # a cheap first-character test before the alternatives
+    + "|".join(
+        f"(?P<{kind}_q>{_alts(*_LABELS[kind][0])})"
+        + (f"|(?P<{kind}_b>{_alts(*_LABELS[kind][1])})" if _LABELS[kind][1] else "")
+        for kind in _KIND_ORDER
+    )
+    + ")"
+    + rf"(?P<sep>{_SP}(?:[:：]|为|是)?{_SP})",
+    re.I,
+)
+# a label's separator (above): a colon, 为/是; none only before a phone or an e-mail
+_ITEM_START = set(",，;；。、()（）[]【】［］/／ \t\u3000\xa0\n")
+_PHONE = (
+    r"(?<![\d\-－—])(?:"
+    r"(?:(?:[(（]\s*0\d{2,3}\s*[)）]\s*|0\d{2,3}\s*[-－—]{1,2}\s*|0\d{2,3}\s)\d{7,8}|[2-9]\d{6,7})"
+    r"(?:\s*(?:转|[-－]|ext\.?)\s*\d{1,5})?"
+    r"|1[3-9]\d(?:[-－]?\d{4}){2}|1[3-9]\d\s\d{4}\s\d{4}"
+    r"|400[-－]?\d{3}[-－]?\d{4}|[19]\d{4}"
+    r")(?![\d@])"
+)
+_PHONE_RE = re.compile(_PHONE)
+_PHONE_RUN = re.compile(rf"{_PHONE}(?:\s*(?:[,，;；、/／]|或|及|和|\s)\s*{_PHONE})*")
+_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_ZIP = re.compile(r"(?<!\d)\d{6}(?!\d)")
+_STOP = re.compile(r"[。;；\n]")
+_WS = re.compile(r"\s+")
+_TRAIL = " \t\u3000\xa0,，;；、(（【［:："
+_GAP_OK = re.compile(r"[\s,，;；。、()（）【】［］/／]*")
+_COMMA = re.compile(r"[,，]")
+_BREAK = re.compile(r"[,，。;；]")
+_CLOSE = re.compile(r"\s*([)）])")
+# a site footer line that leaked into the body: 主办：… 联系电话：… ICP备…
+_FOOTER = re.compile(
+    r"主办[:：]|承办[:：]|ICP|网站标识码|公网安备|版权所有|技术支持[:：]|Copyright|©"
+)
+
+
+class _Item:
+    """One labelled item: label at `start`, value norm[vstart:vend]."""
+
+    __slots__ = ("kind", "start", "vstart", "vend", "phones", "emails")
+
+    def __init__(self, kind: str, start: int, vstart: int):
+        self.kind, self.start, self.vstart, self.vend = kind, start, vstart, vstart
+        self.phones: list[tuple[int, int]] = []  # spans of the phone numbers in the value
+        self.emails: list[tuple[int, int]] = []
+
+
+def _labels(norm: str) -> list[tuple[str, re.Match]]:
+    out = []
+    for m in _LABEL.finditer(norm):
+        kind = next(k for k in m.groupdict() if k != "sep" and m.group(k) is not None)
+        base, how = kind.rsplit("_", 1)
+        s = m.start()
+        if how == "b" and s > 0 and norm[s - 1] not in _ITEM_START:
+            continue
+        if base in ("person", "person_phone") and not m["sep"].strip() and how == "q":
+            # 联系人 needs a colon (联系人员, 联系人民群众 are words, not labels)
+            continue
+        out.append((base, m))
+    return out
+
+
+def _squash(s: str) -> str:
+    return _WS.sub(" ", s).strip()
+
+
+def _item(norm: str, kind: str, m: re.Match, limit: int) -> _Item | None:
+    """The item whose label is `m`; its value ends by `limit` (the next label, a sentence end)."""
+    it = _Item(kind, m.start(), m.end())
+    has_sep = bool(m["sep"].strip())
+    v = m.end()
+    if kind in ("phone", "fax"):
+        run = _PHONE_RUN.search(norm, v, limit)
+        if run and (run.start() == v or (has_sep and run.start() - v <= 20)):
+            if _BREAK.search(norm, v, run.start()):
+                return None
+            it.phones = [(p.start(), p.end()) for p in _PHONE_RE.finditer(norm, *run.span())]
+            it.vend = run.end()
+            return it
+        if kind == "fax" or not has_sep:
+            return None
+        kind = it.kind = "email"  # 联系方式：ab@cd.com
+    if kind == "email":
+        e = _EMAIL.search(norm, v, limit)
+        if not e or e.start() - v > 3:
+            return None
+        it.emails = [(e.start(), e.end())]
+        it.vend = e.end()
+        return it
+    if kind == "zip":
+        z = _ZIP.match(norm, v) if v < limit else None
+        if not z or not has_sep:
+            return None
+        it.vend = z.end()
+        return it
+    # person, person_phone, address: free text to the next comma
+    if not has_sep:
+        return None
+    comma = _COMMA.search(norm, v, limit)
+    end = comma.start() if comma else limit
+    while end > v and norm[end - 1] in _TRAIL:
+        end -= 1
+    if end <= v:
+        return None
+    phones = [(p.start(), p.end()) for p in _PHONE_RE.finditer(norm, v, end)]
+    if kind == "address":
+        if end - v > 80:
+            return None
+        it.vend = end
+        return it
+    if end - v > 40 and not phones:
+        return None
+    it.phones = phones
+    it.vend = end
+    return it
+
+
+def _clean_person(src: str, it: _Item) -> str | None:
+    """The person value without the phone numbers written inside it."""
+    parts, pos = [], it.vstart
+    for a, b in it.phones:
+        parts.append(src[pos:a])
+        pos = b
+    parts.append(src[pos : it.vend])
+    text = _squash(" ".join(parts))
+    text = re.sub(r"[（(]\s*[)）]", "", text).strip(" ,，;；、:：（(）)")
+    return text or None
+
+
+def _join(values: list[str]) -> str | None:
+    seen = []
+    for v in values:
+        if v and v not in seen:
+            seen.append(v)
+    return "；".join(seen) if seen else None
+
+
+def find_contact(body: str) -> dict | None:
+    """The first labelled contact block of the body, or None."""
+    if not body or not any(h in body for h in _HINTS):
+        return None
+    norm = body.translate(_FOLD) if _FULLWIDTH.search(body) else body
+    labels = _labels(norm)
+    if not labels:
+        return None
+    items: list[_Item] = []
+    for i, (kind, m) in enumerate(labels):
+        nxt = labels[i + 1][1].start() if i + 1 < len(labels) else len(norm)
+        stop = _STOP.search(norm, m.end(), nxt)
+        limit = stop.start() if stop else nxt
+        it = _item(norm, kind, m, limit)
+        if it is None or (items and it.start < items[-1].vend):
+            continue
+        line = norm[norm.rfind("\n", 0, it.start) + 1 : _line_end(norm, it.vend)]
+        if not _FOOTER.search(line):
+            items.append(it)
+
+    # blocks of adjacent items; the first with a person, a phone or an e-mail
+    block: list[_Item] = []
+    for it in items:
+        if block and _GAP_OK.fullmatch(norm, block[-1].vend, it.start):
+            block.append(it)
+            continue
+        if _useful(block):
+            break
+        block = [it]
+    if not _useful(block):
+        return None
+    return _result(body, block)
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
+def _useful(block: list[_Item]) -> bool:
+    return any(
+        it.kind in ("person", "person_phone") or it.phones or it.emails
+        for it in block
+        if it.kind != "fax"
+    )
+
+
+def _result(src: str, block: list[_Item]) -> dict:
+    pieces = []
+    prev_end = None
+    persons, phones, emails, addresses = [], [], [], []
+    for it in block:
+        if prev_end is not None:
+            gap = src[prev_end : it.start]
+            squashed = _WS.sub("", gap)
+            pieces.append(squashed if squashed else (" " if gap else ""))
+        label = _WS.sub("", src[it.start : it.vstart])
+        pieces.append(label + _squash(src[it.vstart : it.vend]))
+        prev_end = it.vend
+        if it.kind in ("phone", "person_phone", "person"):
+            phones += [_squash(src[a:b]) for a, b in it.phones]
+        if it.kind in ("person", "person_phone"):
+            persons.append(_clean_person(src, it))
+        elif it.kind == "email":
+            emails += [src[a:b] for a, b in it.emails]
+        elif it.kind == "address":
+            addresses.append(_squash(src[it.vstart : it.vend]))
+    text = "".join(pieces)
+    # a bracket the block opened and the page closes right after it: 联系人：张三（电话：…）
+    opened = text.count("（") + text.count("(") - text.count("）") - text.count(")")
+    if opened > 0:
+        close = _CLOSE.match(src, prev_end)
+        if close:
+            text += close[1]
+    return {
+        "text": text,
+        "person": _join(persons),
+        "phone": _join(phones),
+        "email": _join(emails),
+        "address": _join(addresses),
+    }
