@@ -52,6 +52,30 @@ def _open(db: str, *, readonly: bool = True):
         raise Fail(str(exc)) from None
 
 
+def _registry_option(f):
+    return click.option(
+        "--registry",
+        type=click.Path(dir_okay=False),
+        default=lambda: os.environ.get("TZGG_REGISTRY"),
+        show_default="./sites.toml if present, or $TZGG_REGISTRY",
+        help="The site registry (TOML): listing URLs and per-site overrides.",
+    )(f)
+
+
+def _load_registry(path: str | None):
+    """The registry named, or ./sites.toml when present, or None."""
+    from crawler.registry import Registry, RegistryError
+
+    if path is None:
+        if not Path("sites.toml").is_file():
+            return None
+        path = "sites.toml"
+    try:
+        return Registry.load(path)
+    except RegistryError as exc:
+        raise Fail(str(exc), 2) from None
+
+
 def _since(value: str | None, *, end: bool = False) -> str | None:
     if value is None:
         return None
@@ -135,18 +159,24 @@ def _check_setting_value(name: str, value: str, default) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print each site's summary as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
-def crawl(targets, db, overrides, profile, as_json, verbose, quiet):
-    """Crawl listings and revisit the notices already archived for their sites."""
+@_registry_option
+def crawl(targets, db, overrides, profile, as_json, verbose, quiet, registry):
+    """Crawl listings (URLs, or registry keys) and revisit the notices already archived."""
+    reg = _load_registry(registry)
     urls = []
     for t in targets:
-        if "://" not in t:
-            raise Fail(
-                f"unknown site {t!r}: give the listing URL (a site registry is not set up)", 2
-            )
-        urls.append(_check_listing_url(t))
+        if "://" in t:
+            urls.append(_check_listing_url(t))
+        elif reg is not None and t in reg.sites and reg.sites[t].listings:
+            urls.extend(reg.sites[t].listings)
+        else:
+            where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
+            raise Fail(f"unknown site {t!r} {where}; or give the listing URL", 2)
     settings = crawl_settings(
         db, overrides, profile, verbose, progress=not quiet and sys.stderr.isatty()
     )
+    if reg is not None:
+        settings.set("TZGG_REGISTRY", str(reg.path.resolve()), priority="cmdline")
     db = settings.get("TZGG_DB")  # `-s TZGG_DB=...` wins, as for any setting
     _open(db, readonly=False).close()  # create or migrate now: a bad path fails before crawling
     settings.set("TZGG_LOCKS_HELD", True, priority="cmdline")
@@ -277,8 +307,10 @@ def show(key, db, as_json):
 @click.argument("source", metavar="FILE_OR_URL")
 @click.option("--url", help="The page's address, for a saved file.")
 @click.option("--json", "as_json", is_flag=True)
-def extract(source, url, as_json):
-    """The normalized notice of one page, for checking a site."""
+@_registry_option
+@click.option("--site", "site_key", help="Use this registry entry's overrides.")
+def extract(source, url, as_json, registry, site_key):
+    """The normalized notice of one page, for checking a site (and its overrides)."""
     from crawler.extract import extract_notice
     from crawler.fetchone import fetch_page
 
@@ -290,21 +322,46 @@ def extract(source, url, as_json):
             raise Fail(f"no such file: {source}", 2)
         body, charset = path.read_bytes(), None
         url = url or path.resolve().as_uri()
-    notice = extract_notice(body, url, charset)
-    d = notice.to_dict()
+    ov = _overrides_for(_load_registry(registry), site_key, url)
+    if ov is not None and ov.encoding:
+        charset = ov.encoding
+    d = extract_notice(body, url, charset, ov).to_dict()
     if as_json:
         click.echo(json.dumps(d, ensure_ascii=False))
         return
     for name, value in d.items():
-        if name == "body_html":
-            continue
-        if name == "attachments":
-            value = "\n    ".join(f"{a['name']} <{a['url']}>" for a in value) or None
-        elif name == "breadcrumb":
-            value = " > ".join(value) or None
-        elif name == "body" and value:
-            value = "\n    " + value.replace("\n", "\n    ")
-        click.echo(f"{name}: {value if value else '∅'}")
+        if name != "body_html":
+            click.echo(f"{name}: {_shown(name, value) or '∅'}")
+
+
+def _overrides_for(reg, key: str | None, url: str):
+    if key is not None:
+        if reg is None or key not in reg.sites:
+            where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
+            raise Fail(f"unknown site {key!r} {where}", 2)
+        return reg.sites[key].overrides
+    entry = reg.for_url(url) if reg is not None else None
+    return entry.overrides if entry is not None else None
+
+
+def _shown(name: str, value) -> str | None:
+    """A notice field as `tzgg extract` prints it."""
+    if not value:
+        return None
+    if name == "attachments":
+        return "\n    ".join(f"{a['name']} <{a['url']}>" for a in value)
+    if name == "breadcrumb":
+        return " > ".join(value)
+    if name == "body":
+        return "\n    " + value.replace("\n", "\n    ")
+    if name == "objection_window":
+        span = " – ".join(d or "?" for d in (value.get("start"), value.get("end")))
+        days = f", {value['days']} {value.get('unit') or ''} days" if value.get("days") else ""
+        rough = ", approximate" if value.get("approximate") else ""
+        return f"{value['text']}  [{span}{days}{rough}]"
+    if name == "contact":
+        return value["text"]
+    return str(value)
 
 
 @cli.command()

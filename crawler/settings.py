@@ -34,6 +34,8 @@ LOG_LEVEL = "INFO"
 
 # tzgg's own settings.
 TZGG_DB = os.environ.get("TZGG_DB", "tzgg.db")
+# The site registry (TOML): a site's entry may override extraction (selectors, labels, charset).
+TZGG_REGISTRY = os.environ.get("TZGG_REGISTRY")
 TZGG_MAX_LISTING_PAGES = 300  # listing pages per walk; a walk that hits it is incomplete
 TZGG_REVISIT = "all"  # all | recent: recent notices and open 公示 every crawl, the rest in slices
 TZGG_REVISIT_RECENT_DAYS = 60

@@ -1,0 +1,148 @@
+"""Site overrides as data: where a site defeats the generic rules, its registry entry names a
+selector or labels for a field, and no code is written for that site.  Pure.
+
+    [sites.example.overrides]
+    title = "div.article > h1"                       # CSS
+    published = "xpath://span[@class='pubtime']"     # XPath
+    source = { labels = ["供稿单位", "发稿部门"] }   # the value after one of these labels
+    body = "div#content"                             # the article container
+    attachments = "div.fujian"                       # where the attachment links are
+    encoding = "gbk"                                 # the page's charset, when it lies
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cssselect import GenericTranslator, SelectorError
+from lxml import etree
+
+from .dates import parse_date
+from .text import fold_ws, linearize
+
+TEXT_FIELDS = ("title", "source", "doc_number", "index_number")
+DATE_FIELDS = ("published", "written")
+CONTAINER_FIELDS = ("body", "attachments")
+FIELDS = TEXT_FIELDS + DATE_FIELDS + CONTAINER_FIELDS
+_CSS = GenericTranslator()
+
+
+class OverrideError(ValueError):
+    """An override that cannot work (unknown field, bad selector); the message says which."""
+
+
+@dataclass(frozen=True)
+class Overrides:
+    selectors: dict[str, etree.XPath] = field(default_factory=dict)
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    encoding: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict | None, where: str = "overrides") -> Overrides | None:
+        """Validate and compile a registry entry's `overrides` table (None when empty)."""
+        if not d:
+            return None
+        selectors, labels, encoding = {}, {}, None
+        for name, spec in d.items():
+            if name == "encoding":
+                encoding = _encoding(spec, where)
+                continue
+            if name not in FIELDS:
+                raise OverrideError(
+                    f"{where}: unknown field {name!r} (fields: {', '.join(FIELDS)}, encoding)"
+                )
+            if isinstance(spec, str):
+                spec = {"selector": spec}
+            if not isinstance(spec, dict) or not set(spec) <= {"selector", "labels"} or not spec:
+                raise OverrideError(
+                    f"{where}.{name}: give a selector string, or {{selector = ...}} "
+                    "or {labels = [...]}"
+                )
+            if "selector" in spec:
+                selectors[name] = compile_selector(spec["selector"], f"{where}.{name}")
+            if "labels" in spec:
+                if name in CONTAINER_FIELDS:
+                    raise OverrideError(f"{where}.{name}: labels name values, use a selector")
+                got = spec["labels"]
+                got = [got] if isinstance(got, str) else got
+                if not got or not all(isinstance(x, str) and x.strip() for x in got):
+                    raise OverrideError(f"{where}.{name}.labels: a list of label words")
+                labels[name] = tuple(x.strip().rstrip(":：") for x in got)
+        return cls(selectors, labels, encoding)
+
+    def container(self, tree, name: str):
+        """The first element the field's selector picks (None: no selector, or no match)."""
+        xp = self.selectors.get(name)
+        if xp is None:
+            return None
+        for el in _results(xp, tree):
+            if isinstance(el, etree._Element) and isinstance(el.tag, str):
+                return el
+        return None
+
+    def _selected_text(self, tree, name: str) -> str | None:
+        """The visible text of the first element picked, or the first string an XPath
+        gives (`//meta[@name='firstpublishedtime']/@content`)."""
+        for hit in _results(self.selectors[name], tree):
+            if isinstance(hit, str):
+                return fold_ws(hit)
+            if isinstance(hit, etree._Element) and isinstance(hit.tag, str):
+                return fold_ws("".join(linearize(hit)))
+        return None
+
+    def values(self, tree, page_text: str) -> dict[str, str | None]:
+        """Field -> value for the text and date fields these overrides name.
+
+        A selector that matches nothing, or labels absent from the page, give None: the
+        override says where the field is, so the generic guess is not taken instead."""
+        out: dict[str, str | None] = {}
+        for name in TEXT_FIELDS + DATE_FIELDS:
+            value = None
+            if name in self.selectors:
+                value = self._selected_text(tree, name)
+            if not value and name in self.labels:
+                value = _after_label(page_text, self.labels[name])
+            if name in self.selectors or name in self.labels:
+                if name in DATE_FIELDS:
+                    value = parse_date(value)
+                out[name] = value or None
+        return out
+
+
+def _results(xp: etree.XPath, tree) -> list:
+    got = xp(tree)
+    return got if isinstance(got, list) else [got]
+
+
+def compile_selector(spec, where: str) -> etree.XPath:
+    if not isinstance(spec, str) or not spec.strip():
+        raise OverrideError(f"{where}: a selector must be a non-empty string")
+    spec = spec.strip()
+    try:
+        if spec.startswith("xpath:"):
+            return etree.XPath(spec[6:].strip())
+        return etree.XPath(_CSS.css_to_xpath(spec.removeprefix("css:").strip()))
+    except (SelectorError, etree.XPathSyntaxError) as exc:
+        raise OverrideError(f"{where}: bad selector {spec!r}: {exc}") from None
+
+
+def _encoding(spec, where: str) -> str:
+    import codecs
+
+    try:
+        return codecs.lookup(str(spec)).name
+    except LookupError:
+        raise OverrideError(f"{where}.encoding: unknown charset {spec!r}") from None
+
+
+def _after_label(text: str, labels: tuple[str, ...]) -> str | None:
+    """The value printed after `label：` on its line, up to the next `label：` or a wide gap."""
+    for label in labels:
+        m = re.search(
+            re.escape(label) + r"\s*[:：]\s*(.*?)(?=\s+[\u4e00-\u9fff]{2,6}\s*[:：]|\s{3,}|\n|$)",
+            text,
+        )
+        if m and m.group(1).strip():
+            return m.group(1).strip()
+    return None

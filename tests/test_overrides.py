@@ -1,0 +1,161 @@
+"""Site overrides as data: a registry entry fixes a site the generic rules get wrong."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawler.extract import extract_notice
+from crawler.extract.overrides import OverrideError, Overrides
+from crawler.registry import Registry, RegistryError
+from tests.conftest import crawl, tzgg
+
+URL = "http://www.odd.gov.cn/news/show.php?id=88"
+
+# A site whose template defeats the generic rules: the site name sits in an <h1>, the
+# publish date is labelled 发稿时间 (no generic label), the issuing office 供稿单位, and the
+# article is a bare <div class="nr"> beside a longer, denser list of links.
+ODD_PAGE = (
+    """<html><head><meta charset="utf-8"><title>某某县人民政府</title></head><body>
+<h1 class="logo">某某县人民政府</h1>
+<div class="main">
+ <div class="nr">
+  <div class="bt">关于某某路段临时交通管制的通告</div>
+  <div class="xx">发稿时间：2023-06-01 09:30 供稿单位：县公安局交警大队 点击：120</div>
+  <div class="txt"><p>因道路施工需要，6月5日至6月20日对某某路实行临时交通管制。</p>
+  <p>请过往车辆绕行。</p>
+  <p>特此通告。</p></div>
+  <p>附：<a href="/up/2023/gz.pdf">管制路段示意图.pdf</a></p>
+ </div>
+ <div class="side"><h3>县内要闻</h3><ul>
+"""
+    + "".join(
+        f'  <li><a href="/news/show.php?id={i}">县里召开第{i}次工作推进会议并部署下一阶段各项重点工作'
+        f"任务安排</a> 2023-05-{i:02d}</li>\n"
+        for i in range(1, 25)
+    )
+    + """ </ul></div>
+</div></body></html>"""
+)
+
+OVERRIDES = {
+    "title": "div.nr > div.bt",
+    "published": {"labels": ["发稿时间"]},
+    "source": {"labels": ["供稿单位"]},
+    "body": "xpath://div[@class='nr']/div[@class='txt']",
+    "attachments": "div.nr",
+}
+
+
+def test_overrides_fix_what_the_generic_rules_miss():
+    plain = extract_notice(ODD_PAGE.encode(), URL)
+    fixed = extract_notice(ODD_PAGE.encode(), URL, None, Overrides.from_dict(OVERRIDES))
+    assert fixed.title == "关于某某路段临时交通管制的通告"
+    assert fixed.published == "2023-06-01T09:30:00+08:00"
+    assert fixed.source == "县公安局交警大队"
+    assert fixed.body.startswith("因道路施工需要") and fixed.body.endswith("特此通告。")
+    assert "工作推进会议" not in fixed.body
+    assert [a.url for a in fixed.attachments] == ["http://www.odd.gov.cn/up/2023/gz.pdf"]
+    # and the overrides are what made the difference
+    assert (plain.title, plain.published, plain.source) != (
+        fixed.title,
+        fixed.published,
+        fixed.source,
+    )
+
+
+def test_an_xpath_may_name_an_attribute_and_a_selector_that_misses_gives_nothing():
+    page = ODD_PAGE.replace("<head>", '<head><meta name="firstpublishedtime" content="2023-05-31">')
+    ov = Overrides.from_dict(
+        {
+            "published": "xpath://meta[@name='firstpublishedtime']/@content",
+            "doc_number": "span.wh",  # not on this page: no 文号, not a guess
+        }
+    )
+    n = extract_notice(page.encode(), URL, None, ov)
+    assert n.published == "2023-05-31"
+    assert n.doc_number is None
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"titel": "h1"}, "unknown field 'titel'"),
+        ({"title": "div[[["}, "bad selector"),
+        ({"title": "xpath://div[@"}, "bad selector"),
+        ({"body": {"labels": ["正文"]}}, "use a selector"),
+        ({"source": {"labels": []}}, "a list of label words"),
+        ({"source": {"label": "来源"}}, "give a selector string"),
+        ({"encoding": "klingon"}, "unknown charset"),
+    ],
+)
+def test_bad_overrides_are_named(table, message):
+    with pytest.raises(OverrideError, match=message):
+        Overrides.from_dict(table)
+
+
+def _registry(tmp_path, host: str, overrides: str) -> str:
+    path = tmp_path / "sites.toml"
+    path.write_text(
+        f"""
+[sites.odd]
+name = "某某县人民政府"
+region = "430602"
+listings = ["{host}/tzgg/index.html"]
+
+[sites.odd.overrides]
+{overrides}
+""",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def test_registry_entries_are_found_by_host_and_checked(tmp_path):
+    reg = Registry.load(_registry(tmp_path, "http://www.odd.gov.cn", 'title = "div.bt"'))
+    assert reg.for_url(URL).key == "odd"
+    assert reg.for_url("http://elsewhere.gov.cn/a.html") is None
+    bad = _registry(tmp_path, "http://www.odd.gov.cn", 'titel = "div.bt"')
+    with pytest.raises(RegistryError, match=r"sites\.odd\.overrides: unknown field 'titel'"):
+        Registry.load(bad)
+
+
+def test_tzgg_extract_applies_the_registry_entry(tmp_path):
+    page = tmp_path / "odd.html"
+    page.write_text(ODD_PAGE, encoding="utf-8")
+    table = "\n".join(
+        f"{k} = {json.dumps(v, ensure_ascii=False)}"
+        if isinstance(v, str)
+        else f"{k} = {{ labels = {json.dumps(v['labels'], ensure_ascii=False)} }}"
+        for k, v in OVERRIDES.items()
+    )
+    reg = _registry(tmp_path, "http://www.odd.gov.cn", table)
+    p = tzgg("extract", page, "--url", URL, "--registry", reg, "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["title"] == "关于某某路段临时交通管制的通告"
+    p = tzgg("extract", page, "--url", URL, "--registry", reg, "--site", "nope")
+    assert p.returncode == 2 and p.stderr.startswith("tzgg: error: unknown site 'nope'")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[sites.odd\n", encoding="utf-8")
+    p = tzgg("extract", page, "--registry", broken)
+    assert p.returncode == 2 and "not valid TOML" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_a_crawl_uses_the_overrides_of_the_site_it_crawls(tmp_path, serve):
+    from crawler.demo.site import DistrictSite
+
+    site = DistrictSite(style="trs")
+    site.add("关于开展2023年度安全检查的通知", body=["各单位：", "请做好检查。"])
+    srv = serve(site)
+    # An override every page shows: the title read from the ColumnName meta.
+    reg = _registry(tmp_path, srv.base, "title = \"xpath://meta[@name='ColumnName']/@content\"")
+    db = tmp_path / "a.db"
+    code, [s], p = crawl(site.listing_url(srv.base), db, "--registry", reg)
+    assert code == 0, p.stderr
+    shown = json.loads(tzgg("show", srv.base + site.path(1), "--db", db, "--json").stdout)
+    assert shown["versions"][0]["title"] == "通知公告"
+    # and by its key
+    code, [s], p = crawl("odd", tmp_path / "b.db", "--registry", reg)
+    assert code == 0 and s["counts"]["new"] == 1, p.stderr
