@@ -26,6 +26,10 @@ from crawler.extract.dates import parse_dates
         ("２０２１年９月２４日", "2021-09-24"),
         ("（ 2023年4月12日）", "2023-04-12"),
         ("2021年9月24日 16时12分", "2021-09-24T16:12:00+08:00"),
+        # a dateline of month precision, standing alone
+        ("（2023年5月）", "2023-05"),
+        ("(2023年12月份)", "2023-12"),
+        ("二〇二三年五月", "2023-05"),
     ],
 )
 def test_forms(text, iso):
@@ -33,7 +37,19 @@ def test_forms(text, iso):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "无", "246.79亿元", "2021-13-01", "2021-02-30", "第48条", "2021-09/24", None]
+    "text",
+    [
+        "",
+        "无",
+        "246.79亿元",
+        "2021-13-01",
+        "2021-02-30",
+        "第48条",
+        "2021-09/24",
+        None,
+        "2023年5月发布",
+        "2023年13月",
+    ],
 )
 def test_not_dates(text):
     assert parse_date(text) is None

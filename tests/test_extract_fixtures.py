@@ -51,6 +51,8 @@ def test_trs_district_page():
             }
         ],
         "breadcrumb": ["首页", "政务公开", "通知公告"],
+        "objection_window": None,
+        "contact": None,
     }
     assert 'href="http://www.yylq.gov.cn/zwgk/tzgg/202109/P020210924555.pdf"' in n.body_html
     assert "隐藏的内容" not in n.body_html and "<script" not in n.body_html
@@ -81,6 +83,8 @@ def test_hanweb_gbk_page():
             }
         ],
         "breadcrumb": [],
+        "objection_window": None,
+        "contact": None,
     }
 
 
@@ -103,6 +107,16 @@ def test_yueyang_page_with_wrong_declared_charset():
         "二〇一七年十一月二十八日",
         "attachments": [],
         "breadcrumb": ["首页", "政务公开", "公示公告", "通知公告"],
+        # the dates as printed; 5 working days after 11-28 is 12-05 too
+        "objection_window": {
+            "text": "公示期为5个工作日(2017年11月28日——2017年12月5日)",
+            "start": "2017-11-28",
+            "end": "2017-12-05",
+            "days": 5,
+            "unit": "working",
+            "approximate": False,
+        },
+        "contact": None,
     }
     # A notice about 撤销 is not a soft 404.
     assert classify_page(n.title, n.body, decode_html(raw)[0]) == ("ok", None)

@@ -17,6 +17,7 @@ from crawler.urls import canonicalize, site_name
 from .attachments import collect_attachments
 from .body import find_container, process_container, split_doc_number_line
 from .classify import classify_page
+from .contact import find_contact
 from .dates import parse_date
 from .encoding import decode_html, html_utf8_bytes
 from .fields import (
@@ -26,8 +27,10 @@ from .fields import (
     meta_published,
     pick_fields,
 )
+from .overrides import Overrides
 from .scan import scan
 from .text import fold_ws, linearize, tag_of
+from .window import find_objection_window
 
 __all__ = [
     "extract_notice",
@@ -86,21 +89,26 @@ def _meta_text(root, skip_el) -> str:
     return "".join(linearize(root, skip_el=skip_el))
 
 
-def extract_notice(body: bytes | str, url: str, charset: str | None = None) -> Notice:
-    """Every field of a notice page (see crawler.items.Notice)."""
-    return _extract(html_utf8_bytes(body, charset)[0], url)
+def extract_notice(
+    body: bytes | str, url: str, charset: str | None = None, overrides: Overrides | None = None
+) -> Notice:
+    """Every field of a notice page (see crawler.items.Notice); `overrides`: the site's
+    registry entry's selectors and labels, where the generic rules fail on it."""
+    return _extract(html_utf8_bytes(body, charset)[0], url, overrides)
 
 
-def extract_page(body: bytes, url: str, charset: str | None = None) -> tuple[Notice, str, str]:
+def extract_page(
+    body: bytes, url: str, charset: str | None = None, overrides: Overrides | None = None
+) -> tuple[Notice, str, str]:
     """(notice, decoded text, codec) of page bytes: decode_html and extract_notice in one go.
 
     Same results as `text, enc = decode_html(body, charset); extract_notice(text, url)`,
     but UTF-8 pages are parsed from their own bytes (no re-encoding of the decoded text)."""
     data, text, enc = html_utf8_bytes(body, charset)
-    return _extract(data, url), text, enc
+    return _extract(data, url, overrides), text, enc
 
 
-def _extract(data: bytes, url: str) -> Notice:
+def _extract(data: bytes, url: str, overrides: Overrides | None = None) -> Notice:
     notice = Notice(url=url, canonical_url=canonicalize(url), site=site_name(url))
     tree = _parse_utf8(data)
     if tree is None:
@@ -119,7 +127,9 @@ def _extract(data: bytes, url: str) -> Notice:
     notice.title = title or None
     notice.breadcrumb = extract_breadcrumb(sc)
 
-    container, _how = find_container(tree, sc)
+    container = overrides.container(tree, "body") if overrides else None
+    if container is None:
+        container, _how = find_container(tree, sc)
     region = _region(title_el, container)
 
     fields = pick_fields(find_labels(_meta_text(region, container)))
@@ -134,10 +144,18 @@ def _extract(data: bytes, url: str) -> Notice:
     notice.index_number = fields.get("index_number")
 
     roots = [region] if region is not container else [container]
+    if overrides and "attachments" in overrides.selectors:
+        roots = [overrides.container(tree, "attachments")]
     notice.attachments = collect_attachments(roots, base_url)
 
     notice.body_html, lines = process_container(container, base_url)
     heading_number, lines = split_doc_number_line(lines)
     notice.doc_number = fields.get("doc_number") or heading_number
     notice.body = "\n".join(lines)
+    if overrides:
+        page_text = _meta_text(sc.body if sc.body is not None else tree, None)
+        for name, value in overrides.values(tree, page_text).items():
+            setattr(notice, name, value)
+    notice.objection_window = find_objection_window(notice.body, notice.published)
+    notice.contact = find_contact(notice.body)
     return notice

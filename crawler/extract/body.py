@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -149,7 +148,22 @@ _TEXT_ONLY_DROP = SKIP_TAGS - _BAD_TAGS  # dropped from the text, harmless in th
 _HTML, _TEXT = 1, 2  # what an element is dropped from
 
 
-@lru_cache(maxsize=4096)
+def _cached(fn):
+    """A dict-backed cache for a function of one string: the sanitizer asks it once per
+    element, where a plain dict lookup costs a fraction of an lru_cache call."""
+    cache: dict[str, int] = {}
+
+    def get(value: str) -> int:
+        v = cache.get(value)
+        if v is None:
+            if len(cache) > 20000:
+                cache.clear()
+            v = cache[value] = fn(value)
+        return v
+
+    return cache, get
+
+
 def _class_verdict(cls: str) -> int:
     if _HIDDEN_CLASSES.intersection(cls.lower().split()):
         return _HTML
@@ -158,10 +172,16 @@ def _class_verdict(cls: str) -> int:
     return 0
 
 
-@lru_cache(maxsize=4096)
-def _style_hidden(style: str) -> bool:
-    return bool(_HIDDEN_STYLE.search(style)) or "expression(" in style.lower()
+def _style_action(style: str) -> int:
+    """0 keep, 1 drop the element, 2 delete the style attribute."""
+    if _HIDDEN_STYLE.search(style):
+        return 1
+    return 2 if "expression(" in style.lower() else 0
 
+
+_CLASS_VERDICTS, _class_verdict_of = _cached(_class_verdict)
+_STYLE_ACTIONS, _style_action_of = _cached(_style_action)
+_ID_VERDICTS, _id_is_furniture = _cached(lambda ident: _TEXT if _FURNITURE_RE.search(ident) else 0)
 
 # Per attribute-name tuple: which attributes the sanitizer must read (most: style/class).
 _PLAN_CACHE: dict[tuple, tuple] = {}
@@ -173,52 +193,36 @@ def _attr_plan(keys: tuple) -> tuple:
     return ("style" in keys, "hidden" in keys, "class" in keys, "id" in keys, fix)
 
 
-@lru_cache(maxsize=4096)
-def _style_action(style: str) -> int:
-    """0 keep, 1 drop the element, 2 delete the style attribute."""
-    if _style_hidden(style):
-        return 1 if _HIDDEN_STYLE.search(style) else 2
-    return 0
-
-
-_verdict = lru_cache(maxsize=4096)(_class_verdict)
-
-
 def _fix_names(el, names: tuple, base_url: str) -> None:
     """Drop event handlers and script URLs, make links absolute: only for `names`, the
     attributes that may need it."""
-    attrib = el.attrib
     for name in names:
         if name.lower().startswith("on"):
-            del attrib[name]
+            del el.attrib[name]
             continue
-        val = attrib[name].strip()
+        val = el.get(name).strip()
         low = val[:12].lower().replace(" ", "")
         if low.startswith(("javascript:", "vbscript:", "data:text")):
-            del attrib[name]
+            del el.attrib[name]
         elif val and not low.startswith(("#", "mailto:", "tel:")) and "://" not in val[:10]:
             try:
-                attrib[name] = urljoin(base_url, val)
+                el.set(name, urljoin(base_url, val))
             except ValueError:
-                del attrib[name]
+                del el.attrib[name]
 
 
-def process_container(container, base_url: str) -> tuple[str, list[str]]:
-    """(sanitized HTML, plain-text lines) of the container, in one pass over it.
-
-    HTML: no scripts/styles/frames/forms/comments/hidden blocks, no on* handlers, no
-    javascript: URLs, links absolute. Text: additionally without furniture (share/print
-    bars, related lists), attachment entries, view counters and 字号 lines.
-    Mutates the container."""
-    if not isinstance(container.tag, str):
-        return "", []
+def _sanitize(container, base_url: str) -> tuple[list, list]:
+    """(elements to drop from the HTML, elements to drop from the text only) among the
+    container's descendants; strips handlers, script URLs and hiding-only styles, makes
+    links absolute on the way."""
     drop_html = []
     drop_text = []
-    if container.attrib:
-        _fix_names(container, _attr_plan(tuple(container.attrib.keys()))[4], base_url)
     bad_tags = _BAD_TAGS
     text_only = _TEXT_ONLY_DROP
     plans = _PLAN_CACHE
+    styles, style_action = _STYLE_ACTIONS, _style_action_of
+    classes, class_verdict = _CLASS_VERDICTS, _class_verdict_of
+    ids, id_verdict = _ID_VERDICTS, _id_is_furniture
     for el in container.iterdescendants():
         tag = el.tag
         if tag.__class__ is not str or tag in bad_tags:
@@ -240,7 +244,9 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
         if has_style:
             style = el.get("style")
             if style:
-                act = _style_action(style)
+                act = styles.get(style)
+                if act is None:
+                    act = style_action(style)
                 if act:
                     if act == 1:
                         drop_html.append(el)
@@ -252,7 +258,9 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
         if has_class:
             cls = el.get("class")
             if cls:
-                verdict = _verdict(cls)
+                verdict = classes.get(cls)
+                if verdict is None:
+                    verdict = class_verdict(cls)
                 if verdict:
                     if verdict == _HTML:
                         drop_html.append(el)
@@ -260,10 +268,29 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
                     drop_text.append(el)
         if has_id:
             ident = el.get("id")
-            if ident and _FURNITURE_RE.search(ident):
-                drop_text.append(el)
+            if ident:
+                verdict = ids.get(ident)
+                if verdict is None:
+                    verdict = id_verdict(ident)
+                if verdict:
+                    drop_text.append(el)
         if fix:
             _fix_names(el, fix, base_url)
+    return drop_html, drop_text
+
+
+def process_container(container, base_url: str) -> tuple[str, list[str]]:
+    """(sanitized HTML, plain-text lines) of the container, in one pass over it.
+
+    HTML: no scripts/styles/frames/forms/comments/hidden blocks, no on* handlers, no
+    javascript: URLs, links absolute. Text: additionally without furniture (share/print
+    bars, related lists), attachment entries, view counters and 字号 lines.
+    Mutates the container."""
+    if not isinstance(container.tag, str):
+        return "", []
+    if container.attrib:
+        _fix_names(container, _attr_plan(tuple(container.attrib.keys()))[4], base_url)
+    drop_html, drop_text = _sanitize(container, base_url)
     for el in drop_html:
         remove_keep_tail(el)  # removing an already-detached descendant is harmless
     html = etree.tostring(container, method="html", encoding="unicode", with_tail=False).strip()

@@ -103,6 +103,9 @@ _WAF_MARKS = tuple(
         "arg1=",
     )
 )
+# A page with nothing to read whose script sets a cookie or reloads itself: a JS challenge
+# (its cookie name is often assembled from pieces, so no mark appears literally).
+_CHALLENGE_JS = re.compile(r"document\.cookie|location\.(?:href|replace|reload)|window\.location")
 _TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.I | re.S)
 
 
@@ -143,6 +146,10 @@ def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, st
         for low_mark, mark in _WAF_MARKS:
             if low_mark in low_html:
                 return "blocked", mark
+    if not title and not body and len(visible) < 20 and html_text and len(html_text) < 200_000:
+        m = _CHALLENGE_JS.search(html_text)
+        if m:
+            return "blocked", m.group(0)
     for hay in haystacks:
         low = hay.lower()
         for p in SOFT_404:

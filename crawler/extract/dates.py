@@ -31,6 +31,11 @@ _NUMERIC = (
 )
 _CHINESE = rf"(?P<cy>[{_CN}]{{4}})\s*年\s*(?P<cm>[{_CN}]{{1,2}})\s*月\s*(?P<cd>[{_CN}]{{1,3}})\s*日"
 _DATE_RE = re.compile(rf"{_NUMERIC}|{_CHINESE}")
+# A month-precision dateline, only when it stands alone: '（2023年5月）', '二〇二三年五月'.
+_MONTH_RE = re.compile(
+    rf"[\s(（\[【]*(?:(?P<y>(?:19|20)\d\d)|(?P<cy>[{_CN}]{{4}}))\s*年\s*"
+    rf"(?:(?P<m>\d{{1,2}})|(?P<cm>[{_CN}]{{1,2}}))\s*月份?[\s)）\]】]*"
+)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９：－／．", "0123456789:-/.")
 
 
@@ -90,11 +95,25 @@ def _iter_dates(text: str):
             yield f"{date}T{h:02d}:{mi:02d}:{s:02d}+08:00"
 
 
+def _month_only(text: str) -> str | None:
+    m = _MONTH_RE.fullmatch(text)
+    if not m:
+        return None
+    y = int(m.group("y")) if m.group("y") else _cn_number(m.group("cy"))
+    mo = int(m.group("m")) if m.group("m") else _cn_number(m.group("cm"))
+    if y is None or mo is None or not _valid(y, mo, 1):
+        return None
+    return f"{y:04d}-{mo:02d}"
+
+
 def parse_date(text: str | None) -> str | None:
-    """The first date in `text` as ISO 8601: '2021-09-24' or '2021-09-24T16:12:00+08:00'."""
+    """The first date in `text` as ISO 8601: '2021-09-24' or '2021-09-24T16:12:00+08:00'.
+
+    A text that is only a month dateline, '（2023年5月）', gives '2023-05'."""
     if not text:
         return None
-    return next(_iter_dates(text.translate(_FULLWIDTH)), None)
+    text = text.translate(_FULLWIDTH)
+    return next(_iter_dates(text), None) or _month_only(text)
 
 
 def parse_dates(text: str | None) -> list[str]:

@@ -186,6 +186,8 @@ def find_labels(text: str) -> list[Label]:
 
 
 _SOURCE_TRIM = " |丨│/\\【】[]()（）:：,，;；>"
+# Published where a page shows nothing better, but first of all the date the document bears.
+_DOCUMENT_DATES = {"发文日期", "印发日期"}
 
 
 def pick_fields(labels: list[Label]) -> dict[str, str | None]:
@@ -203,6 +205,8 @@ def pick_fields(labels: list[Label]) -> dict[str, str | None]:
             d = parse_date(lab.value)
             if d:
                 offer("published", rank + (0 if lab.kind == "pub1" else 100), lab.pos, d)
+                if lab.label in _DOCUMENT_DATES:  # the document's own date: also `written`
+                    offer("written", rank + 1000, lab.pos, d[:10])
         elif lab.kind == "written":
             d = parse_date(lab.value)
             if d:
@@ -276,7 +280,9 @@ def extract_title(sc):
     art = clean_title(metas.get("articletitle", ""))
     column = fold_ws(metas.get("columnname", ""))
     site = fold_ws(metas.get("sitename", ""))
-    doc_first = _TITLE_SPLIT.split(doc_title, maxsplit=1)[0] if doc_title else ""
+    # split before clean_title, which joins '通知 - 白沙区人民政府' into one run of text
+    raw_title = fold_ws(sc.doc_title or "")
+    doc_first = clean_title(_TITLE_SPLIT.split(raw_title, maxsplit=1)[0]) if raw_title else ""
     if doc_first in (column, site):
         doc_first = ""
     doc_squash = doc_title.replace(" ", "")

@@ -1,8 +1,8 @@
 """The landmarks the extractors need, gathered with few Python-side visits of the tree.
 
-Tags are found by lxml's C-level tag filter (`iter(tag, …)`), marker comments likewise;
-only the class and id attributes need one Python pass over the elements, and only the
-elements whose class or id hints at something are looked at further."""
+One walk over the elements reads tags, marker comments and the class and id attributes;
+the verdict on a class or id value is cached, and only the elements whose class or id hints
+at something are looked at further."""
 
 from __future__ import annotations
 
@@ -107,20 +107,6 @@ def _tops(root) -> list:
     return [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
 
 
-def _doc_key(el) -> list[int]:
-    """Sibling positions from the top of the document down to `el` (pre-order sort key)."""
-    key = []
-    while True:
-        parent = el.getparent()
-        if parent is None:
-            key.append(sum(1 for _ in el.itersiblings(preceding=True)))
-            break
-        key.append(parent.index(el))
-        el = parent
-    key.reverse()
-    return key
-
-
 _CLASS_CACHE: dict[str, tuple[bool, bool, int | None]] = {}
 _NO_INFO = (False, False, None)
 
@@ -144,93 +130,96 @@ def _class_info(cls: str) -> tuple[bool, bool, int | None]:
     return info
 
 
+_ID_CACHE: dict[str, tuple[bool, bool, int | None]] = {}
+
+
+def _id_info(ident: str) -> tuple[bool, bool, int | None]:
+    """(title hint, breadcrumb hint, container rank) of an id attribute, cached."""
+    info = _ID_CACHE.get(ident)
+    if info is None:
+        rank = _CONTAINER_ID.get(ident)
+        low = ident.lower()
+        crumb = "crumb" in low or "position" in low
+        title = bool(_TITLE_HINT.search(ident))
+        info = (title, crumb, rank) if (rank is not None or title or crumb) else _NO_INFO
+        if len(_ID_CACHE) > 20000:
+            _ID_CACHE.clear()
+        _ID_CACHE[ident] = info
+    return info
+
+
 # '位置' in UTF-8, and character references that could spell either character.
 _LABEL_BYTES = "位置".encode()
 _LABEL_REF = re.compile(rb"&#(?:[xX]0*(?:4[fF]4[dD]|7[fF]6[eE])|0*(?:20301|32622))(?![0-9])")
 
 
 def scan(root, data: bytes | None = None) -> Scan:
-    """Landmarks of the tree `root`; `data`, the UTF-8 bytes it was parsed from, if given,
-    lets the breadcrumb search skip pages that cannot hold a '位置' label."""
+    """Landmarks of the page whose root element is `root`; `data`, the UTF-8 bytes it was
+    parsed from, if given, lets the breadcrumb search skip pages that cannot hold a '位置'
+    label."""
     s = Scan(root)
     if data is not None:
         s.maybe_label = _LABEL_BYTES in data or (b"&#" in data and bool(_LABEL_REF.search(data)))
-    containers = s.containers
-    title_candidates = s.title_candidates
-    crumb_candidates = s.crumb_candidates
     markers = s.markers
-    cache = _CLASS_CACHE
+    containers = s.containers
+    titles = s.title_candidates
+    crumbs = s.crumb_candidates
+    classes, class_info = _CLASS_CACHE, _class_info
+    ids, id_info = _ID_CACHE, _id_info
     title_tags = _TITLE_TAGS
-    container_id = _CONTAINER_ID
-    tops = _tops(root)
+    special = _SPECIAL
     order = 0
-    for top in tops:
-        for el in top.iter(_Comment):
-            text = el.text
-            if text and "<$[" in text:
-                m = _MARKER.search(text)
-                if m:
-                    markers.setdefault(m.group(1) + m.group(2), []).append(el)
-        for el in top.iter(*_SPECIAL):
+    # One walk over the fresh tree: each further pass, even a C-level one, costs about as
+    # much as the Python work of this one (libxml2 nodes are scattered in memory).
+    for top in _tops(root):
+        for el in top.iter():
+            tag = el.tag
+            if tag.__class__ is not str:
+                if tag is _Comment:
+                    text = el.text
+                    if text and "<$[" in text:
+                        m = _MARKER.search(text)
+                        if m:
+                            markers.setdefault(m.group(1) + m.group(2), []).append(el)
+                continue
             order += 1
-            _special(s, el, el.tag, order)
-    tagged = title_candidates[:]  # h1-h3 / ucaptitle, in document order
-    del title_candidates[:]
-    order = 0
-    for top in tops:
-        for el in top.iter(_Element):
-            order += 1
+            if tag in special:
+                _special(s, el, tag, order)
             cls = el.get("class")
             ident = el.get("id")
-            if not (cls or ident):
+            if not (cls or ident) or tag == "script" or tag == "style":
                 continue
-            tag = None
             if cls:
-                info = cache.get(cls)
+                info = classes.get(cls)
                 if info is None:
-                    info = _class_info(cls)
+                    info = class_info(cls)
                 if info is not _NO_INFO:
-                    tag = el.tag
-                    if tag == "script" or tag == "style":
-                        continue
                     is_title, is_crumb, rank = info
                     if is_title and tag not in title_tags:
-                        title_candidates.append(el)
+                        titles.append(el)
                     if is_crumb:
-                        crumb_candidates.append(el)
+                        crumbs.append(el)
                     if rank is not None:
                         containers.append((rank, order, el))
             if ident:
-                rank = container_id.get(ident)
-                if rank is None:
-                    crumb = "crumb" in ident.lower() or "position" in ident.lower()
-                    if not (crumb or _TITLE_HINT.search(ident)):
-                        continue
-                if tag is None:
-                    tag = el.tag
-                    if tag == "script" or tag == "style":
-                        continue
-                if rank is not None:
-                    containers.append((rank, order, el))
-                elif tag not in title_tags and _TITLE_HINT.search(ident):
-                    title_candidates.append(el)
-                elif crumb:
-                    crumb_candidates.append(el)
-    if tagged:
-        if title_candidates:
-            # Stable: an element listed twice (by class and by id) keeps both entries, in
-            # that order.
-            title_candidates += tagged
-            title_candidates.sort(key=_doc_key)
-        else:
-            title_candidates += tagged
+                info = ids.get(ident)
+                if info is None:
+                    info = id_info(ident)
+                if info is not _NO_INFO:
+                    is_title, is_crumb, rank = info
+                    if rank is not None:  # one verdict per id, a container first
+                        containers.append((rank, order, el))
+                    elif is_title and tag not in title_tags:
+                        titles.append(el)
+                    elif is_crumb:
+                        crumbs.append(el)
     containers.sort(key=lambda t: (t[0], t[1]))
     return s
 
 
 _MARKER = re.compile(r"<\$\[([^\]]+)\]>(begin|end)")
 # Tags that need a look beyond their class and id.
-_SPECIAL = ("meta", "title", "base", "body", "ucapcontent", "h1", "h2", "h3", "ucaptitle")
+_SPECIAL = frozenset(("meta", "title", "base", "body", "ucapcontent", "h1", "h2", "h3", "ucaptitle"))
 
 
 def _special(s: Scan, el, tag: str, order: int) -> None:
