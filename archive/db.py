@@ -192,6 +192,11 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if readonly and 0 < version < SCHEMA_VERSION and _has_tables(conn):
+            # An archive an older tzgg wrote: upgrade it once (a reader needs the new columns).
+            conn.close()
+            connect(path).close()
+            return connect(path, readonly=True)
         if version < SCHEMA_VERSION:
             if readonly:
                 raise ArchiveError(f"{path} is not a tzgg archive (no schema)")

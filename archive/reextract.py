@@ -13,8 +13,7 @@ from crawler.extract.parts import join_parts
 from crawler.items import EXTRACTOR_VERSION, VERSION_FIELDS
 
 from .db import ArchiveError
-from .store import json_or_null
-from .versioning import version_hash
+from .versioning import json_or_null, version_hash
 
 # What extraction derives, beside attachments and breadcrumb (stored as JSON).
 _FIELDS = tuple(f for f in VERSION_FIELDS if f != "attachments") + ("body_html",)
@@ -23,41 +22,53 @@ _FIELDS = tuple(f for f in VERSION_FIELDS if f != "attachments") + ("body_html",
 def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int]:
     """Return (versions re-extracted, versions whose fields changed)."""
     conn.isolation_level = None
-    rows = conn.execute(
-        "SELECT v.notice_id, v.version, v.url, v.encoding, v.hash, v.parts, b.data"
-        " FROM versions v JOIN bodies b ON b.sha256 = v.body_sha256"
-    ).fetchall()
+    keys = conn.execute("SELECT notice_id, version, hash FROM versions").fetchall()
     done = changed = 0
-    for r in rows:
-        notice = extract(zlib.decompress(r["data"]), r["url"], r["encoding"])
-        if r["parts"]:
-            refs = json.loads(r["parts"])
-            parts = [extract(_stored(conn, url, sha), url, r["encoding"]) for url, sha in refs]
-            notice = join_parts(notice, parts)
-        notice = notice.to_dict()
-        h = version_hash(notice)
+    for nid, version, old in keys:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            "UPDATE versions SET "
-            + ", ".join(f"{f}=?" for f in _FIELDS)
-            + ", attachments=?, breadcrumb=?, objection_window=?, contact=?, hash=?,"
-            " extractor_version=? WHERE notice_id=? AND version=?",
-            [notice[f] for f in _FIELDS]
-            + [
-                json.dumps(notice["attachments"], ensure_ascii=False),
-                json.dumps(notice["breadcrumb"], ensure_ascii=False),
-                json_or_null(notice.get("objection_window")),
-                json_or_null(notice.get("contact")),
-                h,
-                EXTRACTOR_VERSION,
-                r["notice_id"],
-                r["version"],
-            ],
-        )
+        h = rederive(conn, nid, version, extract)
         conn.execute("COMMIT")
-        done += 1
-        changed += h != r["hash"]
+        if h is not None:
+            done += 1
+            changed += h != old
     return done, changed
+
+
+def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable) -> str | None:
+    """Re-extract one version from its stored pages and rewrite it in place; its new hash,
+    or None when its body is not stored.  (Within the caller's transaction.)"""
+    r = conn.execute(
+        "SELECT v.url, v.encoding, v.parts, b.data FROM versions v"
+        " JOIN bodies b ON b.sha256 = v.body_sha256 WHERE v.notice_id = ? AND v.version = ?",
+        (nid, version),
+    ).fetchone()
+    if r is None:
+        return None
+    notice = extract(zlib.decompress(r["data"]), r["url"], r["encoding"])
+    if r["parts"]:
+        refs = json.loads(r["parts"])
+        parts = [extract(_stored(conn, url, sha), url, r["encoding"]) for url, sha in refs]
+        notice = join_parts(notice, parts)
+    notice = notice.to_dict()
+    h = version_hash(notice)
+    conn.execute(
+        "UPDATE versions SET "
+        + ", ".join(f"{f}=?" for f in _FIELDS)
+        + ", attachments=?, breadcrumb=?, objection_window=?, contact=?, hash=?,"
+        " extractor_version=? WHERE notice_id=? AND version=?",
+        [notice[f] for f in _FIELDS]
+        + [
+            json.dumps(notice["attachments"], ensure_ascii=False),
+            json.dumps(notice["breadcrumb"], ensure_ascii=False),
+            json_or_null(notice.get("objection_window")),
+            json_or_null(notice.get("contact")),
+            h,
+            EXTRACTOR_VERSION,
+            nid,
+            version,
+        ],
+    )
+    return h
 
 
 def _stored(conn: sqlite3.Connection, url: str, sha: str) -> bytes:

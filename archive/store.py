@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from crawler.urls import canonicalize
@@ -19,8 +20,9 @@ from . import db as dbmod
 from . import runs
 from .headers import pack as pack_headers
 from .outcome import classify
+from .reextract import rederive
 from .timeutil import utcnow
-from .versioning import changed_fields, fold, version_hash
+from .versioning import changed_fields, fold, json_or_null, version_hash
 
 COMPRESS_LEVEL = 6
 
@@ -32,10 +34,6 @@ def notice_id(site: str, canonical_url: str) -> str:
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def json_or_null(value) -> str | None:
-    return None if value is None else _json(value)
 
 
 def _header(headers: list, name: str) -> str | None:
@@ -57,8 +55,13 @@ class Archive:
         removal_confirmations: int = 1,
         hold_min_revisits: int = 1,
         batch: int = 1,
+        extract: Callable | None = None,
     ):
         self.path = path
+        # extract(body, url, charset) -> Notice, the crawl's own extractor.  With it, a
+        # version an older extractor derived is re-derived before it is compared, so an
+        # upgraded extractor never shows up as an edit.
+        self.extract = extract
         self.conn = dbmod.connect(path)
         self.conn.isolation_level = None  # explicit transactions
         self.keep_all_bodies = keep_all_bodies
@@ -246,12 +249,11 @@ class Archive:
             rec["body_sha256"] = hashlib.sha256(body).hexdigest()
         if rec["kind"] in ("listing", "part"):
             kind, status = rec["kind"], rec.get("status")
-            ok = status is not None and 200 <= status < 300
-            outcome = kind if ok else f"transient:{kind}_{rec.get('error') or f'http_{status}'}"
-            # A part's body is kept: re-extraction joins the article from the stored pages.
-            store = self.keep_all_bodies or (ok and kind == "part")
-            with self._tx() as c:
-                self._capture(c, rec, run_id, outcome, store=store)
+            ok = status is not None and 200 <= status < 300 and not rec.get("error")
+            why = rec.get("error") or (f"http_{status}" if not ok else rec.get("page_class"))
+            outcome = kind if why in (None, "ok") else f"transient:{kind}_{why}"
+            with self._tx() as c:  # a part's body is kept with the version it joins
+                self._capture(c, rec, run_id, outcome, store=self.keep_all_bodies)
             return []
         outcome = classify(rec)
         canon = canonicalize(rec["url"])
@@ -354,6 +356,14 @@ class Archive:
 
     def _insert_version(self, c, rec, nid, version, h, changed) -> None:
         n = rec["notice"]
+        parts = []  # a multi-page article: its other pages are kept for re-extraction
+        for url, body in rec.get("parts") or []:
+            sha = hashlib.sha256(body).hexdigest()
+            c.execute(
+                "INSERT OR IGNORE INTO bodies (sha256, size, data) VALUES (?, ?, ?)",
+                (sha, len(body), zlib.compress(body, COMPRESS_LEVEL)),
+            )
+            parts.append([url, sha])
         c.execute(
             "INSERT INTO versions (notice_id, version, hash, url, first_seen, last_seen, title,"
             " published, source, doc_number, index_number, written, body, body_html, attachments,"
@@ -382,7 +392,7 @@ class Archive:
                 rec.get("charset"),
                 json_or_null(n.get("objection_window")),
                 json_or_null(n.get("contact")),
-                json_or_null(rec.get("parts") or None),
+                json_or_null(parts or None),
             ),
         )
 
@@ -427,6 +437,9 @@ class Archive:
             return [self.event(c, "new", nid, url, at, run_id, version=1, title=n.get("title"))]
         nid = known["notice_id"]
         cur = self.current(c, nid)
+        if self.extract is not None and cur["extractor_version"] != rec.get("extractor_version"):
+            if rederive(c, nid, cur["version"], self.extract) is not None:
+                cur = self.current(c, nid)
         events = self._restore_if_removed(c, nid, rec, run_id)
         # Compare with the current version, and with what this URL served last time: when two
         # copies of a notice diverge, the stale copy is not an edit back and forth.

@@ -11,6 +11,11 @@ from crawler.items import VERSION_FIELDS
 _WS = re.compile(r"[\s\u3000\u00a0\ufeff]+")
 
 
+def json_or_null(value) -> str | None:
+    """A JSON column's text, NULL for None."""
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
 def fold(value: str | None) -> str | None:
     if value is None:
         return None

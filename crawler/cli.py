@@ -366,16 +366,19 @@ def _shown(name: str, value) -> str | None:
 
 @cli.command()
 @_db_option
-def reextract(db):
-    """Re-derive every version from its stored raw body with this extractor (no events)."""
+@_registry_option
+def reextract(db, registry):
+    """Re-derive every version from its stored raw body with this extractor (no events),
+    with each site's registry overrides, as a crawl would."""
     from archive.reextract import reextract_all
-    from crawler.extract import extract_notice
+    from crawler.registry import page_extractor
 
+    extract = page_extractor(_load_registry(registry))
     _open(db).close()
     try:
         with archive_lock(db, exclusive=True):
             conn = connect(db)
-            n, changed = reextract_all(conn, extract_notice)
+            n, changed = reextract_all(conn, extract)
     except ArchiveBusy as exc:
         raise Fail(str(exc), EXIT_BUSY) from None
     click.echo(f"re-extracted {n} versions; {changed} changed fields")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"  # bumped when extraction output changes (then run `tzgg reextract`)
 
 # The fields whose change makes a new version (compared after whitespace folding).
 VERSION_FIELDS = (
@@ -111,7 +111,7 @@ class Fetch:
     charset: str | None = None  # the charset the HTTP headers declared
     extractor_version: str = EXTRACTOR_VERSION
     home: bool = False  # final URL is the site's home page or a listing page
-    parts: list = field(default_factory=list)  # [[url, body sha256], ...] joined into notice
+    parts: list = field(default_factory=list)  # [[url, body bytes], ...] joined into notice
 
 
 @dataclass

@@ -14,6 +14,7 @@ from twisted.internet.task import LoopingCall
 from archive.db import archive_lock, site_lock
 from archive.store import Archive
 from crawler.items import Fetch, Listed, WalkEnd
+from crawler.registry import Registry, page_extractor
 from crawler.urls import site_name
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,14 @@ class ArchivePipeline:
         s = self.settings
         spider = self.crawler.spider
         db = s.get("TZGG_DB")
+        reg = s.get("TZGG_REGISTRY")
         self.archive = Archive(  # creates or migrates the archive first, before any lock
             db,
             keep_all_bodies=s.getbool("TZGG_KEEP_ALL_BODIES"),
             removal_confirmations=s.getint("TZGG_REMOVAL_CONFIRMATIONS"),
             hold_min_revisits=s.getint("TZGG_HOLD_MIN_REVISITS"),
             batch=s.getint("TZGG_WRITE_BATCH"),
+            extract=page_extractor(Registry.load(reg) if reg else None),
         )
         if not s.getbool("TZGG_LOCKS_HELD"):  # `tzgg crawl` takes them before it starts
             self.locks.enter_context(archive_lock(db, exclusive=False))

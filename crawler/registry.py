@@ -57,7 +57,10 @@ class Registry:
         except tomllib.TOMLDecodeError as exc:
             raise RegistryError(f"{path}: not valid TOML: {exc}") from None
         sites = {}
-        for key, entry in (data.get("sites") or {}).items():
+        table = data.get("sites") or {}
+        if not isinstance(table, dict):
+            raise RegistryError(f"{path}: `sites` must be a table of [sites.KEY] entries")
+        for key, entry in table.items():
             sites[key] = _site(key, entry, f"{path.name}: sites.{key}")
         return cls(path, sites)
 
@@ -69,6 +72,19 @@ class Registry:
         return None
 
 
+def page_extractor(reg: Registry | None):
+    """extract(body, url, charset) -> Notice with the overrides of the page's site, as a
+    crawl extracts it: for re-deriving stored versions."""
+    from crawler.extract import extract_notice
+
+    def extract(body: bytes, url: str, charset: str | None):
+        entry = reg.for_url(url) if reg is not None else None
+        ov = entry.overrides if entry is not None else None
+        return extract_notice(body, url, (ov.encoding if ov else None) or charset, ov)
+
+    return extract
+
+
 def _site(key: str, entry, where: str) -> Site:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected a table")
@@ -78,7 +94,10 @@ def _site(key: str, entry, where: str) -> Site:
     listings = entry.get("listings") or []
     if isinstance(listings, str):
         listings = [listings]
-    if not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in listings):
+    if not isinstance(listings, list) or not all(
+        isinstance(u, str) and urlsplit(u).scheme in ("http", "https") and urlsplit(u).hostname
+        for u in listings
+    ):
         raise RegistryError(f"{where}.listings: a list of http(s) URLs")
     try:
         overrides = Overrides.from_dict(entry.get("overrides"), f"{where}.overrides")

@@ -5,7 +5,6 @@ It yields plain records (`Fetch`, `Listed`, `WalkEnd`); storing them is the pipe
 
 from __future__ import annotations
 
-import hashlib
 import http
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,10 +151,16 @@ class NoticesSpider(scrapy.Spider):
         return out
 
     def _extract(self, response, fetch: Fetch):
-        """(notice, decoded text) of a detail or part page, with its site's overrides."""
+        """(notice, decoded text) of a detail or part page, with its site's overrides; None
+        when extraction fails (logged, and recorded as a failure retried next crawl)."""
         ov = self.overrides.get(fetch.site)
         charset = (ov.encoding if ov else None) or fetch.charset
-        notice, text, fetch.encoding = extract_page(response.body, response.url, charset, ov)
+        try:
+            notice, text, fetch.encoding = extract_page(response.body, response.url, charset, ov)
+        except Exception as exc:  # one page must not stop the crawl, nor vanish unrecorded
+            self.logger.error("cannot extract %s: %s: %s", response.url, type(exc).__name__, exc)
+            fetch.error = "extract_failed"
+            return None
         return notice, text
 
     def _revisit_requests(self, site: str):
@@ -297,8 +302,9 @@ class NoticesSpider(scrapy.Spider):
         fetch = self._fetch(response, "detail")
         final = canonicalize(response.url)
         fetch.home = fetch.redirected and final in self.homes.get(fetch.site, set())
-        if 200 <= response.status < 300:
-            notice, text = self._extract(response, fetch)
+        got = self._extract(response, fetch) if 200 <= response.status < 300 else None
+        if got is not None:
+            notice, text = got
             notice.site = fetch.site
             fetch.notice = notice.to_dict()
             fetch.page_class, fetch.phrase = classify_page(notice.title, notice.body, text)
@@ -326,15 +332,24 @@ class NoticesSpider(scrapy.Spider):
     def parse_part(self, response):
         article = response.meta["article"]
         fetch = self._fetch(response, "part")
-        yield fetch
-        if 200 <= response.status < 300:
-            part, _text = self._extract(response, fetch)
-            sha = hashlib.sha256(response.body).hexdigest()
-            article["got"].append(([fetch.url, sha], part))
-        elif response.status in (404, 410):
-            article["todo"] = []  # the site serves the article without it: keep what there is
+        ok = 200 <= response.status < 300 and not fetch.redirected
+        got = self._extract(response, fetch) if ok else None
+        if got is not None:
+            part, text = got
+            fetch.page_class, fetch.phrase = classify_page(part.title, part.body, text)
+        # A part that is gone (404, 410, a soft 404, a redirect away): the site serves the
+        # article without it, so keep what there is.  One that failed or is a block page or
+        # empty: the whole fetch fails and is retried next crawl.
+        if response.status in (404, 410) or fetch.redirected or fetch.page_class == "soft_404":
+            article["todo"] = []
+        elif got is None or fetch.page_class == "blocked" or not part.body:
+            article["todo"] = []
+            article["failed"] = fetch.error or (
+                f"part_http_{response.status}" if not ok else f"part_{fetch.page_class}"
+            )
         else:
-            article["todo"], article["failed"] = [], f"part_http_{response.status}"
+            article["got"].append((fetch.url, response.body, part))
+        yield fetch
         yield from self._next_part(article, response.meta["site"])
 
     def part_failed(self, failure):
@@ -350,11 +365,11 @@ class NoticesSpider(scrapy.Spider):
         fetch = article["fetch"]
         if article.get("failed"):
             # Half an article is not an edit: log it, and try the whole again next crawl.
-            fetch.error, fetch.notice = article["failed"], None
+            fetch.error, fetch.notice = "incomplete_article", None
         else:
-            notice = join_parts(article["notice"], [p for _, p in article["got"]])
+            notice = join_parts(article["notice"], [p for _, _, p in article["got"]])
             fetch.notice = notice.to_dict()
-            fetch.parts = [ref for ref, _ in article["got"]]
+            fetch.parts = [[url, body] for url, body, _ in article["got"]]
         yield fetch
 
     def _failed(self, failure, kind: str) -> Fetch:

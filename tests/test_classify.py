@@ -46,3 +46,17 @@ def test_real_notices_ok(title, body):
 def test_fold_ws():
     assert fold_ws(" a\u3000\u00a0b\n\tc  ") == "a b c"
     assert fold_ws(None) == ""
+
+
+def test_a_script_only_page_that_sets_a_cookie_and_reloads_is_a_challenge():
+    # 加速乐-style: the cookie name is assembled from pieces, so no WAF mark appears literally.
+    html = (
+        "<html><body><script>document.cookie=('_')+('_')+('j')+('s')+'=1;path=/';"
+        "location.href=location.pathname+location.search</script></body></html>"
+    )
+    assert classify_page(None, "", html) == ("blocked", "document.cookie")
+    # an empty page without such a script is just empty, not blocked
+    assert classify_page(None, "", "<html><body></body></html>") == ("ok", None)
+    # and a notice that has text is never judged by its scripts
+    page = f"<html><body><p>{LONG}</p><script>window.location.hash='#top'</script></body></html>"
+    assert classify_page("关于某某事项的通知", LONG, page) == ("ok", None)

@@ -372,24 +372,49 @@ def test_a_multi_page_article_is_one_notice_joined_from_its_pages(tmp_path, serv
     site.handle = _failing(original, "_1.html", 503)
     code, [s], p = crawl(site.listing_url(srv.base), db)
     assert s["counts"].get("edited", 0) == 0, s
+    assert s["failures"] == {"part_http_503": 1, "incomplete_article": 1}, s
+    # nor is a page 3 that is a block page (200, 访问过于频繁), or one that redirects home
+    site.handle = _failing(
+        original, "_2.html", 200, "<html><body>访问过于频繁，请稍后再试</body></html>"
+    )
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert s["counts"].get("edited", 0) == 0 and "part_blocked" in s["failures"], s
     site.handle = original
     code, [s], p = crawl(site.listing_url(srv.base), db)
     assert s["counts"]["edited"] == 1, s
 
-    # re-extraction rebuilds the joined article from the stored pages
+    # A rebuild that changes only noise adds no version, and no stored page bodies.
+    def stored(table):
+        with sqlite3.connect(db) as conn:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    bodies, versions = stored("bodies"), stored("versions")
+    site.rebuild()
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert code == 0 and (stored("bodies"), stored("versions")) == (bodies, versions), s
+
+    # A page 3 the site no longer serves (404) ends the article: that is an edit.
+    site.handle = _failing(original, "_2.html", 404, "<html><body>页面不存在</body></html>")
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert s["counts"]["edited"] == 1, s
+    h = json.loads(tzgg("show", first, "--db", db, "--json").stdout)
+    assert h["versions"][-1]["body"].endswith("第二页的内容。")
+    site.handle = original
+
+    # re-extraction rebuilds each joined article from the stored pages
     p = tzgg("reextract", "--db", db)
     assert p.returncode == 0, p.stderr
     h = json.loads(tzgg("show", first, "--db", db, "--json").stdout)
-    assert h["versions"][-1]["body"].endswith("第三页又改了。")
-    assert "第一页的内容" in h["versions"][-1]["body"]
+    assert h["versions"][-2]["body"].endswith("第三页又改了。")
+    assert "第一页的内容" in h["versions"][-2]["body"]
 
 
-def _failing(handle, needle: str, status: int):
+def _failing(handle, needle: str, status: int, page: str = "busy"):
     from crawler.demo.site import Response
 
     def answer(method, target, *a, **k):
         if needle in target:
-            return Response(status, [("Content-Type", "text/html")], b"busy")
+            return Response(status, [("Content-Type", "text/html; charset=utf-8")], page.encode())
         return handle(method, target, *a, **k)
 
     return answer

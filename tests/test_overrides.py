@@ -88,6 +88,9 @@ def test_an_xpath_may_name_an_attribute_and_a_selector_that_misses_gives_nothing
         ({"source": {"labels": []}}, "a list of label words"),
         ({"source": {"label": "来源"}}, "give a selector string"),
         ({"encoding": "klingon"}, "unknown charset"),
+        ({"encoding": "base64"}, "unknown charset"),
+        ({"title": "xpath://x:h1"}, "bad selector"),
+        ({"source": {"labels": 5}}, "a list of label words"),
     ],
 )
 def test_bad_overrides_are_named(table, message):
@@ -119,6 +122,15 @@ def test_registry_entries_are_found_by_host_and_checked(tmp_path):
     bad = _registry(tmp_path, "http://www.odd.gov.cn", 'titel = "div.bt"')
     with pytest.raises(RegistryError, match=r"sites\.odd\.overrides: unknown field 'titel'"):
         Registry.load(bad)
+    for text, message in [
+        ("sites = 5", "must be a table"),
+        ("[sites.a]\nlistings = 5", "a list of http"),
+        ('[sites.a]\nlistings = ["ftp://x.gov.cn/"]', "a list of http"),
+        ('[sites.a]\nschedul = "daily"', "unknown keys"),
+    ]:
+        (tmp_path / "r.toml").write_text(text, encoding="utf-8")
+        with pytest.raises(RegistryError, match=message):
+            Registry.load(tmp_path / "r.toml")
 
 
 def test_tzgg_extract_applies_the_registry_entry(tmp_path):
@@ -159,3 +171,8 @@ def test_a_crawl_uses_the_overrides_of_the_site_it_crawls(tmp_path, serve):
     # and by its key
     code, [s], p = crawl("odd", tmp_path / "b.db", "--registry", reg)
     assert code == 0 and s["counts"]["new"] == 1, p.stderr
+    # re-extraction keeps the site's overrides (no silent drift back to the generic rules)
+    p = tzgg("reextract", "--db", db, "--registry", reg)
+    assert p.returncode == 0 and "0 changed" in p.stdout, (p.stdout, p.stderr)
+    p = tzgg("reextract", "--db", db, "--registry", tmp_path / "none.toml")
+    assert p.returncode == 2 and p.stderr.startswith("tzgg: error: no registry at")

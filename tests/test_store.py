@@ -655,7 +655,8 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
     )
     conn.close()
     assert len(MIGRATIONS) == SCHEMA_VERSION == 2
-    conn = connect(db)
+    # a reader (`tzgg changes`, `show`) is the first to open it: it is upgraded, then read
+    conn = connect(db, readonly=True)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     nid = notice_id(SITE, f"{BASE}/tzgg/t1.html")
     history = notice_history(conn, nid)
@@ -689,3 +690,32 @@ def test_objection_window_and_contact_are_kept_with_the_version(tmp_path):
     v = notice_history(connect(tmp_path / "a.db"), notice_id(SITE, rec["url"]))["versions"][0]
     assert v["objection_window"] == window
     assert v["contact"] == contact
+
+
+def test_an_upgraded_extractor_is_not_an_edit(tmp_path):
+    from crawler.items import EXTRACTOR_VERSION, Notice
+
+    better = "各有关单位：\n第1号事项如下。\n（正文的第二页，旧的抽取器漏掉了）"
+
+    def extract(body, url, charset):  # the new extractor, on the old version's stored page
+        return Notice.from_dict(notice(1, body=better) | {"canonical_url": url, "site": SITE})
+
+    a = Archive(tmp_path / "a.db", extract=extract)
+    run = a.begin_run(SITE, [LISTING])
+    a.ingest(fetch(1, extractor_version="1"), run)  # archived by the old extractor
+    a.finish_run(run)
+    run = a.begin_run(SITE, [LISTING])
+    upgraded = fetch(1, at="2026-01-02T00:00:00.000Z", extractor_version=EXTRACTOR_VERSION)
+    upgraded["notice"]["body"] = better
+    assert a.ingest(upgraded, run) == []  # the same page, read better: no event
+    a.finish_run(run)
+    # while a real edit, read by the same new extractor, still is one
+    run = a.begin_run(SITE, [LISTING])
+    edited = fetch(1, at="2026-01-03T00:00:00.000Z", extractor_version=EXTRACTOR_VERSION)
+    edited["notice"]["body"] = better + "\n补充：延期至10月。"
+    assert [e["kind"] for e in a.ingest(edited, run)] == ["edited"]
+    a.finish_run(run)
+    a.close()
+    h = notice_history(connect(tmp_path / "a.db"), notice_id(SITE, upgraded["url"]))
+    assert [v["extractor_version"] for v in h["versions"]] == [EXTRACTOR_VERSION] * 2
+    assert h["versions"][0]["body"] == better

@@ -66,7 +66,9 @@ class Overrides:
                     raise OverrideError(f"{where}.{name}: labels name values, use a selector")
                 got = spec["labels"]
                 got = [got] if isinstance(got, str) else got
-                if not got or not all(isinstance(x, str) and x.strip() for x in got):
+                if not isinstance(got, list) or not got:
+                    got = [None]
+                if not all(isinstance(x, str) and x.strip() for x in got):
                     raise OverrideError(f"{where}.{name}.labels: a list of label words")
                 labels[name] = tuple(x.strip().rstrip(":：") for x in got)
         return cls(selectors, labels, encoding)
@@ -110,8 +112,14 @@ class Overrides:
         return out
 
 
+_PROBE = etree.fromstring("<html><body><p>x</p></body></html>")
+
+
 def _results(xp: etree.XPath, tree) -> list:
-    got = xp(tree)
+    try:
+        got = xp(tree)
+    except etree.XPathError:  # checked at load; a page cannot make a valid one fail, but
+        return []  # a field the site does not show is better than a lost page
     return got if isinstance(got, list) else [got]
 
 
@@ -121,19 +129,25 @@ def compile_selector(spec, where: str) -> etree.XPath:
     spec = spec.strip()
     try:
         if spec.startswith("xpath:"):
-            return etree.XPath(spec[6:].strip())
-        return etree.XPath(_CSS.css_to_xpath(spec.removeprefix("css:").strip()))
-    except (SelectorError, etree.XPathSyntaxError) as exc:
+            xp = etree.XPath(spec[6:].strip())
+        else:
+            xp = etree.XPath(_CSS.css_to_xpath(spec.removeprefix("css:").strip()))
+        xp(_PROBE)  # unknown functions, prefixes and variables fail only when evaluated
+    except (SelectorError, etree.XPathError) as exc:
         raise OverrideError(f"{where}: bad selector {spec!r}: {exc}") from None
+    return xp
 
 
 def _encoding(spec, where: str) -> str:
     import codecs
 
     try:
-        return codecs.lookup(str(spec)).name
+        info = codecs.lookup(str(spec))
     except LookupError:
-        raise OverrideError(f"{where}.encoding: unknown charset {spec!r}") from None
+        info = None
+    if info is None or not info._is_text_encoding:
+        raise OverrideError(f"{where}.encoding: unknown charset {spec!r}")
+    return info.name
 
 
 def _after_label(text: str, labels: tuple[str, ...]) -> str | None:
