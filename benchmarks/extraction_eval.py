@@ -829,6 +829,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=70, help="truncate values in the error list")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.systems.split(",") if s.strip()]
+    if args.check and "tzgg" not in names:
+        ap.error("--check grades tzgg: include it in --systems")
     folders = args.folders or [str(f) for f in DEFAULT_FOLDERS]
     result = run(
         folders,

@@ -109,6 +109,7 @@ def extract_page(
 
 
 def _extract(data: bytes, url: str, overrides: Overrides | None = None) -> Notice:
+    """The notice in UTF-8 page bytes."""
     notice = Notice(url=url, canonical_url=canonicalize(url), site=site_name(url))
     tree = _parse_utf8(data)
     if tree is None:

@@ -15,6 +15,7 @@ DOC_EXTS = (
 )
 _EXT_RE = re.compile(r"\.(" + "|".join(DOC_EXTS) + r")(?=$|[?#&;\s\"'])", re.I)
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
+_URL_JUNK = frozenset("\t\r\n")  # urlsplit drops these before splitting
 
 
 def is_doc_url(s: str) -> bool:
@@ -23,6 +24,10 @@ def is_doc_url(s: str) -> bool:
         return False
     s = s.strip()
     if s.lower().startswith(_SKIP_SCHEMES):
+        return False
+    if not _EXT_RE.search(s) and "%" not in s and not _URL_JUNK.intersection(s):
+        # the extension shows in the raw string if anywhere (no escapes to undo, none of
+        # the characters urlsplit deletes): most links are settled without urlsplit
         return False
     try:
         parts = urlsplit(s)

@@ -1,7 +1,8 @@
 """The landmarks the extractors need, gathered with few Python-side visits of the tree.
 
-One walk over the elements reads tags, marker comments and the class and id attributes;
-the verdict on a class or id value is cached, and only the elements whose class or id hints
+Tags are found by lxml's C-level tag filter (`iter(tag, …)`), marker comments likewise;
+class and id attributes by one XPath each, so Python sees the attribute values (not every
+element); the verdict on a value is cached, and only the elements whose class or id hints
 at something are looked at further."""
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import re
 from lxml import etree
 
 _Comment = etree.Comment
-_Element = etree.Element
 _CLASS_HINT = re.compile(
     r"title|biaoti|crumb|position|location|dqwz|weizhi|curpath|path|TRS_Editor|trs_editor|"
     r"article_content|pages_content|UCAP-CONTENT|zoom|content|zw|con",
@@ -67,7 +67,8 @@ class Scan:
         "crumb_candidates",
         "body",
         "root",
-        "maybe_label",
+        "data",
+        "_maybe_label",
     )
 
     def __init__(self, root=None):
@@ -82,16 +83,34 @@ class Scan:
         self.crumb_candidates: list = []
         self.body = None
         self.root = root
-        self.maybe_label = True  # False: the page bytes cannot hold '位置' in any text
+        self.data: bytes | None = None  # the UTF-8 bytes the tree was parsed from
+        self._maybe_label: bool | None = None
+
+    @property
+    def maybe_label(self) -> bool:
+        """False: the page bytes cannot hold '位置' in any text (a search of the bytes,
+        done once, when asked)."""
+        if self._maybe_label is None:
+            data = self.data
+            self._maybe_label = data is None or (
+                _LABEL_BYTES in data or (b"&#" in data and bool(_LABEL_REF.search(data)))
+            )
+        return self._maybe_label
 
     @property
     def crumb_label_nodes(self):
         """(element, is_tail) whose text or tail holds '位置', in document order (lazily:
         the breadcrumb sits near the top, and its reader stops at the first that works)."""
-        if self.root is None or not self.maybe_label:
+        if self.root is None:
             return
+        # The walk to a label near the top costs less than searching the page bytes for
+        # one: the bytes are searched only when the walk has gone a while without a find.
+        budget = _WALK_BEFORE_SEARCH
         for top in _tops(self.root):
             for el in top.iter():
+                budget -= 1
+                if budget == 0 and not self.maybe_label:
+                    return
                 tail = el.tail
                 if tail and "位置" in tail:
                     yield el, True
@@ -100,6 +119,9 @@ class Scan:
                     text = el.text
                     if text and "位置" in text:
                         yield el, False
+
+
+_WALK_BEFORE_SEARCH = 400  # nodes
 
 
 def _tops(root) -> list:
@@ -153,73 +175,92 @@ _LABEL_BYTES = "位置".encode()
 _LABEL_REF = re.compile(rb"&#(?:[xX]0*(?:4[fF]4[dD]|7[fF]6[eE])|0*(?:20301|32622))(?![0-9])")
 
 
+# Every class / id attribute of the page, in document order, as "smart" strings: the value,
+# and getparent() for its element.  Python then sees the attributes, not every element.
+_CLASS_ATTRS = etree.XPath("//@class")
+_ID_ATTRS = etree.XPath("//@id")
+# The union of node-sets is in document order (libxml2 sorts it), each node once.
+_UNION = etree.XPath("$a | $b | $c")
+
+
 def scan(root, data: bytes | None = None) -> Scan:
     """Landmarks of the page whose root element is `root`; `data`, the UTF-8 bytes it was
     parsed from, if given, lets the breadcrumb search skip pages that cannot hold a '位置'
     label."""
     s = Scan(root)
-    if data is not None:
-        s.maybe_label = _LABEL_BYTES in data or (b"&#" in data and bool(_LABEL_REF.search(data)))
+    s.data = data
     markers = s.markers
-    containers = s.containers
-    titles = s.title_candidates
-    crumbs = s.crumb_candidates
-    classes, class_info = _CLASS_CACHE, _class_info
-    ids, id_info = _ID_CACHE, _id_info
-    title_tags = _TITLE_TAGS
-    special = _SPECIAL
     order = 0
-    # One walk over the fresh tree: each further pass, even a C-level one, costs about as
-    # much as the Python work of this one (libxml2 nodes are scattered in memory).
     for top in _tops(root):
-        for el in top.iter():
+        for el in top.iter(_Comment, *_SPECIAL):  # one C-level pass for both
             tag = el.tag
-            if tag.__class__ is not str:
-                if tag is _Comment:
-                    text = el.text
-                    if text and "<$[" in text:
-                        m = _MARKER.search(text)
-                        if m:
-                            markers.setdefault(m.group(1) + m.group(2), []).append(el)
-                continue
-            order += 1
-            if tag in special:
+            if tag is _Comment:
+                text = el.text
+                if text and "<$[" in text:
+                    m = _MARKER.search(text)
+                    if m:
+                        markers.setdefault(m.group(1) + m.group(2), []).append(el)
+            else:
+                order += 1
                 _special(s, el, tag, order)
-            cls = el.get("class")
-            ident = el.get("id")
-            if not (cls or ident) or tag == "script" or tag == "style":
-                continue
-            if cls:
-                info = classes.get(cls)
-                if info is None:
-                    info = class_info(cls)
-                if info is not _NO_INFO:
-                    is_title, is_crumb, rank = info
-                    if is_title and tag not in title_tags:
-                        titles.append(el)
-                    if is_crumb:
-                        crumbs.append(el)
-                    if rank is not None:
-                        containers.append((rank, order, el))
-            if ident:
-                info = ids.get(ident)
-                if info is None:
-                    info = id_info(ident)
-                if info is not _NO_INFO:
-                    is_title, is_crumb, rank = info
-                    if rank is not None:  # one verdict per id, a container first
-                        containers.append((rank, order, el))
-                    elif is_title and tag not in title_tags:
-                        titles.append(el)
-                    elif is_crumb:
-                        crumbs.append(el)
-    containers.sort(key=lambda t: (t[0], t[1]))
+    tagged = s.title_candidates  # h1-h3 / ucaptitle, in document order
+    doc = root.getroottree()
+    class_titles, class_crumbs = _hinted(_CLASS_ATTRS(doc), _CLASS_CACHE, _class_info, s)
+    id_titles, id_crumbs = _hinted(_ID_ATTRS(doc), _ID_CACHE, _id_info, s)
+    s.title_candidates = _in_doc_order(class_titles, id_titles, tagged)
+    s.crumb_candidates = _in_doc_order(class_crumbs, id_crumbs)
+    s.containers.sort(key=lambda t: (t[0], t[1]))
     return s
+
+
+def _hinted(attrs, cache: dict, info_of, s: Scan) -> tuple[list, list]:
+    """(title candidates, breadcrumb candidates) among the elements of `attrs` (class or id
+    attribute values, in document order); container candidates go to s.containers, ranked
+    and in document order (class and id ranks differ, so their orders never meet)."""
+    titles, crumbs = [], []
+    containers = s.containers
+    title_tags = _TITLE_TAGS
+    is_class = cache is _CLASS_CACHE
+    for order, value in enumerate(attrs):
+        info = cache.get(value)
+        if info is None:
+            info = info_of(str(value))  # a plain str: the cache must not keep the page alive
+        if info is _NO_INFO:
+            continue
+        el = value.getparent()
+        tag = el.tag
+        if tag == "script" or tag == "style":
+            continue
+        is_title, is_crumb, rank = info
+        if is_class:
+            if is_title and tag not in title_tags:
+                titles.append(el)
+            if is_crumb:
+                crumbs.append(el)
+            if rank is not None:
+                containers.append((rank, order, el))
+        elif rank is not None:  # an id: one verdict, a container first
+            containers.append((rank, order, el))
+        elif is_title and tag not in title_tags:
+            titles.append(el)
+        elif is_crumb:
+            crumbs.append(el)
+    return titles, crumbs
+
+
+def _in_doc_order(*lists) -> list:
+    """The elements of the lists (each in document order), merged in document order; an
+    element found twice (by its class and by its id) is kept once."""
+    filled = [x for x in lists if x]
+    if len(filled) <= 1:
+        return filled[0] if filled else []
+    a, b, *rest = filled
+    return _UNION(a[0], a=a, b=b, c=rest[0] if rest else [])
 
 
 _MARKER = re.compile(r"<\$\[([^\]]+)\]>(begin|end)")
 # Tags that need a look beyond their class and id.
-_SPECIAL = frozenset(("meta", "title", "base", "body", "ucapcontent", "h1", "h2", "h3", "ucaptitle"))
+_SPECIAL = ("meta", "title", "base", "body", "ucapcontent", "h1", "h2", "h3", "ucaptitle")
 
 
 def _special(s: Scan, el, tag: str, order: int) -> None:
