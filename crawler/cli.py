@@ -288,6 +288,9 @@ def show(key, db, as_json):
     click.echo(f"{h['versions'][-1]['title']}\n  id {h['id']} · {h['site']} · {h['status']}")
     for u in h["urls"]:
         click.echo(f"  {u}")
+    for name in ("objection_window", "contact"):  # as the current version states them
+        if h["versions"][-1].get(name):
+            click.echo(f"  {name}: {_shown(name, h['versions'][-1][name])}")
     click.echo(f"\nversion 1 (first seen {first['first_seen']}):")
     for name in ("published", "source", "doc_number", "index_number", "written"):
         if first[name]:

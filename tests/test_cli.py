@@ -157,6 +157,36 @@ def test_extract_a_saved_file(tmp_path):
     assert d["source"] == "区自然资源局"
     assert d["site"] == "www.x.gov.cn"
     assert d["body"] == "各有关单位：\n现将征地事项公告如下。"
+    assert d["objection_window"] is None and d["contact"] is None
+
+
+def test_extract_shows_the_objection_window_and_contact(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<html><head><title>拟征收土地公示</title></head><body><h1>拟征收土地公示</h1>"
+        '<div class="info">发布时间：2023-11-27 16:35</div><div class="TRS_Editor">'
+        "<p>现将拟征收土地有关事项公示如下。</p><p>公示期为5个工作日（2023年11月28日至2023年12月4日）。</p>"
+        "<p>联系人：刘建军 联系电话：0730-4221357</p></div></body></html>",
+        encoding="utf-8",
+    )
+    url = "http://www.x.gov.cn/tzgg/202311/t20231127_1.html"
+    d = json.loads(tzgg("extract", page, "--url", url, "--json").stdout)
+    assert d["objection_window"] == {
+        "text": "公示期为5个工作日（2023年11月28日至2023年12月4日）",
+        "start": "2023-11-28",
+        "end": "2023-12-04",
+        "days": 5,
+        "unit": "working",
+        "approximate": False,
+    }
+    assert d["contact"]["phone"] == "0730-4221357" and d["contact"]["person"] == "刘建军"
+    p = tzgg("extract", page, "--url", url)
+    assert p.returncode == 0, p.stderr
+    assert (
+        "objection_window: 公示期为5个工作日（2023年11月28日至2023年12月4日）"
+        "  [2023-11-28 – 2023-12-04, 5 working days]" in p.stdout
+    )
+    assert "contact: 联系人：刘建军 联系电话：0730-4221357" in p.stdout
 
 
 def test_reextract_rederives_versions_without_events(tmp_path, serve):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,67 @@ NEGATIVES = [
 @pytest.mark.parametrize("body", NEGATIVES)
 def test_not_a_contact(body):
     assert find_contact(body) is None
+
+
+# --- footer lines, found once for the whole body ------------------------------------------
+
+
+def test_footer_line_after_the_contact():
+    body = (
+        "联系人：张三\n电话：0591-1234567\n"
+        "主办：青山区人民政府办公室 联系电话：0571-86010000 浙ICP备10012345号-1"
+    )
+    assert find_contact(body) == C("联系人：张三 电话：0591-1234567", "张三", "0591-1234567")
+
+
+def test_footer_line_before_the_contact():
+    body = "主办：青山区人民政府办公室 联系电话：0571-86010000\n正文。\n咨询电话：0591-1234567"
+    assert find_contact(body) == C("咨询电话：0591-1234567", phone="0591-1234567")
+
+
+def test_phone_a_few_characters_after_its_label():
+    assert find_contact("联系电话：（工作日）0591-2345678")["phone"] == "0591-2345678"
+    assert (
+        find_contact("联系电话：请于每个工作日上午九点至十二点或下午两点半至五点半拨打0591-2345678")
+        is None
+    )
+
+
+def test_overlong_email_local_part_is_not_an_email():
+    assert find_contact("E-mail：" + "a" * 65 + "@b.cn") is None
+    assert find_contact("E-mail：" + "a" * 64 + "@b.cn")["email"] == "a" * 64 + "@b.cn"
+
+
+# --- linear time: extraction runs in the crawler's reactor thread ---------------------------
+
+ADVERSARIAL = {  # each took 9-50 s before (quadratic); a few ms now
+    "adjacent persons": "联系人：张 " * 40_000,
+    "adjacent phones": "电话：0730-1234567，" * 12_000,
+    "a long digit run": "电话：" + "1" * 200_000,
+    "a long local part": "E-mail：" + "a" * 200_000,
+    "a long domain label": "邮箱：a@" + "b-" * 100_000,
+    "phones a line each": "电话：0730-1234567\n" * 12_000,
+    "footer lines": "主办：某某 电话：0730-1234567\n" * 8_000,
+    "bare labels": " 电话" * 70_000,
+}
+
+
+@pytest.mark.parametrize("body", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_large_adversarial_body_is_fast(body):
+    assert len(body) >= 150_000
+    t = time.perf_counter()
+    find_contact(body)
+    assert time.perf_counter() - t < 1.0
+
+
+def test_a_block_holds_at_most_40_items():
+    got = find_contact("联系人：张 " * 40_000)
+    assert got["text"].count("联系人：") == 40 and got["person"] == "张"
+
+
+def test_only_the_start_of_a_huge_body_is_scanned():
+    assert find_contact("。" * 300_000 + "联系电话：0591-2345678") is None
+    assert find_contact("。" * 1_000 + "联系电话：0591-2345678") is not None
 
 
 # --- the real pages ------------------------------------------------------------------------

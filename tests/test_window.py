@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from pathlib import Path
 
@@ -275,6 +276,142 @@ NEGATIVES = [
 @pytest.mark.parametrize("body", NEGATIVES)
 def test_not_a_window(body):
     assert find_objection_window(body, "2023-05-04") is None
+
+
+# --- dates without a year around New Year ------------------------------------------------
+# A year-less date takes the year nearest the publish date; a year-less second date is the
+# first such day on or after the first; end is never before start.
+
+NEW_YEAR = [
+    (
+        "如有异议，请于1月5日前提出。",
+        "2023-12-20",
+        W("如有异议，请于1月5日前提出", None, "2024-01-05"),
+    ),
+    (
+        "公示期：即日起至1月5日",
+        "2023-12-20",
+        W("公示期：即日起至1月5日", "2023-12-20", "2024-01-05"),
+    ),
+    (  # published after New Year: the first date is last year's
+        "公示时间：12月28日至1月5日",
+        "2024-01-02",
+        W("公示时间：12月28日至1月5日", "2023-12-28", "2024-01-05"),
+    ),
+    (  # Fri 2023-12-29 + 5 working days: Jan 1 off, Tue 2 .. Fri 5, Mon 8
+        "公示期自12月29日起5个工作日",
+        "2024-01-02",
+        W("公示期自12月29日起5个工作日", "2023-12-29", "2024-01-08", 5, "working"),
+    ),
+    (  # a year-less first date before a dated second one: the last such day before it
+        "公示时间：12月28日至2024年1月5日",
+        None,
+        W("公示时间：12月28日至2024年1月5日", "2023-12-28", "2024-01-05"),
+    ),
+    (  # printed dates that disagree: the phrase without dates
+        "公示时间：2023年11月1日至2023年10月5日",
+        "2023-10-01",
+        W("公示时间：2023年11月1日至2023年10月5日"),
+    ),
+    (  # a publish date after the printed end: the end only
+        "公示期：即日起至2023年5月1日",
+        "2023-06-01",
+        W("公示期：即日起至2023年5月1日", None, "2023-05-01"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "published", "want"), NEW_YEAR, ids=[c[2]["text"][:24] for c in NEW_YEAR]
+)
+def test_year_less_dates(body, published, want):
+    got = find_objection_window(body, published)
+    assert got == want
+    assert not (got["start"] and got["end"]) or got["start"] <= got["end"]
+
+
+# --- windows of a later stage (招聘公告) are not counted from the publish date --------------
+
+LATER_STAGE = [
+    (
+        "考察合格的人员确定为拟聘用人员，并在区政府网站公示7个工作日。",
+        W("并在区政府网站公示7个工作日", days=7, unit="working"),
+    ),
+    (
+        "一、报名时间：2023年5月8日至5月12日。\n五、拟录用人员名单公示5个工作日。",
+        W("拟录用人员名单公示5个工作日", days=5, unit="working"),
+    ),
+    (  # a labelled 公示期 in a 招聘公告 (报名) that never says it is the 公示
+        "报名时间：2023年5月8日至5月12日。拟聘用人员名单在网站公示，公示期为7个工作日。",
+        W("公示期为7个工作日", days=7, unit="working"),
+    ),
+    (  # 自公示之日起 of a 公示 still to come
+        "拟聘用人员名单将在网站公示，自公示之日起5个工作日内可提出异议。",
+        W("自公示之日起5个工作日内可提出异议", days=5, unit="working"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "want"), LATER_STAGE, ids=[c[1]["text"] for c in LATER_STAGE])
+def test_later_stage_has_no_dates(body, want):
+    assert find_objection_window(body, "2023-05-04") == want
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "现将拟录用人员名单予以公示，公示期为5个工作日。",
+        "以下人员予以公示，公示5个工作日。",
+        "现将名单公示如下：\n公示期为5个工作日，如有异议请反映。\n报名时间另行通知。",
+        "如有异议，请于5个工作日内向区人社局反映。",
+    ],
+)
+def test_this_gongshi_counts_from_publication(body):
+    # Thu 2023-05-04 + 5 working days: Fri 5, Sat 6 (worked after 劳动节), Mon 8, Tue 9, Wed 10
+    got = find_objection_window(body, "2023-05-04")
+    assert (got["start"], got["end"], got["days"]) == ("2023-05-04", "2023-05-10", 5)
+
+
+# --- dates in Chinese numerals ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "published", "start", "end"),
+    [
+        ("公示期为二〇二三年五月六日至五月十二日。", None, "2023-05-06", "2023-05-12"),
+        ("公示期：二〇二三年十二月二十八日至一月五日", None, "2023-12-28", "2024-01-05"),
+        ("公示时间为五月六日至十二日。", "2023-05-04", "2023-05-06", "2023-05-12"),
+        ("如有异议，请于二〇二三年五月十二日前反映。", None, None, "2023-05-12"),
+    ],
+)
+def test_chinese_numeral_dates(body, published, start, end):
+    got = find_objection_window(body, published)
+    assert got["text"] == body.rstrip("。") and (got["start"], got["end"]) == (start, end)
+
+
+# --- linear time: extraction runs in the crawler's reactor thread ---------------------------
+
+ADVERSARIAL = {  # each took 10-40 s before (quadratic); about 0.02-0.2 s now
+    "durations in clauses": "公示" + "，5日" * 70_000,
+    "durations in one clause": "公示" + "5日 " * 70_000,
+    "a list of start dates": "以下人员予以公示：" + "张三，1990年5月6日起，" * 15_000,
+    "many sentences": "公示期满。" * 40_000,
+    "a long comma run": "公示5日" + "，" * 200_000,
+    "dates without a separator": "公示" + "5月6日" * 50_000,
+}
+
+
+@pytest.mark.parametrize("body", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_large_adversarial_body_is_fast(body):
+    assert len(body) >= 150_000
+    t = time.perf_counter()
+    find_objection_window(body, "2023-05-04")
+    assert time.perf_counter() - t < 1.0
+
+
+def test_only_the_start_of_a_huge_body_is_scanned():
+    assert find_objection_window("。" * 300_000 + "公示期为5个工作日。", "2023-05-04") is None
+    assert find_objection_window("。" * 1_000 + "公示期为5个工作日。", "2023-05-04") is not None
 
 
 # --- working days --------------------------------------------------------------------------

@@ -21,11 +21,17 @@ Pure: text in, dict out. The rules:
   item its address; a person or address item runs to the next comma, sentence end, line end or
   label. Several values of one part are joined by "；" (phone "0591-1234567；13800000000").
   A phone written inside a person value (联系人：张三 0591-1234567) goes to `phone`.
+* Work is linear in the body and bounded: only its first 300,000 characters are examined, the
+  scan stops once the first useful block is complete, and a block holds at most 40 items
+  (the rest of a longer run is ignored). A phone value is looked for only in the 20
+  characters after its label, an e-mail in the 3 after it (a local part of at most 64
+  characters, domain labels of at most 63).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 __all__ = ["find_contact"]
 
@@ -36,6 +42,8 @@ _FULLWIDTH = re.compile("[０-９＠-Ｚａ-ｚ]")
 # every label holds one of these (a substring test is much cheaper than the label scan)
 _HINTS = ("话", "联", "箱", "址", "真", "机", "线", "件", "编", "码", "ail", "AIL", "ａｉｌ")
 _SP = r"[ \t\u3000\xa0]*"
+_MAX_SCAN = 300_000  # characters of the body examined (the reactor thread must not stall)
+_MAX_BLOCK = 40  # items in a block (a real one has a handful)
 
 
 def _spaced(word: str) -> str:
@@ -86,18 +94,21 @@ _LABELS = {
 }
 _KIND_ORDER = ("person_phone", "person", "phone", "fax", "email", "address", "zip")
 _FIRST = sorted({w[0].lower() for kind in _LABELS for ws in _LABELS[kind] for w in ws})
+# A label and its separator: a colon, 为/是; none only before a phone or an e-mail. The
+# separator sits inside the kind's group, so that the match's lastgroup names the kind.
+_SEP = rf"{_SP}(?:[:：]|为|是)?{_SP}"
 _LABEL = re.compile(
     f"(?=[{''.join(_FIRST)}])(?:"  # a cheap first-character test before the alternatives
     + "|".join(
-        f"(?P<{kind}_q>{_alts(*_LABELS[kind][0])})"
-        + (f"|(?P<{kind}_b>{_alts(*_LABELS[kind][1])})" if _LABELS[kind][1] else "")
+        f"(?P<{kind}_q>(?:{_alts(*_LABELS[kind][0])}){_SEP})"
+        + (f"|(?P<{kind}_b>(?:{_alts(*_LABELS[kind][1])}){_SEP})" if _LABELS[kind][1] else "")
         for kind in _KIND_ORDER
     )
-    + ")"
-    + rf"(?P<sep>{_SP}(?:[:：]|为|是)?{_SP})",
+    + ")",
     re.I,
 )
-# a label's separator (above): a colon, 为/是; none only before a phone or an e-mail
+_SEP_CHARS = ":：为是"  # no label word ends in one
+_SPACES = " \t\u3000\xa0"
 _ITEM_START = set(",，;；。、()（）[]【】［］/／ \t\u3000\xa0\n")
 _PHONE = (
     r"(?<![\d\-－—])(?:"
@@ -108,8 +119,12 @@ _PHONE = (
     r")(?![\d@])"
 )
 _PHONE_RE = re.compile(_PHONE)
-_PHONE_RUN = re.compile(rf"{_PHONE}(?:\s*(?:[,，;；、/／]|或|及|和|\s)\s*{_PHONE})*")
-_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_RUN = rf"{_PHONE}(?:\s*(?:[,，;；、/／]|或|及|和|\s)\s*{_PHONE})*"
+_PHONE_RUN = re.compile(_RUN)  # (matched at the value's start)
+_PHONE_RUN_NEAR = re.compile(rf"(?s:.{{0,20}}?)(?P<run>{_RUN})")  # or within 20 characters
+_EMAIL = r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+"
+# within 3 characters of the value's start, never from the middle of a longer token
+_EMAIL_NEAR = re.compile(rf"(?:(?s:.{{0,2}}?)[^A-Za-z0-9._%+\-])??(?P<email>{_EMAIL})")
 _ZIP = re.compile(r"(?<!\d)\d{6}(?!\d)")
 _STOP = re.compile(r"[。;；\n]")
 _WS = re.compile(r"\s+")
@@ -135,19 +150,22 @@ class _Item:
         self.emails: list[tuple[int, int]] = []
 
 
-def _labels(norm: str) -> list[tuple[str, re.Match]]:
-    out = []
+def _labels(norm: str):
+    """(kind, match) of each label, in order."""
     for m in _LABEL.finditer(norm):
-        kind = next(k for k in m.groupdict() if k != "sep" and m.group(k) is not None)
-        base, how = kind.rsplit("_", 1)
+        base, how = m.lastgroup.rsplit("_", 1)
         s = m.start()
         if how == "b" and s > 0 and norm[s - 1] not in _ITEM_START:
             continue
-        if base in ("person", "person_phone") and not m["sep"].strip() and how == "q":
+        if base in ("person", "person_phone") and how == "q" and not _has_sep(m):
             # 联系人 needs a colon (联系人员, 联系人民群众 are words, not labels)
             continue
-        out.append((base, m))
-    return out
+        yield base, m
+
+
+def _has_sep(label: re.Match) -> bool:
+    """Does the label end in a colon or 为/是 (not only spaces, or nothing)?"""
+    return label.group().rstrip(_SPACES)[-1:] in _SEP_CHARS
 
 
 def _squash(s: str) -> str:
@@ -157,24 +175,29 @@ def _squash(s: str) -> str:
 def _item(norm: str, kind: str, m: re.Match, limit: int) -> _Item | None:
     """The item whose label is `m`; its value ends by `limit` (the next label, a sentence end)."""
     it = _Item(kind, m.start(), m.end())
-    has_sep = bool(m["sep"].strip())
+    has_sep = _has_sep(m)
     v = m.end()
     if kind in ("phone", "fax"):
-        run = _PHONE_RUN.search(norm, v, limit)
-        if run and (run.start() == v or (has_sep and run.start() - v <= 20)):
-            if _BREAK.search(norm, v, run.start()):
+        if has_sep:
+            near = _PHONE_RUN_NEAR.match(norm, v, limit)
+            run = near and near.span("run")
+        else:
+            near = _PHONE_RUN.match(norm, v, limit)
+            run = near and near.span()
+        if run:
+            if _BREAK.search(norm, v, run[0]):
                 return None
-            it.phones = [(p.start(), p.end()) for p in _PHONE_RE.finditer(norm, *run.span())]
-            it.vend = run.end()
+            it.phones = [(p.start(), p.end()) for p in _PHONE_RE.finditer(norm, *run)]
+            it.vend = run[1]
             return it
         if kind == "fax" or not has_sep:
             return None
         kind = it.kind = "email"  # 联系方式：ab@cd.com
     if kind == "email":
-        e = _EMAIL.search(norm, v, limit)
-        if not e or e.start() - v > 3:
+        e = _EMAIL_NEAR.match(norm, v, limit)
+        if not e:
             return None
-        it.emails = [(e.start(), e.end())]
+        it.emails = [e.span("email")]
         it.vend = e.end()
         return it
     if kind == "zip":
@@ -227,28 +250,24 @@ def _join(values: list[str]) -> str | None:
 
 def find_contact(body: str) -> dict | None:
     """The first labelled contact block of the body, or None."""
-    if not body or not any(h in body for h in _HINTS):
+    if not body:
+        return None
+    body = body[:_MAX_SCAN]
+    if not any(h in body for h in _HINTS):
         return None
     norm = body.translate(_FOLD) if _FULLWIDTH.search(body) else body
-    labels = _labels(norm)
-    if not labels:
-        return None
-    items: list[_Item] = []
-    for i, (kind, m) in enumerate(labels):
-        nxt = labels[i + 1][1].start() if i + 1 < len(labels) else len(norm)
+    footer = _Footer(norm)
+    # blocks of adjacent items; the first with a person, a phone or an e-mail
+    block: list[_Item] = []
+    prev_end = -1  # where the last item kept ends
+    for kind, m, nxt in _with_next(_labels(norm), len(norm)):
         stop = _STOP.search(norm, m.end(), nxt)
         limit = stop.start() if stop else nxt
         it = _item(norm, kind, m, limit)
-        if it is None or (items and it.start < items[-1].vend):
+        if it is None or it.start < prev_end or footer.on(it.start, it.vend):
             continue
-        line = norm[norm.rfind("\n", 0, it.start) + 1 : _line_end(norm, it.vend)]
-        if not _FOOTER.search(line):
-            items.append(it)
-
-    # blocks of adjacent items; the first with a person, a phone or an e-mail
-    block: list[_Item] = []
-    for it in items:
-        if block and _GAP_OK.fullmatch(norm, block[-1].vend, it.start):
+        prev_end = it.vend
+        if block and len(block) < _MAX_BLOCK and _GAP_OK.fullmatch(norm, block[-1].vend, it.start):
             block.append(it)
             continue
         if _useful(block):
@@ -259,9 +278,37 @@ def find_contact(body: str) -> dict | None:
     return _result(body, block)
 
 
-def _line_end(text: str, pos: int) -> int:
-    end = text.find("\n", pos)
-    return len(text) if end < 0 else end
+def _with_next(labels, end: int):
+    """(kind, match, where the next label starts) of each label."""
+    prev = None
+    for kind, m in labels:
+        if prev:
+            yield (*prev, m.start())
+        prev = (kind, m)
+    if prev:
+        yield (*prev, end)
+
+
+class _Footer:
+    """Which lines are site-footer lines (found once, on the first question)."""
+
+    __slots__ = ("text", "breaks", "lines")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.breaks: list[int] | None = None  # positions of the line breaks
+        self.lines: list[int] = []  # indices of the footer lines, ascending
+
+    def on(self, start: int, end: int) -> bool:
+        """Does any line from the one holding text[start] to the one ending at or after `end`
+        (the lines an item spans) hold footer wording?"""
+        if self.breaks is None:
+            self.breaks = [m.start() for m in re.finditer("\n", self.text)]
+            lines = (bisect_left(self.breaks, m.start()) for m in _FOOTER.finditer(self.text))
+            self.lines = sorted(set(lines))
+        first, last = bisect_left(self.breaks, start), bisect_left(self.breaks, end)
+        i = bisect_left(self.lines, first)
+        return i < len(self.lines) and self.lines[i] <= last
 
 
 def _useful(block: list[_Item]) -> bool:
