@@ -42,6 +42,16 @@ def events(db, *extra) -> list[dict]:
     return [json.loads(line) for line in p.stdout.splitlines()]
 
 
+def real_page_notice(name: str):
+    """extract_notice of one page of ../shared/realpages (skips when they are absent)."""
+    from crawler.extract import extract_notice
+
+    path = SHARED / "realpages" / name
+    if not path.is_file():
+        pytest.skip(f"real pages absent: {path} not found")
+    return extract_notice(path.read_bytes(), "https://www.pingtan.gov.cn/x/t1.htm")
+
+
 @pytest.fixture
 def serve():
     """serve(site) -> server; every server is closed after the test."""

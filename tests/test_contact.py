@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract_notice
 from crawler.extract.contact import find_contact
+from tests.conftest import real_page_notice
 
 
 def C(text, person=None, phone=None, email=None, address=None):  # noqa: N802
@@ -185,36 +183,11 @@ def test_only_the_start_of_a_huge_body_is_scanned():
     assert find_contact("。" * 1_000 + "联系电话：0591-2345678") is not None
 
 
-# --- the real pages ------------------------------------------------------------------------
-
-REALPAGES = Path(__file__).resolve().parents[2] / "shared" / "realpages"
-PT_URL = "https://www.pingtan.gov.cn/x/t1.htm"
-FALLBACK_URL = "https://www.gov.cn/gongbao/content/2007/content_711039.htm"
-
-
-def _pages():
-    manifest = REALPAGES / "manifest.json"
-    if not manifest.is_file():
-        return []
-    return json.loads(manifest.read_text(encoding="utf-8"))["pages"]
-
-
-@pytest.mark.parametrize("page", _pages(), ids=lambda p: p["file"])
-def test_real_pages(page):
-    url = PT_URL if page["file"].startswith("pt_") else page.get("url_if_known") or FALLBACK_URL
-    notice = extract_notice((REALPAGES / page["file"]).read_bytes(), url)
-    got = find_contact(notice.body)
-    truth = page["ground_truth"]["contact"]
-    if truth is None:
-        assert got is None
-    else:
-        assert got is not None and got["text"] == truth
+# --- the real pages (every field of every page: tests/test_extraction_eval.py) ------------------------------------------------------------------------
 
 
 def test_pt_d01_parts():
-    if not (REALPAGES / "pt_d01.html").is_file():
-        pytest.skip("real pages absent")
-    notice = extract_notice((REALPAGES / "pt_d01.html").read_bytes(), PT_URL)
+    notice = real_page_notice("pt_d01.html")
     got = find_contact(notice.body)
     assert got["person"] == "区市场监督管理局质监处 陈冰娟"
     assert got["phone"] == "0591-23163633"

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract_notice
 from crawler.extract.window import find_objection_window
 from crawler.extract.workdays import add_working_days, is_workday
+from tests.conftest import real_page_notice
 
 
 def W(text, start=None, end=None, days=None, unit=None, approximate=False):  # noqa: N802
@@ -457,36 +455,11 @@ def test_explicit_dates_beyond_calendar_are_exact():
     assert got["approximate"] is False and got["end"] == "2028-05-12"
 
 
-# --- the real pages ------------------------------------------------------------------------
-
-REALPAGES = Path(__file__).resolve().parents[2] / "shared" / "realpages"
-PT_URL = "https://www.pingtan.gov.cn/x/t1.htm"
-FALLBACK_URL = "https://www.gov.cn/gongbao/content/2007/content_711039.htm"
-
-
-def _pages():
-    manifest = REALPAGES / "manifest.json"
-    if not manifest.is_file():
-        return []
-    return json.loads(manifest.read_text(encoding="utf-8"))["pages"]
-
-
-@pytest.mark.parametrize("page", _pages(), ids=lambda p: p["file"])
-def test_real_pages(page):
-    url = PT_URL if page["file"].startswith("pt_") else page.get("url_if_known") or FALLBACK_URL
-    notice = extract_notice((REALPAGES / page["file"]).read_bytes(), url)
-    got = find_objection_window(notice.body, notice.published)
-    truth = page["ground_truth"]["objection_window"]
-    if truth is None:
-        assert got is None
-    else:
-        assert got is not None and got["text"] == truth
+# --- the real pages (every field of every page: tests/test_extraction_eval.py) ------------------------------------------------------------------------
 
 
 def test_pt_d03_dates():
-    if not (REALPAGES / "pt_d03.html").is_file():
-        pytest.skip("real pages absent")
-    notice = extract_notice((REALPAGES / "pt_d03.html").read_bytes(), PT_URL)
+    notice = real_page_notice("pt_d03.html")
     got = find_objection_window(notice.body, notice.published)
     assert got == W(
         "如有异议，应当在本公告之日起十五日内以书面形式向所在地乡镇人民政府提出",
