@@ -396,6 +396,18 @@ class Archive:
             ),
         )
 
+    def _rederived(self, c, nid: str, cur):
+        """The current version as this extractor reads its stored pages (unchanged when it
+        cannot: then a difference counts as an edit, as it would have before)."""
+        c.execute("SAVEPOINT rederive")
+        try:
+            done = rederive(c, nid, cur["version"], self.extract) is not None
+        except Exception:  # an old page the new extractor chokes on must not lose this record
+            c.execute("ROLLBACK TO rederive")
+            done = False
+        c.execute("RELEASE rederive")
+        return self.current(c, nid) if done else cur
+
     def _store_version(self, c, rec: dict, run_id: int, canon: str, final: str, known) -> list:
         n, at = rec["notice"], rec["at"]
         h = version_hash(n)
@@ -438,8 +450,7 @@ class Archive:
         nid = known["notice_id"]
         cur = self.current(c, nid)
         if self.extract is not None and cur["extractor_version"] != rec.get("extractor_version"):
-            if rederive(c, nid, cur["version"], self.extract) is not None:
-                cur = self.current(c, nid)
+            cur = self._rederived(c, nid, cur)
         events = self._restore_if_removed(c, nid, rec, run_id)
         # Compare with the current version, and with what this URL served last time: when two
         # copies of a notice diverge, the stale copy is not an edit back and forth.

@@ -344,9 +344,14 @@ class NoticesSpider(scrapy.Spider):
             article["todo"] = []
         elif got is None or fetch.page_class == "blocked" or not part.body:
             article["todo"] = []
-            article["failed"] = fetch.error or (
-                f"part_http_{response.status}" if not ok else f"part_{fetch.page_class}"
-            )
+            if fetch.error:
+                article["failed"] = fetch.error
+            elif not ok:
+                article["failed"] = f"part_http_{response.status}"
+            else:
+                article["failed"] = (
+                    "part_blocked" if fetch.page_class == "blocked" else "part_empty"
+                )
         else:
             article["got"].append((fetch.url, response.body, part))
         yield fetch

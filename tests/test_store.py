@@ -719,3 +719,19 @@ def test_an_upgraded_extractor_is_not_an_edit(tmp_path):
     h = notice_history(connect(tmp_path / "a.db"), notice_id(SITE, upgraded["url"]))
     assert [v["extractor_version"] for v in h["versions"]] == [EXTRACTOR_VERSION] * 2
     assert h["versions"][0]["body"] == better
+
+
+def test_an_extractor_that_fails_on_an_old_page_does_not_lose_the_record(tmp_path):
+    def extract(body, url, charset):
+        raise ValueError("the new extractor chokes on this old page")
+
+    a = Archive(tmp_path / "a.db", extract=extract)
+    run = a.begin_run(SITE, [LISTING])
+    a.ingest(fetch(1, extractor_version="1"), run)
+    a.finish_run(run)
+    run = a.begin_run(SITE, [LISTING])
+    rec = fetch(1, at="2026-01-02T00:00:00.000Z", extractor_version="2")
+    rec["notice"]["title"] = "关于第1号事项的公示（更正）"
+    assert [e["kind"] for e in a.ingest(rec, run)] == ["edited"]  # compared as it stands
+    a.finish_run(run)
+    a.close()
