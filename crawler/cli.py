@@ -167,7 +167,9 @@ def crawl(targets, db, overrides, profile, as_json, verbose, quiet, registry):
     for t in targets:
         if "://" in t:
             urls.append(_check_listing_url(t))
-        elif reg is not None and t in reg.sites and reg.sites[t].listings:
+        elif reg is not None and t in reg.sites:
+            if not reg.sites[t].listings:
+                raise Fail(f"site {t!r} in {reg.path} has no listings to crawl", 2)
             urls.extend(reg.sites[t].listings)
         else:
             where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
