@@ -195,7 +195,15 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
         if readonly and 0 < version < SCHEMA_VERSION and _has_tables(conn):
             # An archive an older tzgg wrote: upgrade it once (a reader needs the new columns).
             conn.close()
-            connect(path).close()
+            try:
+                connect(path).close()
+            except (OSError, ArchiveError) as exc:
+                if isinstance(exc, ArchiveBusy):
+                    raise
+                raise ArchiveError(
+                    f"{path} was written by an older tzgg (schema {version}) and cannot be"
+                    f" upgraded here ({exc}); open it once where it is writable"
+                ) from None
             return connect(path, readonly=True)
         if version < SCHEMA_VERSION:
             if readonly:

@@ -19,19 +19,26 @@ from .versioning import json_or_null, version_hash
 _FIELDS = tuple(f for f in VERSION_FIELDS if f != "attachments") + ("body_html",)
 
 
-def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int]:
-    """Return (versions re-extracted, versions whose fields changed)."""
+def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int, list[str]]:
+    """Return (versions re-extracted, versions whose fields changed, the failures: a line
+    each for a version this extractor could not read, left as it was)."""
     conn.isolation_level = None
-    keys = conn.execute("SELECT notice_id, version, hash FROM versions").fetchall()
+    keys = conn.execute("SELECT notice_id, version, hash, url FROM versions").fetchall()
     done = changed = 0
-    for nid, version, old in keys:
+    failed = []
+    for nid, version, old, url in keys:
         conn.execute("BEGIN IMMEDIATE")
-        h = rederive(conn, nid, version, extract)
+        try:
+            h = rederive(conn, nid, version, extract)
+        except Exception as exc:  # one unreadable page must not stop the rest
+            conn.execute("ROLLBACK")
+            failed.append(f"{url} (version {version}): {type(exc).__name__}: {exc}")
+            continue
         conn.execute("COMMIT")
         if h is not None:
             done += 1
             changed += h != old
-    return done, changed
+    return done, changed, failed
 
 
 def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable) -> str | None:
@@ -51,6 +58,7 @@ def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable
         notice = join_parts(notice, parts)
     notice = notice.to_dict()
     h = version_hash(notice)
+    tag = extract.tag(r["url"]) if hasattr(extract, "tag") else EXTRACTOR_VERSION
     conn.execute(
         "UPDATE versions SET "
         + ", ".join(f"{f}=?" for f in _FIELDS)
@@ -63,7 +71,7 @@ def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable
             json_or_null(notice.get("objection_window")),
             json_or_null(notice.get("contact")),
             h,
-            EXTRACTOR_VERSION,
+            tag,
             nid,
             version,
         ],

@@ -6,8 +6,6 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from crawler.items import EXTRACTOR_VERSION
-
 
 def revisit_targets(
     conn: sqlite3.Connection,
@@ -22,7 +20,7 @@ def revisit_targets(
     the last `recent_days` and open 公示 every crawl, and the rest in a rotating slice."""
     rows = conn.execute(
         "SELECT u.url, u.etag, u.last_modified, u.gone, n.id, v.published, v.title, n.first_seen,"
-        " v.parts, v.objection_window, v.extractor_version FROM notice_urls u JOIN notices n ON n.id = u.notice_id"
+        " v.parts, v.objection_window FROM notice_urls u JOIN notices n ON n.id = u.notice_id"
         " JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
         " WHERE u.site = ? ORDER BY u.first_seen",
         (site,),
@@ -56,10 +54,8 @@ def _open_window(r, notice_cutoff: str, today: str) -> bool:
 
 
 def _target(r) -> dict:
-    # Fetched whole, without validators: a multi-page article (its first page's validators say
-    # nothing of the rest), and once after an extractor upgrade (what the old one missed, such
-    # as an article's other pages, is seen, and the old version is re-derived to compare).
-    whole = bool(r["parts"]) or r["extractor_version"] != EXTRACTOR_VERSION
+    # A multi-page article is fetched whole: its first page's validators say nothing of the rest.
+    whole = bool(r["parts"])
     return {
         "url": r["url"],
         "etag": None if whole else r["etag"],

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
 
+from crawler.items import EXTRACTOR_VERSION
 from crawler.urls import canonicalize
 
 from . import db as dbmod
@@ -110,6 +111,8 @@ class Archive:
 
     def begin_run(self, site: str, listing_urls: list[str] = (), at: str | None = None) -> int:
         self.flush()
+        if self.extract is not None:
+            self.rederive_site(site, listing_urls)
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO runs (site, started, listing_urls) VALUES (?, ?, ?)",
@@ -118,6 +121,30 @@ class Archive:
             run_id = cur.lastrowid
         self.flush()
         return run_id
+
+    def rederive_site(self, site: str, listing_urls: list[str] = ()) -> int:
+        """Re-derive, from their stored pages, the site's versions that an older extractor (or
+        other overrides) derived, before this run compares anything with them: so an upgrade
+        is never an edit, nor a stale copy or a notice at a new URL mistaken for one.  A version
+        the extractor cannot read stays as it was (then compared as it stands).  Returns how
+        many could not be read."""
+        extract = self.extract
+        url = listing_urls[0] if listing_urls else f"http://{site}/"
+        tag = extract.tag(url) if hasattr(extract, "tag") else EXTRACTOR_VERSION
+        rows = self.conn.execute(
+            "SELECT v.notice_id, v.version FROM versions v JOIN notices n ON n.id = v.notice_id"
+            " WHERE n.site = ? AND v.extractor_version != ?",
+            (site, tag),
+        ).fetchall()
+        failed = 0
+        for nid, version in rows:
+            try:
+                with self._tx() as c:
+                    rederive(c, nid, version, extract)
+            except Exception:  # an old page the new extractor chokes on
+                failed += 1
+        self.flush()
+        return failed
 
     def finish_run(self, run_id: int, at: str | None = None, errors: int = 0) -> dict:
         """Decide removals and delistings for the run, and record its summary."""
@@ -396,18 +423,6 @@ class Archive:
             ),
         )
 
-    def _rederived(self, c, nid: str, cur):
-        """The current version as this extractor reads its stored pages (unchanged when it
-        cannot: then a difference counts as an edit, as it would have before)."""
-        c.execute("SAVEPOINT rederive")
-        try:
-            done = rederive(c, nid, cur["version"], self.extract) is not None
-        except Exception:  # an old page the new extractor chokes on must not lose this record
-            c.execute("ROLLBACK TO rederive")
-            done = False
-        c.execute("RELEASE rederive")
-        return self.current(c, nid) if done else cur
-
     def _store_version(self, c, rec: dict, run_id: int, canon: str, final: str, known) -> list:
         n, at = rec["notice"], rec["at"]
         h = version_hash(n)
@@ -449,8 +464,6 @@ class Archive:
             return [self.event(c, "new", nid, url, at, run_id, version=1, title=n.get("title"))]
         nid = known["notice_id"]
         cur = self.current(c, nid)
-        if self.extract is not None and cur["extractor_version"] != rec.get("extractor_version"):
-            cur = self._rederived(c, nid, cur)
         events = self._restore_if_removed(c, nid, rec, run_id)
         # Compare with the current version, and with what this URL served last time: when two
         # copies of a notice diverge, the stale copy is not an edit back and forth.

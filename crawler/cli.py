@@ -383,10 +383,14 @@ def reextract(db, registry):
     try:
         with archive_lock(db, exclusive=True):
             conn = connect(db)
-            n, changed = reextract_all(conn, extract)
+            n, changed, failed = reextract_all(conn, extract)
     except ArchiveBusy as exc:
         raise Fail(str(exc), EXIT_BUSY) from None
     click.echo(f"re-extracted {n} versions; {changed} changed fields")
+    if failed:
+        for line in failed:
+            click.echo(f"tzgg: cannot re-extract {line}", err=True)
+        raise Fail(f"{len(failed)} versions could not be re-extracted and were left as they were")
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.extract.overrides import OverrideError, Overrides
+from crawler.extract.overrides import OverrideError, Overrides, version_tag
 
 _KNOWN = {"name", "region", "listings", "schedule", "overrides", "verified", "webhooks"}
 
@@ -72,17 +72,28 @@ class Registry:
         return None
 
 
-def page_extractor(reg: Registry | None):
-    """extract(body, url, charset) -> Notice with the overrides of the page's site, as a
-    crawl extracts it: for re-deriving stored versions."""
-    from crawler.extract import extract_notice
+class PageExtractor:
+    """extract(body, url, charset) -> Notice with the overrides of the page's site, as a crawl
+    extracts it, and tag(url): the extractor version that records (for re-deriving)."""
 
-    def extract(body: bytes, url: str, charset: str | None):
-        entry = reg.for_url(url) if reg is not None else None
-        ov = entry.overrides if entry is not None else None
+    def __init__(self, reg: Registry | None):
+        self.reg = reg
+
+    def overrides(self, url: str) -> Overrides | None:
+        entry = self.reg.for_url(url) if self.reg is not None else None
+        return entry.overrides if entry is not None else None
+
+    def tag(self, url: str) -> str:
+        return version_tag(self.overrides(url))
+
+    def __call__(self, body: bytes, url: str, charset: str | None):
+        from crawler.extract import extract_notice
+
+        ov = self.overrides(url)
         return extract_notice(body, url, (ov.encoding if ov else None) or charset, ov)
 
-    return extract
+
+page_extractor = PageExtractor
 
 
 def _site(key: str, entry, where: str) -> Site:

@@ -15,6 +15,7 @@ import scrapy
 from archive.db import connect
 from archive.revisits import revisit_targets
 from crawler.extract import classify_page, decode_html, extract_page
+from crawler.extract.overrides import version_tag
 from crawler.extract.parts import join_parts
 from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
 from crawler.registry import Registry
@@ -154,6 +155,7 @@ class NoticesSpider(scrapy.Spider):
         """(notice, decoded text) of a detail or part page, with its site's overrides; None
         when extraction fails (logged, and recorded as a failure retried next crawl)."""
         ov = self.overrides.get(fetch.site)
+        fetch.extractor_version = version_tag(ov)
         charset = (ov.encoding if ov else None) or fetch.charset
         try:
             notice, text, fetch.encoding = extract_page(response.body, response.url, charset, ov)
@@ -332,15 +334,19 @@ class NoticesSpider(scrapy.Spider):
     def parse_part(self, response):
         article = response.meta["article"]
         fetch = self._fetch(response, "part")
-        ok = 200 <= response.status < 300 and not fetch.redirected
+        fetch.home = fetch.redirected and canonicalize(response.url) in self.homes.get(
+            fetch.site, ()
+        )
+        ok = 200 <= response.status < 300
         got = self._extract(response, fetch) if ok else None
         if got is not None:
             part, text = got
             fetch.page_class, fetch.phrase = classify_page(part.title, part.body, text)
-        # A part that is gone (404, 410, a soft 404, a redirect away): the site serves the
-        # article without it, so keep what there is.  One that failed or is a block page or
-        # empty: the whole fetch fails and is retried next crawl.
-        if response.status in (404, 410) or fetch.redirected or fetch.page_class == "soft_404":
+        # A part that is gone (404, 410, a soft 404, a redirect to the home page or a
+        # listing): the site serves the article without it, so keep what there is.  One that
+        # failed, or is a block page or empty (wherever a redirect led): the whole fetch fails
+        # and is retried next crawl.
+        if response.status in (404, 410) or fetch.home or fetch.page_class == "soft_404":
             article["todo"] = []
         elif got is None or fetch.page_class == "blocked" or not part.body:
             article["todo"] = []

@@ -379,6 +379,10 @@ def test_a_multi_page_article_is_one_notice_joined_from_its_pages(tmp_path, serv
     )
     code, [s], p = crawl(site.listing_url(srv.base), db)
     assert s["counts"].get("edited", 0) == 0 and "part_blocked" in s["failures"], s
+    site.handle = _failing(original, "_2.html", 302, location="/waf/verify.html")
+    site.handle = _failing(site.handle, "/waf/", 200, "<html><body>访问过于频繁</body></html>")
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert s["counts"].get("edited", 0) == 0 and "part_blocked" in s["failures"], s
     site.handle = original
     code, [s], p = crawl(site.listing_url(srv.base), db)
     assert s["counts"]["edited"] == 1, s
@@ -409,12 +413,15 @@ def test_a_multi_page_article_is_one_notice_joined_from_its_pages(tmp_path, serv
     assert "第一页的内容" in h["versions"][-2]["body"]
 
 
-def _failing(handle, needle: str, status: int, page: str = "busy"):
+def _failing(handle, needle: str, status: int, page: str = "busy", location: str = ""):
     from crawler.demo.site import Response
 
     def answer(method, target, *a, **k):
         if needle in target:
-            return Response(status, [("Content-Type", "text/html; charset=utf-8")], page.encode())
+            headers = [("Content-Type", "text/html; charset=utf-8")]
+            return Response(
+                status, headers + [("Location", location)] * bool(location), page.encode()
+            )
         return handle(method, target, *a, **k)
 
     return answer

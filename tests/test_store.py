@@ -735,3 +735,25 @@ def test_an_extractor_that_fails_on_an_old_page_does_not_lose_the_record(tmp_pat
     assert [e["kind"] for e in a.ingest(rec, run)] == ["edited"]  # compared as it stands
     a.finish_run(run)
     a.close()
+
+
+def test_after_an_upgrade_a_known_notice_at_a_new_url_is_not_new(tmp_path):
+    from crawler.items import EXTRACTOR_VERSION, Notice
+
+    better = "各有关单位：\n第1号事项如下。\n（旧的抽取器漏掉的一段）"
+
+    def extract(body, url, charset):
+        return Notice.from_dict(notice(1, body=better) | {"canonical_url": url, "site": SITE})
+
+    a = Archive(tmp_path / "a.db", extract=extract)
+    run = a.begin_run(SITE, [LISTING])
+    a.ingest(fetch(1, extractor_version="1"), run)
+    a.finish_run(run)
+    run = a.begin_run(SITE, [LISTING])  # re-derives the old version first
+    moved = fetch(f"{BASE}/tzgg/202101/t1.html", extractor_version=EXTRACTOR_VERSION)
+    moved["notice"] = notice(1, body=better, url=moved["url"])
+    assert a.ingest(moved, run) == []  # the same notice, at a second URL
+    a.finish_run(run)
+    a.close()
+    conn = connect(tmp_path / "a.db")
+    assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 1

@@ -12,11 +12,15 @@ selector or labels for a field, and no code is written for that site.  Pure.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
+
+from crawler.items import EXTRACTOR_VERSION
 
 from .dates import parse_date
 from .text import fold_ws, linearize
@@ -37,6 +41,7 @@ class Overrides:
     selectors: dict[str, etree.XPath] = field(default_factory=dict)
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
     encoding: str | None = None
+    digest: str = ""  # of the table as written: part of the extractor version it yields
 
     @classmethod
     def from_dict(cls, d: dict | None, where: str = "overrides") -> Overrides | None:
@@ -71,7 +76,8 @@ class Overrides:
                 if not all(isinstance(x, str) and x.strip() for x in got):
                     raise OverrideError(f"{where}.{name}.labels: a list of label words")
                 labels[name] = tuple(x.strip().rstrip(":：") for x in got)
-        return cls(selectors, labels, encoding)
+        table = json.dumps(d, sort_keys=True, ensure_ascii=False, default=str)
+        return cls(selectors, labels, encoding, hashlib.sha1(table.encode()).hexdigest()[:8])
 
     def container(self, tree, name: str):
         """The first element the field's selector picks (None: no selector, or no match)."""
@@ -113,6 +119,12 @@ class Overrides:
 
 
 _PROBE = etree.fromstring("<html><body><p>x</p></body></html>")
+
+
+def version_tag(overrides: Overrides | None) -> str:
+    """The extractor version a page read with these overrides records: a site's versions
+    are re-derived when either the extractor or the site's overrides change."""
+    return EXTRACTOR_VERSION if overrides is None else f"{EXTRACTOR_VERSION}+{overrides.digest}"
 
 
 def _results(xp: etree.XPath, tree) -> list:
