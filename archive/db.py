@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -172,7 +172,18 @@ MIGRATIONS = [
     " ALTER TABLE versions ADD COLUMN contact TEXT;"
     # and the continuation pages a multi-page article was joined from: [[url, sha256], ...]
     " ALTER TABLE versions ADD COLUMN parts TEXT",
+    # 3: full-text search over every version (archive/search.py), built from what is stored
+    lambda conn: _add_search_index(conn),
 ]
+
+
+def _add_search_index(conn: sqlite3.Connection) -> None:
+    from .search import INDEX_SQL, reindex_all
+
+    conn.execute(INDEX_SQL)
+    reindex_all(conn)
+
+
 MIGRATION_WAIT_S = 30
 
 
@@ -239,9 +250,20 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if version == 0:
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once, at creation
         for step in range(version, SCHEMA_VERSION):
-            conn.executescript(
-                f"BEGIN; {MIGRATIONS[step]}; PRAGMA user_version={step + 1}; COMMIT;"
-            )
+            migration = MIGRATIONS[step]
+            if isinstance(migration, str):
+                conn.executescript(f"BEGIN; {migration}; PRAGMA user_version={step + 1}; COMMIT;")
+                continue
+            level, conn.isolation_level = conn.isolation_level, None
+            conn.execute("BEGIN")
+            try:
+                migration(conn)
+                conn.execute(f"PRAGMA user_version={step + 1}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            conn.isolation_level = level
 
 
 def _lock_path(db: Path, name: str) -> Path:

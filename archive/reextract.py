@@ -13,6 +13,7 @@ from crawler.extract.parts import join_parts
 from crawler.items import EXTRACTOR_VERSION, VERSION_FIELDS
 
 from .db import ArchiveError
+from .search import index_version, unindex_version
 from .versioning import json_or_null, version_hash
 
 # What extraction derives, beside attachments and breadcrumb (stored as JSON).
@@ -59,6 +60,7 @@ def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable
     notice = notice.to_dict()
     h = version_hash(notice)
     tag = extract.tag(r["url"]) if hasattr(extract, "tag") else EXTRACTOR_VERSION
+    unindex_version(conn, nid, version)
     conn.execute(
         "UPDATE versions SET "
         + ", ".join(f"{f}=?" for f in _FIELDS)
@@ -76,6 +78,7 @@ def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable
             version,
         ],
     )
+    index_version(conn, nid, version)
     return h
 
 

@@ -22,6 +22,7 @@ from . import runs
 from .headers import pack as pack_headers
 from .outcome import classify
 from .reextract import rederive
+from .search import index_version
 from .timeutil import utcnow
 from .versioning import changed_fields, fold, json_or_null, version_hash
 
@@ -422,6 +423,7 @@ class Archive:
                 json_or_null(parts or None),
             ),
         )
+        index_version(c, nid, version)
 
     def _store_version(self, c, rec: dict, run_id: int, canon: str, final: str, known) -> list:
         n, at = rec["notice"], rec["at"]

@@ -305,6 +305,81 @@ def show(key, db, as_json):
         click.echo("  " + format_event(e).replace("\n", "\n  "))
 
 
+# -- search ------------------------------------------------------------------------------------
+
+
+def _day(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from crawler.extract import parse_date
+
+    day = parse_date(value)
+    if day is None or len(day) < 10:
+        raise click.BadParameter(f"{value!r} is not a date (use 2023-05-06)")
+    return day[:10]
+
+
+@cli.command()
+@click.argument("query")
+@_db_option
+@click.option("--site", help="Only this site.")
+@click.option("--from", "date_from", help="Published on or after this date.")
+@click.option("--to", "date_to", help="Published on or before this date.")
+@click.option("--source", help="Issuing office contains this text.")
+@click.option("--status", type=click.Choice(["active", "removed", "delisted"]))
+@click.option("--in-history", is_flag=True, help="Also text only earlier versions held.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+def search(query, db, site, date_from, date_to, source, status, in_history, sort, limit, as_json):
+    """Chinese full-text search: words of two characters and more, "phrases", AND, OR, NOT."""
+    from archive.bigrams import QueryError
+    from archive.search import search as run_search
+
+    conn = _open(db)
+    try:
+        results = run_search(
+            conn,
+            query,
+            site=site,
+            date_from=_day(date_from),
+            date_to=_day(date_to),
+            source=source,
+            status=status,
+            in_history=in_history,
+            sort=sort,
+            limit=limit,
+        )
+    except QueryError as exc:
+        raise Fail(str(exc), 2) from None
+    for r in results:
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False))
+            continue
+        click.echo(_search_line(r))
+
+
+def _search_line(r: dict) -> str:
+    snippet, spans = r["snippet"], r["highlights"]
+    marked, last = [], 0
+    for a, b in spans:
+        if a >= last:
+            marked += [snippet[last:a], click.style(snippet[a:b], bold=True, fg="red")]
+            last = b
+    marked.append(snippet[last:])
+    status = "" if r["status"] == "active" else f"  [{r['status']} {r.get('status_since', '')}"
+    status += f" {r['reason']}]" if r.get("reason") else ("]" if status else "")
+    older = (
+        f"  (in version {r['matched_version']} of {r['version']})"
+        if r["matched_version"] != r["version"]
+        else ""
+    )
+    return (
+        f"{(r['published'] or '')[:10]:<10}  {r['site']}  {r['title'] or '∅'}{status}{older}\n"
+        f"    {''.join(marked)}\n    {r['url']}"
+    )
+
+
 # -- extract and reextract ---------------------------------------------------------------------
 
 

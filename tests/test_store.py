@@ -646,18 +646,23 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
     a.ingest(fetch(1), run)
     a.finish_run(run)
     a.close()
-    # Roll the file back to what schema 1 wrote: the same tables without the v2 columns.
+    # Roll the file back to what schema 1 wrote: the same tables without the v2 columns and
+    # without the v3 search index.
     conn = sqlite3.connect(db)
     conn.executescript(
         "ALTER TABLE versions DROP COLUMN objection_window;"
         " ALTER TABLE versions DROP COLUMN contact; ALTER TABLE versions DROP COLUMN parts;"
-        " PRAGMA user_version=1;"
+        " DROP TABLE search_index; PRAGMA user_version=1;"
     )
     conn.close()
-    assert len(MIGRATIONS) == SCHEMA_VERSION == 2
+    assert len(MIGRATIONS) == SCHEMA_VERSION == 3
     # a reader (`tzgg changes`, `show`) is the first to open it: it is upgraded, then read
     conn = connect(db, readonly=True)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    # and the notices archived before are searchable
+    from archive.search import search
+
+    assert [r["id"] for r in search(conn, "事项")] == [notice_id(SITE, f"{BASE}/tzgg/t1.html")]
     nid = notice_id(SITE, f"{BASE}/tzgg/t1.html")
     history = notice_history(conn, nid)
     assert history["versions"][0]["title"] == "关于第1号事项的公示"
