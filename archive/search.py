@@ -87,39 +87,47 @@ def search(
         where.append("cv.source LIKE ?")
         args.append(f"%{source}%")
     which = "" if in_history else " AND v.version = n.current_version"
-    base = (
-        "FROM versions v JOIN notices n ON n.id = v.notice_id" + which + " JOIN versions cv ON"
-        " cv.notice_id = n.id AND cv.version = n.current_version"
-    )
     filters = "".join(f" AND {w}" for w in where)
+    order = {
+        "relevance": "rank, cv.published DESC",
+        "newest": "cv.published DESC, rank",
+        "oldest": "cv.published IS NULL, cv.published, rank",
+    }[sort]
+    joins = (
+        " JOIN versions v ON v.rowid = m.rowid JOIN notices n ON n.id = v.notice_id"
+        + which
+        + " JOIN versions cv ON cv.notice_id = n.id AND cv.version = n.current_version"
+    )
+    # Matches are grouped, sorted and cut to `limit` in SQL; only those become results.
+    grouped = (
+        "WITH m AS MATERIALIZED ({m}) SELECT v.notice_id, max(v.version) AS version,"
+        " min(m.rank) AS rank FROM m"
+        + joins
+        + " WHERE 1"
+        + filters
+        + f" GROUP BY v.notice_id ORDER BY {order} LIMIT ?"
+    )
     if any(t.needs_scan for t in terms):  # a one-character word: read the text itself
-        rows = conn.execute(
-            f"SELECT v.notice_id, v.version, 0.0 AS rank, v.title, v.body {base} WHERE 1{filters}",
-            args,
-        ).fetchall()
-        rows = [r for r in rows if matches(f"{r['title']}\n{r['body']}", terms)]
+        conn.create_function(
+            "tzgg_matches",
+            2,
+            lambda title, body: matches(f"{title or ''}\n{body or ''}", terms),
+            deterministic=True,
+        )
+        sql = grouped.format(
+            m="SELECT rowid, 0.0 AS rank FROM versions WHERE tzgg_matches(title, body)",
+        )
+        rows = conn.execute(sql, [*args, limit]).fetchall()
     else:
-        rows = conn.execute(
-            f"SELECT v.notice_id, v.version, bm25(search_index) AS rank {base}"
-            f" JOIN search_index s ON s.rowid = v.rowid WHERE search_index MATCH ?{filters}",
-            [match_expression(terms), *args],
-        ).fetchall()
-    best: dict[str, tuple] = {}  # notice -> (rank, version): its best match, latest version
-    for r in rows:
-        cur = best.get(r["notice_id"])
-        if cur is None or (r["rank"], -r["version"]) < cur:
-            best[r["notice_id"]] = (r["rank"], -r["version"])
-    out = [_result(conn, nid, -neg, rank, terms) for nid, (rank, neg) in best.items()]
-    if sort == "relevance":
-        out.sort(key=lambda d: (d["_rank"], d["published"] or ""))
-    else:
-        out.sort(key=lambda d: d["published"] or "", reverse=sort == "newest")
-    for d in out:
-        del d["_rank"]
-    return out[:limit]
+        sql = grouped.format(
+            m="SELECT rowid, bm25(search_index) AS rank FROM search_index"
+            " WHERE search_index MATCH ?",
+        )
+        rows = conn.execute(sql, [match_expression(terms), *args, limit]).fetchall()
+    return [_result(conn, r["notice_id"], r["version"], terms) for r in rows]
 
 
-def _result(conn, nid: str, version: int, rank: float, terms: list[Term]) -> dict:
+def _result(conn, nid: str, version: int, terms: list[Term]) -> dict:
     n = conn.execute("SELECT * FROM notices WHERE id = ?", (nid,)).fetchone()
     cur = _version(conn, nid, n["current_version"])
     hit = cur if version == n["current_version"] else _version(conn, nid, version)
@@ -144,7 +152,6 @@ def _result(conn, nid: str, version: int, rank: float, terms: list[Term]) -> dic
         "matched_version": version,
         "snippet": text,
         "highlights": spans,
-        "_rank": rank,
     }
     if n["status"] != "active":  # when, and why, it went
         e = conn.execute(
