@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date
 
 from .bigrams import Term, document, match_expression, matches, parse_query, snippet
 
@@ -12,7 +13,26 @@ INDEX_SQL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5("
     "doc, content='', tokenize='unicode61 remove_diacritics 0')"
 )
-_DOC_COLUMNS = "rowid, title, doc_number, index_number, source, body, attachments"
+_DOC_COLUMNS = (
+    "rowid, title, doc_number, index_number, source, body, attachments, published, first_seen"
+)
+# An index row's id is (publish day << 32) | the version's rowid: FTS5 walks matches in rowid
+# order, so newest-first (and a date range) stops after the first screenful, not after every
+# match.  The version is `rowid & _LOW`.
+_SHIFT = 32
+_LOW = (1 << _SHIFT) - 1
+_EPOCH = date(1900, 1, 1)
+
+
+def _day(iso: str | None) -> int:
+    try:
+        return (date.fromisoformat(iso[:10]) - _EPOCH).days if iso else 0
+    except ValueError:
+        return 0
+
+
+def _index_rowid(row) -> int:
+    return (_day(row["published"] or row["first_seen"]) << _SHIFT) | row["rowid"]
 
 
 def _doc(row) -> str:
@@ -28,18 +48,21 @@ def _row(c: sqlite3.Connection, nid: str, version: int):
     ).fetchone()
 
 
+def _insert(c: sqlite3.Connection, row) -> None:
+    c.execute("INSERT INTO search_index (rowid, doc) VALUES (?, ?)", (_index_rowid(row), _doc(row)))
+
+
 def index_version(c: sqlite3.Connection, nid: str, version: int) -> None:
-    row = _row(c, nid, version)
-    c.execute("INSERT INTO search_index (rowid, doc) VALUES (?, ?)", (row["rowid"], _doc(row)))
+    _insert(c, _row(c, nid, version))
 
 
 def unindex_version(c: sqlite3.Connection, nid: str, version: int) -> None:
     """Before a version's fields are rewritten: a contentless index forgets a row only when
-    told the tokens it was indexed with."""
+    told its id and the tokens it was indexed with."""
     row = _row(c, nid, version)
     c.execute(
         "INSERT INTO search_index (search_index, rowid, doc) VALUES ('delete', ?, ?)",
-        (row["rowid"], _doc(row)),
+        (_index_rowid(row), _doc(row)),
     )
 
 
@@ -47,7 +70,7 @@ def reindex_all(c: sqlite3.Connection) -> int:
     c.execute("DELETE FROM search_index")
     n = 0
     for row in c.execute(f"SELECT {_DOC_COLUMNS} FROM versions").fetchall():
-        c.execute("INSERT INTO search_index (rowid, doc) VALUES (?, ?)", (row["rowid"], _doc(row)))
+        _insert(c, row)
         n += 1
     return n
 
@@ -68,7 +91,8 @@ def search(
     """Notices matching `query` (raises bigrams.QueryError for a query that cannot be run).
 
     By default a notice's current version must match; `in_history` also finds text that only
-    an earlier version held (the result says which).  One result per notice."""
+    an earlier version held (the result says which).  One result per notice.  Dates filter
+    and order on the matching version's publish date."""
     terms = parse_query(query)
     where, args = [], []
     if site:
@@ -77,35 +101,17 @@ def search(
     if status:
         where.append("n.status = ?")
         args.append(status)
-    if date_from:
-        where.append("substr(cv.published, 1, 10) >= ?")
-        args.append(date_from)
-    if date_to:
-        where.append("substr(cv.published, 1, 10) <= ?")
-        args.append(date_to)
     if source:
         where.append("cv.source LIKE ?")
         args.append(f"%{source}%")
-    which = "" if in_history else " AND v.version = n.current_version"
-    filters = "".join(f" AND {w}" for w in where)
-    order = {
-        "relevance": "rank, cv.published DESC",
-        "newest": "cv.published DESC, rank",
-        "oldest": "cv.published IS NULL, cv.published, rank",
-    }[sort]
-    joins = (
-        " JOIN versions v ON v.rowid = m.rowid JOIN notices n ON n.id = v.notice_id"
-        + which
-        + " JOIN versions cv ON cv.notice_id = n.id AND cv.version = n.current_version"
-    )
-    # Matches are grouped, sorted and cut to `limit` in SQL; only those become results.
-    grouped = (
-        "WITH m AS MATERIALIZED ({m}) SELECT v.notice_id, max(v.version) AS version,"
-        " min(m.rank) AS rank FROM m"
-        + joins
-        + " WHERE 1"
-        + filters
-        + f" GROUP BY v.notice_id ORDER BY {order} LIMIT ?"
+    if not in_history:
+        where.append("v.version = n.current_version")
+    low = _day(date_from) << _SHIFT if date_from else 0
+    high = ((_day(date_to) + 1) << _SHIFT) - 1 if date_to else (1 << 62)
+    check = (
+        "SELECT v.rowid, v.notice_id, v.version FROM versions v JOIN notices n ON n.id ="
+        " v.notice_id JOIN versions cv ON cv.notice_id = n.id AND cv.version ="
+        " n.current_version WHERE v.rowid IN ({ids})" + "".join(f" AND {w}" for w in where)
     )
     if any(t.needs_scan for t in terms):  # a one-character word: read the text itself
         conn.create_function(
@@ -114,17 +120,76 @@ def search(
             lambda title, body: matches(f"{title or ''}\n{body or ''}", terms),
             deterministic=True,
         )
-        sql = grouped.format(
-            m="SELECT rowid, 0.0 AS rank FROM versions WHERE tzgg_matches(title, body)",
+        found = "SELECT rowid FROM versions WHERE tzgg_matches(title, body)"
+        hits = [(r[0], 0.0) for r in conn.execute(found)]
+        hits = [h for h in hits if _in_range(conn, h[0], low, high)]
+        if sort != "relevance":  # order the hits as the index would
+            hits.sort(key=lambda h: _sort_key(conn, h[0]), reverse=sort == "newest")
+        picked = _pick(conn, check, args, hits, limit)
+        return [_result(conn, nid, version, terms) for nid, version in picked]
+    expr = match_expression(terms)
+    if sort == "relevance":
+        sql = (
+            "SELECT rowid, rank FROM search_index WHERE search_index MATCH ?"
+            " AND rowid BETWEEN ? AND ? ORDER BY rank"
         )
-        rows = conn.execute(sql, [*args, limit]).fetchall()
+        hits = ((r[0] & _LOW, r[1]) for r in conn.execute(sql, (expr, low, high)))
+        picked = _pick(conn, check, args, hits, limit)
     else:
-        sql = grouped.format(
-            m="SELECT rowid, bm25(search_index) AS rank FROM search_index"
-            " WHERE search_index MATCH ?",
+        direction = "DESC" if sort == "newest" else "ASC"
+        sql = (
+            "SELECT rowid FROM search_index WHERE search_index MATCH ?"
+            f" AND rowid BETWEEN ? AND ? ORDER BY rowid {direction}"
         )
-        rows = conn.execute(sql, [match_expression(terms), *args, limit]).fetchall()
-    return [_result(conn, r["notice_id"], r["version"], terms) for r in rows]
+        hits = ((r[0] & _LOW, 0.0) for r in conn.execute(sql, (expr, low, high)))
+        picked = _pick(conn, check, args, hits, limit)
+    return [_result(conn, nid, version, terms) for nid, version in picked]
+
+
+def _in_range(conn, rowid: int, low: int, high: int) -> bool:
+    row = conn.execute(
+        "SELECT rowid, published, first_seen FROM versions WHERE rowid = ?", (rowid,)
+    ).fetchone()
+    return low <= _index_rowid(row) <= high
+
+
+def _pick(conn, check: str, args: list, hits, limit: int) -> list:
+    """The first `limit` notices among matching versions taken in order, in batches: each
+    batch is checked against the filters in one query.  A notice's latest matching version
+    is the one reported."""
+    out: dict[str, int] = {}
+    batch: list[int] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        sql = check.format(ids=",".join("?" * len(batch)))
+        rows = {r["rowid"]: r for r in conn.execute(sql, [*batch, *args])}
+        for rowid in batch:
+            r = rows.get(rowid)
+            if r is not None and len(out) < limit:
+                out[r["notice_id"]] = max(out.get(r["notice_id"], 0), r["version"])
+            elif r is not None and r["notice_id"] in out:
+                out[r["notice_id"]] = max(out[r["notice_id"]], r["version"])
+        batch.clear()
+
+    size = max(limit * 2, 50)
+    for rowid, _rank in hits:
+        batch.append(rowid)
+        if len(batch) >= size:
+            flush()
+            if len(out) >= limit:
+                break
+            size = min(size * 4, 5000)
+    flush()
+    return list(out.items())
+
+
+def _sort_key(conn, rowid: int) -> int:
+    row = conn.execute(
+        "SELECT rowid, published, first_seen FROM versions WHERE rowid = ?", (rowid,)
+    ).fetchone()
+    return _index_rowid(row)
 
 
 def _result(conn, nid: str, version: int, terms: list[Term]) -> dict:

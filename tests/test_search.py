@@ -121,3 +121,13 @@ def test_bad_queries_are_one_line_errors(archive):
     assert p.returncode == 2 and "Traceback" not in p.stderr
     p = tzgg("search", "公示", "--db", db)
     assert p.returncode == 0 and "公示" in p.stdout
+
+
+def test_one_character_queries_sort_both_ways(archive):
+    db, *_ = archive
+    newest = [r["published"] for r in _search(db, "的", "--sort", "newest", "--limit", "3")]
+    oldest = [r["published"] for r in _search(db, "的", "--sort", "oldest", "--limit", "3")]
+    assert newest == sorted(newest, reverse=True) and oldest == sorted(oldest)
+    assert newest[0] > oldest[0]
+    fts_oldest = [r["published"] for r in _search(db, "公示", "--sort", "oldest", "--limit", "4")]
+    assert fts_oldest == sorted(fts_oldest) and fts_oldest[0] <= oldest[-1]
