@@ -131,3 +131,20 @@ def test_one_character_queries_sort_both_ways(archive):
     assert newest[0] > oldest[0]
     fts_oldest = [r["published"] for r in _search(db, "公示", "--sort", "oldest", "--limit", "4")]
     assert len(fts_oldest) == 4 and fts_oldest == sorted(fts_oldest)
+
+
+def test_the_index_follows_re_derived_versions(archive):
+    import sqlite3
+
+    db, *_ = archive
+    before = {r["id"] for r in _search(db, "公示", "--limit", "100")}
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE versions SET extractor_version = '0'")  # as if from an old tzgg
+    conn.commit()
+    p = tzgg("reextract", "--db", db)
+    assert p.returncode == 0, p.stderr
+    assert {r["id"] for r in _search(db, "公示", "--limit", "100")} == before
+    # every version is in the index exactly once, under its own tokens
+    n = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM search_index_docsize").fetchone()[0] == n
+    conn.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')")
