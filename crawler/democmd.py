@@ -62,7 +62,7 @@ def run_demo(db: str | None) -> None:
             click.echo("\n".join(field_diff(h["versions"][0], h["versions"][1])))
         conn.close()
         if workdir is None:
-            click.echo(f"\nExplore it: tzgg changes --db {db}")
+            click.echo(f"\nExplore it: tzgg changes --db {db}   ·   tzgg search 征收 --db {db}")
         else:
             click.echo("\nRun `tzgg demo --db demo.db` to keep the archive and explore it.")
     finally:
