@@ -380,6 +380,25 @@ def _search_line(r: dict) -> str:
     )
 
 
+@cli.command()
+@_db_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to share it.")
+def serve(db, port, host):
+    """A web UI (Datasette) over the archive: search, removals, edits, histories, diffs."""
+    import tempfile
+
+    from crawler.webui import PLUGIN_DIR, metadata
+
+    _open(db).close()  # a missing or old archive: a clear error now (and an upgrade)
+    meta = Path(tempfile.mkdtemp(prefix="tzgg-serve-")) / "metadata.json"
+    meta.write_text(json.dumps(metadata(Path(db).stem), ensure_ascii=False), encoding="utf-8")
+    cmd = [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(meta)]
+    cmd += ["--plugins-dir", str(PLUGIN_DIR), "--host", host, "--port", str(port)]
+    click.echo(f"tzgg: serving {db} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    os.execv(sys.executable, cmd)
+
+
 # -- extract and reextract ---------------------------------------------------------------------
 
 

@@ -1,0 +1,127 @@
+"""`tzgg serve`: Datasette over a real archive, read over HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from archive.store import Archive
+from tests.conftest import REPO
+
+SITE = "www.example.gov.cn"
+BASE = f"http://{SITE}"
+
+
+def _fetch(n: int, at: str, body: str, title: str | None = None) -> dict:
+    url = f"{BASE}/tzgg/t{n}.html"
+    return {
+        "type": "fetch",
+        "site": SITE,
+        "kind": "detail",
+        "url": url,
+        "final_url": url,
+        "at": at,
+        "status": 200,
+        "body": f"<html>{n}{at}</html>".encode(),
+        "headers": [],
+        "page_class": "ok",
+        "extractor_version": "2",
+        "notice": {
+            "url": url,
+            "title": title or f"关于第{n}号地块征地补偿安置方案的公告",
+            "published": f"2023-05-{n:02d}T09:00:00+08:00",
+            "source": "区自然资源局",
+            "doc_number": None,
+            "index_number": None,
+            "written": None,
+            "body": body,
+            "body_html": "",
+            "attachments": [],
+            "breadcrumb": [],
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("serve") / "archive.db"
+    a = Archive(db)
+    run = a.begin_run(SITE, [])
+    a.ingest(
+        _fetch(1, "2026-01-01T00:00:00Z", "补偿标准为每亩52000元。\n<script>alert(1)</script>"), run
+    )
+    a.ingest(_fetch(2, "2026-01-01T00:00:00Z", "拆迁范围见附图。"), run)
+    a.finish_run(run)
+    run = a.begin_run(SITE, [])
+    a.ingest(
+        _fetch(1, "2026-01-02T00:00:00Z", "补偿标准为每亩48000元。\n<script>alert(1)</script>"), run
+    )
+    a.finish_run(run)
+    a.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}/archive"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + ".json", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"tzgg serve did not start: {proc.stderr.read().decode()[-2000:]}")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.read().decode()
+
+
+def _rows(base: str, query: str, **params) -> list[dict]:
+    qs = urllib.parse.urlencode({**params, "_shape": "array"})
+    return json.loads(_get(f"{base}/{query}.json?{qs}"))
+
+
+def test_search_page_matches_two_character_words(server):
+    titles = [r["title"] for r in _rows(server, "search", q="征地")]
+    assert titles == ["关于第2号地块征地补偿安置方案的公告", "关于第1号地块征地补偿安置方案的公告"]
+    assert [r["title"] for r in _rows(server, "search", q="拆迁")] == [
+        "关于第2号地块征地补偿安置方案的公告"
+    ]
+    assert _rows(server, "search", q="AND") == []  # a bad query finds nothing, no error page
+
+
+def test_edits_history_and_a_diff_with_changed_characters_marked(server):
+    [edit] = _rows(server, "recent_edits")
+    history = _rows(server, "notice_history", id=edit["id"])
+    assert [v["version"] for v in history] == [1, 2]
+    page = _get(f"{server}/version_diff?id={edit['id']}&a=1&b=2")
+    assert "<del>52</del>" in page and "<ins>48</ins>" in page
+    # archived text is shown as text: no script from an archived page reaches the browser
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_visitors_sql_cannot_smuggle_markup(server):
+    sql = "select '<table class=\"tzgg-diff\"><script>alert(2)</script>' as diff"
+    page = _get(f"{server}?" + urllib.parse.urlencode({"sql": sql}))
+    assert "<script>alert(2)</script>" not in page
