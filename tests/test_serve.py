@@ -64,6 +64,9 @@ def server(tmp_path_factory):
     a.ingest(
         _fetch(1, "2026-01-02T00:00:00Z", "补偿标准为每亩48000元。\n<script>alert(1)</script>"), run
     )
+    gone = _fetch(2, "2026-01-02T00:00:00Z", "")
+    gone.update(status=404, notice=None)  # notice 2 taken down
+    a.ingest(gone, run)
     a.finish_run(run)
     a.close()
     with socket.socket() as s:
