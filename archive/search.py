@@ -109,8 +109,10 @@ def search(
     low = _day(date_from) << _SHIFT if date_from else 0
     high = ((_day(date_to) + 1) << _SHIFT) - 1 if date_to else (1 << 62)
     check = (
-        "SELECT v.rowid, v.notice_id, v.version FROM versions v JOIN notices n ON n.id ="
-        " v.notice_id JOIN versions cv ON cv.notice_id = n.id AND cv.version ="
+        # CROSS JOIN keeps this order: the batch's versions first (a site filter would
+        # otherwise tempt the planner to read all the site's notices)
+        "SELECT v.rowid, v.notice_id, v.version FROM versions v CROSS JOIN notices n ON n.id ="
+        " v.notice_id CROSS JOIN versions cv ON cv.notice_id = n.id AND cv.version ="
         " n.current_version WHERE v.rowid IN ({ids})" + "".join(f" AND {w}" for w in where)
     )
     if any(t.needs_scan for t in terms):  # a one-character word: read the text itself

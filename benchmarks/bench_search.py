@@ -255,7 +255,13 @@ def main(argv=None) -> None:
     ap.add_argument("--sizes", default="10000,100000", help="comma-separated notice counts")
     ap.add_argument("--million", action="store_true", help="also 1,000,000 notices")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--db", help="measure the queries on an archive this script built before")
     args = ap.parse_args(argv)
+    if args.db:
+        print(f"$ python benchmarks/bench_search.py --db {args.db} --reps {args.reps}")
+        for shape, name, p50, p95 in measure(Path(args.db), args.reps):
+            print(f"  {shape:<16}{name:<16}{p50:9.1f}{p95:9.1f}")
+        return
     counts = [int(x) for x in args.sizes.split(",") if x] + ([1_000_000] if args.million else [])
     tmp = Path(tempfile.mkdtemp(prefix="tzgg-search-"))
     print(f"$ python benchmarks/bench_search.py {' '.join(argv or sys.argv[1:])}")
