@@ -41,6 +41,11 @@ def test_a_journalist_searches_then_opens_a_removed_notice_and_a_diff(server, pa
     page.goto(f"{server}/recent_removals")
     removals = page.locator("table.rows-and-columns").inner_text()
     assert "关于第2号地块征地补偿安置方案的公告" in removals and "http_404" in removals
+    # open the removed notice: its archived text is still there
+    gone = page.locator("table.rows-and-columns td.col-id").first.inner_text().strip()
+    page.goto(f"{server}/notice_history?" + urllib.parse.urlencode({"id": gone}))
+    history = page.locator("table.rows-and-columns").inner_text()
+    assert "关于第2号地块征地补偿安置方案的公告" in history and "2023-05-02" in history
 
     page.goto(f"{server}/recent_edits")
     notice = page.locator("table.rows-and-columns td.col-id").first.inner_text().strip()
