@@ -149,10 +149,7 @@ def search(
 
 
 def _in_range(conn, rowid: int, low: int, high: int) -> bool:
-    row = conn.execute(
-        "SELECT rowid, published, first_seen FROM versions WHERE rowid = ?", (rowid,)
-    ).fetchone()
-    return low <= _index_rowid(row) <= high
+    return low <= _sort_key(conn, rowid) <= high
 
 
 def _pick(conn, check: str, args: list, hits, limit: int) -> list:
@@ -188,6 +185,7 @@ def _pick(conn, check: str, args: list, hits, limit: int) -> list:
 
 
 def _sort_key(conn, rowid: int) -> int:
+    """A version's index row id (its date order), for hits found by reading the text."""
     row = conn.execute(
         "SELECT rowid, published, first_seen FROM versions WHERE rowid = ?", (rowid,)
     ).fetchone()
