@@ -14,7 +14,7 @@ import click
 
 from archive.db import ArchiveBusy, ArchiveError, archive_lock, connect, site_lock
 from archive.queries import EVENT_KINDS, changes, find_notice, notice_history
-from archive.timeutil import parse_user_time
+from archive.timeutil import parse_user_time, utcnow
 from crawler.urls import site_name
 
 EXIT_FLAGGED = 3
@@ -397,6 +397,61 @@ def serve(db, port, host):
     cmd += ["--plugins-dir", str(PLUGIN_DIR), "--host", host, "--port", str(port)]
     click.echo(f"tzgg: serving {db} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
     os.execv(sys.executable, cmd)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@_db_option
+@click.option(
+    "--as-of",
+    "as_of",
+    help="The moment (capture time; Asia/Shanghai unless given; a date means its end)."
+    "  [default: now]",
+)
+@click.option("--site", help="Only this site.")
+@click.option(
+    "--format", "fmt", required=True, type=click.Choice(["warc", "wacz", "jsonl", "csv", "bagit"])
+)
+@click.option(
+    "--output", "-o", required=True, type=click.Path(), help="A file; a folder for bagit."
+)
+@click.option("--history", is_flag=True, help="jsonl/csv/bagit: every version up to then.")
+@click.option("--redact", is_flag=True, help="Mask 身份证号 and mobile numbers in text exports.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def export(db, as_of, site, fmt, output, history, redact, force, as_json):
+    """The archive as it stood at a moment, as WARC, WACZ, JSONL, CSV or a BagIt bag."""
+    from archive.export import ExportError
+    from archive.export import export as run_export
+
+    at = _since(as_of, end=True) if as_of else utcnow()
+    conn = _open(db)
+    if (
+        site
+        and not conn.execute("SELECT 1 FROM notices WHERE site = ? LIMIT 1", (site,)).fetchone()
+    ):
+        known = ", ".join(r[0] for r in conn.execute("SELECT DISTINCT site FROM notices")) or "none"
+        raise Fail(f"no site {site!r} in {db} (sites: {known})", 2)
+    try:
+        summary = run_export(
+            conn, fmt, output, at=at, site=site, history=history, redacted=redact, force=force
+        )
+    except ExportError as exc:
+        raise Fail(str(exc), 2) from None
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    counts = ", ".join(
+        f"{v} {k}" for k, v in summary.items() if k in ("notices", "pages", "attachments")
+    )
+    records = summary.get("records")
+    if records:
+        counts += (", " if counts else "") + ", ".join(f"{v} {k}" for k, v in records.items())
+    click.echo(f"tzgg: exported the archive as of {at} to {output} ({counts or 'empty'})")
+    if summary.get("index"):
+        click.echo(f"tzgg: CDXJ index {summary['index']}")
 
 
 # -- extract and reextract ---------------------------------------------------------------------

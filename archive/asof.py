@@ -1,0 +1,99 @@
+"""The archive as it stood at a moment: each notice's version and status then.
+
+Everything is decided by capture times, never by what a page says it was published: a version
+is valid from its `first_seen` until the next version's, and a notice's status then is the one
+its last status event before that moment set.  Rows stream from one query each, in notice
+order, so an export of any size holds one notice in memory at a time."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+
+from .queries import VERSION_COLUMNS
+
+# What each event kind leaves a notice as; `edited` leaves the status alone.
+STATUS_AFTER = {
+    "new": "active",
+    "restored": "active",
+    "relisted": "active",
+    "removed": "removed",
+    "delisted": "delisted",
+}
+_STATUS_KINDS = ", ".join(f"'{k}'" for k in STATUS_AFTER)
+
+# One row per notice first seen by `:t` (in the order they were first archived, which needs no
+# sort): the newest version by then (or every version by then,
+# for a history), the status event in force, the URLs known by then, the last capture by then.
+_SQL = f"""
+SELECT n.id, n.site, n.url AS first_url, n.first_seen AS notice_first_seen, v.*,
+  (SELECT min(w.first_seen) FROM versions w
+    WHERE w.notice_id = n.id AND w.version > v.version AND w.first_seen <= :t) AS valid_to,
+  (SELECT json_array(e.kind, e.at, e.reason) FROM events e
+    WHERE e.notice_id = n.id AND e.at <= :t AND e.kind IN ({_STATUS_KINDS})
+    ORDER BY e.at DESC, e.id DESC LIMIT 1) AS status_event,
+  (SELECT json_group_array(url) FROM (SELECT u.url FROM notice_urls u
+    WHERE u.notice_id = n.id AND u.first_seen <= :t ORDER BY u.first_seen, u.url)) AS urls,
+  (SELECT max(c.at) FROM captures c
+    WHERE c.notice_id = n.id AND c.at <= :t AND c.outcome IN ('ok', 'not_modified'))
+    AS last_seen
+FROM notices n JOIN versions v ON v.notice_id = n.id
+WHERE n.first_seen <= :t AND v.first_seen <= :t {{site}} {{which}}
+ORDER BY n.rowid, v.version
+"""
+_CURRENT = (
+    "AND v.version = (SELECT max(w.version) FROM versions w"
+    " WHERE w.notice_id = n.id AND w.first_seen <= :t)"
+)
+
+
+def notices_as_of(
+    conn: sqlite3.Connection, at: str, *, site: str | None = None, history: bool = False
+) -> Iterator[dict]:
+    """Each notice as of `at` (RFC 3339 UTC): one dict per notice, or with `history` one per
+    version it had by then, oldest first."""
+    sql = _SQL.format(
+        site="AND n.site = :site" if site else "",
+        which="" if history else _CURRENT,
+    )
+    for row in conn.execute(sql, {"t": at, "site": site}):
+        yield _record(row)
+
+
+def _record(row: sqlite3.Row) -> dict:
+    kind, since, reason = json.loads(row["status_event"]) if row["status_event"] else (None,) * 3
+    out = {
+        "id": row["id"],
+        "site": row["site"],
+        "url": row["first_url"],
+        "urls": json.loads(row["urls"]),
+        "status": STATUS_AFTER.get(kind, "active"),
+        "status_since": since or row["notice_first_seen"],
+        "removed_reason": reason if kind == "removed" else None,
+        "first_seen": row["notice_first_seen"],
+        "last_seen": row["last_seen"] or row["first_seen"],
+        "version": row["version"],
+        "valid_from": row["first_seen"],
+        "valid_to": row["valid_to"],
+    }
+    for name in VERSION_COLUMNS:
+        out[name] = row[name]
+    out["attachments"] = json.loads(row["attachments"])
+    out["version_url"] = row["url"]
+    out["breadcrumb"] = json.loads(row["breadcrumb"])
+    out["changed"] = json.loads(row["changed"])
+    for name in ("objection_window", "contact"):
+        out[name] = json.loads(row[name]) if row[name] else None
+    out["extractor_version"] = row["extractor_version"]
+    return out
+
+
+def sites_as_of(conn: sqlite3.Connection, at: str, site: str | None = None) -> list[str]:
+    """The sites with a notice first seen by `at` (just `site`, when it has one)."""
+    sql = "SELECT DISTINCT site FROM notices WHERE first_seen <= ?"
+    args = [at]
+    if site:
+        sql += " AND site = ?"
+        args.append(site)
+    return [r[0] for r in conn.execute(sql + " ORDER BY site", args)]

@@ -1,0 +1,149 @@
+"""Packages: a WACZ (with the `wacz` package) and a BagIt bag (with `bagit`).
+
+The bag holds the WARC and its index, the notices as JSONL, and every attachment archived by
+the as-of time, named by its SHA-256 (never by a name from the site), with
+`manifest-sha256.txt` and a `bag-info.txt` naming the sites, the as-of time and tzgg's version."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sqlite3
+import tempfile
+import zlib
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import bagit
+
+from .asof import notices_as_of, sites_as_of
+from .export import REDACTION_NOTE, notice_records, write_jsonl
+from .warc import write_warc
+
+_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar")
+_TYPES = {
+    "application/pdf": "pdf",
+    "application/msword": "doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/zip": "zip",
+}
+
+
+def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | None) -> dict:
+    from wacz.main import main as wacz_main
+
+    with tempfile.TemporaryDirectory(prefix="tzgg-wacz-") as tmp:
+        tmp = Path(tmp)
+        warc = tmp / "tzgg.warc.gz"
+        stats = write_warc(conn, warc, tmp / "index.cdxj", at=at, site=site, filename=warc.name)
+        pages = tmp / "pages.jsonl"
+        n = _write_pages(conn, pages, at=at, site=site)
+        args = ["create", "-o", str(path), str(warc), "-p", str(pages), "--hash-type", "sha256"]
+        args += ["--title", f"tzgg archive as of {at}"]
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
+            if wacz_main(args):
+                raise RuntimeError("the wacz package could not package the WARC")
+    return stats | {"pages": n}
+
+
+def _write_pages(conn, path: Path, *, at: str, site: str | None) -> int:
+    """pages.jsonl: each notice's page at the capture that made its version then."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Notices"}))
+        fh.write("\n")
+        for r in notices_as_of(conn, at, site=site):
+            page = {"url": r["version_url"], "ts": r["valid_from"], "title": r["title"] or ""}
+            fh.write(json.dumps(page, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def attachment_filename(sha256: str, url: str, content_type: str | None) -> str:
+    """`<sha256>.<ext>`: the extension only from a fixed list, never a name from the site."""
+    ext = urlpath_ext(url)
+    if ext not in _EXTENSIONS:
+        ext = _TYPES.get((content_type or "").split(";")[0].strip().lower(), "bin")
+    return f"{sha256}.{ext}"
+
+
+def urlpath_ext(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _attachments(conn, folder: Path, *, at: str, site: str | None) -> int:
+    """Copy each attachment archived by `at` into `folder`; list them in attachments.jsonl."""
+    from .headers import unpack
+
+    folder.mkdir()
+    sql = (
+        "SELECT c.body_sha256 AS sha, c.url, c.notice_id, c.at, c.headers FROM captures c"
+        " WHERE c.kind = 'attachment' AND c.at <= :t AND c.body_sha256 IS NOT NULL"
+        " AND c.id = (SELECT min(d.id) FROM captures d WHERE d.kind = 'attachment'"
+        " AND d.body_sha256 = c.body_sha256 AND d.at <= :t {site_d}) {site} ORDER BY c.id"
+    )
+    sql = sql.format(
+        site="AND c.site = :site" if site else "", site_d="AND d.site = :site" if site else ""
+    )
+    n = 0
+    with open(folder.parent / "attachments.jsonl", "w", encoding="utf-8") as index:
+        for r in conn.execute(sql, {"t": at, "site": site}):
+            data = conn.execute("SELECT data FROM bodies WHERE sha256 = ?", (r["sha"],)).fetchone()
+            if data is None:  # failed or too large: nothing was kept
+                continue
+            ctype = next((v for k, v in unpack(r["headers"]) if k.lower() == "content-type"), None)
+            name = attachment_filename(r["sha"], r["url"], ctype)
+            (folder / name).write_bytes(zlib.decompress(data[0]))
+            entry = {
+                "path": f"attachments/{name}",
+                "sha256": r["sha"],
+                "url": r["url"],
+                "notice_id": r["notice_id"],
+                "first_captured": r["at"],
+                "content_type": ctype,
+            }
+            index.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def write_bag(
+    conn: sqlite3.Connection,
+    folder: Path,
+    *,
+    at: str,
+    site: str | None,
+    history: bool,
+    redacted: bool,
+) -> dict:
+    folder.mkdir()
+    sites = sites_as_of(conn, at, site)
+    with open(folder / "notices.jsonl", "w", encoding="utf-8", newline="\n") as fh:
+        records = notice_records(conn, at, site=site, history=history, redacted=redacted)
+        n = write_jsonl(records, fh)
+    stats = {"notices": n}
+    if not redacted:  # the original bytes carry the very numbers redaction masks
+        warc = folder / "tzgg.warc.gz"
+        stats |= write_warc(
+            conn, warc, folder / "tzgg.warc.gz.cdxj", at=at, site=site, filename=warc.name
+        )
+        stats["attachments"] = _attachments(conn, folder / "attachments", at=at, site=site)
+    info = {
+        "Source-Organization": ", ".join(sites) or "(none)",
+        "External-Description": f"tzgg archive of 通知公告 notices as it stood at {at}",
+        "Tzgg-As-Of": at,
+        "Tzgg-Sites": " ".join(sites),
+        "Tzgg-Version": package_version("tzgg"),
+        "Tzgg-Notices": str(n),
+        "Tzgg-History": "every version up to the as-of time" if history else "current versions",
+    }
+    if redacted:
+        info["Tzgg-Redacted"] = f"{REDACTION_NOTE}; WARC and attachments left out"
+    bagit.make_bag(str(folder), info, processes=1, checksums=["sha256"])
+    return stats

@@ -1,0 +1,329 @@
+"""`tzgg export`: the archive as it stood at two moments between real crawls of the example
+district, checked with the tools archives use (warcio check, bagit validation, wacz validate)
+and replayed through pywb."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.export import redact_text
+from archive.timeutil import utcnow
+from crawler.demo.site import DistrictSite
+from crawler.demo.site import serve as serve_site
+from tests.conftest import crawl, tzgg
+
+BIN = Path(sys.executable).parent
+ID_NUMBER = "43060219800101123X"
+MOBILE = "13812345678"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """Two crawl rounds: between them notice A is edited, B removed (404), C published;
+    D never changes (its recrawl is a 304)."""
+    tmp = tmp_path_factory.mktemp("export")
+    site = DistrictSite(style="trs", page_size=10)
+    a = site.add(
+        "关于征收集体土地的公告",
+        "2021-09-01 09:00",
+        body=["拟征收土地涉及农户如下。", f"户主张三，身份证号{ID_NUMBER}，联系电话{MOBILE}。"],
+    )
+    b = site.add("关于道路施工的通知", "2021-09-02 09:00", body=["施工期间请绕行。"])
+    site.add("关于开展安全检查的通知", "2021-09-03 09:00", body=["请各单位做好准备。"])
+    srv = serve_site(site, host="127.0.0.1", port=0)
+    db = tmp / "a.db"
+    try:
+        url = site.listing_url(srv.base)
+        code, _, p = crawl(url, db)
+        assert code == 0, p.stderr
+        t1 = utcnow()
+        time.sleep(0.05)
+        site.edit(a, body=["拟征收土地涉及农户如下（更正）。", "户主张三。"])
+        site.set_state(b, "404")
+        c = site.add("关于征地补偿的公示", "2021-09-04 09:00", body=["补偿标准如下。"])
+        code, _, p = crawl(url, db)
+        assert code == 0, p.stderr
+        t2 = utcnow()
+        paths = {k: srv.base + site.path(n) for k, n in dict(a=a, b=b, c=c).items()}
+    finally:
+        srv.close()
+    return {"db": db, "t1": t1, "t2": t2, "url": paths, "tmp": tmp}
+
+
+def export(archive, *args):
+    return tzgg("export", "--db", archive["db"], *args)
+
+
+def jsonl(archive, at, *extra, name="out.jsonl"):
+    out = archive["tmp"] / f"{at}-{name}".replace(":", "")
+    p = export(archive, "--as-of", at, "--format", "jsonl", "-o", out, "--force", *extra)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def by_url(records):
+    return {r["url"]: r for r in records}
+
+
+def test_jsonl_holds_each_notice_as_it_stood_then(archive):
+    url = archive["url"]
+    before = by_url(jsonl(archive, archive["t1"]))
+    after = by_url(jsonl(archive, archive["t2"]))
+    # First seen later: absent before.  Removed later: present, and active, before.
+    assert url["c"] not in before and url["c"] in after
+    assert before[url["b"]]["status"] == "active"
+    assert after[url["b"]]["status"] == "removed"
+    assert after[url["b"]]["removed_reason"] == "http_404"
+    # The version current then, by capture time.
+    assert before[url["a"]]["version"] == 1 and ID_NUMBER in before[url["a"]]["body"]
+    assert after[url["a"]]["version"] == 2 and "更正" in after[url["a"]]["body"]
+    assert after[url["a"]]["valid_from"] > archive["t1"]
+    assert after[url["a"]]["urls"] == [url["a"]]
+    assert before[url["a"]]["last_seen"] <= archive["t1"]
+    # show --json's field names
+    shown = json.loads(tzgg("show", url["a"], "--db", archive["db"], "--json").stdout)
+    for name in shown["versions"][-1]:
+        assert name in after[url["a"]], name
+
+
+def test_history_gives_every_version_with_its_validity(archive):
+    url = archive["url"]
+    rows = [r for r in jsonl(archive, archive["t2"], "--history") if r["url"] == url["a"]]
+    assert [r["version"] for r in rows] == [1, 2]
+    assert rows[0]["valid_to"] == rows[1]["valid_from"]
+    assert rows[1]["valid_to"] is None
+    # As of the first moment, the later version does not exist yet.
+    rows = [r for r in jsonl(archive, archive["t1"], "--history") if r["url"] == url["a"]]
+    assert [(r["version"], r["valid_to"]) for r in rows] == [(1, None)]
+
+
+def test_csv_opens_in_excel_with_chinese_intact(archive):
+    out = archive["tmp"] / "out.csv"
+    p = export(archive, "--as-of", archive["t2"], "--format", "csv", "-o", out, "--force")
+    assert p.returncode == 0, p.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines(keepends=True)))
+    assert {r["title"] for r in rows} >= {"关于征收集体土地的公告", "关于征地补偿的公示"}
+    assert len(rows) == 4
+    row = next(r for r in rows if r["url"] == archive["url"]["b"])
+    assert row["status"] == "removed" and row["urls"] == archive["url"]["b"]
+
+
+def test_redact_masks_id_and_mobile_numbers(archive):
+    rows = by_url(jsonl(archive, archive["t1"], "--redact", name="redacted.jsonl"))
+    body = rows[archive["url"]["a"]]["body"]
+    assert ID_NUMBER not in body and MOBILE not in body
+    assert "*" * 18 in body and "*" * 11 in body
+    assert redact_text("文号 20210901123456789012 账号") == "文号 20210901123456789012 账号"
+    assert (
+        redact_text("电话 138-1234-5678，座机 0730-8888888")
+        == "电话 *************，座机 0730-8888888"
+    )
+
+
+def warc_records(path):
+    with open(path, "rb") as fh:
+        return [
+            (
+                r.rec_type,
+                r.rec_headers.get_header("WARC-Target-URI"),
+                r.rec_headers.get_header("WARC-Date"),
+                r.rec_headers,
+                r.http_headers,
+                r.content_stream().read(),
+            )
+            for r in ArchiveIterator(fh)
+        ]
+
+
+def stored(db, sha):
+    conn = sqlite3.connect(db)
+    return zlib.decompress(
+        conn.execute("SELECT data FROM bodies WHERE sha256=?", (sha,)).fetchone()[0]
+    )
+
+
+def test_warc_holds_the_captures_up_to_then_and_passes_warcio_check(archive):
+    url, tmp = archive["url"], archive["tmp"]
+    early, late = tmp / "early.warc.gz", tmp / "late.warc.gz"
+    for at, out in ((archive["t1"], early), (archive["t2"], late)):
+        p = export(archive, "--as-of", at, "--format", "warc", "-o", out, "--force")
+        assert p.returncode == 0, p.stderr
+        check = subprocess.run([BIN / "warcio", "check", "-v", out], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "digest pass" in check.stdout
+        assert Path(f"{out}.cdxj").is_file()
+    first, second = warc_records(early), warc_records(late)
+    assert first[0][0] == second[0][0] == "warcinfo"
+    assert all(date <= archive["t1"] for _, _, date, *_ in first[1:])
+    assert any(date > archive["t1"] for _, _, date, *_ in second)
+    responses = [r for r in second if r[0] == "response" and r[1] == url["a"]]
+    assert len(responses) == 2  # both versions of A, with their capture times
+    conn = sqlite3.connect(archive["db"])
+    times = [r[0] for r in conn.execute("SELECT first_seen FROM versions ORDER BY rowid")]
+    assert {r[2] for r in responses} <= set(times)
+    for _, _, _, warc_h, http, payload in responses:
+        # the stored (decompressed) bytes, and headers that say so truthfully
+        assert hashlib.sha256(payload).hexdigest() == stored_sha(conn, warc_h)
+        assert http.get_header("Content-Encoding") is None
+        assert http.get_header("X-Tzgg-Orig-Content-Encoding") == "gzip"
+        assert http.get_header("Content-Length") == str(len(payload))
+        assert http.get_statuscode() == "200"
+    # D, unchanged, answered 304 the second time: a server-not-modified revisit
+    revisits = [r for r in second if r[0] == "revisit"]
+    assert any(r[3].get_header("WARC-Profile").endswith("server-not-modified") for r in revisits)
+    # the 404 that removed B, with its status line
+    gone = [r for r in second if r[0] == "response" and r[1] == url["b"]]
+    assert [r[4].get_statuscode() for r in gone] == ["200", "404"]
+    requests = [r for r in second if r[0] == "request"]
+    assert requests and requests[0][4].protocol == "GET"
+    assert requests[0][4].statusline.endswith(" HTTP/1.1")
+
+
+def stored_sha(conn, warc_headers):
+    import base64
+
+    digest = warc_headers.get_header("WARC-Payload-Digest")
+    assert digest.startswith("sha256:")
+    return base64.b32decode(digest.removeprefix("sha256:")).hex()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_pywb_replays_a_notice_from_the_export_and_its_cdxj(archive, tmp_path):
+    out = tmp_path / "replay.warc.gz"
+    p = export(archive, "--as-of", archive["t2"], "--format", "warc", "-o", out)
+    assert p.returncode == 0, p.stderr
+    coll = tmp_path / "collections" / "tzgg"
+    (coll / "archive").mkdir(parents=True)
+    (coll / "indexes").mkdir()
+    out.rename(coll / "archive" / out.name)
+    Path(f"{out}.cdxj").rename(coll / "indexes" / "index.cdxj")
+    port = _free_port()
+    server = subprocess.Popen(
+        [BIN / "wayback", "-p", str(port), "-b", "127.0.0.1", "-d", tmp_path],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        conn = sqlite3.connect(archive["db"])
+        for version, first_seen, sha in conn.execute(
+            "SELECT version, first_seen, body_sha256 FROM versions WHERE url = ? ORDER BY version",
+            (archive["url"]["a"],),
+        ):
+            ts = first_seen[:19].replace("-", "").replace(":", "").replace("T", "")
+            replay = f"http://127.0.0.1:{port}/tzgg/{ts}id_/{archive['url']['a']}"
+            body = _get(replay, server)
+            assert body == stored(archive["db"], sha), f"version {version}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _get(url: str, server, wait: float = 30) -> bytes:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.read()
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"pywb: no answer at {url}: {server.stderr.read()[-2000:]}"
+                ) from None
+            time.sleep(0.3)
+
+
+def test_bagit_bag_validates_and_names_what_it_holds(archive, tmp_path):
+    bag = tmp_path / "bag"
+    p = export(archive, "--as-of", archive["t2"], "--format", "bagit", "-o", bag)
+    assert p.returncode == 0, p.stderr
+    check = subprocess.run(
+        [sys.executable, BIN / "bagit.py", "--validate", bag], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8")
+    assert f"Tzgg-As-Of: {archive['t2']}" in info and "Tzgg-Version: " in info
+    assert "Tzgg-Sites: 127.0.0.1:" in info
+    assert (bag / "manifest-sha256.txt").is_file()
+    data = bag / "data"
+    assert (data / "tzgg.warc.gz").is_file() and (data / "tzgg.warc.gz.cdxj").is_file()
+    assert len((data / "notices.jsonl").read_text(encoding="utf-8").splitlines()) == 4
+    # a changed byte is caught
+    with open(data / "notices.jsonl", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    check = subprocess.run(
+        [sys.executable, BIN / "bagit.py", "--validate", bag], capture_output=True, text=True
+    )
+    assert check.returncode != 0
+
+
+def test_redacted_bag_says_so_and_leaves_the_original_bytes_out(archive, tmp_path):
+    bag = tmp_path / "bag"
+    p = export(archive, "--as-of", archive["t1"], "--format", "bagit", "-o", bag, "--redact")
+    assert p.returncode == 0, p.stderr
+    assert "Tzgg-Redacted: " in (bag / "bag-info.txt").read_text(encoding="utf-8")
+    text = (bag / "data" / "notices.jsonl").read_text(encoding="utf-8")
+    assert ID_NUMBER not in text and MOBILE not in text
+    assert not (bag / "data" / "tzgg.warc.gz").exists()
+
+
+def test_wacz_opens_with_pages_index_and_warc(archive, tmp_path):
+    out = tmp_path / "a.wacz"
+    p = export(archive, "--as-of", archive["t2"], "--format", "wacz", "-o", out)
+    assert p.returncode == 0, p.stderr
+    names = zipfile.ZipFile(out).namelist()
+    assert "pages/pages.jsonl" in names and "datapackage.json" in names
+    assert any(n.startswith("archive/") and n.endswith(".warc.gz") for n in names)
+    assert any(n.startswith("indexes/") for n in names)
+    pages = zipfile.ZipFile(out).read("pages/pages.jsonl").decode().splitlines()
+    assert len(pages) == 1 + 4
+    check = subprocess.run([BIN / "wacz", "validate", "-f", out], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--as-of", "yesterday", "--format", "jsonl", "-o", "x.jsonl"], "not a date"),
+        (["--format", "warc", "-o", "x.warc.gz", "--redact"], "--redact applies"),
+        (["--format", "jsonl", "-o", "x.jsonl", "--site", "nowhere"], "no site 'nowhere'"),
+        (["--format", "tar", "-o", "x"], "Invalid value"),
+        (["--format", "jsonl", "-o", "missing/x.jsonl"], "does not exist"),
+    ],
+)
+def test_bad_export_input_gets_a_one_line_error(archive, tmp_path, args, message):
+    p = tzgg("export", "--db", archive["db"], *args, cwd=tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert message in p.stderr and "Traceback" not in p.stderr
+    assert not list(tmp_path.glob("x*"))
+
+
+def test_an_existing_output_is_kept_unless_forced(archive, tmp_path):
+    out = tmp_path / "a.jsonl"
+    out.write_text("keep me")
+    p = export(archive, "--format", "jsonl", "-o", out)
+    assert p.returncode == 2 and "--force" in p.stderr
+    assert out.read_text() == "keep me"
+    p = export(archive, "--format", "jsonl", "-o", out, "--force")
+    assert p.returncode == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 4
+    assert not list(tmp_path.glob("*.partial"))
