@@ -155,7 +155,19 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def export(
+def export(conn: sqlite3.Connection, fmt: str, output, **kw) -> dict:
+    """Write the export (see `_export`) from one read snapshot: a crawl committing meanwhile
+    cannot make one part of it disagree with another."""
+    level, conn.isolation_level = conn.isolation_level, None
+    conn.execute("BEGIN")
+    try:
+        return _export(conn, fmt, output, **kw)
+    finally:
+        conn.execute("ROLLBACK")
+        conn.isolation_level = level
+
+
+def _export(
     conn: sqlite3.Connection,
     fmt: str,
     output: str | os.PathLike,
