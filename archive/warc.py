@@ -44,6 +44,14 @@ def warc_timestamp(at: str) -> str:
     return at[:19].replace("-", "").replace(":", "").replace("T", "")
 
 
+class RawHeaders(StatusAndHeaders):
+    """Headers written as the bytes received: the crawler decoded them as latin-1, so encoding
+    them back gives the original bytes (warcio would %-encode a GBK filename instead)."""
+
+    def compute_headers_buffer(self, header_filter=None):
+        self.headers_buff = self.to_str(header_filter).encode("latin-1", "replace") + b"\r\n"
+
+
 def response_headers(row, body_len: int | None) -> StatusAndHeaders:
     """The original status line and headers, made true of the stored bytes."""
     headers, had = [], set()
@@ -62,7 +70,7 @@ def response_headers(row, body_len: int | None) -> StatusAndHeaders:
     if body_len is not None:
         headers.append(("Content-Length", str(body_len)))
     status = f"{row['status']} {row['reason'] or ''}".strip()
-    return StatusAndHeaders(status, headers, protocol=row["http_version"] or "HTTP/1.1")
+    return RawHeaders(status, headers, protocol=row["http_version"] or "HTTP/1.1")
 
 
 def request_headers(row, uri: str) -> StatusAndHeaders:
@@ -72,7 +80,7 @@ def request_headers(row, uri: str) -> StatusAndHeaders:
     if not any(k.lower() == "host" for k, _ in headers):
         headers.insert(0, ("Host", parts.netloc))
     protocol = row["http_version"] or "HTTP/1.1"
-    return StatusAndHeaders(f"GET {target} {protocol}", headers, is_http_request=True)
+    return RawHeaders(f"GET {target} {protocol}", headers, is_http_request=True)
 
 
 def _mime(headers: StatusAndHeaders) -> str:

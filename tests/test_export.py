@@ -327,3 +327,23 @@ def test_an_existing_output_is_kept_unless_forced(archive, tmp_path):
     p = export(archive, "--format", "jsonl", "-o", out, "--force")
     assert p.returncode == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 4
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_warc_headers_are_the_bytes_received():
+    from archive.headers import pack
+    from archive.warc import response_headers
+
+    gbk = 'attachment; filename="征地名单.pdf"'.encode("gbk")
+    row = {
+        "headers": pack([["Content-Disposition", gbk.decode("latin-1")], ["Content-Length", "9"]]),
+        "decoded_from": "gzip",
+        "status": 200,
+        "reason": "OK",
+        "http_version": "HTTP/1.1",
+    }
+    h = response_headers(row, 20)
+    h.compute_headers_buffer()
+    assert gbk in h.headers_buff
+    assert b"X-Tzgg-Orig-Content-Length: 9\r\n" in h.headers_buff
+    assert b"Content-Length: 20\r\n" in h.headers_buff
+    assert b"X-Tzgg-Orig-Content-Encoding: gzip\r\n" in h.headers_buff
