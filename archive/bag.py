@@ -17,19 +17,11 @@ from pathlib import Path
 
 import bagit
 
+from crawler.extract.files import safe_attachment_name
+
 from .asof import notices_as_of, sites_as_of
 from .export import REDACTION_NOTE, notice_records, write_jsonl
 from .warc import write_warc
-
-_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar")
-_TYPES = {
-    "application/pdf": "pdf",
-    "application/msword": "doc",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "application/vnd.ms-excel": "xls",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-    "application/zip": "zip",
-}
 
 
 def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | None) -> dict:
@@ -62,35 +54,18 @@ def _write_pages(conn, path: Path, *, at: str, site: str | None) -> int:
     return n
 
 
-def attachment_filename(sha256: str, url: str, content_type: str | None) -> str:
-    """`<sha256>.<ext>`: the extension only from a fixed list, never a name from the site."""
-    ext = urlpath_ext(url)
-    if ext not in _EXTENSIONS:
-        ext = _TYPES.get((content_type or "").split(";")[0].strip().lower(), "bin")
-    return f"{sha256}.{ext}"
-
-
-def urlpath_ext(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    name = urlsplit(url).path.rsplit("/", 1)[-1]
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
-
-
 def _attachments(conn, folder: Path, *, at: str, site: str | None) -> int:
     """Copy each attachment archived by `at` into `folder`; list them in attachments.jsonl."""
     from .headers import unpack
 
     folder.mkdir()
+    # the first capture of each distinct file by then (grouped by SQLite, spilling to disk)
     sql = (
-        "SELECT c.body_sha256 AS sha, c.url, c.notice_id, c.at, c.headers FROM captures c"
-        " WHERE c.kind = 'attachment' AND c.at <= :t AND c.body_sha256 IS NOT NULL"
-        " AND c.id = (SELECT min(d.id) FROM captures d WHERE d.kind = 'attachment'"
-        " AND d.body_sha256 = c.body_sha256 AND d.at <= :t {site_d}) {site} ORDER BY c.id"
-    )
-    sql = sql.format(
-        site="AND c.site = :site" if site else "", site_d="AND d.site = :site" if site else ""
-    )
+        "SELECT c.body_sha256 AS sha, c.url, c.notice_id, c.at, c.headers FROM ("
+        " SELECT min(id) AS first FROM captures WHERE kind = 'attachment' AND at <= :t"
+        " AND body_sha256 IS NOT NULL {site} GROUP BY body_sha256"
+        ") f JOIN captures c ON c.id = f.first ORDER BY c.id"
+    ).format(site="AND site = :site" if site else "")
     n = 0
     with open(folder.parent / "attachments.jsonl", "w", encoding="utf-8") as index:
         for r in conn.execute(sql, {"t": at, "site": site}):
@@ -98,7 +73,7 @@ def _attachments(conn, folder: Path, *, at: str, site: str | None) -> int:
             if data is None:  # failed or too large: nothing was kept
                 continue
             ctype = next((v for k, v in unpack(r["headers"]) if k.lower() == "content-type"), None)
-            name = attachment_filename(r["sha"], r["url"], ctype)
+            name = safe_attachment_name(r["sha"], r["url"], None, ctype)
             (folder / name).write_bytes(zlib.decompress(data[0]))
             entry = {
                 "path": f"attachments/{name}",

@@ -121,6 +121,14 @@ def matches(text: str, terms: list[Term]) -> bool:
     return bool(result)
 
 
+def mentions(text: str | None, terms: list[Term]) -> bool:
+    """Whether the text holds any word the query looks for (NOT words aside)."""
+    if not text:
+        return False
+    hay = _norm(text)
+    return any(_norm(t.text) in hay for t in terms if t.op != "NOT")
+
+
 def snippet(text: str, terms: list[Term], width: int = 60) -> tuple[str, list[tuple[int, int]]]:
     """(a piece of `text` around the first match, the (start, end) of each match in it)."""
     text = re.sub(r"\s+", " ", text or "").strip()

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS captures (
     id INTEGER PRIMARY KEY,
     run_id INTEGER,
     site TEXT NOT NULL,
-    kind TEXT NOT NULL,              -- listing | detail
+    kind TEXT NOT NULL,              -- listing | detail | part | attachment
     url TEXT NOT NULL,               -- as requested
     final_url TEXT,                  -- where it ended, when not `url`
     redirects TEXT,                  -- JSON [[url, status], ...] of the redirects followed
@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS captures (
     body_stored INTEGER NOT NULL DEFAULT 0,
     decoded_from TEXT,               -- original Content-Encoding, when the body was decompressed
     outcome TEXT NOT NULL,           -- ok | not_modified | removed:<reason> | blocked | transient:<kind> | empty | moved
+                                     -- attachment | attachment_not_modified | attachment_failed:<why>
     notice_id TEXT,
     version INTEGER,
     error TEXT,
@@ -174,6 +175,13 @@ MIGRATIONS = [
     " ALTER TABLE versions ADD COLUMN parts TEXT",
     # 3: full-text search over every version (archive/search.py), built from what is stored
     lambda conn: _add_search_index(conn),
+    # 4: the text of each archived attachment (one row per distinct file, never rewritten: the
+    # search index holds it with every version listing the file), and attachment captures by
+    # URL (the validators a recrawl sends)
+    "CREATE TABLE IF NOT EXISTS attachment_texts (sha256 TEXT PRIMARY KEY, content_type TEXT,"
+    " text TEXT, error TEXT);"
+    " CREATE INDEX IF NOT EXISTS captures_attachment ON captures(site, url)"
+    " WHERE kind = 'attachment'",
 ]
 
 

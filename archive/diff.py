@@ -21,8 +21,23 @@ def field_diff(old: dict, new: dict, context: int = 1) -> list[str]:
                 lines.append(f"    {line}")
     old_att = {x["url"]: x["name"] for x in old.get("attachments") or []}
     new_att = {x["url"]: x["name"] for x in new.get("attachments") or []}
-    if old_att != new_att:
+    # same URL and name, other bytes (both downloads known)
+    old_sha = {x["url"]: x.get("sha256") for x in old.get("attachments") or []}
+    refiled = [
+        x
+        for x in new.get("attachments") or []
+        if old_att.get(x["url"]) == x["name"]
+        and old_sha[x["url"]]
+        and x.get("sha256")
+        and old_sha[x["url"]] != x["sha256"]
+    ]
+    if old_att != new_att or refiled:
         lines.append("  attachments:")
         lines += [f"    - {old_att[u]} <{u}>" for u in old_att if new_att.get(u) != old_att[u]]
         lines += [f"    + {new_att[u]} <{u}>" for u in new_att if old_att.get(u) != new_att[u]]
+        lines += [
+            f"    ~ {x['name']} <{x['url']}> (new file: sha256 {x['sha256'][:12]}…,"
+            f" {x.get('size') or '?'} bytes)"
+            for x in refiled
+        ]
     return lines

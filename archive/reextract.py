@@ -12,6 +12,7 @@ from collections.abc import Callable
 from crawler.extract.parts import join_parts
 from crawler.items import EXTRACTOR_VERSION, VERSION_FIELDS
 
+from .attachments import carry
 from .db import ArchiveError
 from .search import index_version, unindex_version
 from .versioning import json_or_null, version_hash
@@ -46,7 +47,7 @@ def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable
     """Re-extract one version from its stored pages and rewrite it in place; its new hash,
     or None when its body is not stored.  (Within the caller's transaction.)"""
     r = conn.execute(
-        "SELECT v.url, v.encoding, v.parts, b.data FROM versions v"
+        "SELECT v.url, v.encoding, v.parts, v.attachments, b.data FROM versions v"
         " JOIN bodies b ON b.sha256 = v.body_sha256 WHERE v.notice_id = ? AND v.version = ?",
         (nid, version),
     ).fetchone()
@@ -58,6 +59,8 @@ def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable
         parts = [extract(_stored(conn, url, sha), url, r["encoding"]) for url, sha in refs]
         notice = join_parts(notice, parts)
     notice = notice.to_dict()
+    # the page names the files; their bytes are known from the crawls only
+    carry(json.loads(r["attachments"] or "[]"), notice["attachments"])
     h = version_hash(notice)
     tag = extract.tag(r["url"]) if hasattr(extract, "tag") else EXTRACTOR_VERSION
     unindex_version(conn, nid, version)

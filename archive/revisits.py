@@ -6,6 +6,8 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+from crawler.extract.files import download_ext
+
 
 def revisit_targets(
     conn: sqlite3.Connection,
@@ -15,18 +17,20 @@ def revisit_targets(
     recent_days: int = 60,
     slices: int = 7,
     now: datetime | None = None,
+    files: bool = False,
 ) -> list[dict]:
     """Every URL of the site's notices (policy `all`), or with `recent` the notices published in
-    the last `recent_days` and open 公示 every crawl, and the rest in a rotating slice."""
+    the last `recent_days` and open 公示 every crawl, and the rest in a rotating slice.  With
+    `files` (attachments are downloaded), a notice that lists files is asked for whole."""
     rows = conn.execute(
         "SELECT u.url, u.etag, u.last_modified, u.gone, n.id, v.published, v.title, n.first_seen,"
-        " v.parts, v.objection_window FROM notice_urls u JOIN notices n ON n.id = u.notice_id"
+        " v.parts, v.objection_window, v.attachments FROM notice_urls u JOIN notices n ON n.id = u.notice_id"
         " JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
         " WHERE u.site = ? ORDER BY u.first_seen",
         (site,),
     ).fetchall()
     if policy == "all":
-        return [_target(r) for r in rows]
+        return [_target(r, files) for r in rows]
     if policy != "recent":
         raise ValueError(f"unknown TZGG_REVISIT policy {policy!r} (use all or recent)")
     now = now or datetime.now(UTC)
@@ -40,7 +44,7 @@ def revisit_targets(
         recent = published >= cutoff
         open_notice = _open_window(r, notice_cutoff, now.date().isoformat())
         if recent or open_notice or int(r["id"][:8], 16) % max(1, slices) == turn:
-            out.append(_target(r))
+            out.append(_target(r, files))
     return out
 
 
@@ -53,12 +57,18 @@ def _open_window(r, notice_cutoff: str, today: str) -> bool:
     return (window is not None or "公示" in (r["title"] or "")) and published >= notice_cutoff
 
 
-def _target(r) -> dict:
-    # A multi-page article is fetched whole: its first page's validators say nothing of the rest.
-    whole = bool(r["parts"])
+def _target(r, files: bool) -> dict:
+    # A multi-page article is fetched whole: its first page's validators say nothing of the
+    # rest.  Nor of its attachments: a file replaced under an unchanged page is an edit, found
+    # only when the page is read and its files asked for (conditionally: a 304 each).
+    whole = bool(r["parts"]) or (files and _lists_files(r["attachments"]))
     return {
         "url": r["url"],
         "etag": None if whole else r["etag"],
         "last_modified": None if whole else r["last_modified"],
         "gone": bool(r["gone"]),
     }
+
+
+def _lists_files(attachments: str | None) -> bool:
+    return any(download_ext(a["url"], a.get("name")) for a in json.loads(attachments or "[]"))

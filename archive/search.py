@@ -7,7 +7,7 @@ import json
 import sqlite3
 from datetime import date
 
-from .bigrams import Term, document, match_expression, matches, parse_query, snippet
+from .bigrams import Term, document, match_expression, matches, mentions, parse_query, snippet
 
 INDEX_SQL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5("
@@ -35,11 +35,37 @@ def _index_rowid(row) -> int:
     return (_day(row["published"] or row["first_seen"]) << _SHIFT) | row["rowid"]
 
 
-def _doc(row) -> str:
-    names = " ".join(a["name"] for a in json.loads(row["attachments"] or "[]"))
+def _doc(c: sqlite3.Connection, row) -> str:
+    """A version's indexed text: its fields, its attachments' names, then the text of each
+    attachment it lists by sha256 (stable: a text row is written once, before any version
+    listing it is indexed)."""
+    entries = json.loads(row["attachments"] or "[]")
+    names = " ".join(a["name"] for a in entries)
+    texts = attachment_texts(c, [a["sha256"] for a in entries if a.get("sha256")])
     return document(
-        row["title"], row["doc_number"], row["index_number"], row["source"], row["body"], names
+        row["title"],
+        row["doc_number"],
+        row["index_number"],
+        row["source"],
+        row["body"],
+        names,
+        *texts.values(),
     )
+
+
+def attachment_texts(c: sqlite3.Connection, shas: list[str]) -> dict[str, str]:
+    """sha256 -> extracted text, in the order given (each file once), texts only."""
+    shas = list(dict.fromkeys(shas))
+    if not shas:
+        return {}
+    rows = dict(
+        c.execute(
+            "SELECT sha256, text FROM attachment_texts WHERE text IS NOT NULL"
+            f" AND sha256 IN ({','.join('?' * len(shas))})",
+            shas,
+        ).fetchall()
+    )
+    return {sha: rows[sha] for sha in shas if sha in rows}
 
 
 def _row(c: sqlite3.Connection, nid: str, version: int):
@@ -49,7 +75,9 @@ def _row(c: sqlite3.Connection, nid: str, version: int):
 
 
 def _insert(c: sqlite3.Connection, row) -> None:
-    c.execute("INSERT INTO search_index (rowid, doc) VALUES (?, ?)", (_index_rowid(row), _doc(row)))
+    c.execute(
+        "INSERT INTO search_index (rowid, doc) VALUES (?, ?)", (_index_rowid(row), _doc(c, row))
+    )
 
 
 def index_version(c: sqlite3.Connection, nid: str, version: int) -> None:
@@ -62,7 +90,7 @@ def unindex_version(c: sqlite3.Connection, nid: str, version: int) -> None:
     row = _row(c, nid, version)
     c.execute(
         "INSERT INTO search_index (search_index, rowid, doc) VALUES ('delete', ?, ?)",
-        (_index_rowid(row), _doc(row)),
+        (_index_rowid(row), _doc(c, row)),
     )
 
 
@@ -196,7 +224,10 @@ def _result(conn, nid: str, version: int, terms: list[Term]) -> dict:
     n = conn.execute("SELECT * FROM notices WHERE id = ?", (nid,)).fetchone()
     cur = _version(conn, nid, n["current_version"])
     hit = cur if version == n["current_version"] else _version(conn, nid, version)
-    text, spans = snippet(f"{hit['title'] or ''} {hit['body'] or ''}", terms)
+    page = f"{hit['title'] or ''} {hit['body'] or ''}"
+    found = _in_attachments(conn, hit, terms)
+    # the snippet shows where the words are: the page, else the first attachment holding them
+    text, spans = snippet(found[0][1] if found and not mentions(page, terms) else page, terms)
     urls = [
         u[0]
         for u in conn.execute(
@@ -217,6 +248,7 @@ def _result(conn, nid: str, version: int, terms: list[Term]) -> dict:
         "matched_version": version,
         "snippet": text,
         "highlights": spans,
+        "in_attachments": [{"name": a["name"], "url": a["url"]} for a, _ in found],
     }
     if n["status"] != "active":  # when, and why, it went
         e = conn.execute(
@@ -231,7 +263,15 @@ def _result(conn, nid: str, version: int, terms: list[Term]) -> dict:
 
 def _version(conn, nid: str, version: int):
     return conn.execute(
-        "SELECT title, body, published, source, doc_number FROM versions"
+        "SELECT title, body, published, source, doc_number, attachments FROM versions"
         " WHERE notice_id = ? AND version = ?",
         (nid, version),
     ).fetchone()
+
+
+def _in_attachments(conn, row, terms: list[Term]) -> list[tuple[dict, str]]:
+    """(entry, text) of the version's attachments whose text holds a word of the query: read
+    for the results shown only."""
+    entries = [a for a in json.loads(row["attachments"] or "[]") if a.get("sha256")]
+    texts = attachment_texts(conn, [a["sha256"] for a in entries])
+    return [(a, texts[a["sha256"]]) for a in entries if mentions(texts.get(a["sha256"]), terms)]

@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from crawler.items import EXTRACTOR_VERSION
 from crawler.urls import canonicalize
 
+from . import attachments as files
 from . import db as dbmod
 from . import runs
 from .headers import pack as pack_headers
 from .outcome import classify
 from .reextract import rederive
-from .search import index_version
+from .search import index_version, unindex_version
 from .timeutil import utcnow
 from .versioning import changed_fields, fold, json_or_null, version_hash
 
@@ -286,34 +287,57 @@ class Archive:
         outcome = classify(rec)
         canon = canonicalize(rec["url"])
         final = canonicalize(rec.get("final_url") or rec["url"])
+        fetched = rec.get("files") or []
+        for f in fetched:
+            files.file_sha(f)
         with self._tx() as c:
-            row = self.url_row(c, canon)
-            final_row = row if final == canon else self.url_row(c, final)
-            known = row or final_row
-            if outcome == "ok" and final != canon:
-                outcome, known = self._redirected(c, rec, row, final_row, run_id)
-            rec["revisit"] = known is not None and not known["gone"]  # a live archived URL
-            if outcome == "ok":
-                events = self._store_version(c, rec, run_id, canon, final, known)
-                if final != canon:  # after a fold, its captures learn their version
-                    c.execute(
-                        "UPDATE captures SET version = (SELECT current_version FROM notices"
-                        " WHERE id = captures.notice_id) WHERE run_id = ? AND notice_id ="
-                        " (SELECT notice_id FROM notice_urls WHERE canonical_url = ?)"
-                        " AND version IS NULL AND outcome = 'ok'",
-                        (run_id, final),
-                    )
-                return events
-            nid = known["notice_id"] if known is not None else None
-            if outcome == "not_modified" and nid is not None:
-                # What this URL served last time: a stale copy's 304 is not the current version.
-                version = known["version"] or self.current(c, nid)["version"]
-                self._join(c, rec, nid, canon, final, version)
-                self._capture(c, rec, run_id, outcome, store=False, notice=nid, version=version)
-                return []
-            store = outcome.startswith("removed:") or self.keep_all_bodies
-            self._capture(c, rec, run_id, outcome, store=store, notice=nid)
+            # texts first: the version is indexed with the text of every file it lists
+            kept = [f for f in fetched if files.outcome(f) == files.OK]
+            files.store_texts(c, kept, rec.get("texts") or [])
+            if rec.get("notice"):
+                files.drop_unknown(c, rec["notice"])
+            events = self._detail(c, rec, run_id, outcome, canon, final)
+            if fetched:
+                row = self.url_row(c, final) or self.url_row(c, canon)
+                nid = row["notice_id"] if row is not None else None
+                for f in fetched:
+                    self._file_capture(c, rec, f, run_id, nid)
+            return events
+
+    def _file_capture(self, c, rec: dict, f: dict, run_id: int, nid: str | None) -> None:
+        """An attachment fetch: its bytes kept (2xx within the size limit) under its sha256."""
+        outcome = files.outcome(f)
+        cap = dict(f, site=rec["site"], kind="attachment", body_sha256=f["sha256"])
+        self._capture(c, cap, run_id, outcome, store=outcome == files.OK, notice=nid)
+
+    def _detail(self, c, rec: dict, run_id: int, outcome: str, canon: str, final: str) -> list:
+        row = self.url_row(c, canon)
+        final_row = row if final == canon else self.url_row(c, final)
+        known = row or final_row
+        if outcome == "ok" and final != canon:
+            outcome, known = self._redirected(c, rec, row, final_row, run_id)
+        rec["revisit"] = known is not None and not known["gone"]  # a live archived URL
+        if outcome == "ok":
+            events = self._store_version(c, rec, run_id, canon, final, known)
+            if final != canon:  # after a fold, its captures learn their version
+                c.execute(
+                    "UPDATE captures SET version = (SELECT current_version FROM notices"
+                    " WHERE id = captures.notice_id) WHERE run_id = ? AND notice_id ="
+                    " (SELECT notice_id FROM notice_urls WHERE canonical_url = ?)"
+                    " AND version IS NULL AND outcome = 'ok'",
+                    (run_id, final),
+                )
+            return events
+        nid = known["notice_id"] if known is not None else None
+        if outcome == "not_modified" and nid is not None:
+            # What this URL served last time: a stale copy's 304 is not the current version.
+            version = known["version"] or self.current(c, nid)["version"]
+            self._join(c, rec, nid, canon, final, version)
+            self._capture(c, rec, run_id, outcome, store=False, notice=nid, version=version)
             return []
+        store = outcome.startswith("removed:") or self.keep_all_bodies
+        self._capture(c, rec, run_id, outcome, store=store, notice=nid)
+        return []
 
     def _redirected(self, c, rec: dict, row, final_row, run_id: int):
         """(outcome, the URL row the content belongs to) for a page reached by a redirect.
@@ -427,17 +451,25 @@ class Archive:
 
     def _store_version(self, c, rec: dict, run_id: int, canon: str, final: str, known) -> list:
         n, at = rec["notice"], rec["at"]
-        h = version_hash(n)
         url = rec.get("final_url") or rec["url"]
         if known is None:
             # Not seen at this URL: the same notice published at another URL, or a new one.
+            # (Its files' bytes may be known here and not there, or the other way round.)
+            h = version_hash(n)
+            atts = n.get("attachments") or []
+            hashes = {
+                h,
+                version_hash(n | {"attachments": files.without_shas(atts)}),
+                version_hash(n | {"attachments": files.last_known(c, rec["site"], atts)}),
+            }
             dup = c.execute(
                 "SELECT n.id, n.current_version FROM notices n JOIN versions v"
                 " ON v.notice_id = n.id AND v.version = n.current_version"
-                " WHERE n.site = ? AND v.hash = ? LIMIT 1",
-                (rec["site"], h),
+                f" WHERE n.site = ? AND v.hash IN ({','.join('?' * len(hashes))}) LIMIT 1",
+                (rec["site"], *sorted(hashes)),
             ).fetchone()
             if dup is not None:
+                self._settle_attachments(c, dup["id"], n)
                 events = self._restore_if_removed(c, dup["id"], rec, run_id)
                 self._join(c, rec, dup["id"], canon, final, dup["current_version"])
                 self._capture(
@@ -465,7 +497,8 @@ class Archive:
             self._capture(c, rec, run_id, "ok", store=True, notice=nid, version=1)
             return [self.event(c, "new", nid, url, at, run_id, version=1, title=n.get("title"))]
         nid = known["notice_id"]
-        cur = self.current(c, nid)
+        cur = self._settle_attachments(c, nid, n)
+        h = version_hash(n)
         events = self._restore_if_removed(c, nid, rec, run_id)
         # Compare with the current version, and with what this URL served last time: when two
         # copies of a notice diverge, the stale copy is not an edit back and forth.
@@ -499,6 +532,24 @@ class Archive:
             )
         )
         return events
+
+    def _settle_attachments(self, c, nid: str, n: dict):
+        """Before comparing: files of `n` whose download failed (or was not tried) keep the
+        bytes the current version knew; files the current version listed without bytes and
+        `n` downloaded are filled into it in place (a baseline, no event).  Returns the
+        current version as it then stands."""
+        cur = self.current(c, nid)
+        old = json.loads(cur["attachments"] or "[]")
+        files.carry(old, n.get("attachments") or [])
+        if not files.baseline(old, n.get("attachments") or []):
+            return cur
+        unindex_version(c, nid, cur["version"])
+        c.execute(
+            "UPDATE versions SET attachments = ?, hash = ? WHERE notice_id = ? AND version = ?",
+            (_json(old), version_hash(dict(cur) | {"attachments": old}), nid, cur["version"]),
+        )
+        index_version(c, nid, cur["version"])
+        return self.current(c, nid)
 
     def _restore_if_removed(self, c, nid: str, rec: dict, run_id: int) -> list[dict]:
         status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]

@@ -24,10 +24,15 @@ def fold(value: str | None) -> str | None:
 
 
 def _attachments(items) -> list[list[str]]:
+    """[url, name] per attachment, [url, name, sha256] when its bytes are known: so the hash
+    of a version archived before attachments were downloaded stays what it was."""
     out = []
     for a in items or []:
-        name, url = (a["name"], a["url"]) if isinstance(a, dict) else (a.name, a.url)
-        out.append([url, fold(name) or ""])
+        if isinstance(a, dict):
+            name, url, sha = a["name"], a["url"], a.get("sha256")
+        else:
+            name, url, sha = a.name, a.url, None
+        out.append([url, fold(name) or ""] + ([sha] if sha else []))
     return sorted(out)
 
 

@@ -144,7 +144,8 @@ def _warcinfo(w: _Writer, filename: str, at: str, sites: list[str]) -> None:
 
 
 _CAPTURES = """
-SELECT c.*, v.body_sha256 AS served_sha FROM captures c
+SELECT c.*, coalesce(v.body_sha256, CASE WHEN c.status = 304 THEN c.body_sha256 END)
+  AS served_sha FROM captures c
 LEFT JOIN versions v ON c.status = 304 AND v.notice_id = c.notice_id AND v.version = c.version
 WHERE c.at <= :t {site} ORDER BY c.id
 """

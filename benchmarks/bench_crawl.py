@@ -87,9 +87,13 @@ def main() -> None:
     pages_n = -(-args.notices // 20)
     listing = [url] + [url.replace("index.html", f"index_{i}.html") for i in range(1, pages_n)]
     details = [srv.base + site.path(nid) for nid in site.nids()]
+    # tzgg downloads the notices' attachments too: the bare spider fetches them as well
+    files = sorted(
+        {srv.base + path for nid in site.nids() for _, path in site.get(nid)["attachments"]}
+    )
     urls_file = tmp / "urls.txt"
-    urls_file.write_text("\n".join(listing + details))
-    pages = len(listing) + len(details)
+    urls_file.write_text("\n".join(listing + details + files))
+    pages = len(listing) + len(details) + len(files)
 
     tz_rates, bare_rates = [], []
     for i in range(args.repeat):

@@ -374,8 +374,11 @@ def _search_line(r: dict) -> str:
         if r["matched_version"] != r["version"]
         else ""
     )
+    names = [a["name"] or a["url"] for a in r.get("in_attachments") or []]
+    where = f"  (in attachment {', '.join(names)})" if names else ""
     return (
-        f"{(r['published'] or '')[:10]:<10}  {r['site']}  {r['title'] or '∅'}{status}{older}\n"
+        f"{(r['published'] or '')[:10]:<10}  {r['site']}  {r['title'] or '∅'}{status}{older}"
+        f"{where}\n"
         f"    {''.join(marked)}\n    {r['url']}"
     )
 

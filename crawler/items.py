@@ -29,6 +29,10 @@ class Attachment:
     url: str
 
 
+# In a notice dict, an attachment whose bytes are known also has "sha256" and "size" (bytes):
+# downloaded in this crawl, or carried over from a 304 or the version before.
+
+
 @dataclass
 class Notice:
     url: str
@@ -56,7 +60,8 @@ class Notice:
     def from_dict(cls, d: dict) -> Notice:
         d = dict(d)
         d["attachments"] = [
-            a if isinstance(a, Attachment) else Attachment(**a) for a in d.get("attachments") or []
+            a if isinstance(a, Attachment) else Attachment(name=a["name"], url=a["url"])
+            for a in d.get("attachments") or []
         ]
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
@@ -112,6 +117,15 @@ class Fetch:
     extractor_version: str = EXTRACTOR_VERSION
     home: bool = False  # final URL is the site's home page or a listing page
     parts: list = field(default_factory=list)  # [[url, body bytes], ...] joined into notice
+    # One dict per attachment fetch (see spiders/notices.py `_file_record`): url, final_url,
+    # at, http_version, status, reason, headers, request_headers, redirects, body (bytes or
+    # None), decoded_from, error (None | timeout | too_large | http_404 | ...), sha256, text,
+    # text_error, content_type.
+    files: list = field(default_factory=list)
+    # The extracted text of attachments this notice shares with one fetched for another
+    # notice in this crawl: [{sha256, content_type, text, error}], so that its version is
+    # indexed with them whichever record is stored first.
+    texts: list = field(default_factory=list)
 
 
 @dataclass

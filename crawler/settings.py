@@ -45,6 +45,10 @@ TZGG_REMOVAL_CONFIRMATIONS = 1  # consecutive removal observations before a `rem
 TZGG_HOLD_MIN_REVISITS = 1  # below this many revisits a run never holds its removals
 TZGG_WRITE_BATCH = 100  # records per SQLite transaction (each record is whole or absent)
 TZGG_PROGRESS = False
+# Download notices' attachments (pdf, doc, docx, xls, xlsx, wps, ofd, zip, rar) into the archive,
+# and index the text of PDF and DOCX ones; a file larger than the limit is recorded, not kept.
+TZGG_ATTACHMENTS = True
+TZGG_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 TZGG_LOCKS_HELD = False  # set by `tzgg crawl`, which takes the archive's locks itself  # print a progress line to stderr while crawling
 
 # A fast profile for tests and benchmarks on loopback (`tzgg crawl --profile test`).

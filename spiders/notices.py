@@ -20,6 +20,7 @@ from crawler.extract.parts import join_parts
 from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
 from crawler.registry import Registry
 from crawler.urls import canonicalize, site_name
+from spiders.attachments import AttachmentsMixin
 from spiders.listing import is_listing, parse_listing
 from spiders.listing.trs import article_parts
 
@@ -90,7 +91,7 @@ def _root_urls(url: str) -> set[str]:
     return {canonicalize(f"{parts.scheme}://{parts.netloc}/")}
 
 
-class NoticesSpider(scrapy.Spider):
+class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     name = "notices"
 
     def __init__(self, url: str | list[str] | None = None, **kw):
@@ -124,6 +125,7 @@ class NoticesSpider(scrapy.Spider):
     async def start(self):
         self.max_pages = self.settings.getint("TZGG_MAX_LISTING_PAGES")
         self.overrides = self._site_overrides(self.settings.get("TZGG_REGISTRY"))
+        self._files_setup()
         # Revisits are made first, so that a listing linking an archived URL finds it
         # requested already and the conditional request is the one sent.
         revisits = [r for site in self.sites for r in self._revisit_requests(site) if r is not None]
@@ -186,6 +188,7 @@ class NoticesSpider(scrapy.Spider):
                 policy=self.settings.get("TZGG_REVISIT"),
                 recent_days=self.settings.getint("TZGG_REVISIT_RECENT_DAYS"),
                 slices=self.settings.getint("TZGG_REVISIT_SLICES"),
+                files=self.settings.getbool("TZGG_ATTACHMENTS"),
             )
         finally:
             conn.close()
@@ -316,7 +319,7 @@ class NoticesSpider(scrapy.Spider):
                 article = {"fetch": fetch, "notice": notice, "todo": parts, "got": []}
                 yield self._part_request(article, response.meta["site"])
                 return
-        yield fetch
+        yield from self._with_files(fetch, response.meta["site"])
 
     def detail_failed(self, failure):
         yield self._failed(failure, "detail")
@@ -381,7 +384,7 @@ class NoticesSpider(scrapy.Spider):
             notice = join_parts(article["notice"], [p for _, _, p in article["got"]])
             fetch.notice = notice.to_dict()
             fetch.parts = [[url, body] for url, body, _ in article["got"]]
-        yield fetch
+        yield from self._with_files(fetch, site)
 
     def _failed(self, failure, kind: str) -> Fetch:
         """The record of a request that got no response (timeout, DNS, connection, robots)."""

@@ -22,6 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.export import redact_text
 from archive.timeutil import utcnow
+from crawler.demo.documents import make_pdf
 from crawler.demo.site import DistrictSite
 from crawler.demo.site import serve as serve_site
 from tests.conftest import crawl, tzgg
@@ -41,7 +42,9 @@ def archive(tmp_path_factory):
         "关于征收集体土地的公告",
         "2021-09-01 09:00",
         body=["拟征收土地涉及农户如下。", f"户主张三，身份证号{ID_NUMBER}，联系电话{MOBILE}。"],
+        attachments=[("征地名单.pdf", "/files/zdmd.pdf")],
     )
+    site.set_file("/files/zdmd.pdf", make_pdf(["被征地农户名单", "欧阳锋 黄药师"]))
     b = site.add("关于道路施工的通知", "2021-09-02 09:00", body=["施工期间请绕行。"])
     site.add("关于开展安全检查的通知", "2021-09-03 09:00", body=["请各单位做好准备。"])
     srv = serve_site(site, host="127.0.0.1", port=0)
@@ -59,6 +62,7 @@ def archive(tmp_path_factory):
         assert code == 0, p.stderr
         t2 = utcnow()
         paths = {k: srv.base + site.path(n) for k, n in dict(a=a, b=b, c=c).items()}
+        paths["pdf"] = srv.base + "/files/zdmd.pdf"
     finally:
         srv.close()
     return {"db": db, "t1": t1, "t2": t2, "url": paths, "tmp": tmp}
@@ -190,6 +194,13 @@ def test_warc_holds_the_captures_up_to_then_and_passes_warcio_check(archive):
     # the 404 that removed B, with its status line
     gone = [r for r in second if r[0] == "response" and r[1] == url["b"]]
     assert [r[4].get_statuscode() for r in gone] == ["200", "404"]
+    # the attached PDF: its bytes once, then its 304 as a revisit referring to them
+    pdf = [r for r in second if r[1] == url["pdf"] and r[0] in ("response", "revisit")]
+    assert [r[0] for r in pdf] == ["response", "revisit"]
+    assert (
+        pdf[0][5].startswith(b"%PDF") and pdf[0][4].get_header("Content-Type") == "application/pdf"
+    )
+    assert pdf[1][3].get_header("WARC-Refers-To") == pdf[0][3].get_header("WARC-Record-ID")
     requests = [r for r in second if r[0] == "request"]
     assert requests and requests[0][4].protocol == "GET"
     assert requests[0][4].statusline.endswith(" HTTP/1.1")
@@ -268,6 +279,11 @@ def test_bagit_bag_validates_and_names_what_it_holds(archive, tmp_path):
     data = bag / "data"
     assert (data / "tzgg.warc.gz").is_file() and (data / "tzgg.warc.gz.cdxj").is_file()
     assert len((data / "notices.jsonl").read_text(encoding="utf-8").splitlines()) == 4
+    # the attachment, named by its digest, listed with where it came from
+    [entry] = [json.loads(line) for line in (data / "attachments.jsonl").read_text().splitlines()]
+    assert entry["url"] == archive["url"]["pdf"]
+    assert entry["path"] == f"attachments/{entry['sha256']}.pdf"
+    assert hashlib.sha256((data / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
     # a changed byte is caught
     with open(data / "notices.jsonl", "a", encoding="utf-8") as fh:
         fh.write("\n")
@@ -285,6 +301,7 @@ def test_redacted_bag_says_so_and_leaves_the_original_bytes_out(archive, tmp_pat
     text = (bag / "data" / "notices.jsonl").read_text(encoding="utf-8")
     assert ID_NUMBER not in text and MOBILE not in text
     assert not (bag / "data" / "tzgg.warc.gz").exists()
+    assert not (bag / "data" / "attachments").exists()
 
 
 def test_wacz_opens_with_pages_index_and_warc(archive, tmp_path):

@@ -221,6 +221,7 @@ class DistrictSite:
         self._max_stamp = now
         self._token = os.urandom(8).hex()
         self._file_stamp = now
+        self._files: dict[str, tuple[bytes, str | None, int]] = {}  # set_file: body, type, stamp
 
     # ---- mutations -------------------------------------------------------------------
 
@@ -282,6 +283,19 @@ class DistrictSite:
                 setattr(n, k, v)
             self._notice_changed(n)
             self._listing_changed()
+
+    def set_file(self, path: str, body: bytes, content_type: str | None = None) -> None:
+        """Serve `body` at `path` (under /files/) from now on, with new validators; the
+        Content-Type from the extension unless given.  Other /files/ paths keep their
+        generated placeholder PDF."""
+        if not path.startswith("/files/") or len(path) <= len("/files/"):
+            raise ValueError(f"files are served under /files/, not at {path!r}")
+        with self._lock:
+            key = ("file", path)
+            prev = self._files.get(path)
+            stamp = prev[2] if prev else self._file_stamp
+            self._files[path] = (bytes(body), content_type, self._restamp(stamp, True))
+            self._cache.pop(key, None)
 
     def set_state(self, nid: int, state: str) -> None:
         """How the detail page answers (see STATES); the listing is not touched."""
@@ -591,7 +605,11 @@ class DistrictSite:
     def _file(self, path: str, hdrs: dict) -> Response:
         key = ("file", path)
         page = self._cache.get(key)
-        if page is None:
+        if page is None and path in self._files:
+            body, ctype, stamp = self._files[path]
+            ctype = ctype or _file_type(path)
+            page = self._cache[key] = _Page(body, ctype, stamp)
+        elif page is None:
             digest = hashlib.sha1(path.encode()).hexdigest()
             body = (
                 b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog>>endobj\n% "

@@ -1,0 +1,146 @@
+"""The text of PDF and DOCX attachments, for search.  Pure: no Scrapy, no SQLite.
+
+Files come from anyone: every failure is caught and named in one word, and pages, text,
+unzipped size and time are capped, so a hostile file costs the crawl seconds at most."""
+
+from __future__ import annotations
+
+import io
+import logging
+import signal
+import threading
+import zipfile
+from contextlib import contextmanager
+
+from .files import content_type_ext, download_ext
+
+MAX_PAGES = 300
+MAX_CHARS = 2_000_000
+MAX_SECONDS = 20.0
+MAX_UNZIPPED = 200 * 1024 * 1024  # a DOCX's parts, as its zip directory declares them
+
+# A damaged PDF makes pypdf log a warning per object: thousands, for a hostile one.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+class _Timeout(BaseException):
+    """Raised by the alarm: a BaseException, so no `except Exception` in a parser eats it."""
+
+
+@contextmanager
+def _deadline(seconds: float):
+    """Interrupt the block after `seconds` (SIGALRM: the main thread only; elsewhere the
+    per-page checks are the only bound)."""
+    usable = (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    )
+    if not usable:
+        yield
+        return
+
+    def ring(signum, frame):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def file_kind(body: bytes, url: str = "", content_type: str | None = None, name: str = ""):
+    """'pdf', 'docx' or None (a format whose text is not extracted)."""
+    if body[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in body[:1024]:
+        return "pdf"
+    ext = content_type_ext(content_type) or download_ext(url, name)
+    if body[:4] == b"PK\x03\x04" and ext in ("docx", "doc", "wps", None):
+        # a .doc that is really a DOCX, as sites often serve; any other zip is not read
+        return "docx" if ext == "docx" or _has_docx_part(body) else None
+    return ext if ext in ("pdf", "docx") else None
+
+
+def _has_docx_part(body: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            return "word/document.xml" in z.namelist()
+    except Exception:
+        return False
+
+
+def extract_text(
+    body: bytes, url: str = "", content_type: str | None = None, name: str = ""
+) -> tuple[str | None, str | None]:
+    """(text, None), or (None or partial text, one word: invalid | encrypted | timeout |
+    too_large | no_text | unreadable); (None, None) for a format not read."""
+    kind = file_kind(body or b"", url, content_type, name)
+    if kind is None:
+        return None, None
+    pieces: list[str] = []
+    try:
+        with _deadline(MAX_SECONDS):
+            error = (_pdf if kind == "pdf" else _docx)(body, pieces)
+    except _Timeout:
+        error = "timeout"
+    except Exception as exc:  # anything a damaged or hostile file makes a parser raise
+        pieces, error = [], _word(exc)
+    # lone surrogates (broken ToUnicode maps) cannot be stored; NULs end strings in SQLite
+    text = "\n".join(pieces)[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8")
+    text = text.replace("\x00", "").strip()
+    if not text:
+        return None, error or "no_text"
+    return text, error
+
+
+def _word(exc: Exception) -> str:
+    name = type(exc).__name__.lower()
+    if "decrypt" in name or "password" in str(exc).lower():
+        return "encrypted"
+    if isinstance(exc, MemoryError | RecursionError):
+        return "unreadable"
+    return "invalid"
+
+
+def _pdf(body: bytes, out: list[str]) -> str | None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(body), strict=False)
+    if reader.is_encrypted:
+        try:  # most are encrypted for permissions only, with an empty user password
+            if not reader.decrypt(""):
+                return "encrypted"
+        except Exception:
+            return "encrypted"
+    total = 0
+    for i, page in enumerate(reader.pages):
+        if i >= MAX_PAGES:
+            break
+        text = page.extract_text() or ""
+        out.append(text)
+        total += len(text)
+        if total >= MAX_CHARS:
+            break
+    return None
+
+
+def _docx(body: bytes, out: list[str]) -> str | None:
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED:
+            return "too_large"
+    root = Document(io.BytesIO(body)).element.body
+    p_tag, t_tag = qn("w:p"), qn("w:t")
+    total = 0
+    for p in root.iter(p_tag):  # in document order, table cells included
+        text = "".join(t.text or "" for t in p.iter(t_tag))
+        if text:
+            out.append(text)
+            total += len(text)
+            if total >= MAX_CHARS:
+                break
+    return None

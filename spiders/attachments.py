@@ -1,0 +1,203 @@
+"""A notice's attachments, fetched after its page (and its continuation pages) and joined into
+its record before the archive sees it: so changed bytes are an edit of the notice.
+
+Each file is fetched once per crawl (by canonical URL), conditionally when the archive holds
+an earlier download, at most `download_maxsize` bytes.  A file that fails (timeout, 5xx, 404,
+too large, an HTML page) never fails the notice: the archive keeps what it knew of it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import scrapy
+
+from archive.attachments import validators
+from archive.db import connect
+from crawler.extract.attachment_text import extract_text
+from crawler.extract.files import download_ext
+from crawler.urls import canonicalize
+
+MAX_PER_NOTICE = 30
+_RECORD_KEYS = (
+    "url",
+    "final_url",
+    "at",
+    "http_version",
+    "status",
+    "reason",
+    "headers",
+    "request_headers",
+    "redirects",
+    "decoded_from",
+    "error",
+)
+
+
+def _content_type(headers: list) -> str | None:
+    for k, v in headers:
+        if k.lower() == "content-type":
+            return v.split(";")[0].strip().lower() or None
+    return None
+
+
+def _html_page(content_type: str | None, body: bytes) -> bool:
+    """An error, login or block page where the file should be (a Word-saved HTML .doc aside)."""
+    if content_type in ("text/html", "application/xhtml+xml"):
+        return True
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    html = head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<script"))
+    return html and b"schemas-microsoft-com:office" not in head
+
+
+def _too_large(failure) -> bool:
+    """A download Scrapy cancelled at `download_maxsize` (or refused to decompress past it)."""
+    value = failure.value
+    return "Cancelled" in type(value).__name__ or "max size" in str(value)
+
+
+class AttachmentsMixin:
+    """Part of NoticesSpider: needs its `settings`, `sites`, `_fetch` and `_failed`."""
+
+    def _files_setup(self) -> None:
+        s = self.settings
+        self.files_on = s.getbool("TZGG_ATTACHMENTS")
+        self.file_max = s.getint("TZGG_ATTACHMENT_MAX_BYTES")
+        self.file_results: dict[str, dict | None] = {}  # URL -> {sha256, size}; None: failed
+        self.file_waiting: dict[str, list] = {}  # URL in flight -> [(doc, i)] waiting for it
+        self.file_texts: dict[str, dict] = {}  # URL -> its text row, until its record is out
+        self.file_validators: dict[str, dict] = {}
+        path = Path(s.get("TZGG_DB"))
+        if self.files_on and path.exists():
+            conn = connect(path, readonly=True)
+            try:
+                for site in self.sites:
+                    for url, v in validators(conn, site).items():
+                        self.file_validators[canonicalize(url)] = v
+            finally:
+                conn.close()
+
+    def _with_files(self, fetch, site: str):
+        """Yield the detail fetch, with its attachments fetched into it first."""
+        notice = fetch.notice
+        if not self.files_on or not notice or fetch.error or fetch.home or fetch.page_class != "ok":
+            yield fetch
+            return
+        atts = notice["attachments"]
+        todo = [i for i, a in enumerate(atts) if download_ext(a["url"], a["name"])]
+        doc = {"fetch": fetch, "site": site, "todo": todo[:MAX_PER_NOTICE], "owned": []}
+        yield from self._next_file(doc)
+
+    def _next_file(self, doc: dict):
+        fetch = doc["fetch"]
+        atts = fetch.notice["attachments"]
+        while doc["todo"]:
+            i = doc["todo"].pop(0)
+            key = canonicalize(atts[i]["url"])
+            if key in self.file_results:
+                self._known(doc, i, key)
+            elif key in self.file_waiting:  # another notice is fetching it
+                self.file_waiting[key].append((doc, i))
+                return
+            else:
+                self.file_waiting[key] = []
+                doc["owned"].append(key)
+                yield self._file_request(doc, i, key)
+                return
+        yield fetch
+        for key in doc["owned"]:  # stored with this record now
+            self.file_texts.pop(key, None)
+
+    def _known(self, doc: dict, i: int, key: str) -> None:
+        """Give entry i of the notice what this crawl learnt of its file."""
+        result = self.file_results[key]
+        if result is None:
+            return
+        doc["fetch"].notice["attachments"][i].update(result)
+        text = self.file_texts.get(key)
+        if text is not None:
+            doc["fetch"].texts.append(text)
+
+    def _file_request(self, doc: dict, i: int, key: str) -> scrapy.Request:
+        headers = {}
+        known = self.file_validators.get(key)
+        if known and known["etag"]:
+            headers["If-None-Match"] = known["etag"]
+        if known and known["last_modified"]:
+            headers["If-Modified-Since"] = known["last_modified"]
+        return scrapy.Request(
+            doc["fetch"].notice["attachments"][i]["url"],
+            priority=5,  # finish a notice before starting others: it is held in memory
+            callback=self.parse_file,
+            errback=self.file_failed,
+            headers=headers or None,
+            meta={
+                "site": doc["site"],
+                "doc": doc,
+                "file": i,
+                "key": key,
+                "download_maxsize": self.file_max,
+            },
+            dont_filter=True,
+        )
+
+    def parse_file(self, response):
+        doc, i, key = (response.meta[k] for k in ("doc", "file", "key"))
+        entry = doc["fetch"].notice["attachments"][i]
+        rec = self._file_record(self._fetch(response, "attachment"))
+        status, result = response.status, None
+        if 200 <= status < 300 and _html_page(rec["content_type"], response.body):
+            rec["error"] = "html_page"  # an error or block page, not the file
+        elif 200 <= status < 300 and not response.body:
+            rec["error"] = "empty"
+        elif 200 <= status < 300:
+            body = rec["body"] = response.body
+            sha = rec["sha256"] = hashlib.sha256(body).hexdigest()
+            text, error = extract_text(body, response.url, rec["content_type"], entry["name"])
+            rec["text"], rec["text_error"] = text, error
+            result = {"sha256": sha, "size": len(body)}
+            self.file_texts[key] = {
+                "sha256": sha,
+                "content_type": rec["content_type"],
+                "text": text,
+                "error": error,
+            }
+        elif status == 304 and key in self.file_validators:
+            known = self.file_validators[key]
+            rec["sha256"] = known["sha256"]  # the bytes the validators were sent for
+            result = {"sha256": known["sha256"], "size": known["size"]}
+        else:
+            rec["error"] = f"http_{status}"
+        doc["fetch"].files.append(rec)
+        yield from self._resolved(doc, i, key, result)
+
+    def file_failed(self, failure):
+        meta = failure.request.meta
+        doc, i, key = meta["doc"], meta["file"], meta["key"]
+        rec = self._file_record(self._failed(failure, "attachment"))
+        if _too_large(failure):
+            rec["error"] = "too_large"
+        doc["fetch"].files.append(rec)
+        yield from self._resolved(doc, i, key, None)
+
+    def _resolved(self, doc: dict, i: int, key: str, result: dict | None):
+        self.file_results[key] = result
+        if result is not None:
+            doc["fetch"].notice["attachments"][i].update(result)
+        waiting = self.file_waiting.pop(key, [])
+        for d, j in waiting:  # all first: the owner may be done and drop the text
+            self._known(d, j, key)
+        for d in [doc] + [d for d, _ in waiting]:
+            yield from self._next_file(d)
+
+    @staticmethod
+    def _file_record(fetch) -> dict:
+        rec = {k: getattr(fetch, k) for k in _RECORD_KEYS}
+        rec.update(
+            body=None,
+            sha256=None,
+            text=None,
+            text_error=None,
+            content_type=_content_type(fetch.headers),
+        )
+        return rec
