@@ -37,7 +37,7 @@ SELECT n.id, n.site, n.url AS first_url, n.first_seen AS notice_first_seen, v.*,
     WHERE u.notice_id = n.id AND u.first_seen <= :t ORDER BY u.first_seen, u.url)) AS urls,
   (SELECT max(c.at) FROM captures c
     WHERE c.notice_id = n.id AND c.at <= :t AND c.outcome IN ('ok', 'not_modified'))
-    AS last_seen
+    AS seen_by_then
 FROM notices n JOIN versions v ON v.notice_id = n.id
 WHERE n.first_seen <= :t AND v.first_seen <= :t {{site}} {{which}}
 ORDER BY n.rowid, v.version
@@ -72,7 +72,7 @@ def _record(row: sqlite3.Row) -> dict:
         "status_since": since or row["notice_first_seen"],
         "removed_reason": reason if kind == "removed" else None,
         "first_seen": row["notice_first_seen"],
-        "last_seen": row["last_seen"] or row["first_seen"],
+        "last_seen": row["seen_by_then"] or row["first_seen"],
         "version": row["version"],
         "valid_from": row["first_seen"],
         "valid_to": row["valid_to"],

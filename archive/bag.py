@@ -27,7 +27,8 @@ from .warc import write_warc
 def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | None) -> dict:
     from wacz.main import main as wacz_main
 
-    with tempfile.TemporaryDirectory(prefix="tzgg-wacz-") as tmp:
+    # staged beside the output, not in $TMPDIR (often RAM-backed, and small)
+    with tempfile.TemporaryDirectory(prefix=".tzgg-wacz-", dir=path.parent) as tmp:
         tmp = Path(tmp)
         warc = tmp / "tzgg.warc.gz"
         stats = write_warc(conn, warc, tmp / "index.cdxj", at=at, site=site, filename=warc.name)

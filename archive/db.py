@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -182,6 +182,10 @@ MIGRATIONS = [
     " text TEXT, error TEXT);"
     " CREATE INDEX IF NOT EXISTS captures_attachment ON captures(site, url)"
     " WHERE kind = 'attachment'",
+    # 5: each redirect a fetch followed, with its status line and headers (packed like
+    # `headers`): [[url, status, reason, protocol, headers, at], ...], so a WARC export holds
+    # the 3xx answers themselves
+    "ALTER TABLE captures ADD COLUMN hops BLOB",
 ]
 
 

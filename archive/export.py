@@ -26,28 +26,54 @@ class ExportError(Exception):
 
 # -- redaction ------------------------------------------------------------------------------
 
-# 18-digit resident ID numbers (the last may be X) and mainland mobile numbers, not inside a
-# longer run of digits (a 文号 or an account number is left alone).
+# 18-digit resident ID numbers (the last may be X) and mainland mobile numbers (after +86 too),
+# not inside a longer run of digits (a 文号 or an account number is left alone).  Matched on
+# the text with full-width digits folded: the fold keeps every length, so spans carry over.
 _ID = re.compile(
     r"(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9]{4}[0-9Xx](?![0-9])"
 )
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9](?:[- ]?[0-9]{4}){2}(?![0-9])")
+_MOBILE = re.compile(
+    r"(?:(?<=\+86)|(?<=\+86[- ])|(?<![0-9]))1[3-9][0-9](?:[- ]?[0-9]{4}){2}(?![0-9])"
+)
+_FOLD = str.maketrans("０１２３４５６７８９ＸｘＫ－＋", "0123456789XxK-+")
 
 
 def redact_text(text: str) -> str:
-    text = _ID.sub(lambda m: "*" * len(m.group()), text)
-    return _MOBILE.sub(lambda m: "*" * len(m.group()), text)
+    folded = text.translate(_FOLD)
+    spans = [m.span() for rx in (_ID, _MOBILE) for m in rx.finditer(folded)]
+    if not spans:
+        return text
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = "*" * (b - a)
+    return "".join(chars)
 
 
-def redact(value):
-    """`value` with every ID and mobile number in its strings masked (same length, `*`)."""
+# Free text, where people's numbers are written; ids, URLs and digests are left alone.
+_FREE_TEXT = ("title", "body", "source", "breadcrumb", "contact", "objection_window")
+
+
+def _redact_value(value):
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [_redact_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
+        return {k: _redact_value(v) for k, v in value.items()}
     return value
+
+
+def redact(record: dict) -> dict:
+    """`record` with every ID and mobile number in its free text masked (same length, `*`)."""
+    out = dict(record)
+    for name in _FREE_TEXT:
+        if name in out:
+            out[name] = _redact_value(out[name])
+    if out.get("attachments"):
+        out["attachments"] = [
+            a | {"name": redact_text(a["name"] or "")} for a in out["attachments"]
+        ]
+    return out
 
 
 REDACTION_NOTE = "18-digit 身份证号 and mobile numbers masked with * in the text exports"
@@ -130,10 +156,12 @@ def atomic_path(path: Path, *, folder: bool = False, force: bool = False):
         if folder:
             if not path.is_dir() or any(path.iterdir()):
                 raise ExportError(f"{path} exists and is not an empty folder")
-        elif not force:
-            raise ExportError(f"{path} exists (pass --force to replace it)")
         elif path.is_dir():
             raise ExportError(f"{path} is a folder")
+        elif _is_sqlite(path):  # an archive, perhaps this one: never replaced
+            raise ExportError(f"{path} is an SQLite database; it is never replaced by an export")
+        elif not force:
+            raise ExportError(f"{path} exists (pass --force to replace it)")
     if not path.parent.is_dir():
         raise ExportError(f"folder {path.parent} does not exist")
     tmp = path.with_name(path.name + ".partial")
@@ -146,6 +174,14 @@ def atomic_path(path: Path, *, folder: bool = False, force: bool = False):
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _remove(path: Path) -> None:

@@ -53,6 +53,16 @@ def _doc(c: sqlite3.Connection, row) -> str:
     )
 
 
+def _text(c: sqlite3.Connection, row) -> str:
+    """What `_doc` indexes, as plain text: for words the index cannot hold (one character)."""
+    fields = [row[k] or "" for k in ("title", "doc_number", "index_number", "source", "body")]
+    if row["attachments"] and row["attachments"] != "[]":
+        entries = json.loads(row["attachments"])
+        fields += [a["name"] for a in entries]
+        fields += attachment_texts(c, [a["sha256"] for a in entries if a.get("sha256")]).values()
+    return "\n".join(fields)
+
+
 def attachment_texts(c: sqlite3.Connection, shas: list[str]) -> dict[str, str]:
     """sha256 -> extracted text, in the order given (each file once), texts only."""
     shas = list(dict.fromkeys(shas))
@@ -144,14 +154,8 @@ def search(
         " n.current_version WHERE v.rowid IN ({ids})" + "".join(f" AND {w}" for w in where)
     )
     if any(t.needs_scan for t in terms):  # a one-character word: read the text itself
-        conn.create_function(
-            "tzgg_matches",
-            2,
-            lambda title, body: matches(f"{title or ''}\n{body or ''}", terms),
-            deterministic=True,
-        )
-        found = "SELECT rowid FROM versions WHERE tzgg_matches(title, body)"
-        hits = [(r[0], 0.0) for r in conn.execute(found)]
+        found = f"SELECT {_DOC_COLUMNS} FROM versions"
+        hits = [(r[0], 0.0) for r in conn.execute(found) if matches(_text(conn, r), terms)]
         hits = [h for h in hits if _in_range(conn, h[0], low, high)]
         if sort != "relevance":  # order the hits as the index would
             hits.sort(key=lambda h: _sort_key(conn, h[0]), reverse=sort == "newest")

@@ -203,8 +203,8 @@ class Archive:
         c.execute(
             "INSERT INTO captures (run_id, site, kind, url, final_url, at, http_version, status,"
             " reason, headers, request_headers, body_sha256, body_stored, decoded_from, outcome,"
-            " notice_id, version, error, phrase, revisit, redirects)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " notice_id, version, error, phrase, revisit, redirects, hops)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run_id,
                 rec["site"],
@@ -227,6 +227,7 @@ class Archive:
                 rec.get("phrase"),
                 int(bool(rec.get("revisit"))),
                 _json(rec["redirects"]) if rec.get("redirects") else None,
+                pack_headers(rec["hops"]) if rec.get("hops") else None,
             ),
         )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
@@ -18,21 +19,41 @@ def format_utc(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_PERIOD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
 def parse_user_time(text: str, *, end_of_day: bool = False) -> str:
     """A time a user typed (--since, --as-of ...) as RFC 3339 UTC.
 
-    Without an offset it means Asia/Shanghai; a date alone means the start of that day
-    (or its end, for --to / --as-of)."""
+    Without an offset it means Asia/Shanghai.  A year, a month or a day alone (2021, 2021-09,
+    2021-09-30) means the start of that period, or with `end_of_day` its end (--as-of 2021 is
+    the archive at the close of 2021, not on 1 January)."""
     text = text.strip()
+    bad = ValueError(f"not a date or time: {text!r} (use e.g. 2021-09-30 or 2021-09-30T12:00)")
+    period = _PERIOD.fullmatch(text)
+    if period:
+        year, month, day = (int(g) if g else None for g in period.groups())
+        try:
+            start = date(year, month or 1, day or 1)
+        except ValueError:
+            raise bad from None
+        if not end_of_day:
+            dt = datetime.combine(start, time.min)
+        else:
+            if day:
+                last = start
+            elif month:
+                last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+            else:
+                last = date(year, 12, 31)
+            dt = datetime.combine(last, time.max)
+        return format_utc(dt.replace(tzinfo=SHANGHAI))
+    if not re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text):
+        raise bad
     try:
-        dt = dateparser.isoparse(text)
+        dt = dateparser.isoparse(text.replace(" ", "T", 1))
     except ValueError:
-        raise ValueError(
-            f"not a date or time: {text!r} (use e.g. 2021-09-30 or 2021-09-30T12:00)"
-        ) from None
-    date_only = len(text) <= 10
-    if date_only:
-        dt = datetime.combine(dt.date(), time.max if end_of_day else time.min)
+        raise bad from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=SHANGHAI)
     return format_utc(dt)

@@ -17,10 +17,12 @@ archive's own SHA-256, base32 as WARC expects."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import sqlite3
 import zlib
+from http import HTTPStatus
 from importlib.metadata import version as package_version
 from urllib.parse import urlsplit
 
@@ -33,6 +35,8 @@ from .headers import unpack
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 IDENTICAL_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 _RENAMED = {"content-encoding", "transfer-encoding"}
+_STATUSES = {s.value for s in HTTPStatus}
+_EMPTY = hashlib.sha256(b"").hexdigest()
 
 
 def payload_digest(sha256_hex: str) -> str:
@@ -54,8 +58,19 @@ class RawHeaders(StatusAndHeaders):
 
 def response_headers(row, body_len: int | None) -> StatusAndHeaders:
     """The original status line and headers, made true of the stored bytes."""
+    return http_headers(
+        row["status"],
+        row["reason"],
+        row["http_version"],
+        unpack(row["headers"]),
+        row["decoded_from"],
+        body_len,
+    )
+
+
+def http_headers(status, reason, protocol, received, decoded_from, body_len) -> RawHeaders:
     headers, had = [], set()
-    for name, value in unpack(row["headers"]):
+    for name, value in received:
         low = name.lower()
         had.add(low)
         if low in _RENAMED:
@@ -65,12 +80,12 @@ def response_headers(row, body_len: int | None) -> StatusAndHeaders:
                 headers.append((f"X-Tzgg-Orig-{name}", value))
         else:
             headers.append((name, value))
-    if row["decoded_from"] and "content-encoding" not in had:
-        headers.append(("X-Tzgg-Orig-Content-Encoding", row["decoded_from"]))
+    if decoded_from and "content-encoding" not in had:
+        headers.append(("X-Tzgg-Orig-Content-Encoding", decoded_from))
     if body_len is not None:
         headers.append(("Content-Length", str(body_len)))
-    status = f"{row['status']} {row['reason'] or ''}".strip()
-    return RawHeaders(status, headers, protocol=row["http_version"] or "HTTP/1.1")
+    reason = reason or HTTPStatus(status).phrase if status in _STATUSES else reason
+    return RawHeaders(f"{status} {reason or ''}".strip(), headers, protocol=protocol or "HTTP/1.1")
 
 
 def request_headers(row, uri: str) -> StatusAndHeaders:
@@ -143,12 +158,7 @@ def _warcinfo(w: _Writer, filename: str, at: str, sites: list[str]) -> None:
     w.write(w.w.create_warcinfo_record(filename, info))
 
 
-_CAPTURES = """
-SELECT c.*, coalesce(v.body_sha256, CASE WHEN c.status = 304 THEN c.body_sha256 END)
-  AS served_sha FROM captures c
-LEFT JOIN versions v ON c.status = 304 AND v.notice_id = c.notice_id AND v.version = c.version
-WHERE c.at <= :t {site} ORDER BY c.id
-"""
+_CAPTURES = "SELECT c.* FROM captures c WHERE c.at <= :t {site} ORDER BY c.id"
 
 
 def write_warc(
@@ -156,11 +166,12 @@ def write_warc(
 ) -> dict:
     """Write every capture up to `at` to `path` (gzipped per record when `filename` ends in
     .gz) and its sorted CDXJ index to `cdxj_path`; return counts."""
-    conn.execute("DROP TABLE IF EXISTS temp._seen")
-    conn.execute("DROP TABLE IF EXISTS temp._cdxj")
+    _drop(conn)
     # Spilled to disk by SQLite, so memory stays flat however large the archive.
     conn.execute("CREATE TEMP TABLE _seen (sha TEXT PRIMARY KEY, id TEXT, uri TEXT, at TEXT)")
     conn.execute("CREATE TEMP TABLE _cdxj (key TEXT, line TEXT)")
+    # each URL's last 2xx payload so far: what a later 304 stands for
+    conn.execute("CREATE TEMP TABLE _last (url TEXT PRIMARY KEY, sha TEXT)")
     sites = [
         r[0]
         for r in conn.execute(
@@ -181,8 +192,12 @@ def write_warc(
                 out.write(line + "\n")
         return {"records": dict(sorted(w.counts.items())), "payload_bytes": payload_bytes}
     finally:
-        conn.execute("DROP TABLE IF EXISTS temp._seen")
-        conn.execute("DROP TABLE IF EXISTS temp._cdxj")
+        _drop(conn)
+
+
+def _drop(conn) -> None:
+    for table in ("_seen", "_cdxj", "_last"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def _seen(conn, sha: str | None):
@@ -193,26 +208,35 @@ def _seen(conn, sha: str | None):
 
 def _capture(w: _Writer, row) -> int:
     """Write one capture's records; return the payload bytes written."""
+    hops = unpack(row["hops"]) if row["hops"] else []
+    for hop in hops:
+        _hop(w, hop)
     if row["status"] is None:  # no HTTP answer (timeout, DNS ...): nothing was exchanged
         return 0
     conn, uri, at, sha = w.conn, row["final_url"] or row["url"], row["at"], row["body_sha256"]
     written = 0
+    if 200 <= row["status"] < 300 and sha:
+        conn.executemany(
+            "INSERT OR REPLACE INTO temp._last (url, sha) VALUES (?, ?)",
+            {(row["url"], sha), (uri, sha)},
+        )
     if row["status"] == 304:
-        ref = _seen(conn, row["served_sha"])
+        # It stands for the bytes of the URL's last 200 (whose validators were sent): named
+        # when this file holds them.  Not indexed: a replay of a 304 would show nothing, so
+        # pywb serves the nearest capture with bytes instead.
+        last = conn.execute("SELECT sha FROM temp._last WHERE url = ?", (row["url"],)).fetchone()
+        ref = _seen(conn, last[0]) if last else None
         http = response_headers(row, None)
         extra = {"WARC-Profile": NOT_MODIFIED_PROFILE}
         if ref is not None:
             extra |= {
-                "WARC-Payload-Digest": payload_digest(row["served_sha"]),
+                "WARC-Payload-Digest": payload_digest(last[0]),
                 "WARC-Refers-To": ref[0],
                 "WARC-Refers-To-Target-URI": ref[1],
                 "WARC-Refers-To-Date": ref[2],
             }
         rec = w.record(uri, "revisit", at, http=http, extra=extra)
         index = None
-        if ref is not None:  # pywb serves it from the record it refers to
-            index = {"at": at, "mime": "warc/revisit", "status": "304"}
-            index["digest"] = extra["WARC-Payload-Digest"]
     elif (ref := _seen(conn, sha)) is not None:
         size = conn.execute("SELECT size FROM bodies WHERE sha256 = ?", (sha,)).fetchone()[0]
         http = response_headers(row, size)
@@ -247,7 +271,7 @@ def _capture(w: _Writer, row) -> int:
         uri, "request", at, http=request_headers(row, uri), extra={"WARC-Concurrent-To": rid}
     )
     w.write(req)
-    if row["redirects"]:
+    if row["redirects"] and not hops:  # archived before the 3xx answers were kept
         _redirects(w, row, rid)
     return written
 
@@ -258,6 +282,17 @@ def _metadata(w: _Writer, uri: str, at: str, info: dict, refers_to: str | None =
     if refers_to:
         extra["WARC-Refers-To"] = refers_to
     w.write(w.record(uri, "metadata", at, payload=payload, extra=extra))
+
+
+def _hop(w: _Writer, hop: list) -> None:
+    """A redirect answer: its status line and headers (its body, a few bytes of HTML, was not
+    kept, so Content-Length says 0 and the original value is kept beside it)."""
+    url, status, protocol, received, at = hop
+    http = http_headers(status, None, protocol, received, None, 0)
+    digest = payload_digest(_EMPTY)
+    rec = w.record(url, "response", at, http=http, extra={"WARC-Payload-Digest": digest})
+    mime = _mime(http) if http.get_header("Content-Type") else "unk"
+    w.write(rec, index={"at": at, "mime": mime, "status": str(status), "digest": digest})
 
 
 def _redirects(w: _Writer, row, response_id: str) -> None:

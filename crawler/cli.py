@@ -82,7 +82,7 @@ def _since(value: str | None, *, end: bool = False) -> str | None:
     try:
         return parse_user_time(value, end_of_day=end)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise Fail(str(exc), 2) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -430,6 +430,9 @@ def export(db, as_of, site, fmt, output, history, redact, force, as_json):
     from archive.export import export as run_export
 
     at = _since(as_of, end=True) if as_of else utcnow()
+    archive_files = {Path(f"{db}{suffix}").resolve() for suffix in ("", "-wal", "-shm", "-journal")}
+    if Path(output).resolve() in archive_files or Path(f"{output}.cdxj").resolve() in archive_files:
+        raise Fail(f"--output {output} would overwrite the archive {db}", 2)
     conn = _open(db)
     if (
         site

@@ -101,6 +101,8 @@ class Fetch:
     final_url: str | None = None
     redirected: bool = False
     redirects: list = field(default_factory=list)  # [[url, status], ...] followed to final_url
+    # the same redirects whole: [[url, status, protocol, headers, at], ...]
+    hops: list = field(default_factory=list)
     http_version: str | None = None
     status: int | None = None
     reason: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 from crawler.urls import canonicalize
 
@@ -15,6 +16,29 @@ class ContentEncodingMiddleware:
         encoding = response.headers.get(b"Content-Encoding")
         if encoding:
             request.meta["tzgg_content_encoding"] = encoding.decode("latin-1")
+        return response
+
+
+class RedirectHopsMiddleware:
+    """Keep each 3xx answer's status line and headers before RedirectMiddleware (600) follows
+    it: the archive records the redirects themselves, not only where they led."""
+
+    def process_response(self, request, response, spider=None):
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            hops = request.meta.setdefault("tzgg_hops", [])
+            hops.append(
+                [
+                    response.url,
+                    response.status,
+                    response.protocol or None,
+                    [
+                        [k.decode("latin-1"), v.decode("latin-1")]
+                        for k, values in response.headers.items()
+                        for v in values
+                    ],
+                    datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                ]
+            )
         return response
 
 

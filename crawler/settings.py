@@ -27,8 +27,14 @@ HTTPERROR_ALLOW_ALL = True
 # The archive writer is synchronous: items in parallel only add scheduling overhead.
 CONCURRENT_ITEMS = 1
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ContentEncodingMiddleware": 595}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ContentEncodingMiddleware": 595,
+    "crawler.middlewares.RedirectHopsMiddleware": 650,  # sees a 3xx before RedirectMiddleware
+}
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalFingerprinter"
+# Sites are on the web: a link to file:, ftp: or s3: must never read the crawling machine's
+# files (or anyone's bucket) into an archive that may be published.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 

@@ -29,6 +29,7 @@ _RECORD_KEYS = (
     "headers",
     "request_headers",
     "redirects",
+    "hops",
     "decoded_from",
     "error",
 )
@@ -84,7 +85,11 @@ class AttachmentsMixin:
             yield fetch
             return
         atts = notice["attachments"]
-        todo = [i for i, a in enumerate(atts) if download_ext(a["url"], a["name"])]
+        todo = [
+            i
+            for i, a in enumerate(atts)
+            if a["url"].startswith(("http://", "https://")) and download_ext(a["url"], a["name"])
+        ]
         doc = {"fetch": fetch, "site": site, "todo": todo[:MAX_PER_NOTICE], "owned": []}
         yield from self._next_file(doc)
 

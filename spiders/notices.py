@@ -236,6 +236,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
                 [u, r]
                 for u, r in zip(redirects, request.meta.get("redirect_reasons", []), strict=False)
             ],
+            hops=request.meta.get("tzgg_hops") or [],
             http_version=response.protocol or None,
             status=response.status,
             reason=_reason(response.status),

@@ -92,7 +92,7 @@ def test_broken_and_hostile_files_give_a_one_word_error(monkeypatch):
         text, error = extract_text(body, "http://x/a.pdf")
         assert text is None and error in ("invalid", "no_text"), (body[:20], error)
     # a DOCX whose parts unzip to more than the cap is not unzipped
-    monkeypatch.setattr(attachment_text, "MAX_UNZIPPED", 1000)
+    monkeypatch.setattr(attachment_text, "MAX_DOCUMENT_XML", 1000)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("word/document.xml", b"<w:document/>" + b" " * 10_000)
@@ -300,6 +300,22 @@ def test_a_file_replaced_under_an_unchanged_page_is_an_edit(tmp_path, serve):
     assert ("/files/bcbz.docx", 304) in got and ("/files/zdmd.pdf", 200) in got
     # the notice without files is still asked for conditionally
     assert (site.path(nid + 1), 304) in got
+
+
+def test_a_file_url_is_never_read_from_the_crawling_machine(tmp_path, serve):
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(make_pdf(["the archivist's private file"]))
+    site = DistrictSite(style="trs")
+    site.add("关于征地的公告", body=["见附件。"], attachments=[("名单.pdf", f"file://{secret}")])
+    srv = serve(site)
+    db = tmp_path / "a.db"
+    code, [s], p = crawl(site.listing_url(srv.base), db)
+    assert code == 0 and s["counts"]["new"] == 1, p.stderr
+    conn = _db(db)
+    assert (
+        conn.execute("SELECT count(*) FROM captures WHERE kind = 'attachment'").fetchone()[0] == 0
+    )
+    assert conn.execute("SELECT count(*) FROM attachment_texts").fetchone()[0] == 0
 
 
 def _serving(handle, failing: dict):

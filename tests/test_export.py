@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import zipfile
 import zlib
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.export import redact_text
+from archive.export import redact, redact_text
 from archive.timeutil import utcnow
 from crawler.demo.documents import make_pdf
 from crawler.demo.site import DistrictSite
@@ -46,7 +47,8 @@ def archive(tmp_path_factory):
     )
     site.set_file("/files/zdmd.pdf", make_pdf(["被征地农户名单", "欧阳锋 黄药师"]))
     b = site.add("关于道路施工的通知", "2021-09-02 09:00", body=["施工期间请绕行。"])
-    site.add("关于开展安全检查的通知", "2021-09-03 09:00", body=["请各单位做好准备。"])
+    d = site.add("关于开展安全检查的通知", "2021-09-03 09:00", body=["请各单位做好准备。"])
+    e = site.add("关于征求意见的公告", "2021-09-05 09:00", body=["征求意见稿如下。"])
     srv = serve_site(site, host="127.0.0.1", port=0)
     db = tmp / "a.db"
     try:
@@ -57,11 +59,12 @@ def archive(tmp_path_factory):
         time.sleep(0.05)
         site.edit(a, body=["拟征收土地涉及农户如下（更正）。", "户主张三。"])
         site.set_state(b, "404")
+        site.set_state(e, "redirect_home")
         c = site.add("关于征地补偿的公示", "2021-09-04 09:00", body=["补偿标准如下。"])
         code, _, p = crawl(url, db)
         assert code == 0, p.stderr
         t2 = utcnow()
-        paths = {k: srv.base + site.path(n) for k, n in dict(a=a, b=b, c=c).items()}
+        paths = {k: srv.base + site.path(n) for k, n in dict(a=a, b=b, c=c, d=d, e=e).items()}
         paths["pdf"] = srv.base + "/files/zdmd.pdf"
     finally:
         srv.close()
@@ -97,7 +100,8 @@ def test_jsonl_holds_each_notice_as_it_stood_then(archive):
     assert after[url["a"]]["version"] == 2 and "更正" in after[url["a"]]["body"]
     assert after[url["a"]]["valid_from"] > archive["t1"]
     assert after[url["a"]]["urls"] == [url["a"]]
-    assert before[url["a"]]["last_seen"] <= archive["t1"]
+    assert all(r["last_seen"] <= archive["t1"] for r in before.values())
+    assert after[url["d"]]["last_seen"] > archive["t1"]  # its 304 in the second crawl
     # show --json's field names
     shown = json.loads(tzgg("show", url["a"], "--db", archive["db"], "--json").stdout)
     for name in shown["versions"][-1]:
@@ -123,7 +127,7 @@ def test_csv_opens_in_excel_with_chinese_intact(archive):
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines(keepends=True)))
     assert {r["title"] for r in rows} >= {"关于征收集体土地的公告", "关于征地补偿的公示"}
-    assert len(rows) == 4
+    assert len(rows) == 5
     row = next(r for r in rows if r["url"] == archive["url"]["b"])
     assert row["status"] == "removed" and row["urls"] == archive["url"]["b"]
 
@@ -138,6 +142,13 @@ def test_redact_masks_id_and_mobile_numbers(archive):
         redact_text("电话 138-1234-5678，座机 0730-8888888")
         == "电话 *************，座机 0730-8888888"
     )
+    # full-width digits, +86, and identifiers left alone
+    assert redact_text("手机１３９１２３４５６７８") == "手机" + "*" * 11
+    assert redact_text("４３０６０２１９８００１０１１２３Ｘ") == "*" * 18
+    assert redact_text("+8613712345678") == "+86" + "*" * 11
+    sha = "9ae2bdd7beedc2e766c6b76585530e16925115707dc7a06ab5ee4aa2776b2c7b"
+    rec = {"id": "3f8a13912345678c", "attachments": [{"name": "a.pdf", "url": "u", "sha256": sha}]}
+    assert redact(rec) == rec
 
 
 def warc_records(path):
@@ -235,27 +246,52 @@ def test_pywb_replays_a_notice_from_the_export_and_its_cdxj(archive, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    conn = sqlite3.connect(archive["db"])
+
+    def replay(url, at):
+        ts = at[:19].replace("-", "").replace(":", "").replace("T", "")
+        return _get(f"http://127.0.0.1:{port}/tzgg/{ts}id_/{url}", server)
+
     try:
-        conn = sqlite3.connect(archive["db"])
+        # both versions of the edited notice, byte for byte
         for version, first_seen, sha in conn.execute(
             "SELECT version, first_seen, body_sha256 FROM versions WHERE url = ? ORDER BY version",
             (archive["url"]["a"],),
         ):
-            ts = first_seen[:19].replace("-", "").replace(":", "").replace("T", "")
-            replay = f"http://127.0.0.1:{port}/tzgg/{ts}id_/{archive['url']['a']}"
-            body = _get(replay, server)
-            assert body == stored(archive["db"], sha), f"version {version}"
+            status, body = replay(archive["url"]["a"], first_seen)
+            assert (status, body) == (200, stored(archive["db"], sha)), f"version {version}"
+        # the unchanged notice at its 304: the page it still was
+        (at,) = conn.execute(
+            "SELECT at FROM captures WHERE url = ? AND status = 304", (archive["url"]["d"],)
+        ).fetchone()
+        status, body = replay(archive["url"]["d"], at)
+        assert status == 200 and "请各单位做好准备".encode() in body
+        # the notice redirected away, at its removal: the redirect, not the old page
+        (at,) = conn.execute(
+            "SELECT at FROM captures WHERE url = ? AND outcome = 'removed:redirected_away'",
+            (archive["url"]["e"],),
+        ).fetchone()
+        status, body = replay(archive["url"]["e"], at)
+        assert status == 302 and "征求意见稿".encode() not in body
     finally:
         server.terminate()
         server.wait(10)
 
 
-def _get(url: str, server, wait: float = 30) -> bytes:
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kw):
+        return None
+
+
+def _get(url: str, server, wait: float = 30) -> tuple[int, bytes]:
     deadline = time.monotonic() + wait
+    opener = urllib.request.build_opener(_NoRedirect)
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=10) as r:
-                return r.read()
+            with opener.open(url, timeout=10) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(
@@ -278,7 +314,7 @@ def test_bagit_bag_validates_and_names_what_it_holds(archive, tmp_path):
     assert (bag / "manifest-sha256.txt").is_file()
     data = bag / "data"
     assert (data / "tzgg.warc.gz").is_file() and (data / "tzgg.warc.gz.cdxj").is_file()
-    assert len((data / "notices.jsonl").read_text(encoding="utf-8").splitlines()) == 4
+    assert len((data / "notices.jsonl").read_text(encoding="utf-8").splitlines()) == 5
     # the attachment, named by its digest, listed with where it came from
     [entry] = [json.loads(line) for line in (data / "attachments.jsonl").read_text().splitlines()]
     assert entry["url"] == archive["url"]["pdf"]
@@ -313,7 +349,7 @@ def test_wacz_opens_with_pages_index_and_warc(archive, tmp_path):
     assert any(n.startswith("archive/") and n.endswith(".warc.gz") for n in names)
     assert any(n.startswith("indexes/") for n in names)
     pages = zipfile.ZipFile(out).read("pages/pages.jsonl").decode().splitlines()
-    assert len(pages) == 1 + 4
+    assert len(pages) == 1 + 5
     check = subprocess.run([BIN / "wacz", "validate", "-f", out], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -342,8 +378,28 @@ def test_an_existing_output_is_kept_unless_forced(archive, tmp_path):
     assert p.returncode == 2 and "--force" in p.stderr
     assert out.read_text() == "keep me"
     p = export(archive, "--format", "jsonl", "-o", out, "--force")
-    assert p.returncode == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 4
+    assert p.returncode == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 5
     assert not list(tmp_path.glob("*.partial"))
+    # never over an archive, not even with --force
+    db = tmp_path / "copy.db"
+    db.write_bytes(Path(archive["db"]).read_bytes())
+    other = tmp_path / "other.db"
+    other.write_bytes(db.read_bytes())
+    for target in (db, other):
+        p = tzgg("export", "--db", db, "--format", "csv", "-o", target, "--force")
+        assert p.returncode == 2 and ("archive" in p.stderr or "SQLite" in p.stderr), p.stderr
+        assert target.read_bytes()[:15] == b"SQLite format 3"
+
+
+def test_a_year_or_month_as_of_means_its_end():
+    from archive.timeutil import parse_user_time
+
+    assert parse_user_time("2021", end_of_day=True) == "2021-12-31T15:59:59.999Z"
+    assert parse_user_time("2021-09", end_of_day=True) == "2021-09-30T15:59:59.999Z"
+    assert parse_user_time("2021-09") == "2021-08-31T16:00:00.000Z"
+    for bad in ("2021-W39", "20210930", "2021-02-30", "2021-13"):
+        with pytest.raises(ValueError):
+            parse_user_time(bad)
 
 
 def test_warc_headers_are_the_bytes_received():

@@ -17,7 +17,6 @@ from .files import content_type_ext, download_ext
 MAX_PAGES = 300
 MAX_CHARS = 2_000_000
 MAX_SECONDS = 20.0
-MAX_UNZIPPED = 200 * 1024 * 1024  # a DOCX's parts, as its zip directory declares them
 
 # A damaged PDF makes pypdf log a warning per object: thousands, for a hostile one.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -126,21 +125,51 @@ def _pdf(body: bytes, out: list[str]) -> str | None:
     return None
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MAX_DOCUMENT_XML = 32 * 1024 * 1024  # word/document.xml, unzipped
+
+
 def _docx(body: bytes, out: list[str]) -> str | None:
-    from docx import Document
-    from docx.oxml.ns import qn
+    """Paragraph texts of word/document.xml (table cells included), streamed: a small file
+    that unzips to gigabytes of XML costs a bounded read, never a whole tree in memory."""
+    from lxml import etree
 
     with zipfile.ZipFile(io.BytesIO(body)) as z:
-        if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED:
+        info = z.getinfo("word/document.xml")
+        if info.file_size > MAX_DOCUMENT_XML:
             return "too_large"
-    root = Document(io.BytesIO(body)).element.body
-    p_tag, t_tag = qn("w:p"), qn("w:t")
-    total = 0
-    for p in root.iter(p_tag):  # in document order, table cells included
-        text = "".join(t.text or "" for t in p.iter(t_tag))
-        if text:
-            out.append(text)
-            total += len(text)
-            if total >= MAX_CHARS:
-                break
+        total = 0
+        with z.open(info) as xml:
+            capped = _Capped(xml, MAX_DOCUMENT_XML)
+            for _, p in etree.iterparse(
+                capped, tag=f"{_W}p", resolve_entities=False, huge_tree=False
+            ):
+                text = "".join(t.text or "" for t in p.iter(f"{_W}t"))
+                p.clear()  # free what was read: the paragraph, and those before it
+                parent = p.getparent()
+                while parent is not None and p.getprevious() is not None:
+                    del parent[0]
+                if text:
+                    out.append(text)
+                    total += len(text)
+                    if total >= MAX_CHARS:
+                        break
     return None
+
+
+class _Capped(io.RawIOBase):
+    """A stream that ends with an error past `limit` bytes (a zip entry may lie about its
+    unzipped size)."""
+
+    def __init__(self, raw, limit: int):
+        self.raw, self.left = raw, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(65536 if n is None or n < 0 else min(n, 65536))
+        self.left -= len(data)
+        if self.left < 0:
+            raise ValueError("document.xml larger than declared")
+        return data
