@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-from .queries import VERSION_COLUMNS
+from .queries import version_dict
 
 # What each event kind leaves a notice as; `edited` leaves the status alone.
 STATUS_AFTER = {
@@ -63,6 +63,8 @@ def notices_as_of(
 
 def _record(row: sqlite3.Row) -> dict:
     kind, since, reason = json.loads(row["status_event"]) if row["status_event"] else (None,) * 3
+    version = version_dict(row)  # the version's fields, as `tzgg show --json` names them
+    del version["first_seen"], version["last_seen"]  # the version's; last_seen may be later
     out = {
         "id": row["id"],
         "site": row["site"],
@@ -73,20 +75,11 @@ def _record(row: sqlite3.Row) -> dict:
         "removed_reason": reason if kind == "removed" else None,
         "first_seen": row["notice_first_seen"],
         "last_seen": row["seen_by_then"] or row["first_seen"],
-        "version": row["version"],
         "valid_from": row["first_seen"],
         "valid_to": row["valid_to"],
     }
-    for name in VERSION_COLUMNS:
-        out[name] = row[name]
-    out["attachments"] = json.loads(row["attachments"])
-    out["version_url"] = row["url"]
-    out["breadcrumb"] = json.loads(row["breadcrumb"])
-    out["changed"] = json.loads(row["changed"])
-    for name in ("objection_window", "contact"):
-        out[name] = json.loads(row[name]) if row[name] else None
-    out["extractor_version"] = row["extractor_version"]
-    return out
+    version["version_url"] = version.pop("url")  # where this version was read
+    return out | version
 
 
 def sites_as_of(conn: sqlite3.Connection, at: str, site: str | None = None) -> list[str]:
