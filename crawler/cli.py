@@ -410,8 +410,8 @@ def serve(db, port, host):
 @click.option(
     "--as-of",
     "as_of",
-    help="The moment (capture time; Asia/Shanghai unless given; a date means its end)."
-    "  [default: now]",
+    help="The moment, by capture time (Asia/Shanghai unless given; a date, month or year"
+    " alone means its end).  [default: now]",
 )
 @click.option("--site", help="Only this site.")
 @click.option(
