@@ -34,7 +34,8 @@ def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | Non
         stats = write_warc(conn, warc, tmp / "index.cdxj", at=at, site=site, filename=warc.name)
         pages = tmp / "pages.jsonl"
         n = _write_pages(conn, pages, at=at, site=site)
-        args = ["create", "-o", str(path), str(warc), "-p", str(pages), "--hash-type", "sha256"]
+        args = ["create", "-o", str(path), str(warc), "-p", str(pages), "--copy-pages"]
+        args += ["--hash-type", "sha256"]
         args += ["--title", f"tzgg archive as of {at}"]
         with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
             if wacz_main(args):
