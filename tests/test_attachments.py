@@ -20,6 +20,7 @@ from crawler.extract import attachment_text
 from crawler.extract.attachment_text import extract_text
 from crawler.extract.files import download_ext, safe_attachment_name
 from tests.conftest import crawl, events, tzgg
+from tests.test_store import SITE, fetch
 
 SHA = "ab" * 32
 
@@ -426,7 +427,6 @@ def test_a_file_several_notices_list_is_fetched_once_and_indexed_with_each(tmp_p
 
 # -- the store, fed records directly --------------------------------------------------------
 
-SITE = "www.example.gov.cn"
 PDF_URL = f"http://{SITE}/files/a.pdf"
 
 
@@ -436,21 +436,14 @@ def _record(path: str, *, sha: bool, files=(), texts=(), at="2026-01-01T00:00:00
         entry |= {"sha256": hashlib.sha256(b"%PDF-1 one").hexdigest(), "size": 10}
     url = f"http://{SITE}{path}"
     notice = {"url": url, "title": "关于征地的公告", "body": "各有关单位：见附件。"}
-    return {
-        "type": "fetch",
-        "site": SITE,
-        "kind": "detail",
-        "url": url,
-        "final_url": url,
-        "at": at,
-        "status": 200,
-        "body": f"<html>{path}</html>".encode(),
-        "headers": [],
-        "page_class": "ok",
-        "notice": notice | {"attachments": [entry]},
-        "files": list(files),
-        "texts": list(texts),
-    }
+    return fetch(
+        url,
+        at=at,
+        body=f"<html>{path}</html>".encode(),
+        notice=notice | {"attachments": [entry]},
+        files=list(files),
+        texts=list(texts),
+    )
 
 
 def _file(body: bytes, status: int = 200) -> dict:
