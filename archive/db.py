@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS captures (
     body_sha256 TEXT,
     body_stored INTEGER NOT NULL DEFAULT 0,
     decoded_from TEXT,               -- original Content-Encoding, when the body was decompressed
-    outcome TEXT NOT NULL,           -- ok | not_modified | removed:<reason> | blocked | transient:<kind> | empty | moved
+    outcome TEXT NOT NULL,           -- ok | not_modified | removed:<reason> | blocked | transient:<kind> | empty | degraded | moved
                                      -- attachment | attachment_not_modified | attachment_failed:<why>
     notice_id TEXT,
     version INTEGER,
@@ -186,6 +186,26 @@ MIGRATIONS = [
     # `headers`): [[url, status, reason, protocol, headers, at], ...], so a WARC export holds
     # the 3xx answers themselves
     "ALTER TABLE captures ADD COLUMN hops BLOB",
+    # 6: webhooks (archive/webhooks.py): each subscriber, and each attempt to POST it an event
+    "CREATE TABLE IF NOT EXISTS webhooks ("
+    " id INTEGER PRIMARY KEY,"
+    " identity TEXT NOT NULL UNIQUE,"  # sha256 of url, kinds, query and sites
+    " url TEXT NOT NULL,"
+    " config TEXT NOT NULL,"  # JSON {url, kinds, query, sites}: never the secret
+    " first_event INTEGER NOT NULL,"  # max(events.id) when registered: it gets later ones
+    " cursor INTEGER NOT NULL,"  # every event up to this id is delivered or not for it
+    " created TEXT NOT NULL);"
+    " CREATE TABLE IF NOT EXISTS deliveries ("
+    " webhook_id INTEGER NOT NULL REFERENCES webhooks(id),"
+    " event_id INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"  # POSTs sent
+    " rounds INTEGER NOT NULL DEFAULT 0,"  # calls that ended unacknowledged: the backoff
+    " first_try TEXT, last_try TEXT,"
+    " next_try TEXT,"  # not sent again before this (NULL: due)
+    " delivered TEXT,"  # when a 2xx acknowledged it; NULL while pending
+    " status INTEGER,"  # the last HTTP status (NULL: no answer)
+    " error TEXT,"  # the last failure, one line
+    " PRIMARY KEY (webhook_id, event_id)) WITHOUT ROWID",
 ]
 
 

@@ -13,7 +13,8 @@ BLOCK_STATUSES = {403, 412, 451}
 
 
 def classify(fetch: dict) -> str:
-    """Return ok | not_modified | removed:<reason> | blocked | transient:<kind> | empty."""
+    """Return ok | not_modified | removed:<reason> | blocked | transient:<kind> | empty.
+    (The store makes an `ok` page `degraded` when it lost what the archived version had.)"""
     if fetch.get("error"):
         return f"transient:{fetch['error']}"
     status = fetch.get("status")
@@ -41,6 +42,16 @@ def classify(fetch: dict) -> str:
     if not notice.get("title") and not notice.get("body"):
         return "empty"
     return "ok"
+
+
+def degraded(current, notice: dict) -> bool:
+    """Whether a page lost a field its archived version had: its title, its publish date or
+    its whole body.  Editors change those; they do not drop them, while a redesign that the
+    extractor cannot read drops them on every page.  Such a page is a failed fetch, counted
+    (a `site_broken` flag when it spreads) and retried, never an edit."""
+    if current is None:
+        return False
+    return any(current[name] and not notice.get(name) for name in ("title", "published", "body"))
 
 
 def evidence(capture: dict) -> dict:

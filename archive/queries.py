@@ -22,12 +22,17 @@ def event_dict(row: sqlite3.Row) -> dict:
         "kind": row["kind"],
         "at": row["at"],
         "title": row["title"],
+        "version": row["version"],  # the notice's version the event is about (None: a site's)
     }
     if row["kind"] == "edited":
         out["fields"] = json.loads(row["fields"] or "[]")
-    if row["kind"] == "removed":
+    if row["kind"] == "removed" or row["kind"].startswith("site_"):
         out["reason"] = row["reason"]
         out["evidence"] = json.loads(row["evidence"] or "{}")
+        # removed after its 公示 ended: routine; while it was open: the alarm a watchdog wants
+        for name in ("window_closed", "window_open"):
+            if out["evidence"].get(name):
+                out[name] = out["evidence"][name]
     elif row["evidence"]:
         out["evidence"] = json.loads(row["evidence"])
     return out
@@ -40,10 +45,22 @@ def changes(
     site: str | None = None,
     kind: str | None = None,
     notice_id: str | None = None,
+    sites: list[str] | None = None,
+    after_id: int | None = None,
 ) -> list[dict]:
-    filters = {"at >= ?": since, "site = ?": site, "kind = ?": kind, "notice_id = ?": notice_id}
-    where = [cond for cond, value in filters.items() if value]
-    args = [value for value in filters.values() if value]
+    """Events in order; `sites` (e.g. a region's) and `after_id` (a reader's cursor) narrow."""
+    filters = {
+        "at >= ?": since,
+        "site = ?": site,
+        "kind = ?": kind,
+        "notice_id = ?": notice_id,
+        "id > ?": after_id,
+    }
+    where = [cond for cond, value in filters.items() if value is not None]
+    args = [value for value in filters.values() if value is not None]
+    if sites is not None:
+        where.append(f"site IN ({','.join('?' * len(sites))})")
+        args += sites
     sql = "SELECT * FROM events"
     if where:
         sql += " WHERE " + " AND ".join(where)

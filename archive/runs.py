@@ -10,17 +10,22 @@ from collections import Counter
 
 from crawler.urls import canonicalize
 
+from . import health
 from .outcome import evidence
 
-EVENT_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted")
+NOTICE_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted")
+# Health flags of a run, recorded beside the notice events (notice_id NULL, url = the listing).
+SITE_KINDS = ("site_broken", "site_blocked")
+EVENT_KINDS = NOTICE_KINDS + SITE_KINDS
 
 
 def finish(archive, c, run_id: int, at: str, errors: int) -> dict:
     run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
     flags: list[str] = []
-    complete = _walks(c, run, flags)
+    complete, walks = _walks(c, run, flags)
     if errors:
         flags.append(f"archive_errors:{errors}")
+    _health(c, run, walks, at, flags)
     _decide_removals(archive, c, run, flags)
     _decide_delistings(archive, c, run, complete, at)
     summary = _summary(c, run, flags)
@@ -39,8 +44,40 @@ def finish(archive, c, run_id: int, at: str, errors: int) -> dict:
     return summary
 
 
-def _walks(c, run, flags: list) -> list[str]:
-    """The listing walks of the run that reached their last page; a flag for each other."""
+HEALTH_TITLES = {
+    "no_notices": "the listing shows no notices (a redesign moved the column?)",
+    "fields_missing": "most pages lack a title, date or body (the template changed?)",
+    "revisits_failed": "every revisit of an archived notice failed",
+    "listing_blocked": "the listing answers with a block page",
+    "block_pages": "the site answers with block pages (WAF, 访问过于频繁, 403/412/429)",
+}
+
+
+def _health(c, run, walks: dict, at: str, flags: list) -> None:
+    """Flag the run, and raise an event when a flag first appears for the site."""
+    for v in health.assess(c, run, walks):
+        flags.append(f"{health.flag(v)}:{v['url']}")
+        if not health.is_new(c, run, v):
+            continue
+        c.execute(
+            "INSERT INTO events (notice_id, site, url, kind, at, run_id, title, reason, evidence)"
+            " VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run["site"],
+                v["url"],
+                v["kind"],
+                at,
+                run["id"],
+                HEALTH_TITLES[v["reason"]],
+                v["reason"],
+                json.dumps(v["evidence"], ensure_ascii=False),
+            ),
+        )
+
+
+def _walks(c, run, flags: list) -> tuple[list[str], dict]:
+    """The listing walks of the run that reached their last page (a flag for each other),
+    and every walk by its listing URL."""
     done = {
         r["listing_url"]: r for r in c.execute("SELECT * FROM walks WHERE run_id=?", (run["id"],))
     }
@@ -53,7 +90,7 @@ def _walks(c, run, flags: list) -> list[str]:
             flags.append(f"listing_incomplete:{walk['reason'] or 'unknown'}:{url}")
         else:
             complete.append(canonicalize(url))
-    return complete
+    return complete, done
 
 
 def _decide_removals(archive, c, run, flags: list) -> None:
@@ -96,6 +133,7 @@ def _decide_removals(archive, c, run, flags: list) -> None:
             continue
         cur = archive.current(c, nid)
         c.execute("UPDATE notices SET status='removed' WHERE id=?", (nid,))
+        proof = evidence(dict(cap)) | _window_state(cur, cap["at"])
         archive.event(
             c,
             "removed",
@@ -106,8 +144,21 @@ def _decide_removals(archive, c, run, flags: list) -> None:
             version=cur["version"],
             title=cur["title"],
             reason=cap["outcome"].split(":", 1)[1],
-            evidence=evidence(dict(cap)),
+            evidence=proof,
         )
+
+
+def _window_state(version, at: str) -> dict:
+    """{window_closed: its last day} when the version's 公示 was over before `at` (a removal
+    then is routine), {window_open: its last day} when it was still running (a removal then
+    cuts the public's time to object short: the alarm)."""
+    window = json.loads(version["objection_window"] or "null") if version else None
+    end = (window or {}).get("end")
+    if not end:
+        return {}
+    from .timeutil import local_day
+
+    return {"window_closed": end} if end[:10] < local_day(at) else {"window_open": end}
 
 
 def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
@@ -199,7 +250,7 @@ def _summary(c, run, flags: list) -> dict:
         pages += responses
         if outcome.startswith("transient:"):
             failures[outcome.split(":", 1)[1]] += n
-        elif outcome in ("blocked", "empty"):
+        elif outcome in ("blocked", "empty", "degraded"):
             failures[outcome] += n
     return {
         "run": rid,

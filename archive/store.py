@@ -21,7 +21,7 @@ from . import attachments as files
 from . import db as dbmod
 from . import runs
 from .headers import pack as pack_headers
-from .outcome import classify
+from .outcome import classify, degraded
 from .reextract import rederive
 from .search import index_version, unindex_version
 from .timeutil import utcnow
@@ -111,11 +111,32 @@ class Archive:
 
     # -- runs -------------------------------------------------------------------------------
 
+    def adopt_site(self, key: str, hosts: list[str]) -> int:
+        """File what was archived under a host name (crawled before the site had a registry
+        entry) under the registry key: one name per site in every output from now on.  Ids
+        stay as they are.  Returns the notices relabelled."""
+        self.flush()
+        marks = ",".join("?" * len(hosts))
+        with self._tx() as c:
+            n = c.execute(f"SELECT count(*) FROM notices WHERE site IN ({marks})", hosts)
+            n = n.fetchone()[0]
+            for table in ("notices", "notice_urls", "captures", "events", "runs"):
+                c.execute(f"UPDATE {table} SET site = ? WHERE site IN ({marks})", (key, *hosts))
+        self.flush()
+        return n
+
     def begin_run(self, site: str, listing_urls: list[str] = (), at: str | None = None) -> int:
         self.flush()
         if self.extract is not None:
             self.rederive_site(site, listing_urls)
         with self._tx() as c:
+            # The caller holds the site's lock: a run of the site still open was cut short
+            # (kill -9, power loss) and will never finish.
+            c.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE site = ? AND finished IS NULL"
+                " AND status = 'running'",
+                (site,),
+            )
             cur = c.execute(
                 "INSERT INTO runs (site, started, listing_urls) VALUES (?, ?, ?)",
                 (site, at or utcnow(), _json(list(listing_urls))),
@@ -317,6 +338,12 @@ class Archive:
         known = row or final_row
         if outcome == "ok" and final != canon:
             outcome, known = self._redirected(c, rec, row, final_row, run_id)
+        if (
+            outcome == "ok"
+            and known is not None
+            and degraded(self.current(c, known["notice_id"]), rec.get("notice") or {})
+        ):
+            outcome = "degraded"  # a template change lost fields: a failed fetch, not an edit
         rec["revisit"] = known is not None and not known["gone"]  # a live archived URL
         if outcome == "ok":
             events = self._store_version(c, rec, run_id, canon, final, known)

@@ -15,6 +15,11 @@ def utcnow() -> str:
     return format_utc(datetime.now(UTC))
 
 
+def local_day(at: str) -> str:
+    """The Asia/Shanghai date (YYYY-MM-DD) of an RFC 3339 time."""
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(SHANGHAI).date().isoformat()
+
+
 def format_utc(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

@@ -14,75 +14,19 @@ import click
 
 from archive.db import ArchiveBusy, ArchiveError, archive_lock, connect, site_lock
 from archive.queries import EVENT_KINDS, changes, find_notice, notice_history
-from archive.timeutil import parse_user_time, utcnow
+from archive.timeutil import utcnow
+from crawler.cliutil import (  # noqa: F401  (the helpers, re-exported for subcommands)
+    EXIT_BUSY,
+    EXIT_FLAGGED,
+    Fail,
+    _check_listing_url,
+    _db_option,
+    _load_registry,
+    _open,
+    _registry_option,
+    _since,
+)
 from crawler.urls import site_name
-
-EXIT_FLAGGED = 3
-EXIT_BUSY = 75
-
-
-class Fail(click.ClickException):
-    """A one-line error with an exit status."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.exit_code = code
-
-    def show(self, file=None):
-        click.echo(f"tzgg: error: {self.message}", err=True)
-
-
-def _db_option(f):
-    return click.option(
-        "--db",
-        "db",
-        type=click.Path(dir_okay=False),
-        default=lambda: os.environ.get("TZGG_DB", "tzgg.db"),
-        show_default="./tzgg.db or $TZGG_DB",
-        help="The archive file.",
-    )(f)
-
-
-def _open(db: str, *, readonly: bool = True):
-    try:
-        return connect(db, readonly=readonly)
-    except ArchiveBusy as exc:
-        raise Fail(str(exc), EXIT_BUSY) from None
-    except ArchiveError as exc:
-        raise Fail(str(exc)) from None
-
-
-def _registry_option(f):
-    return click.option(
-        "--registry",
-        type=click.Path(dir_okay=False),
-        default=lambda: os.environ.get("TZGG_REGISTRY"),
-        show_default="./sites.toml if present, or $TZGG_REGISTRY",
-        help="The site registry (TOML): listing URLs and per-site overrides.",
-    )(f)
-
-
-def _load_registry(path: str | None):
-    """The registry named, or ./sites.toml when present, or None."""
-    from crawler.registry import Registry, RegistryError
-
-    if path is None:
-        if not Path("sites.toml").is_file():
-            return None
-        path = "sites.toml"
-    try:
-        return Registry.load(path)
-    except RegistryError as exc:
-        raise Fail(str(exc), 2) from None
-
-
-def _since(value: str | None, *, end: bool = False) -> str | None:
-    if value is None:
-        return None
-    try:
-        return parse_user_time(value, end_of_day=end)
-    except ValueError as exc:
-        raise Fail(str(exc), 2) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,15 +36,6 @@ def cli():
 
 
 # -- crawl --------------------------------------------------------------------------------------
-
-
-def _check_listing_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise click.BadParameter(
-            f"{value!r} is not a listing URL (give the http(s) URL of a 通知公告 column)"
-        )
-    return value
 
 
 def crawl_settings(
@@ -147,7 +82,9 @@ def _check_setting_value(name: str, value: str, default) -> None:
 
 
 @cli.command()
-@click.argument("targets", nargs=-1, required=True, metavar="URL_OR_SITE...")
+@click.argument("targets", nargs=-1, metavar="[URL_OR_SITE]...")
+@click.option("--all", "every", is_flag=True, help="Every site of the registry.")
+@click.option("--region", help="The registry's sites of this 行政区划代码 (4306: all of 岳阳).")
 @_db_option
 @click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option(
@@ -160,41 +97,33 @@ def _check_setting_value(name: str, value: str, default) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @_registry_option
-def crawl(targets, db, overrides, profile, as_json, verbose, quiet, registry):
+def crawl(targets, every, region, db, overrides, profile, as_json, verbose, quiet, registry):
     """Crawl listings (URLs, or registry keys) and revisit the notices already archived."""
     reg = _load_registry(registry)
-    urls = []
-    for t in targets:
-        if "://" in t:
-            urls.append(_check_listing_url(t))
-        elif reg is not None and t in reg.sites:
-            if not reg.sites[t].listings:
-                raise Fail(f"site {t!r} in {reg.path} has no listings to crawl", 2)
-            urls.extend(reg.sites[t].listings)
-        else:
-            where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
-            raise Fail(f"unknown site {t!r} {where}; or give the listing URL", 2)
+    plan = crawl_plan(reg, targets, every=every, region=region)
     settings = crawl_settings(
         db, overrides, profile, verbose, progress=not quiet and sys.stderr.isatty()
     )
     if reg is not None:
         settings.set("TZGG_REGISTRY", str(reg.path.resolve()), priority="cmdline")
+        _site_delays(settings, reg, plan, profile)
     db = settings.get("TZGG_DB")  # `-s TZGG_DB=...` wins, as for any setting
     _open(db, readonly=False).close()  # create or migrate now: a bad path fails before crawling
     settings.set("TZGG_LOCKS_HELD", True, priority="cmdline")
-    sites = sorted({site_name(u) for u in urls})
     with ExitStack() as locks:
         try:
             locks.enter_context(archive_lock(db, exclusive=False))
-            for site in sites:
+            for site in sorted(set(plan.values())):
                 locks.enter_context(site_lock(db, site))
         except ArchiveBusy as exc:
             raise Fail(str(exc), EXIT_BUSY) from None
-        summaries = _run_crawl(settings, urls)
+        _hooks_before(db, reg)
+        summaries = _run_crawl(settings, plan, _adoptions(reg, plan))
     if summaries is None:
         raise Fail("the crawl stopped before it finished (run with -v to see Scrapy's log)")
     for s in summaries:
         click.echo(json.dumps(s, ensure_ascii=False) if as_json else format_summary(s))
+    _hooks_after(db, reg, as_json)
     lost = sum(
         int(f.split(":")[1])
         for s in summaries
@@ -205,6 +134,83 @@ def crawl(targets, db, overrides, profile, as_json, verbose, quiet, registry):
         raise Fail(f"{lost} records could not be stored in {db} (run with -v for the errors)")
     if any(s["status"] != "ok" for s in summaries):
         sys.exit(EXIT_FLAGGED)
+
+
+def crawl_plan(reg, targets, *, every: bool = False, region: str | None = None) -> dict[str, str]:
+    """listing URL -> the site it is archived under: its registry key, else its host."""
+    from crawler.registry import RegistryError
+
+    if (every or region) and reg is None:
+        raise Fail("--all and --region read the site registry: none found (see --registry)", 2)
+    if not targets and not every and not region:
+        raise Fail("name what to crawl: listing URLs, registry keys, --all or --region", 2)
+    plan: dict[str, str] = {}
+    keys = []
+    for t in targets:
+        if "://" in t:
+            entry = reg.for_url(t) if reg is not None else None
+            plan[_check_listing_url(t)] = entry.key if entry is not None else site_name(t)
+        elif reg is not None and t in reg.sites:
+            keys.append(t)
+        else:
+            where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
+            raise Fail(f"unknown site {t!r} {where}; or give the listing URL", 2)
+    if reg is not None:
+        try:
+            chosen = reg.select(keys, region=region, every=every)
+        except RegistryError as exc:
+            raise Fail(str(exc), 2) from None
+        for site in chosen:
+            if not site.listings:
+                raise Fail(f"site {site.key!r} in {reg.path} has no listings to crawl", 2)
+            plan.update(dict.fromkeys(site.listings, site.key))
+    if not plan:
+        raise Fail(f"no site of {reg.path} is in region {region}", 2)
+    return plan
+
+
+def _adoptions(reg, plan: dict[str, str]) -> dict[str, list[str]]:
+    """registry key -> host names its notices may have been archived under before it had an
+    entry (never a host that two entries share)."""
+    if reg is None:
+        return {}
+    shared = reg.shared_hosts()
+    out: dict[str, set] = {}
+    for url, key in plan.items():
+        host = site_name(url)
+        if key in reg.sites and host != key and host not in shared:
+            out.setdefault(key, set()).add(host)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _site_delays(settings, reg, plan: dict[str, str], profile: str) -> None:
+    """A registry entry's `delay` as Scrapy's per-host download slot delay."""
+    if profile == "test":
+        return
+    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+    for url, key in plan.items():
+        site = reg.sites.get(key)
+        if site is not None and site.delay is not None:
+            slots[urlsplit(url).hostname] = {"delay": site.delay}
+    settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
+
+
+def _hooks_before(db: str, reg) -> None:
+    """Webhooks added to the registry hear of this crawl's events."""
+    if reg is not None and reg.hooks:
+        from crawler.cli_hooks import register_before_crawl
+
+        register_before_crawl(db, reg)
+
+
+def _hooks_after(db: str, reg, quiet: bool) -> None:
+    if reg is None or not reg.hooks:
+        return
+    from crawler.cli_hooks import deliver_after_crawl
+
+    line = deliver_after_crawl(db, reg)
+    if line and not quiet:
+        click.echo(line, err=True)
 
 
 def _one_line_log_records() -> None:
@@ -221,7 +227,7 @@ def _one_line_log_records() -> None:
     logging.setLogRecordFactory(factory)
 
 
-def _run_crawl(settings, urls: list[str]):
+def _run_crawl(settings, plan: dict[str, str], adopt: dict | None = None):
     from scrapy.crawler import CrawlerProcess
 
     from spiders.notices import NoticesSpider
@@ -230,7 +236,7 @@ def _run_crawl(settings, urls: list[str]):
         _one_line_log_records()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NoticesSpider)
-    process.crawl(crawler, url=urls)
+    process.crawl(crawler, url=list(plan), site_keys=plan, adopt=adopt or {})
     process.start()
     return crawler.stats.get_value("tzgg/summaries")
 
@@ -252,6 +258,11 @@ def format_event(e: dict) -> str:
     if e["kind"] == "edited":
         detail = f" [{', '.join(e['fields'])}]"
     elif e["kind"] == "removed":
+        closed = f"; after its 公示 closed {e['window_closed']}" if e.get("window_closed") else ""
+        if e.get("window_open"):
+            closed = f"; WHILE its 公示 was open, until {e['window_open']}"
+        detail = f" ({e['reason']}{closed})"
+    elif e["kind"].startswith("site_"):
         detail = f" ({e['reason']})"
     return f"{e['at']}  {e['kind']:<9} {e['site']}  {e['title'] or '∅'}{detail}\n    {e['url']}"
 
@@ -261,12 +272,42 @@ def format_event(e: dict) -> str:
 @click.option("--since", help="Only events at or after this time (Asia/Shanghai unless given).")
 @click.option("--site", help="Only this site.")
 @click.option("--kind", type=click.Choice(EVENT_KINDS), help="Only this kind of event.")
+@click.option("--region", metavar="CODE", help="Only the registry's sites of this 行政区划代码.")
+@_registry_option
+@click.option(
+    "--open-objections",
+    is_flag=True,
+    help="Instead of events: notices whose 公示 window is open today, closing soonest first.",
+)
+@click.option(
+    "--within",
+    type=click.IntRange(0, 3650),
+    metavar="N",
+    help="With --open-objections: windows closing in the next N days (started or not).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
-def changes_cmd(db, since, site, kind, as_json):
+def changes_cmd(db, since, site, kind, region, registry, open_objections, within, as_json):
     """What changed: new, edited, removed, restored, delisted and relisted notices."""
+    from crawler.cli_feed import format_objection, shanghai_today, site_filter
+
+    if within is not None and not open_objections:
+        raise Fail("--within goes with --open-objections", 2)
+    if open_objections and (since or kind):
+        raise Fail("--since and --kind select events, not open windows", 2)
     since = _since(since)
     conn = _open(db)
-    for e in changes(conn, since=since, site=site, kind=kind):
+    sites = None
+    if region is not None:
+        sites = site_filter(conn, _load_registry(registry), None, region, db)
+    if open_objections:
+        from archive.objections import open_objections as find
+
+        if site is not None:
+            sites = [s for s in sites or [site] if s == site]
+        for o in find(conn, today=shanghai_today(), within=within, sites=sites):
+            click.echo(json.dumps(o, ensure_ascii=False) if as_json else format_objection(o))
+        return
+    for e in changes(conn, since=since, site=site, kind=kind, sites=sites):
         click.echo(json.dumps(e, ensure_ascii=False) if as_json else format_event(e))
 
 
@@ -555,6 +596,20 @@ def demo(db):
     from crawler.democmd import run_demo
 
     run_demo(db)
+
+
+def _subcommands() -> None:
+    from crawler.cli_feed import feed
+    from crawler.cli_hooks import deliver
+    from crawler.cli_probe import probe
+    from crawler.cli_schedule import schedule
+    from crawler.cli_sites import runs, sites
+
+    for command in (probe, sites, runs, schedule, feed, deliver):
+        cli.add_command(command)
+
+
+_subcommands()
 
 
 def main(argv=None):

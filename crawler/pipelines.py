@@ -15,7 +15,6 @@ from archive.db import archive_lock, site_lock
 from archive.store import Archive
 from crawler.items import Fetch, Listed, WalkEnd
 from crawler.registry import Registry, page_extractor
-from crawler.urls import site_name
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,9 @@ class ArchivePipeline:
             for site in spider.sites:
                 self.locks.enter_context(site_lock(db, site))
         for site in spider.sites:
-            urls = [u for u in spider.listing_urls if site_name(u) == site]
+            if spider.adopt.get(site):
+                self.archive.adopt_site(site, spider.adopt[site])
+            urls = [u for u, s in spider.site_of.items() if s == site]
             self.runs[site] = self.archive.begin_run(site, urls)
         # Commit at least every FLUSH_SECONDS, so a slow site never holds the write lock long.
         self.flusher = LoopingCall(self.archive.flush)

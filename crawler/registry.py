@@ -2,24 +2,48 @@
 
     [sites.yueyanglou]
     name = "岳阳楼区人民政府"
-    region = "430602"
+    region = "430602"                 # 行政区划代码: `--region 4306` selects every district of 岳阳
     listings = ["http://www.yueyanglou.gov.cn/…/tzgg/index.html"]
+    schedule = "daily"                # or "6h", "every 30m", a cron line "0 7 * * *"
+    delay = 2.0                       # seconds between requests to this site
+    webhooks = [{ url = "http://127.0.0.1:9000/hook", kinds = ["removed"] }]   # this site's
     [sites.yueyanglou.overrides]
     published = { labels = ["发稿时间"] }
 
-A page belongs to the entry one of whose listing URLs has its host.  Pure: no Scrapy.
+    [[webhooks]]                      # every site's events (archive/webhooks.py)
+    url = "https://hooks.example.org/tzgg"
+    kinds = ["removed", "edited", "site_broken"]   # optional
+    query = "征收 OR 拆迁"                          # optional: the search syntax
+    secret = "…"                                    # optional: signs each body (HMAC-SHA256)
+
+A registry key is the site's name in the archive and every output.  A page belongs to the
+entry whose listing URL shares its host (and, when several do, most of its path).  Pure: no
+Scrapy.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.extract.overrides import OverrideError, Overrides, version_tag
+from crawler.urls import site_name
 
-_KNOWN = {"name", "region", "listings", "schedule", "overrides", "verified", "webhooks"}
+_KNOWN = {
+    "name",
+    "region",
+    "listings",
+    "schedule",
+    "delay",
+    "overrides",
+    "verified",
+    "webhooks",
+}
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_REGION = re.compile(r"^\d{2,12}$")
 
 
 class RegistryError(ValueError):
@@ -33,17 +57,27 @@ class Site:
     region: str | None = None
     listings: list[str] = field(default_factory=list)
     overrides: Overrides | None = None
+    schedule: str | None = None
+    delay: float | None = None
+    verified: bool | None = None
     raw: dict = field(default_factory=dict)
 
     @property
     def hosts(self) -> set[str]:
-        return {(urlsplit(u).hostname or "").lower() for u in self.listings}
+        """The site names (host, with a non-default port) of its listings."""
+        return {site_name(u) for u in self.listings}
+
+    def in_region(self, code: str) -> bool:
+        """`4306` covers 430602 and every other district of 岳阳."""
+        return bool(self.region) and self.region.startswith(code)
 
 
 @dataclass
 class Registry:
     path: Path
     sites: dict[str, Site]
+    raw: dict = field(default_factory=dict)  # the whole file, for its global tables
+    hooks: list = field(default_factory=list)  # archive.webhooks.Hook: global, then per site
 
     @classmethod
     def load(cls, path: str | Path) -> Registry:
@@ -56,20 +90,70 @@ class Registry:
             raise RegistryError(f"cannot read registry {path}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_dict(data, path)
+
+    @classmethod
+    def from_dict(cls, data: dict, path: str | Path = "sites.toml") -> Registry:
+        path = Path(path)
         sites = {}
         table = data.get("sites") or {}
         if not isinstance(table, dict):
             raise RegistryError(f"{path}: `sites` must be a table of [sites.KEY] entries")
         for key, entry in table.items():
+            if not _KEY.match(key):
+                raise RegistryError(
+                    f"{path.name}: sites.{key}: a key is letters, digits, `_`, `-` and `.`"
+                    " (it names the site in the archive and in URLs of feeds)"
+                )
             sites[key] = _site(key, entry, f"{path.name}: sites.{key}")
-        return cls(path, sites)
+        hooks = _hooks(data.get("webhooks"), f"{path.name}: webhooks", None)
+        for key, entry in table.items():
+            hooks += _hooks(entry.get("webhooks"), f"{path.name}: sites.{key}.webhooks", (key,))
+        return cls(path, sites, data, hooks)
 
     def for_url(self, url: str) -> Site | None:
-        host = (urlsplit(url).hostname or "").lower()
+        """The entry with a listing on the URL's host, preferring the longest shared path
+        (a city's 集约化 platform can host several districts under one host)."""
+        host, path = site_name(url), urlsplit(url).path
+        best, best_len = None, -1
         for site in self.sites.values():
-            if host in site.hosts:
-                return site
-        return None
+            for listing in site.listings:
+                if site_name(listing) != host:
+                    continue
+                shared = len(_common_dir(urlsplit(listing).path, path))
+                if shared > best_len:
+                    best, best_len = site, shared
+        return best
+
+    def select(self, keys=(), *, region: str | None = None, every: bool = False) -> list[Site]:
+        """The entries named, or all of them (`--all`), narrowed to a region."""
+        missing = [k for k in keys if k not in self.sites]
+        if missing:
+            raise RegistryError(f"unknown site {missing[0]!r} in {self.path}")
+        chosen = list(self.sites.values()) if every or (region and not keys) else []
+        chosen += [self.sites[k] for k in keys if self.sites[k] not in chosen]
+        if region:
+            chosen = [s for s in chosen if s.in_region(region)]
+        return chosen
+
+    def shared_hosts(self) -> set[str]:
+        """Hosts that more than one entry lists: archives crawled before by host name are
+        not relabelled to either key."""
+        seen: dict[str, int] = {}
+        for site in self.sites.values():
+            for h in site.hosts:
+                seen[h] = seen.get(h, 0) + 1
+        return {h for h, n in seen.items() if n > 1}
+
+
+def _common_dir(a: str, b: str) -> str:
+    a_dirs, b_dirs = a.split("/")[:-1], b.split("/")[:-1]
+    out = []
+    for x, y in zip(a_dirs, b_dirs, strict=False):
+        if x != y:
+            break
+        out.append(x)
+    return "/".join(out)
 
 
 class PageExtractor:
@@ -96,6 +180,30 @@ class PageExtractor:
 page_extractor = PageExtractor
 
 
+def _hooks(value, where: str, sites: tuple[str, ...] | None) -> list:
+    """The hooks of `[[webhooks]]` (sites None: every site) or of one site's `webhooks`."""
+    if value is None:
+        return []
+    if isinstance(value, dict):  # `[webhooks]` or `webhooks = { … }`: one hook
+        value = [value]
+    if not isinstance(value, list):
+        raise RegistryError(f'{where}: a list of tables such as {{ url = "https://…" }}')
+    from archive.webhooks import Hook, HookError
+
+    hooks, seen = [], {}
+    for i, entry in enumerate(value):
+        try:
+            hook = Hook.from_dict(entry, sites=sites)
+        except HookError as exc:
+            raise RegistryError(f"{where}[{i}]: {exc}") from None
+        if hook.identity in seen:
+            first = f"{where.rsplit(': ', 1)[-1]}[{seen[hook.identity]}]"
+            raise RegistryError(f"{where}[{i}]: the same url, kinds and query as {first}")
+        seen[hook.identity] = i
+        hooks.append(hook)
+    return hooks
+
+
 def _site(key: str, entry, where: str) -> Site:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected a table")
@@ -110,15 +218,40 @@ def _site(key: str, entry, where: str) -> Site:
         for u in listings
     ):
         raise RegistryError(f"{where}.listings: a list of http(s) URLs")
+    ov = dict(entry.get("overrides") or {})
+    delay = entry.get("delay", ov.pop("delay", None))  # a politeness setting, not extraction
+    if delay is not None and (
+        isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 3600
+    ):
+        raise RegistryError(f"{where}.delay: seconds between requests, e.g. 2.5")
     try:
-        overrides = Overrides.from_dict(entry.get("overrides"), f"{where}.overrides")
+        overrides = Overrides.from_dict(ov, f"{where}.overrides")
     except OverrideError as exc:
         raise RegistryError(str(exc)) from None
+    region = entry.get("region")
+    if region is not None:
+        region = str(region)
+        if not _REGION.match(region):
+            raise RegistryError(f"{where}.region: a 行政区划代码 such as 430602 (digits)")
+    schedule = entry.get("schedule")
+    if schedule is not None:
+        from crawler.cadence import CadenceError, parse_cadence
+
+        try:
+            parse_cadence(schedule)
+        except CadenceError as exc:
+            raise RegistryError(f"{where}.schedule: {exc}") from None
+    name = entry.get("name")
+    if name is not None and not isinstance(name, str):
+        raise RegistryError(f"{where}.name: a string")
     return Site(
         key=key,
-        name=entry.get("name"),
-        region=str(entry["region"]) if entry.get("region") is not None else None,
+        name=name,
+        region=region,
         listings=list(listings),
         overrides=overrides,
+        schedule=schedule,
+        delay=float(delay) if delay is not None else None,
+        verified=entry.get("verified"),
         raw=entry,
     )

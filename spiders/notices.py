@@ -94,13 +94,22 @@ def _root_urls(url: str) -> set[str]:
 class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     name = "notices"
 
-    def __init__(self, url: str | list[str] | None = None, **kw):
+    def __init__(
+        self,
+        url: str | list[str] | None = None,
+        site_keys: dict[str, str] | None = None,
+        adopt: dict[str, list[str]] | None = None,
+        **kw,
+    ):
         super().__init__(**kw)
         urls = url if isinstance(url, list) else (url or "").split(",")
         self.listing_urls = [u.strip() for u in urls if u.strip()]
         if not self.listing_urls:
             raise ValueError("give at least one listing URL: -a url=URL")
-        self.sites = sorted({site_name(u) for u in self.listing_urls})
+        # The site each listing belongs to: its registry key, else its host.
+        self.site_of = {u: (site_keys or {}).get(u) or site_name(u) for u in self.listing_urls}
+        self.sites = sorted(set(self.site_of.values()))
+        self.adopt = adopt or {}  # registry key -> hosts its archived notices were filed under
         self.walks: dict[str, dict] = {}
         # Canonical URLs of the detail pages requested in this crawl: each is fetched once. (Not
         # Scrapy's dupe filter: it would drop a redirect to a URL already fetched, and then
@@ -109,7 +118,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         self.overrides: dict = {}  # site -> its registry entry's extraction overrides
         self.homes: dict[str, set[str]] = {}
         for u in self.listing_urls:
-            self.homes.setdefault(site_name(u), set()).update(_root_urls(u) | {canonicalize(u)})
+            self.homes.setdefault(self.site_of[u], set()).update(_root_urls(u) | {canonicalize(u)})
 
     @classmethod
     def update_settings(cls, settings):
@@ -147,10 +156,10 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             return {}
         reg = Registry.load(path)
         out = {}
-        for url in self.listing_urls:
-            entry = reg.for_url(url)
+        for url, site in self.site_of.items():
+            entry = reg.sites.get(site) or reg.for_url(url)
             if entry is not None and entry.overrides is not None:
-                out[site_name(url)] = entry.overrides
+                out[site] = entry.overrides
         return out
 
     def _extract(self, response, fetch: Fetch):
@@ -201,7 +210,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             priority=10,  # walk listings first: revisits and details queue behind them
             callback=self.parse_listing,
             errback=self.listing_failed,
-            meta={"walk": walk, "site": site_name(walk)},
+            meta={"walk": walk, "site": self.site_of[walk]},
             dont_filter=True,
         )
 
@@ -265,7 +274,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         if state["pending"] == 0:
             reason = state["failed"] or ("max_listing_pages" if state["bounded"] else None)
             yield WalkEnd(
-                site=site_name(walk),
+                site=self.site_of[walk],
                 listing_url=walk,
                 complete=reason is None,
                 pages=state["pages"],
@@ -283,13 +292,17 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         if response.status != 200:
             yield from self._walk_step(walk, failed=f"http_{response.status}")
             return
-        text, fetch.encoding = decode_html(response.body, fetch.charset)
+        ov = self.overrides.get(site)
+        charset = (ov.encoding if ov else None) or fetch.charset  # a site whose header lies
+        text, fetch.encoding = decode_html(response.body, charset)
         # one page past the bound, so that hitting the bound is seen
-        page = parse_listing(text, response.url, self.max_pages + 1)
+        page = parse_listing(text, response.url, self.max_pages + 1, overrides=ov)
         if self.walks[walk]["pages"] == 1 and (
-            not page.items or not is_listing(text, response.url)
+            not page.items or not is_listing(text, response.url, overrides=ov)
         ):
-            yield from self._walk_step(walk, failed="no_notices_found")
+            # a WAF challenge or 访问过于频繁 page is the site blocking us, not a redesign
+            blocked = classify_page(None, "", text)[0] == "blocked"
+            yield from self._walk_step(walk, failed="blocked" if blocked else "no_notices_found")
             return
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]
         yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)

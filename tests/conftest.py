@@ -18,6 +18,8 @@ SHARED = REPO.parent / "shared"
 def tzgg(*args, timeout: float = 180, **kw) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
     env.pop("TZGG_DB", None)
+    env.pop("TZGG_REGISTRY", None)
+    env.update(kw.pop("env", None) or {})
     return subprocess.run(
         [sys.executable, "-m", "crawler.cli", *map(str, args)],
         cwd=kw.pop("cwd", REPO),

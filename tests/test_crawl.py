@@ -160,8 +160,10 @@ def test_gbk_hanweb_site_transients_blocks_and_a_notice_at_two_urls(tmp_path, se
     site.set_state(ids[5], "429")
     site.set_state(ids[6], "412")
     code, [s2], p = crawl(url, db)
-    assert code == 0, p.stderr
-    assert [e for e in events(db) if e["at"] > mark] == []
+    assert code == 3, p.stderr  # 3 of 8 pages are block pages (and a 429): flagged as blocked
+    assert any(f.startswith("site_blocked:block_pages:") for f in s2["flags"])
+    # no notice event: a block page is neither an edit nor a removal
+    assert [e["kind"] for e in events(db) if e["at"] > mark] == ["site_blocked"]
     assert s2["failures"].get("http_5xx") == 1 and s2["failures"].get("blocked") == 2
     assert s2["failures"].get("http_429") == 1
 

@@ -647,21 +647,24 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
     a.finish_run(run)
     a.close()
     # Roll the file back to what schema 1 wrote: the same tables without the v2 columns,
-    # without the v3 search index, the v4 attachment texts and the v5 redirect answers.
+    # without the v3 search index, the v4 attachment texts, the v5 redirect answers and the
+    # v6 webhook tables.
     conn = sqlite3.connect(db)
     conn.executescript(
         "ALTER TABLE versions DROP COLUMN objection_window;"
         " ALTER TABLE versions DROP COLUMN contact; ALTER TABLE versions DROP COLUMN parts;"
         " DROP TABLE search_index; DROP TABLE attachment_texts;"
         " DROP INDEX captures_attachment; ALTER TABLE captures DROP COLUMN hops;"
+        " DROP TABLE webhooks; DROP TABLE deliveries;"
         " PRAGMA user_version=1;"
     )
     conn.close()
-    assert len(MIGRATIONS) == SCHEMA_VERSION == 5
+    assert len(MIGRATIONS) == SCHEMA_VERSION == 6
     # a reader (`tzgg changes`, `show`) is the first to open it: it is upgraded, then read
     conn = connect(db, readonly=True)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
     assert conn.execute("SELECT count(*) FROM attachment_texts").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
     # and the notices archived before are searchable
     from archive.search import search
 

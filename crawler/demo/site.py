@@ -208,6 +208,7 @@ class DistrictSite:
         self.site_state = "ok"  # any STATES value: every path but robots.txt answers so
         self.last_error: Exception | None = None  # what made the last 500, for debugging
         self._listing_state = "ok"
+        self.detail_template = "ok"  # "redesign": see redesign_details()
         self._lock = threading.RLock()
         self._notices: dict[int, _Notice] = {}
         self._routes: dict[str, int] = {}  # primary and alias paths
@@ -346,6 +347,14 @@ class DistrictSite:
             self._build_time = max(int(time.time()), self._max_stamp + 1)
             self._max_stamp = self._build_time
             self._cache.clear()
+
+    def redesign_details(self) -> None:
+        """The site moves its detail pages to a script-driven template: the same URLs, but
+        no title line, date or body in the HTML.  What silently breaks a crawler."""
+        with self._lock:
+            self.detail_template = "redesign"
+            for n in self._notices.values():
+                self._notice_changed(n)
 
     @property
     def listing_state(self) -> str:
@@ -551,6 +560,14 @@ class DistrictSite:
     def _detail(self, n: _Notice, hdrs: dict) -> Response:
         if n.state != "ok":
             return self._finish(self._state_response(n.state, hdrs), hdrs)
+        if self.detail_template == "redesign":
+            shell = lambda: (  # noqa: E731
+                self._head(f"{n.title} - {self.name}", {})
+                + self._top()
+                + _REDESIGN
+                + self._footer()
+            )
+            return self._static(("detail", n.nid), shell, hdrs, n.stamp)
         if self.style == "trs":
             return self._static(
                 ("detail", n.nid), lambda: self._render_trs_detail(n), hdrs, n.stamp

@@ -8,6 +8,11 @@ selector or labels for a field, and no code is written for that site.  Pure.
     body = "div#content"                             # the article container
     attachments = "div.fujian"                       # where the attachment links are
     encoding = "gbk"                                 # the page's charset, when it lies
+    listing = "div.wz_list li"                       # the notice links of a listing page
+    next_page = "xpath://a[text()='下一页']"          # the link to the next listing page
+
+`listing` and `next_page` steer the listing parser only: they stay out of the digest, so
+adding one does not re-derive the site's archived versions.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ TEXT_FIELDS = ("title", "source", "doc_number", "index_number")
 DATE_FIELDS = ("published", "written")
 CONTAINER_FIELDS = ("body", "attachments")
 FIELDS = TEXT_FIELDS + DATE_FIELDS + CONTAINER_FIELDS
+LISTING_KEYS = ("listing", "next_page")  # listing pages, not notices: not in the digest
 _CSS = GenericTranslator()
 
 
@@ -41,21 +47,27 @@ class Overrides:
     selectors: dict[str, etree.XPath] = field(default_factory=dict)
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
     encoding: str | None = None
-    digest: str = ""  # of the table as written: part of the extractor version it yields
+    digest: str = ""  # of the detail keys as written: part of the extractor version it yields
+    listing: etree.XPath | None = None  # the notice links (or their rows) on a listing page
+    next_page: etree.XPath | None = None  # the link(s) to the next listing page(s)
 
     @classmethod
     def from_dict(cls, d: dict | None, where: str = "overrides") -> Overrides | None:
         """Validate and compile a registry entry's `overrides` table (None when empty)."""
         if not d:
             return None
-        selectors, labels, encoding = {}, {}, None
+        selectors, labels, encoding, listing = {}, {}, None, {}
         for name, spec in d.items():
             if name == "encoding":
                 encoding = _encoding(spec, where)
                 continue
+            if name in LISTING_KEYS:
+                listing[name] = compile_selector(spec, f"{where}.{name}")
+                continue
             if name not in FIELDS:
                 raise OverrideError(
-                    f"{where}: unknown field {name!r} (fields: {', '.join(FIELDS)}, encoding)"
+                    f"{where}: unknown field {name!r} "
+                    f"(fields: {', '.join(FIELDS)}, encoding, {', '.join(LISTING_KEYS)})"
                 )
             if isinstance(spec, str):
                 spec = {"selector": spec}
@@ -76,8 +88,12 @@ class Overrides:
                 if not all(isinstance(x, str) and x.strip() for x in got):
                     raise OverrideError(f"{where}.{name}.labels: a list of label words")
                 labels[name] = tuple(x.strip().rstrip(":：") for x in got)
-        table = json.dumps(d, sort_keys=True, ensure_ascii=False, default=str)
-        return cls(selectors, labels, encoding, hashlib.sha1(table.encode()).hexdigest()[:8])
+        detail = {k: v for k, v in d.items() if k not in LISTING_KEYS}
+        digest = ""
+        if detail:
+            table = json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)
+            digest = hashlib.sha1(table.encode()).hexdigest()[:8]
+        return cls(selectors, labels, encoding, digest, **listing)
 
     def container(self, tree, name: str):
         """The first element the field's selector picks (None: no selector, or no match)."""
@@ -123,8 +139,11 @@ _PROBE = etree.fromstring("<html><body><p>x</p></body></html>")
 
 def version_tag(overrides: Overrides | None) -> str:
     """The extractor version a page read with these overrides records: a site's versions
-    are re-derived when either the extractor or the site's overrides change."""
-    return EXTRACTOR_VERSION if overrides is None else f"{EXTRACTOR_VERSION}+{overrides.digest}"
+    are re-derived when either the extractor or the site's detail overrides change (listing
+    overrides leave the digest empty: they change no notice)."""
+    if overrides is None or not overrides.digest:
+        return EXTRACTOR_VERSION
+    return f"{EXTRACTOR_VERSION}+{overrides.digest}"
 
 
 def _results(xp: etree.XPath, tree) -> list:

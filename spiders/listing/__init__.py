@@ -1,8 +1,8 @@
 """Listing parsers: given a page of a 通知公告 column, find the notice links (with listed title
 and date) and the further listing pages to walk.
 
-    parse_listing(text, url, max_pages=300) -> ListingPage
-    is_listing(text, url) -> bool
+    parse_listing(text, url, max_pages=300, overrides=None) -> ListingPage
+    is_listing(text, url, overrides=None) -> bool
 
 Pure functions (lxml, no Scrapy, no SQLite).  The CMS family is detected from the page:
 
@@ -15,6 +15,10 @@ Pure functions (lxml, no Scrapy, no SQLite).  The CMS family is detected from th
 next_urls lists every further page the page makes known (all remaining pages when the page
 count is known, bounded by ``max_pages``; otherwise the next one), never the page itself; a
 caller walking several pages should de-duplicate (Scrapy's dupefilter does).
+
+`overrides` (a site's registry entry, crawler.extract.overrides.Overrides): its `listing`
+selector replaces the block heuristic, its `next_page` selector the pagination detection
+(see .selected); the family is still detected.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import re
 from crawler.items import ListingPage
 
 from .generic import base_url, best_block, parse_html, strip_fragment
-from .hanweb import has_datastore, parse_hanweb, records_of
+from .hanweb import has_datastore, parse_hanweb, records_document, records_of
 from .jyh import looks_jyh, pages_from_count
 from .pagination import classify_anchors, generic_paging, page_count_from_text
+from .selected import selected_entries, selected_next
 from .trs import parse_trs_paging
 
 __all__ = ["parse_listing", "is_listing"]
@@ -51,21 +56,34 @@ def _share(urls: list[str], rx: re.Pattern) -> bool:
     return bool(urls) and sum(1 for u in urls if rx.search(u)) * 2 >= len(urls)
 
 
-def _analyse(text: str, url: str, max_pages: int) -> tuple[ListingPage, int, bool]:
+def _dated(items) -> int:
+    return sum(1 for i in items if i.date)
+
+
+def _analyse(text: str, url: str, max_pages: int, overrides=None) -> tuple[ListingPage, int, bool]:
     """(page, dated rows in the chosen block, whether a known listing mechanism was seen)."""
     url = strip_fragment(url)
     if max_pages < 1:
         max_pages = 1
+    listing_xp = overrides.listing if overrides is not None else None
+    next_xp = overrides.next_page if overrides is not None else None
     if has_datastore(text) and records_of(text):
         res = parse_hanweb(text, url, url, max_pages)
+        items, next_urls, last_page = res.items, res.next_urls, res.last_page
+        if listing_xp is not None:
+            items = selected_entries(records_document(records_of(text)), url, listing_xp)
+        if next_xp is not None:
+            doc = parse_html(text)
+            found = selected_next(doc, base_url(doc, url), next_xp, url) if doc is not None else []
+            next_urls, last_page = (found if max_pages > 1 else []), not found
         page = ListingPage(
-            items=res.items,
-            next_urls=res.next_urls,
-            last_page=res.last_page,
+            items=items,
+            next_urls=next_urls,
+            last_page=last_page,
             page_count=res.page_count,
             family="hanweb",
         )
-        return page, sum(1 for i in res.items if i.date), True
+        return page, _dated(items), True
     doc = parse_html(text)
     if doc is None:
         if has_datastore(text):  # an empty dataproxy answer
@@ -74,9 +92,13 @@ def _analyse(text: str, url: str, max_pages: int) -> tuple[ListingPage, int, boo
     base = base_url(doc, url)
     anchors = classify_anchors(doc, base)
     paging_ids = {p.el for p in anchors}
-    block = best_block(doc, base, paging_ids)
-    items = block.entries() if block is not None else []
-    dated = block.dated if block is not None else 0
+    if listing_xp is not None:
+        items = selected_entries(doc, base, listing_xp)
+        dated = _dated(items)
+    else:
+        block = best_block(doc, base, paging_ids)
+        items = block.entries() if block is not None else []
+        dated = block.dated if block is not None else 0
     item_urls = [i.url for i in items]
 
     trs = parse_trs_paging(text, url)
@@ -99,7 +121,12 @@ def _analyse(text: str, url: str, max_pages: int) -> tuple[ListingPage, int, boo
     else:
         family = "generic"
 
-    if trs is not None:
+    if next_xp is not None:
+        found = selected_next(doc, base, next_xp, url)
+        next_urls, last_page = (found if max_pages > 1 else []), not found
+        page_count = trs.count if trs is not None else page_count_from_text(doc.text_content())
+        mechanism = mechanism or bool(found)
+    elif trs is not None:
         next_urls = trs.next_urls(url, max_pages)
         last_page, page_count = trs.last_page, trs.count
     else:
@@ -129,15 +156,19 @@ def _analyse(text: str, url: str, max_pages: int) -> tuple[ListingPage, int, boo
     )
 
 
-def parse_listing(text: str, url: str, max_pages: int = 300) -> ListingPage:
-    """Parse one listing page (HTML, or the XML of a Hanweb dataproxy.jsp answer)."""
-    return _analyse(text, url, max_pages)[0]
+def parse_listing(text: str, url: str, max_pages: int = 300, overrides=None) -> ListingPage:
+    """Parse one listing page (HTML, or the XML of a Hanweb dataproxy.jsp answer);
+    `overrides`: the site's registry entry (its `listing` and `next_page` selectors)."""
+    return _analyse(text, url, max_pages, overrides)[0]
 
 
-def is_listing(text: str, url: str) -> bool:
+def is_listing(text: str, url: str, overrides=None) -> bool:
     """Whether the page looks like a listing: a repeated block of dated links, or a known
-    listing mechanism (Hanweb datastore, TRS createPageHTML) with links."""
-    page, dated, mechanism = _analyse(text, url, 300)
+    listing mechanism (Hanweb datastore, TRS createPageHTML) with links.  With a `listing`
+    override: whether its selector finds a notice link."""
+    page, dated, mechanism = _analyse(text, url, 300, overrides)
+    if overrides is not None and overrides.listing is not None:
+        return bool(page.items)
     if page.family == "hanweb" and has_datastore(text):
         return True
     article = bool(_ARTICLE_MARKS.search(text)) or bool(_DETAIL_URL.search(strip_fragment(url)))

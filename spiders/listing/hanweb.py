@@ -111,14 +111,20 @@ def records_of(text: str, store: re.Match | None = None) -> list[str]:
     return out
 
 
-def parse_records(records: list[str], base: str) -> list[ListingEntry]:
-    if not records:
-        return []
-    doc = lxml.html.document_fromstring(
+def records_document(records: list[str]):
+    """One HTML document of the records, each in a `div.hw-record` (a site's `listing`
+    selector is applied to it, as to an HTML list)."""
+    return lxml.html.document_fromstring(
         "<html><body>"
         + "".join(f'<div class="hw-record">{r}</div>' for r in records)
         + "</body></html>"
     )
+
+
+def parse_records(records: list[str], base: str) -> list[ListingEntry]:
+    if not records:
+        return []
+    doc = records_document(records)
     rows: list[_Row] = []
     body = doc.find("body")
     holders = [el for el in body if el.get("class") == "hw-record"] if body is not None else []
@@ -282,3 +288,13 @@ def parse_hanweb(text: str, url: str, base: str, max_pages: int) -> HanwebResult
     return HanwebResult(
         items=items, next_urls=next_urls, last_page=last_page, page_count=page_count, params=params
     )
+
+
+def first_group_url(text: str, url: str) -> str:
+    """The dataproxy.jsp URL of a column's first group of records, from a page that sets up
+    jpage (proxyUrl, perPage, the form fields) but embeds no records: what a browser would
+    ask for (`tzgg probe` suggests it)."""
+    m = _PERPAGE_JS.search(text)
+    perpage = (int(m.group(1)) if m else 0) or 20
+    proxy = _proxy_url(url, text, None, url)
+    return _make_url(proxy, 1, perpage * 3, perpage, _form_params(text, None))

@@ -1,0 +1,456 @@
+"""Webhooks: every event a subscriber admits is POSTed to its URL as JSON, at least once.
+
+A hook is a URL with an optional filter (sites, kinds, query words: `archive.eventfilter`,
+the rule the Atom feed uses).  It receives the events recorded after it was first registered,
+in event id order, each as the `tzgg changes --json` object; the event's id, in the
+`Idempotency-Key` header, lets the receiver drop a second copy.  An event is delivered when
+the receiver answers 2xx; until then it is pending, and a receiver that fails is left alone
+for a while (1 min, doubling each time, at most 6 h) before the same event is sent again: a
+hook's events never overtake each other.  Every attempt is recorded in `deliveries`.
+
+A hook's identity is a hash of its URL and filters: editing a filter makes a new subscriber,
+which starts from the events after its registration rather than the whole history.  No
+Scrapy; the network is `urllib.request`, and every network problem ends up in the table,
+never as an exception.  The tables (`webhooks`, `deliveries`) are migration 6 in db.py.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import sqlite3
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .bigrams import QueryError
+from .eventfilter import EventFilter
+from .queries import event_dict
+from .runs import EVENT_KINDS
+from .timeutil import format_utc
+
+USER_AGENT = "tzgg/0.1 (webhook; +https://github.com/tzgg/tzgg)"
+FIRST_DELAY_S = 60  # after a call that could not deliver: 1 min, 2, 4 … (doubling)
+MAX_DELAY_S = 6 * 3600
+_PAGE = 200  # events read at a time
+_KEYS = ("url", "kinds", "query", "secret", "secret_env")
+
+Now = Callable[[], datetime]
+
+
+class HookError(ValueError):
+    """A hook's configuration is wrong; the message says which key, in one line."""
+
+
+@dataclass(frozen=True)
+class Hook:
+    url: str
+    kinds: tuple[str, ...] | None = None
+    query: str | None = None
+    sites: tuple[str, ...] | None = None  # None: every site
+    secret: str | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, entry, *, sites: tuple[str, ...] | None = None) -> Hook:
+        """A hook from its registry table; HookError names the key that is wrong."""
+        if not isinstance(entry, dict):
+            raise HookError('expected a table such as { url = "https://…" }')
+        unknown = sorted(set(entry) - set(_KEYS))
+        if unknown:
+            raise HookError(f"unknown keys {unknown} (known: {list(_KEYS)})")
+        url = entry.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise HookError(f"url: an http(s) URL, not {url!r}")
+        kinds = entry.get("kinds")
+        if kinds is not None:
+            if isinstance(kinds, str):
+                kinds = [kinds]
+            if not isinstance(kinds, list) or not kinds:
+                raise HookError(f"kinds: a list of event kinds ({', '.join(EVENT_KINDS)})")
+            bad = [k for k in kinds if k not in EVENT_KINDS]
+            if bad:
+                raise HookError(f"kinds: unknown kind {bad[0]!r} (known: {', '.join(EVENT_KINDS)})")
+            kinds = tuple(sorted(set(kinds)))
+        query = entry.get("query")
+        if query is not None:
+            if not isinstance(query, str) or not query.strip():
+                raise HookError("query: words to look for, e.g. '征收 OR 拆迁'")
+            try:
+                EventFilter(query=query)
+            except QueryError as exc:
+                raise HookError(f"query: {exc}") from None
+            query = query.strip()
+        secret = entry.get("secret")
+        if secret is not None and (not isinstance(secret, str) or not secret):
+            raise HookError("secret: a non-empty string (it signs each body with HMAC-SHA256)")
+        env = entry.get("secret_env")  # a registry kept in git should not hold the secret
+        if env is not None:
+            if secret is not None or not isinstance(env, str) or not os.environ.get(env):
+                raise HookError(
+                    f"secret_env: the name of a set environment variable ({env!r} is not set),"
+                    " instead of `secret`"
+                )
+            secret = os.environ[env]
+        return cls(url, kinds, query, tuple(sorted(sites)) if sites else None, secret)
+
+    @property
+    def config(self) -> dict:
+        """What the hook subscribes to (never its secret)."""
+        return {
+            "url": self.url,
+            "kinds": sorted(self.kinds) if self.kinds else None,
+            "query": self.query,
+            "sites": sorted(self.sites) if self.sites else None,
+        }
+
+    @cached_property
+    def identity(self) -> str:
+        text = json.dumps(self.config, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @cached_property
+    def filter(self) -> EventFilter:
+        return EventFilter(sites=self.sites, kinds=self.kinds, query=self.query)
+
+    def request(self, event: dict) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of the POST that carries one event."""
+        body = json.dumps(event, ensure_ascii=False).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            "Idempotency-Key": f"tzgg-{self.identity[:12]}-{event['id']}",
+            "X-Tzgg-Event-Id": str(event["id"]),
+        }
+        if self.secret:
+            digest = hmac.new(self.secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+            headers["X-Tzgg-Signature"] = f"sha256={digest}"
+        return body, headers
+
+
+# -- time ---------------------------------------------------------------------------------------
+
+
+def _clock(now) -> Now:
+    """`now` as a function: None (the real clock), a callable, a datetime or an RFC 3339 str."""
+    if now is None:
+        return lambda: datetime.now(UTC)
+    if callable(now):
+        return lambda: _as_datetime(now())
+    fixed = _as_datetime(now)
+    return lambda: fixed
+
+
+def _as_datetime(value) -> datetime:
+    dt = (
+        value
+        if isinstance(value, datetime)
+        else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    )
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def retry_delay(rounds: int) -> timedelta:
+    """How long a receiver is left alone after its `rounds`-th failed call for one event."""
+    return timedelta(seconds=min(FIRST_DELAY_S * 2 ** max(rounds - 1, 0), MAX_DELAY_S))
+
+
+# -- registration -------------------------------------------------------------------------------
+
+
+def register(conn: sqlite3.Connection, hooks: list[Hook], now=None) -> int:
+    """Record the hooks not known yet; each gets the events after this moment.  Returns how
+    many were new."""
+    at = format_utc(_clock(now)())
+    top = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    added = 0
+    with conn:
+        for hook in hooks:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO webhooks (identity, url, config, first_event, cursor,"
+                " created) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    hook.identity,
+                    hook.url,
+                    json.dumps(hook.config, ensure_ascii=False),
+                    top,
+                    top,
+                    at,
+                ),
+            )
+            added += cur.rowcount
+    return added
+
+
+def _webhook_row(conn: sqlite3.Connection, hook: Hook) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT id, first_event, cursor FROM webhooks WHERE identity = ?", (hook.identity,)
+    ).fetchone()
+
+
+# -- which events are owed ----------------------------------------------------------------------
+
+
+@dataclass
+class _Owed:
+    row: sqlite3.Row
+    state: sqlite3.Row | None  # its deliveries row, when tried before
+
+
+def _owed(conn: sqlite3.Connection, hook: Hook, wid: int, start: int) -> Iterator[int | _Owed]:
+    """The events after `start` the hook admits and that are not delivered, in id order; in
+    between, the ids of events that are settled for it (not admitted, or delivered)."""
+    where, args = ["id > ?"], [start]
+    if hook.sites:
+        where.append(f"site IN ({','.join('?' * len(hook.sites))})")
+        args += hook.sites
+    if hook.kinds:
+        where.append(f"kind IN ({','.join('?' * len(hook.kinds))})")
+        args += hook.kinds
+    sql = f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY id LIMIT {_PAGE}"
+    while True:
+        rows = conn.execute(sql, args).fetchall()  # whole pages: no statement left open
+        if not rows:
+            return
+        states = {
+            r["event_id"]: r
+            for r in conn.execute(
+                "SELECT * FROM deliveries WHERE webhook_id = ? AND event_id BETWEEN ? AND ?",
+                (wid, rows[0]["id"], rows[-1]["id"]),
+            )
+        }
+        for row in rows:
+            state = states.get(row["id"])
+            if (state is not None and state["delivered"]) or not hook.filter.admits(
+                conn, dict(row)
+            ):
+                yield row["id"]
+            else:
+                yield _Owed(row, state)
+        args[0] = rows[-1]["id"]
+
+
+def pending(conn: sqlite3.Connection, hooks: list[Hook]) -> list[dict]:
+    """Per hook: how many events are owed to it, and when and why the first is waiting."""
+    out = []
+    for hook in hooks:
+        info = {"url": hook.url, "identity": hook.identity, "pending": 0}
+        info.update(next_try=None, error=None, attempts=0)
+        wid = _webhook_row(conn, hook)
+        if wid is not None:
+            start = max(wid["first_event"], wid["cursor"])
+            for item in _owed(conn, hook, wid["id"], start):
+                if isinstance(item, _Owed):
+                    if not info["pending"] and item.state is not None:
+                        info.update(
+                            next_try=item.state["next_try"],
+                            error=item.state["error"],
+                            attempts=item.state["attempts"],
+                        )
+                    info["pending"] += 1
+        out.append(info)
+    return out
+
+
+# -- sending ------------------------------------------------------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A POST is never followed to another address: a moved receiver is an error to fix."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str | None]:
+    """(HTTP status or None, None when acknowledged or else the failure in one line)."""
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            resp.read(65536)
+            return resp.status, None
+    except urllib.error.HTTPError as exc:
+        with exc:
+            if 300 <= exc.code < 400:
+                where = exc.headers.get("Location") if exc.headers else None
+                return exc.code, f"HTTP {exc.code} redirect to {where} (not followed for a POST)"
+            try:
+                said = exc.read(300).decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException):
+                said = ""
+            return exc.code, _line(f"HTTP {exc.code} {exc.reason} {said}")
+    except urllib.error.URLError as exc:
+        return None, _line(f"cannot connect: {exc.reason}")
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return None, _line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
+def _line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:300]
+
+
+@dataclass
+class _Call:
+    """One `deliver` call: its clock, budget and transport."""
+
+    now: Now
+    deadline: float
+    monotonic: Callable[[], float]
+    sleep: Callable[[float], None]
+    send: Callable[..., tuple[int | None, str | None]]
+    attempts: int
+    backoff: tuple[float, ...]
+    timeout: float
+    force: bool
+    out_of_time: bool = False
+
+    def left(self) -> float:
+        return self.deadline - self.monotonic()
+
+
+def deliver(
+    conn: sqlite3.Connection,
+    hooks: list[Hook],
+    *,
+    now=None,
+    force: bool = False,
+    budget_s: float = 60,
+    attempts_now: int = 3,
+    backoff: tuple[float, ...] = (1, 2),
+    timeout: float = 10,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    send: Callable[..., tuple[int | None, str | None]] = post,
+) -> dict:
+    """Send each hook the events it is owed, oldest first, and record every attempt.
+
+    An event is tried `attempts_now` times, `backoff` seconds apart; when it still fails, it
+    waits `retry_delay` (1 min, doubling, at most 6 h) and the hook is left alone for this call
+    — its later events wait behind it — while the other hooks go on.  A later call sends only
+    what is due (`force` ignores the wait).  The whole call stops after `budget_s`; what it
+    did not reach stays pending.  Network problems never raise."""
+    call = _Call(
+        now=_clock(now),
+        deadline=monotonic() + budget_s,
+        monotonic=monotonic,
+        sleep=sleep,
+        send=send,
+        attempts=max(attempts_now, 1),
+        backoff=tuple(backoff),
+        timeout=timeout,
+        force=force,
+    )
+    register(conn, hooks, call.now)
+    sent = {}
+    for hook in hooks:
+        sent[hook.identity] = 0 if call.out_of_time else _deliver_hook(conn, hook, call)
+    report = {"hooks": [], "sent": 0, "pending": 0, "out_of_time": call.out_of_time}
+    for info in pending(conn, hooks):
+        info["sent"] = sent[info["identity"]]
+        report["hooks"].append(info)
+        report["sent"] += info["sent"]
+        report["pending"] += info["pending"]
+    return report
+
+
+def _deliver_hook(conn: sqlite3.Connection, hook: Hook, call: _Call) -> int:
+    wid = _webhook_row(conn, hook)
+    start = max(wid["first_event"], wid["cursor"])
+    settled, sent = start, 0
+    for item in _owed(conn, hook, wid["id"], start):
+        if isinstance(item, _Owed):
+            state = item.state
+            if state is not None and state["next_try"] and not call.force:
+                if state["next_try"] > format_utc(call.now()):
+                    break  # the receiver failed lately: leave it alone until then
+            if not _send_one(conn, hook, wid["id"], item.row, call):
+                break
+            sent += 1
+            settled = item.row["id"]
+        else:
+            settled = item
+    if settled > wid["cursor"]:
+        with conn:
+            conn.execute("UPDATE webhooks SET cursor = ? WHERE id = ?", (settled, wid["id"]))
+    return sent
+
+
+def _send_one(
+    conn: sqlite3.Connection, hook: Hook, wid: int, row: sqlite3.Row, call: _Call
+) -> bool:
+    """Try one event up to `call.attempts` times; True when the receiver acknowledged it."""
+    body, headers = hook.request(event_dict(row))
+    tried = 0
+    for i in range(call.attempts):
+        left = call.left()
+        if left <= 0:
+            call.out_of_time = True
+            break
+        at = format_utc(call.now())
+        status, error = call.send(
+            hook.url, body, headers, timeout=max(min(call.timeout, left), 0.1)
+        )
+        tried += 1
+        ok = error is None and status is not None and 200 <= status < 300
+        with conn:
+            conn.execute(
+                "INSERT INTO deliveries (webhook_id, event_id, attempts, first_try, last_try,"
+                " delivered, status, error) VALUES (?, ?, 1, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (webhook_id, event_id) DO UPDATE SET attempts = attempts + 1,"
+                " last_try = excluded.last_try, delivered = excluded.delivered,"
+                " status = excluded.status, error = excluded.error,"
+                " next_try = CASE WHEN excluded.delivered IS NULL THEN next_try END",
+                (wid, row["id"], at, at, at if ok else None, status, None if ok else error),
+            )
+        if ok:
+            return True
+        if i + 1 < call.attempts:
+            pause = call.backoff[min(i, len(call.backoff) - 1)] if call.backoff else 0
+            if pause >= call.left():
+                call.out_of_time = True
+                break
+            call.sleep(pause)
+    if tried:
+        rounds = _state(conn, wid, row["id"])["rounds"] + 1  # the row exists: it was tried
+        with conn:
+            conn.execute(
+                "UPDATE deliveries SET rounds = ?, next_try = ? WHERE webhook_id = ? AND event_id = ?",
+                (rounds, format_utc(call.now() + retry_delay(rounds)), wid, row["id"]),
+            )
+    return False
+
+
+def _state(conn: sqlite3.Connection, wid: int, event_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM deliveries WHERE webhook_id = ? AND event_id = ?", (wid, event_id)
+    ).fetchone()
+
+
+# -- one delivery at a time per archive ---------------------------------------------------------
+
+
+@contextmanager
+def delivery_lock(db, wait: float):
+    """Held while delivering from the archive at `db`: a crawl ending while `tzgg deliver`
+    runs waits for it (up to `wait` s) rather than sending the same events twice.
+    Raises ArchiveBusy when it cannot be had."""
+    from .db import _flock, _lock_path
+
+    what = f"another process is delivering webhooks from {db}"
+    with _flock(_lock_path(Path(db), "deliver"), fcntl.LOCK_EX, what, wait):
+        yield

@@ -1,0 +1,50 @@
+"""`tzgg probe URL`: check a district's listing page before (or instead of) writing code.
+
+Registered into the `tzgg` group by crawler/cli.py (`cli.add_command(probe)`); the logic is in
+crawler.probe."""
+
+from __future__ import annotations
+
+import json
+import sys
+from urllib.parse import urlsplit
+
+import click
+
+from crawler.cliutil import Fail, _load_registry, _registry_option
+
+
+@click.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@_registry_option
+@click.option("--site", "site_key", help="Use this registry entry's overrides.")
+def probe(url, as_json, registry, site_key):
+    """What tzgg finds on a listing page: the CMS, the notices and their dates, the next
+    page, the fields of the first notice, and, when it finds nothing, which override or URL
+    to try.  Exit status 0: notices found; 1: none; 2: a bad URL.
+
+    \b
+    tzgg probe http://www.yylq.gov.cn/yylq/tzgg/index.html
+    tzgg probe http://www.yylq.gov.cn/yylq/tzgg/index.html --json --registry sites.toml
+    """
+    from crawler.cli import _overrides_for  # lazily: crawler.cli registers this command
+    from crawler.probe import ProbeError, format_report
+    from crawler.probe import probe as run_probe
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Fail(f"{url!r} is not a listing URL (give the http(s) URL of a 通知公告 column)", 2)
+    reg = _load_registry(registry)
+    ov = _overrides_for(reg, site_key, url)
+    key = site_key
+    if key is None and reg is not None:
+        entry = reg.for_url(url)
+        key = entry.key if entry is not None else None
+    try:
+        report = run_probe(url, ov, site=key)
+    except ProbeError as exc:
+        raise Fail(str(exc)) from None
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else format_report(report))
+    if not report["items"]:
+        sys.exit(1)

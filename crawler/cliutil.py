@@ -1,0 +1,88 @@
+"""What every `tzgg` command shares: one-line errors, the --db and --registry options."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from archive.db import ArchiveBusy, ArchiveError, connect
+from archive.timeutil import parse_user_time
+
+EXIT_FLAGGED = 3
+EXIT_BUSY = 75
+
+
+class Fail(click.ClickException):
+    """A one-line error with an exit status."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None):
+        click.echo(f"tzgg: error: {self.message}", err=True)
+
+
+def _db_option(f):
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False),
+        default=lambda: os.environ.get("TZGG_DB", "tzgg.db"),
+        show_default="./tzgg.db or $TZGG_DB",
+        help="The archive file.",
+    )(f)
+
+
+def _open(db: str, *, readonly: bool = True):
+    try:
+        return connect(db, readonly=readonly)
+    except ArchiveBusy as exc:
+        raise Fail(str(exc), EXIT_BUSY) from None
+    except ArchiveError as exc:
+        raise Fail(str(exc)) from None
+
+
+def _registry_option(f):
+    return click.option(
+        "--registry",
+        type=click.Path(dir_okay=False),
+        default=lambda: os.environ.get("TZGG_REGISTRY"),
+        show_default="./sites.toml if present, or $TZGG_REGISTRY",
+        help="The site registry (TOML): listing URLs and per-site overrides.",
+    )(f)
+
+
+def _load_registry(path: str | None):
+    """The registry named, or ./sites.toml when present, or None."""
+    from crawler.registry import Registry, RegistryError
+
+    if path is None:
+        if not Path("sites.toml").is_file():
+            return None
+        path = "sites.toml"
+    try:
+        return Registry.load(path)
+    except RegistryError as exc:
+        raise Fail(str(exc), 2) from None
+
+
+def _since(value: str | None, *, end: bool = False) -> str | None:
+    if value is None:
+        return None
+    try:
+        return parse_user_time(value, end_of_day=end)
+    except ValueError as exc:
+        raise Fail(str(exc), 2) from None
+
+
+def _check_listing_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{value!r} is not a listing URL (give the http(s) URL of a 通知公告 column)"
+        )
+    return value

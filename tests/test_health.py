@@ -1,0 +1,92 @@
+"""Health flags: a crawl says when the site's redesign broke it, or when the site blocks it,
+as `site_broken` / `site_blocked` events beside the notice events; block pages and pages a
+template change emptied are never versions, edits or removals."""
+
+from __future__ import annotations
+
+import json
+
+from crawler.demo.scenario import build_demo_site
+from tests.conftest import crawl, events, tzgg
+
+
+def health(db):
+    return [e for e in events(db) if e["kind"].startswith("site_")]
+
+
+def notice_events_after(db, mark):
+    return [e for e in events(db) if e["at"] > mark and not e["kind"].startswith("site_")]
+
+
+def first_crawl(tmp_path, serve, style="trs"):
+    site = build_demo_site(style=style)
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    code, [s], p = crawl(url, db)
+    assert code == 0 and s["flags"] == [], p.stderr
+    return site, url, db, max(e["at"] for e in events(db))
+
+
+def test_a_listing_redesign_is_flagged_once_per_streak(tmp_path, serve):
+    site, url, db, mark = first_crawl(tmp_path, serve)
+    site.listing_state = "redesign"
+    code, [s], p = crawl(url, db)
+    assert code == 3
+    assert f"site_broken:no_notices:{url}" in s["flags"]
+    [e] = health(db)
+    assert e["kind"] == "site_broken" and e["url"] == url and e["notice_id"] is None
+    assert e["reason"] == "no_notices" and "listing" in e["title"]
+    assert notice_events_after(db, mark) == []  # nothing delisted, nothing removed
+    # still broken: flagged again, but the watchdog heard it once
+    code, [s], _ = crawl(url, db)
+    assert code == 3 and f"site_broken:no_notices:{url}" in s["flags"]
+    assert len(health(db)) == 1
+    p = tzgg("changes", "--db", db, "--kind", "site_broken")
+    assert "site_broken" in p.stdout
+    # fixed: no flag; broken again later: a new event
+    site.listing_state = "ok"
+    code, [s], _ = crawl(url, db)
+    assert code == 0 and s["flags"] == []
+    site.listing_state = "redesign"
+    crawl(url, db)
+    assert len(health(db)) == 2
+
+
+def test_a_detail_template_change_is_flagged_and_never_an_edit(tmp_path, serve):
+    site, url, db, mark = first_crawl(tmp_path, serve)
+    site.redesign_details()  # same URLs; the pages are a script shell now
+    code, [s], p = crawl(url, db)
+    assert code == 3, p.stderr
+    [e] = health(db)
+    assert e["kind"] == "site_broken" and e["reason"] == "fields_missing"
+    assert e["evidence"]["share"] >= 0.5 and e["evidence"]["baseline"] == 0.0
+    assert notice_events_after(db, mark) == []  # not one false edit
+    assert s["failures"]["degraded"] >= 10
+    h = json.loads(tzgg("runs", "--db", db, "--json").stdout.splitlines()[0])
+    assert any(f.startswith("site_broken:fields_missing:") for f in h["flags"])
+
+
+def test_block_pages_are_flagged_blocked_and_never_removals(tmp_path, serve):
+    site, url, db, mark = first_crawl(tmp_path, serve, style="hanweb")
+    site.site_state = "blocked"  # 访问过于频繁 on every page, with 200
+    code, [s], p = crawl(url, db)
+    assert code == 3, p.stderr
+    kinds = {(e["kind"], e["reason"]) for e in health(db)}
+    assert ("site_blocked", "listing_blocked") in kinds
+    assert ("site_blocked", "block_pages") in kinds
+    assert not any(k == "site_broken" for k, _ in kinds)  # blocked, not broken
+    assert notice_events_after(db, mark) == []
+    assert s["failures"]["blocked"] >= 10
+    site.site_state = "412"
+    code, [s], _ = crawl(url, db)
+    assert code == 3 and any(f.startswith("site_blocked:listing_blocked") for f in s["flags"])
+    assert notice_events_after(db, mark) == []
+
+
+def test_every_revisit_failing_is_flagged_broken(tmp_path, serve):
+    site, url, db, mark = first_crawl(tmp_path, serve)
+    site.site_state = "503"
+    code, [s], p = crawl(url, db)
+    assert code == 3
+    assert {(e["kind"], e["reason"]) for e in health(db)} == {("site_broken", "revisits_failed")}
+    assert notice_events_after(db, mark) == []

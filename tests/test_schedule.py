@@ -1,0 +1,239 @@
+"""`tzgg schedule`: due times, jitter, no overlap, restarts (a fake clock and fake crawls),
+the crontab it prints, and the real thing crawling a loopback site."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from archive.db import connect, site_lock
+from crawler.cadence import MAX_JITTER, CadenceError, parse_cadence
+from crawler.scheduler import Scheduler, cron_line, crontab, stamp
+from tests.conftest import tzgg
+
+T0 = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+
+REGISTRY = """
+[sites.a]
+listings = ["http://127.0.0.1:9/a/"]
+[sites.b]
+listings = ["http://127.0.0.1:9/b/"]
+schedule = "6h"
+[sites.c]
+listings = ["http://127.0.0.1:9/c/"]
+schedule = "0 7 * * *"
+"""
+
+
+class Clock:
+    def __init__(self, at=T0):
+        self.at = at
+
+    def __call__(self):
+        return self.at
+
+    def advance(self, **kw):
+        self.at += timedelta(**kw)
+
+
+class FakeCrawl:
+    """A crawl that runs until told to finish, then records its run as `tzgg crawl` would."""
+
+    def __init__(self, db, key, clock):
+        self.db, self.key, self.clock = db, key, clock
+        self.started = stamp(clock())
+        self.code = None
+
+    def finish(self, code=0):
+        conn = connect(self.db)
+        conn.execute(
+            "INSERT INTO runs (site, started, finished, status) VALUES (?, ?, ?, 'ok')",
+            (self.key, self.started, stamp(self.clock())),
+        )
+        conn.commit()
+        conn.close()
+        self.code = code
+
+    def poll(self):
+        return self.code
+
+    def terminate(self):
+        self.code = -15
+
+
+@pytest.fixture
+def world(tmp_path):
+    reg = tmp_path / "sites.toml"
+    reg.write_text(REGISTRY, encoding="utf-8")
+    db = tmp_path / "a.db"
+    connect(db).close()
+    clock, crawls, lines = Clock(), [], []
+
+    def launch(key):
+        crawls.append(FakeCrawl(db, key, clock))
+        return crawls[-1]
+
+    def make(**kw):
+        return Scheduler(reg, db, clock=clock, launch=launch, log=lines.append, **kw)
+
+    return make, clock, crawls, lines, db, reg
+
+
+def running(crawls):
+    return sorted(c.key for c in crawls if c.code is None)
+
+
+def test_cadences_parse_and_bound_their_jitter():
+    assert parse_cadence(None).period == timedelta(days=1)
+    assert parse_cadence("every 30m").period == timedelta(minutes=30)
+    assert parse_cadence("hourly").period == timedelta(hours=1)
+    assert parse_cadence("0 7 * * 1-5").cron == "0 7 * * 1-5"
+    for bad in ("sometimes", "5s", "0 7 * *", "61 * * * *", 7):
+        with pytest.raises(CadenceError):
+            parse_cadence(bad)
+    for spec, bound in (
+        ("daily", MAX_JITTER),
+        ("30m", timedelta(minutes=3)),
+        ("10s", timedelta(seconds=1)),
+    ):
+        cad = parse_cadence(spec)
+        assert cad.max_jitter() == bound
+        got = [cad.jitter(f"site{i}", "x") for i in range(300)]
+        assert all(timedelta(0) <= j < bound for j in got)
+        assert len(set(got)) > 1 if bound.total_seconds() > 1 else True
+        assert cad.jitter("site1", "x") == cad.jitter("site1", "x")  # a restart agrees
+    # a cron line is read in Asia/Shanghai: 07:00 there is 23:00 UTC the day before
+    cad = parse_cadence("0 7 * * *")
+    assert cad.next_after(T0) == datetime(2026, 11, 26, 23, 0, tzinfo=UTC)
+    due = cad.due("c", T0, T0 + timedelta(days=3))
+    assert timedelta(0) <= due - datetime(2026, 11, 26, 23, 0, tzinfo=UTC) < MAX_JITTER
+
+
+def test_due_sites_start_two_at_a_time_and_never_twice(world):
+    make, clock, crawls, lines, db, _ = world
+    sched = make(max_parallel=2)
+    due = sched.due_times()
+    assert set(due) == {"a", "b", "c"}
+    assert all(T0 <= t < T0 + MAX_JITTER for t in due.values())  # never crawled: now, jittered
+    assert len(set(due.values())) == 3  # spread, not all at once
+    sched.tick()
+    assert crawls == []  # jitter: not yet
+    clock.advance(minutes=10)
+    sched.tick()
+    assert len(running(crawls)) == 2  # the bound
+    first = running(crawls)
+    clock.advance(days=2)  # long overdue again while still running: no second crawl
+    sched.tick()
+    assert running(crawls) == first and len(crawls) == 2
+    for c in crawls:
+        c.finish()
+    sched.tick()
+    # the third site at last, first in line (due longest), and one more overdue one
+    assert len(crawls) == 4 and crawls[2].key not in first
+    assert any("start" in x for x in lines)
+
+
+def test_the_next_crawl_follows_the_schedule_and_survives_a_restart(world):
+    make, clock, crawls, lines, db, _ = world
+    sched = make(max_parallel=3)
+    clock.advance(minutes=10)
+    sched.tick()
+    for c in crawls:
+        c.finish()
+    sched.tick()
+    due = sched.due_times()
+    started = {c.key: datetime.fromisoformat(c.started.replace("Z", "+00:00")) for c in crawls}
+    assert timedelta(days=1) <= due["a"] - started["a"] < timedelta(days=1) + MAX_JITTER
+    assert timedelta(hours=6) <= due["b"] - started["b"] < timedelta(hours=6, minutes=10)
+    assert due["c"] - datetime(2026, 11, 26, 23, 0, tzinfo=UTC) < MAX_JITTER
+
+    # a restart (a new process, later): the same due times, from the archive
+    clock.advance(hours=1)
+    again = make(max_parallel=3)
+    assert again.due_times() == due
+    again.tick()
+    assert len(crawls) == 3  # nothing due yet
+    clock.advance(hours=6)
+    again.tick()
+    assert [c.key for c in crawls[3:]] == ["b"]  # only the 6-hourly one
+    # a crawl killed mid-run leaves a run without an end: tried again after a restart
+    conn = connect(db)
+    conn.execute("INSERT INTO runs (site, started) VALUES ('a', ?)", (stamp(clock()),))
+    conn.commit()
+    conn.close()
+    assert make().due_times()["a"] == due["a"]
+
+
+def test_a_site_crawled_by_another_process_waits(world):
+    make, clock, crawls, lines, db, _ = world
+    sched = make(max_parallel=3)
+    clock.advance(minutes=10)
+    with site_lock(db, "a"):  # `tzgg crawl a` by hand, say
+        sched.tick()
+        assert running(crawls) == ["b", "c"]
+        assert any("busy" in x and " a:" in x for x in lines)
+    clock.advance(minutes=5)
+    sched.tick()
+    assert "a" not in running(crawls)  # it retries later, not in a tight loop
+    clock.advance(minutes=11)
+    sched.tick()
+    assert "a" in running(crawls)
+
+
+def test_a_crawl_that_fails_to_start_is_retried_later_not_at_once(world):
+    make, clock, crawls, lines, db, _ = world
+    sched = make(max_parallel=3)
+    clock.advance(minutes=10)
+    sched.tick()
+    for c in crawls:
+        c.code = 1  # died before recording a run
+    sched.tick()
+    assert len(crawls) == 3
+    assert sum("failed" in x for x in lines) == 3
+    clock.advance(minutes=16)
+    sched.tick()
+    assert len(crawls) == 6
+
+
+def test_registry_edits_are_picked_up_and_broken_edits_ignored(world):
+    make, clock, crawls, lines, db, reg = world
+    import os
+
+    sched = make()
+    reg.write_text(REGISTRY + '[sites.d]\nlistings = ["http://127.0.0.1:9/d/"]\n', "utf-8")
+    os.utime(reg, ns=(1, 1))  # a different mtime, however fast the test
+    sched.tick()
+    assert "d" in sched.due_times()
+    reg.write_text("[sites.d\n", "utf-8")
+    os.utime(reg, ns=(2, 2))
+    sched.tick()
+    assert "d" in sched.due_times() and any("not reloaded" in x for x in lines)
+
+
+def test_print_crontab(tmp_path):
+    reg = tmp_path / "sites.toml"
+    reg.write_text(REGISTRY + '[sites.d]\nlistings = ["http://x/d/"]\nschedule = "7h"\n', "utf-8")
+    p = tzgg("schedule", "--registry", reg, "--db", tmp_path / "a.db", "--print-crontab")
+    assert p.returncode == 0, p.stderr
+    lines = [x for x in p.stdout.splitlines() if x and not x.startswith("#")]
+    assert lines[0] == "CRON_TZ=Asia/Shanghai"
+    by_site = {x.split(" crawl ")[1].split()[0]: x for x in lines[1:]}
+    assert set(by_site) == {"a", "b", "c"}  # 7h has no cron equivalent: said in a comment
+    assert "# d:" in p.stdout
+    assert by_site["c"].startswith("0 7 * * * ")
+    m, h, *rest = by_site["a"].split()[:5]
+    assert rest == ["*", "*", "*"] and 0 <= int(m) < 60 and 0 <= int(h) < 24
+    assert by_site["b"].split()[1].endswith("-23/6")
+    assert f"--db {tmp_path / 'a.db'}" in by_site["a"]
+    assert cron_line(parse_cadence("30m"), "k").endswith("-59/30 * * * *")
+    assert crontab.__doc__
+
+
+def test_schedule_refuses_bad_input(tmp_path):
+    p = tzgg("schedule", "--registry", tmp_path / "none.toml", "--db", tmp_path / "a.db")
+    assert p.returncode == 2 and "no registry" in p.stderr and "Traceback" not in p.stderr
+    reg = tmp_path / "sites.toml"
+    reg.write_text('[sites.a]\nlistings = ["http://x/"]\nschedule = "often"\n', "utf-8")
+    p = tzgg("schedule", "--registry", reg, "--db", tmp_path / "a.db")
+    assert p.returncode == 2 and "schedule" in p.stderr

@@ -1,0 +1,182 @@
+"""The site registry: `tzgg sites add/list/remove`, crawling by key, --all and --region, a
+key as the site's name everywhere, and `tzgg runs`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from crawler.demo.scenario import build_demo_site
+from crawler.registry import Registry, RegistryError
+from tests.conftest import REPO, crawl, events, tzgg
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sites_add_list_remove_keep_the_file_a_person_wrote(tmp_path):
+    reg = write(
+        tmp_path / "sites.toml",
+        "# our districts (reviewed weekly)\n[sites.junshan]  # 君山区\n"
+        'name = "君山区人民政府"\nregion = "430611"\n'
+        'listings = ["http://www.junshan.gov.cn/32415/40825/index.html"]\n',
+    )
+    p = tzgg(
+        "sites", "add", "http://www.yueyanglou.gov.cn/tzgg/index.html",
+        "--name", "岳阳楼区人民政府", "--region", "430602", cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "yueyanglou" in p.stdout
+    # a second column of the same district
+    p = tzgg(
+        "sites", "add", "http://www.yueyanglou.gov.cn/gsgg/", "--key", "yueyanglou", cwd=tmp_path
+    )
+    assert p.returncode == 0, p.stderr
+    text = reg.read_text(encoding="utf-8")
+    assert "# our districts (reviewed weekly)" in text and "# 君山区" in text
+    r = Registry.load(reg)
+    assert r.sites["yueyanglou"].listings == [
+        "http://www.yueyanglou.gov.cn/tzgg/index.html",
+        "http://www.yueyanglou.gov.cn/gsgg/",
+    ]
+    assert r.sites["yueyanglou"].region == "430602" and r.sites["yueyanglou"].verified is False
+
+    p = tzgg("sites", "list", "--json", "--region", "4306", cwd=tmp_path)
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [x["key"] for x in rows] == ["junshan", "yueyanglou"]
+    assert rows[1]["schedule"] == "daily" and rows[1]["last_run"] is None
+    p = tzgg("sites", "list", "--region", "430611", cwd=tmp_path)
+    assert "junshan" in p.stdout and "yueyanglou" not in p.stdout
+
+    # refused, and the file untouched: a duplicate listing, a bad region, a bad URL
+    before = reg.read_text(encoding="utf-8")
+    for args in (
+        ["http://www.yueyanglou.gov.cn/gsgg/"],
+        ["http://www.x.gov.cn/a/", "--region", "岳阳"],
+        ["ftp://www.x.gov.cn/a/"],
+        ["http://www.x.gov.cn/a/", "--schedule", "sometimes"],
+    ):
+        p = tzgg("sites", "add", *args, cwd=tmp_path)
+        assert p.returncode == 2, (args, p.stdout, p.stderr)
+        assert p.stderr.startswith("tzgg: error:") or "Error" in p.stderr
+        assert "Traceback" not in p.stderr
+    assert reg.read_text(encoding="utf-8") == before
+
+    p = tzgg("sites", "remove", "yueyanglou", cwd=tmp_path)
+    assert p.returncode == 0 and "archived stays archived" in p.stdout
+    assert list(Registry.load(reg).sites) == ["junshan"]
+    assert "# our districts" in reg.read_text(encoding="utf-8")
+    p = tzgg("sites", "remove", "nowhere", cwd=tmp_path)
+    assert p.returncode == 2 and "unknown site" in p.stderr
+
+
+def test_registry_env_variable_and_errors(tmp_path):
+    reg = write(tmp_path / "mine.toml", '[sites.a]\nlistings = ["http://a.gov.cn/l/"]\n')
+    p = tzgg("sites", "list", cwd=tmp_path, env={"TZGG_REGISTRY": str(reg)})
+    assert p.returncode == 0 and p.stdout.startswith("a ")
+    bad = write(
+        tmp_path / "bad.toml", '[sites.a]\nlistings = ["http://a.gov.cn/l/"]\nregion = "湖南"\n'
+    )
+    p = tzgg("sites", "list", "--registry", bad, cwd=tmp_path)
+    assert p.returncode == 2 and "region" in p.stderr and "Traceback" not in p.stderr
+    for text, word in (
+        ('[sites."a b"]\nlistings = []\n', "key"),
+        ('[sites.a]\nlistings = ["http://a/"]\nschedule = "0 25 * * *"\n', "schedule"),
+        ('[sites.a]\nlistings = ["http://a/"]\ndelay = -1\n', "delay"),
+    ):
+        with pytest.raises(RegistryError, match=word):
+            Registry.load(write(tmp_path / "x.toml", text))
+
+
+def test_for_url_prefers_the_longest_shared_path():
+    reg = Registry.from_dict(
+        {
+            "sites": {
+                "city": {"listings": ["http://www.yueyang.gov.cn/tzgg/"]},
+                "nanhu": {"listings": ["http://www.yueyang.gov.cn/29509/29524/index.html"]},
+            }
+        }
+    )
+    assert reg.for_url("http://www.yueyang.gov.cn/29509/29524/content_1880666.html").key == "nanhu"
+    assert reg.for_url("http://www.yueyang.gov.cn/tzgg/202301/t1.html").key == "city"
+    assert reg.for_url("http://www.yueyang.gov.cn:8080/tzgg/") is None  # another site
+    assert reg.select(region="43") == []
+    assert reg.shared_hosts() == {"www.yueyang.gov.cn"}
+
+
+def test_shipped_example_registry_loads_and_is_marked_unverified():
+    reg = Registry.load(REPO / "sites.example.toml")
+    site = reg.sites["yueyanglou"]
+    assert site.name == "岳阳楼区人民政府" and site.region == "430602"
+    assert site.verified is False and site.listings
+
+
+def test_a_registry_key_names_the_site_in_every_output(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    # crawled first by URL, before the group registered it: filed under the host
+    code, [s], p = crawl(url, db)
+    assert code == 0, p.stderr
+    host = s["site"]
+    assert host.startswith("127.0.0.1:")
+    reg = write(
+        tmp_path / "sites.toml",
+        f'[sites.yylq]\nname = "岳阳楼区人民政府"\nregion = "430602"\nlistings = ["{url}"]\n'
+        f'[sites.other]\nregion = "430611"\nlistings = ["http://127.0.0.1:9/none/"]\n',
+    )
+    code, [s], p = crawl("yylq", db, "--registry", reg)
+    assert code == 0, p.stderr
+    assert s["site"] == "yylq"
+    # what was archived under the host is filed under the key now: one name per site
+    assert {e["site"] for e in events(db)} == {"yylq"}
+    conn = sqlite3.connect(db)
+    for table in ("notices", "notice_urls", "captures", "runs", "events"):
+        assert {r[0] for r in conn.execute(f"SELECT DISTINCT site FROM {table}")} == {"yylq"}
+    assert json.loads(tzgg("runs", "--db", db, "--json").stdout.splitlines()[0])["site"] == "yylq"
+    p = tzgg("search", "征地", "--db", db, "--site", "yylq", "--json")
+    assert p.returncode == 0 and p.stdout.strip()
+    p = tzgg(
+        "export", "--db", db, "--format", "jsonl", "-o", tmp_path / "x.jsonl", "--site", "yylq"
+    )
+    assert p.returncode == 0, p.stderr
+    # a URL of a registered site is that site too; --region picks the registry's sites
+    code, [s], p = crawl(url, db, "--registry", reg)
+    assert s["site"] == "yylq"
+    p = tzgg(
+        "crawl", "--region", "430602", "--db", db, "--registry", reg, "--profile", "test", "--json"
+    )
+    assert [json.loads(x)["site"] for x in p.stdout.splitlines()] == ["yylq"], p.stderr
+    p = tzgg("crawl", "--region", "99", "--db", db, "--registry", reg)
+    assert p.returncode == 2 and "region 99" in p.stderr
+    p = tzgg("crawl", "--db", db, "--registry", reg)
+    assert p.returncode == 2 and "--all" in p.stderr
+    p = tzgg("crawl", "--all", "--db", db)
+    assert p.returncode == 2 and "registry" in p.stderr
+
+
+def test_runs_lists_every_crawl_with_counts_failures_and_flags(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    crawl(url, db)
+    site.listing_state = "redesign"
+    code, _, p = crawl(url, db)
+    assert code == 3
+    p = tzgg("runs", "--db", db, "--json")
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [r["id"] for r in rows] == [2, 1]  # newest first
+    for r in rows:
+        assert {"id", "site", "started", "finished", "pages", "counts", "failures", "flags"} <= set(
+            r
+        )
+        assert r["finished"] >= r["started"]
+    assert rows[1]["counts"]["new"] >= 10 and rows[1]["flags"] == []
+    assert any(f.startswith("site_broken:no_notices:") for f in rows[0]["flags"])
+    text = tzgg("runs", "--db", db, "--flagged").stdout
+    assert "#2" in text and "#1" not in text and "flagged: site_broken:no_notices" in text
