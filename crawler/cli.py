@@ -242,7 +242,9 @@ def _run_crawl(settings, plan: dict[str, str], adopt: dict | None = None):
 
 
 def format_summary(s: dict) -> str:
-    counts = " · ".join(f"{n} {k}" for k, n in s["counts"].items())
+    counts = " · ".join(
+        f"{n} {k}" for k, n in s["counts"].items() if n or not k.startswith("site_")
+    )
     fails = ", ".join(f"{k} {n}" for k, n in sorted(s["failures"].items())) or "none"
     lines = [f"{s['site']}: {s['pages']} pages fetched · {counts}", f"  failures: {fails}"]
     for flag in s["flags"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 import sys
 import tempfile
@@ -15,8 +17,9 @@ from archive.queries import changes, notice_history
 from archive.timeutil import utcnow
 
 
-def _crawl(url: str, db: str) -> int:
-    cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", db, "--profile", "test", "-q"]
+def _crawl(key: str, registry: Path, db: str) -> int:
+    cmd = [sys.executable, "-m", "crawler.cli", "crawl", key, "--registry", str(registry)]
+    cmd += ["--db", db, "--profile", "test", "-q"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     out = (proc.stdout + proc.stderr).rstrip()
     click.echo("  " + out.replace("\n", "\n  "))
@@ -28,14 +31,20 @@ def run_demo(db: str | None) -> None:
     from crawler.demo.scenario import ROUND_NOTES, apply_round, build_demo_site
     from crawler.demo.site import serve
 
-    workdir = None
+    keep = db is not None
+    workdir = tempfile.TemporaryDirectory(prefix="tzgg-demo-")
     if db is None:
-        workdir = tempfile.TemporaryDirectory(prefix="tzgg-demo-")
         db = str(Path(workdir.name) / "demo.db")
     site = build_demo_site(style="trs")
     srv = serve(site, host="127.0.0.1", port=0)
     try:
         url = site.listing_url(srv.base)
+        # a watchdog's registry entry: the key names the site in every output
+        registry = Path(workdir.name) / "sites.toml"
+        registry.write_text(
+            f'[sites.yueyanglou]\nname = "{site.name}"\nregion = "430602"\nlistings = ["{url}"]\n',
+            encoding="utf-8",
+        )
         click.echo(f"Serving the example district {site.name} at {url}\nArchive: {db}\n")
         for rnd in range(3):
             if rnd:
@@ -43,7 +52,7 @@ def run_demo(db: str | None) -> None:
                 click.echo(f"\n== Between crawls the site changed: {ROUND_NOTES[rnd]}")
             click.echo(f"== Crawl {rnd + 1}")
             since = utcnow()
-            code = _crawl(url, db)
+            code = _crawl("yueyanglou", registry, db)
             if code not in (0, 3):
                 raise click.ClickException(f"crawl {rnd + 1} failed (exit {code})")
             conn = connect(db, readonly=True)
@@ -61,11 +70,16 @@ def run_demo(db: str | None) -> None:
             click.echo(f"  {h['versions'][-1]['title']}")
             click.echo("\n".join(field_diff(h["versions"][0], h["versions"][1])))
         conn.close()
-        if workdir is None:
+        feed = Path(workdir.name) / "removed.xml"
+        cmd = [sys.executable, "-m", "crawler.cli", "feed", "--db", db, "--kind", "removed"]
+        subprocess.run([*cmd, "--registry", str(registry), "-o", str(feed)], check=True)
+        titles = re.findall(r"<title>([^<]*)</title>", feed.read_text(encoding="utf-8"))[1:]
+        click.echo("\n== What a watchdog's feed reader shows (`tzgg feed --kind removed`)")
+        click.echo("\n".join(f"  {html.unescape(t)}" for t in titles))
+        if keep:
             click.echo(f"\nExplore it: tzgg changes --db {db}   ·   tzgg search 征收 --db {db}")
         else:
             click.echo("\nRun `tzgg demo --db demo.db` to keep the archive and explore it.")
     finally:
         srv.close()
-        if workdir is not None:
-            workdir.cleanup()
+        workdir.cleanup()

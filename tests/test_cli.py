@@ -216,6 +216,8 @@ def test_demo_shows_every_event_kind():
     for reason in ("http_404", "soft_404", "redirected_away"):
         assert reason in p.stdout
     assert "A field diff" in p.stdout
+    assert "  yueyanglou  " in p.stdout  # the registry key names the site
+    assert "[removed after 公示 closed] " in p.stdout and "— 岳阳楼区人民政府" in p.stdout
 
 
 def test_setting_values_are_checked_and_tzgg_db_is_honoured(tmp_path, serve):
