@@ -118,6 +118,7 @@ def search(
     query: str,
     *,
     site: str | None = None,
+    sites: list[str] | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     source: str | None = None,
@@ -136,6 +137,9 @@ def search(
     if site:
         where.append("n.site = ?")
         args.append(site)
+    if sites is not None:  # a region's sites
+        where.append(f"n.site IN ({','.join('?' * len(sites))})")
+        args += sites
     if status:
         where.append("n.status = ?")
         args.append(status)

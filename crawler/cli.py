@@ -366,6 +366,8 @@ def _day(value: str | None) -> str | None:
 @click.argument("query")
 @_db_option
 @click.option("--site", help="Only this site.")
+@click.option("--region", help="Only the registry's sites of this 行政区划代码 (4306: 岳阳).")
+@_registry_option
 @click.option("--from", "date_from", help="Published on or after this date.")
 @click.option("--to", "date_to", help="Published on or before this date.")
 @click.option("--source", help="Issuing office contains this text.")
@@ -374,17 +376,34 @@ def _day(value: str | None) -> str | None:
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
-def search(query, db, site, date_from, date_to, source, status, in_history, sort, limit, as_json):
+def search(
+    query,
+    db,
+    site,
+    region,
+    registry,
+    date_from,
+    date_to,
+    source,
+    status,
+    in_history,
+    sort,
+    limit,
+    as_json,
+):
     """Chinese full-text search: words of two characters and more, "phrases", AND, OR, NOT."""
     from archive.bigrams import QueryError
     from archive.search import search as run_search
+    from crawler.cli_feed import site_filter
 
     conn = _open(db)
+    sites = site_filter(conn, _load_registry(registry), None, region, db) if region else None
     try:
         results = run_search(
             conn,
             query,
             site=site,
+            sites=sites,
             date_from=_day(date_from),
             date_to=_day(date_to),
             source=source,

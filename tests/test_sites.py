@@ -140,6 +140,12 @@ def test_a_registry_key_names_the_site_in_every_output(tmp_path, serve):
     assert json.loads(tzgg("runs", "--db", db, "--json").stdout.splitlines()[0])["site"] == "yylq"
     p = tzgg("search", "征地", "--db", db, "--site", "yylq", "--json")
     assert p.returncode == 0 and p.stdout.strip()
+    p = tzgg("search", "征地", "--db", db, "--region", "4306", "--registry", reg, "--json")
+    assert p.returncode == 0 and {json.loads(x)["site"] for x in p.stdout.splitlines()} == {"yylq"}
+    p = tzgg("search", "征地", "--db", db, "--region", "430611", "--registry", reg)
+    assert p.returncode == 0 and p.stdout == ""  # `other` is there, and has nothing
+    p = tzgg("search", "征地", "--db", db, "--region", "11", "--registry", reg)
+    assert p.returncode == 2 and "region 11" in p.stderr
     p = tzgg(
         "export", "--db", db, "--format", "jsonl", "-o", tmp_path / "x.jsonl", "--site", "yylq"
     )
