@@ -133,7 +133,7 @@ def _decide_removals(archive, c, run, flags: list) -> None:
             continue
         cur = archive.current(c, nid)
         c.execute("UPDATE notices SET status='removed' WHERE id=?", (nid,))
-        proof = evidence(dict(cap)) | _window_state(cur, cap["at"])
+        proof = evidence(dict(cap)) | _window_state(c, cur, nid)
         archive.event(
             c,
             "removed",
@@ -148,17 +148,33 @@ def _decide_removals(archive, c, run, flags: list) -> None:
         )
 
 
-def _window_state(version, at: str) -> dict:
-    """{window_closed: its last day} when the version's 公示 was over before `at` (a removal
-    then is routine), {window_open: its last day} when it was still running (a removal then
-    cuts the public's time to object short: the alarm)."""
+def _window_state(c, version, nid: str) -> dict:
+    """Where the removal falls against the version's 公示, from the captures that saw the
+    notice last online and first gone (not from the run confirming it):
+    {window_open: its last day} when it was gone by that day (the public's time to object was
+    cut short: the alarm); {window_closed: its last day} when it was still online on that day
+    and gone after (routine).  Between the two, nothing is claimed."""
     window = json.loads(version["objection_window"] or "null") if version else None
-    end = (window or {}).get("end")
+    end = ((window or {}).get("end") or "")[:10]
     if not end:
         return {}
     from .timeutil import local_day
 
-    return {"window_closed": end} if end[:10] < local_day(at) else {"window_open": end}
+    alive = c.execute(
+        "SELECT max(at) FROM captures WHERE notice_id = ? AND kind = 'detail'"
+        " AND outcome IN ('ok', 'not_modified')",
+        (nid,),
+    ).fetchone()[0]
+    gone = c.execute(
+        "SELECT min(at) FROM captures WHERE notice_id = ? AND kind = 'detail'"
+        " AND outcome LIKE 'removed:%' AND at > ?",
+        (nid, alive or ""),
+    ).fetchone()[0]
+    if gone and local_day(gone) <= end:
+        return {"window_open": end}
+    if alive and local_day(alive) >= end:
+        return {"window_closed": end}
+    return {"window_end": end}
 
 
 def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:

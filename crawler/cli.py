@@ -148,8 +148,9 @@ def crawl_plan(reg, targets, *, every: bool = False, region: str | None = None) 
     keys = []
     for t in targets:
         if "://" in t:
+            _check_listing_url(t)
             entry = reg.for_url(t) if reg is not None else None
-            plan[_check_listing_url(t)] = entry.key if entry is not None else site_name(t)
+            plan[t] = entry.key if entry is not None else site_name(t)
         elif reg is not None and t in reg.sites:
             keys.append(t)
         else:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from urllib.parse import urlsplit
 
 import click
 
@@ -31,9 +30,9 @@ def probe(url, as_json, registry, site_key):
     from crawler.cli import _overrides_for  # lazily: crawler.cli registers this command
     from crawler.probe import ProbeError, format_report
     from crawler.probe import probe as run_probe
+    from crawler.registry import _http_url
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not _http_url(url):
         raise Fail(f"{url!r} is not a listing URL (give the http(s) URL of a 通知公告 column)", 2)
     reg = _load_registry(registry)
     ov = _overrides_for(reg, site_key, url)

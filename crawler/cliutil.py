@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
@@ -80,8 +79,9 @@ def _since(value: str | None, *, end: bool = False) -> str | None:
 
 
 def _check_listing_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    from crawler.registry import _http_url
+
+    if not _http_url(value):
         raise click.BadParameter(
             f"{value!r} is not a listing URL (give the http(s) URL of a 通知公告 column)"
         )

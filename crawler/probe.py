@@ -12,6 +12,7 @@ SQLite: urllib for the two fetches, the pure listing and extraction code for the
 from __future__ import annotations
 
 import gzip
+import http.client
 import re
 import urllib.error
 import urllib.request
@@ -63,14 +64,17 @@ def fetch(url: str, timeout: float = 20) -> Fetched:
             return _fetched(url, exc, exc.code, str(exc.reason))
         finally:
             exc.close()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise ProbeError(f"{url}: cannot fetch: {getattr(exc, 'reason', exc)}") from None
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+        raise ProbeError(f"{url}: cannot fetch: {reason}") from None
 
 
 def _fetched(url: str, resp, status: int, reason: str) -> Fetched:
     try:
         body = resp.read()
-    except OSError:  # an error answer cut short: its status still speaks
+    except http.client.IncompleteRead as exc:  # cut short: what came still speaks
+        body = exc.partial
+    except (OSError, http.client.HTTPException):  # an error answer cut short: its status speaks
         body = b""
     if resp.headers.get("Content-Encoding", "").lower() == "gzip":
         try:

@@ -204,6 +204,18 @@ def _hooks(value, where: str, sites: tuple[str, ...] | None) -> list:
     return hooks
 
 
+def _http_url(u) -> bool:
+    """An http(s) URL with a host (and a valid port, if any), without spaces."""
+    if not isinstance(u, str) or any(ch.isspace() or ord(ch) < 32 for ch in u):
+        return False
+    try:
+        parts = urlsplit(u)
+        parts.port  # noqa: B018  (raises for a bad port)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _site(key: str, entry, where: str) -> Site:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected a table")
@@ -213,12 +225,12 @@ def _site(key: str, entry, where: str) -> Site:
     listings = entry.get("listings") or []
     if isinstance(listings, str):
         listings = [listings]
-    if not isinstance(listings, list) or not all(
-        isinstance(u, str) and urlsplit(u).scheme in ("http", "https") and urlsplit(u).hostname
-        for u in listings
-    ):
+    if not isinstance(listings, list) or not all(_http_url(u) for u in listings):
         raise RegistryError(f"{where}.listings: a list of http(s) URLs")
-    ov = dict(entry.get("overrides") or {})
+    ov = entry.get("overrides") or {}
+    if not isinstance(ov, dict):
+        raise RegistryError(f"{where}.overrides: a table, [sites.KEY.overrides]")
+    ov = dict(ov)
     delay = entry.get("delay", ov.pop("delay", None))  # a politeness setting, not extraction
     if delay is not None and (
         isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 3600

@@ -86,7 +86,7 @@ class Scheduler:
             return
         try:
             reg = Registry.load(path)
-        except RegistryError as exc:
+        except Exception as exc:  # a bad edit must not stop months of crawls
             if self.reg is None:
                 raise
             self.log(f"{stamp(self.clock())}  registry  not reloaded: {exc}")

@@ -60,3 +60,16 @@ def test_a_script_only_page_that_sets_a_cookie_and_reloads_is_a_challenge():
     # and a notice that has text is never judged by its scripts
     page = f"<html><body><p>{LONG}</p><script>window.location.hash='#top'</script></body></html>"
     assert classify_page("关于某某事项的通知", LONG, page) == ("ok", None)
+
+
+def test_a_long_page_with_a_mobile_redirect_script_is_not_a_challenge():
+    # The listing check passes no title and no body: a page with much visible text and the
+    # mobile-redirect script most government templates carry is no block page.
+    rows = "".join(
+        f"<div><a href='/a/{i}.html'>第{i}号通知关于某某事项的安排</a></div>" for i in range(150)
+    )
+    page = (
+        "<html><head><script>if(/Mobile/.test(navigator.userAgent)){window.location.href="
+        f"'/m/'}}</script></head><body><div class='wz-list'>{rows}</div></body></html>"
+    )
+    assert classify_page(None, "", page) == ("ok", None)

@@ -90,3 +90,36 @@ def test_every_revisit_failing_is_flagged_broken(tmp_path, serve):
     assert code == 3
     assert {(e["kind"], e["reason"]) for e in health(db)} == {("site_broken", "revisits_failed")}
     assert notice_events_after(db, mark) == []
+
+
+def test_a_removal_is_placed_against_the_notice_s_window_by_its_captures(tmp_path):
+    """The label comes from when the notice was last seen online and first seen gone, not
+    from the run that confirmed the removal (TZGG_REMOVAL_CONFIRMATIONS=2, daily crawls)."""
+    from archive.db import connect
+    from archive.queries import changes
+    from tests.test_store import crawl as store_crawl
+    from tests.test_store import fetch, listed, notice, walk
+
+    w = {"text": "公示期为2026年1月1日至2026年1月5日", "start": "2026-01-01", "end": "2026-01-05"}
+
+    def label(db, alive_days, gone_days):
+        for i, day in enumerate(alive_days + gone_days):
+            at = f"2026-01-{day:02d}T01:00:00.000Z"
+            gone = i >= len(alive_days)
+            page = (
+                fetch(1, status=404, at=at)
+                if gone
+                else fetch(1, notice=notice(1, objection_window=w), at=at)
+            )
+            store_crawl(
+                db, [listed(2, 3, at=at), page, fetch(2), fetch(3), walk()], removal_confirmations=2
+            )
+        [e] = changes(connect(db, readonly=True), kind="removed")
+        return {k: e.get(k) for k in ("window_open", "window_closed") if e.get(k)}
+
+    # gone on 01-04, confirmed on 01-06: cut short, whatever day confirmed it
+    assert label(tmp_path / "a.db", [3], [4, 6]) == {"window_open": "2026-01-05"}
+    # online on the last day, gone after: routine
+    assert label(tmp_path / "b.db", [3, 5], [6, 7]) == {"window_closed": "2026-01-05"}
+    # last seen before the end, first gone after it: nothing is claimed
+    assert label(tmp_path / "c.db", [3], [6, 7]) == {}

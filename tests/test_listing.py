@@ -567,3 +567,14 @@ def test_trs_multi_page_article_is_not_a_listing():
     url = "http://www.shanxi.gov.cn/yw/sxyw/201909/t20190918_693227.shtml"
     assert is_listing(html, url) is False
     assert parse_listing(html, url).next_urls == []
+
+
+def test_a_link_broken_over_lines_is_read_as_a_browser_reads_it():
+    from spiders.listing.generic import resolve
+
+    base = "http://www.x.gov.cn/tzgg/index.html"
+    assert (
+        resolve(base, "./202305/t2023\n0516_1.html")
+        == "http://www.x.gov.cn/tzgg/202305/t20230516_1.html"
+    )
+    assert resolve(base, "/tzgg/\t202305/t1.html\r") == "http://www.x.gov.cn/tzgg/202305/t1.html"

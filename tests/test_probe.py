@@ -452,7 +452,17 @@ def test_blocks_errors_and_article_pages_are_told_apart(pages, tmp_path):
     ), r["hints"]
 
 
-@pytest.mark.parametrize("url", ["ftp://www.x.gov.cn/tzgg/", "www.x.gov.cn/tzgg/", "http://"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://www.x.gov.cn/tzgg/",
+        "www.x.gov.cn/tzgg/",
+        "http://",
+        "http://www.x.gov.cn:abc/tzgg/",
+        "http://www.x.gov.cn:99999/tzgg/",
+        "http://[::1/tzgg/",
+    ],
+)
 def test_a_bad_url_is_a_usage_error(url, tmp_path):
     p = tzgg("probe", url, cwd=tmp_path)
     assert p.returncode == 2 and p.stdout == ""

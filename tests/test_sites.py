@@ -87,6 +87,9 @@ def test_registry_env_variable_and_errors(tmp_path):
         ('[sites."a b"]\nlistings = []\n', "key"),
         ('[sites.a]\nlistings = ["http://a/"]\nschedule = "0 25 * * *"\n', "schedule"),
         ('[sites.a]\nlistings = ["http://a/"]\ndelay = -1\n', "delay"),
+        ('[sites.a]\nlistings = ["http://[::1/x"]\n', "listings"),
+        ('[sites.a]\nlistings = ["http://a:abc/x"]\n', "listings"),
+        ('[sites.a]\nlistings = ["http://a/"]\noverrides = "div.x"\n', "overrides"),
     ):
         with pytest.raises(RegistryError, match=word):
             Registry.load(write(tmp_path / "x.toml", text))

@@ -131,22 +131,24 @@ def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, st
         return "ok", None
     # 2. a short page: the body, then the visible text of the raw page when it is small.
     visible = ""
-    if html_text and len(html_text) < 200_000:
+    # a page with much to read is no challenge page, whatever its scripts (mobile redirects)
+    big = bool(html_text) and len(html_text) >= 200_000
+    if html_text and not big:
         visible = _visible_text(html_text)
         if len(visible) > 3000:
-            visible = ""
+            visible, big = "", True
     haystacks = [h for h in (body, visible) if h]
     for hay in haystacks:
         low = hay.lower()
         for p in BLOCKED:
             if p.lower() in low:
                 return "blocked", p
-    if html_text and (visible or not body):
+    if html_text and not big and (visible or not body):
         low_html = html_text[:200_000].lower()
         for low_mark, mark in _WAF_MARKS:
             if low_mark in low_html:
                 return "blocked", mark
-    if not title and not body and len(visible) < 20 and html_text and len(html_text) < 200_000:
+    if not title and not body and not big and len(visible) < 20 and html_text:
         m = _CHALLENGE_JS.search(html_text)
         if m:
             return "blocked", m.group(0)

@@ -95,11 +95,16 @@ def _base_parts(base: str) -> tuple[str, str, str] | None:
     return p.scheme, root, root + path[: path.rfind("/") + 1]
 
 
+_URL_WS = {9: None, 10: None, 13: None}
+
+
 def resolve(base: str, href: str | None) -> str | None:
     """Absolute URL of a link, or None for unusable ones (javascript:, '#', templates)."""
     if not href:
         return None
     href = href.strip()
+    if "\n" in href or "\r" in href or "\t" in href:  # browsers drop them (WHATWG URL)
+        href = href.translate(_URL_WS)
     if not href or href[0] == "#" or "{{" in href:
         return None
     low = href[:12].lower()
