@@ -47,7 +47,8 @@ def assess(c, run, walks: dict) -> list[dict]:
     missing = _missing_fields(c, run)
     if missing:
         out.append(_verdict("site_broken", "fields_missing", first, missing))
-    if not blocked and not missing:  # those say why the revisits failed
+    if not blocked and not missing and not _broken_before(c, run, "fields_missing"):
+        # (a page that lost its fields fails its revisit: the template break says why)
         failed = _revisits_failed(c, rid)
         if failed:
             out.append(_verdict("site_broken", "revisits_failed", first, failed))
@@ -67,7 +68,16 @@ def is_new(c, run, v: dict) -> bool:
     ).fetchone()
     if prev is None:
         return True
-    return not any(f.startswith(flag(v)) for f in json.loads(prev["flags"] or "[]"))
+    return f"{flag(v)}:{v['url']}" not in json.loads(prev["flags"] or "[]")
+
+
+def _broken_before(c, run, reason: str) -> bool:
+    prev = c.execute(
+        "SELECT flags FROM runs WHERE site = ? AND id < ? AND finished IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1",
+        (run["site"], run["id"]),
+    ).fetchone()
+    return prev is not None and f"site_broken:{reason}:" in prev["flags"]
 
 
 def _verdict(kind: str, reason: str, url: str, evidence: dict) -> dict:
@@ -114,7 +124,9 @@ def _missing_fields(c, run) -> dict | None:
     earlier = [
         _missing_counts(c, r[0])
         for r in c.execute(
-            "SELECT id FROM runs WHERE site = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            # runs flagged broken or blocked are no baseline: a lasting break must stay flagged
+            "SELECT id FROM runs WHERE site = ? AND id < ? AND flags NOT LIKE '%site_broken:%'"
+            " AND flags NOT LIKE '%site_blocked:%' ORDER BY id DESC LIMIT ?",
             (run["site"], run["id"], BASELINE_RUNS),
         )
     ]

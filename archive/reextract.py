@@ -23,15 +23,24 @@ _FIELDS = tuple(f for f in VERSION_FIELDS if f != "attachments") + ("body_html",
 
 def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int, list[str]]:
     """Return (versions re-extracted, versions whose fields changed, the failures: a line
-    each for a version this extractor could not read, left as it was)."""
+    each for a version this extractor could not read, left as it was).
+
+    Each version is read with the overrides of the site its notice is filed under, as a crawl
+    of that site reads it (`extract.for_site`, when the extractor has sites)."""
     conn.isolation_level = None
-    keys = conn.execute("SELECT notice_id, version, hash, url FROM versions").fetchall()
+    keys = conn.execute(
+        "SELECT v.notice_id, v.version, v.hash, v.url, n.site FROM versions v"
+        " JOIN notices n ON n.id = v.notice_id ORDER BY n.site"
+    ).fetchall()
     done = changed = 0
     failed = []
-    for nid, version, old, url in keys:
+    bound: dict[str, Callable] = {}
+    for nid, version, old, url, site in keys:
+        if site not in bound:
+            bound[site] = _for_site(conn, extract, site, url)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            h = rederive(conn, nid, version, extract)
+            h = rederive(conn, nid, version, bound[site])
         except Exception as exc:  # one unreadable page must not stop the rest
             conn.execute("ROLLBACK")
             failed.append(f"{url} (version {version}): {type(exc).__name__}: {exc}")
@@ -41,6 +50,19 @@ def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int
             done += 1
             changed += h != old
     return done, changed, failed
+
+
+def _for_site(conn: sqlite3.Connection, extract: Callable, site: str, url: str) -> Callable:
+    """`extract` bound to the site's overrides.  A site filed under a host name (no registry
+    key) is resolved by the listings its last run walked, as the next crawl of them will
+    (archive/store.py `rederive_site`), else by the notice's URL."""
+    if not hasattr(extract, "for_site"):
+        return extract
+    row = conn.execute(
+        "SELECT listing_urls FROM runs WHERE site = ? ORDER BY id DESC LIMIT 1", (site,)
+    ).fetchone()
+    urls = json.loads(row[0] or "[]") if row is not None else []
+    return extract.for_site(site, urls or [url])
 
 
 def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable) -> str | None:

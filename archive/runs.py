@@ -19,9 +19,9 @@ SITE_KINDS = ("site_broken", "site_blocked")
 EVENT_KINDS = NOTICE_KINDS + SITE_KINDS
 
 
-def finish(archive, c, run_id: int, at: str, errors: int) -> dict:
+def finish(archive, c, run_id: int, at: str, errors: int, stopped: bool = False) -> dict:
     run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-    flags: list[str] = []
+    flags: list[str] = ["interrupted:shutdown"] if stopped else []
     complete, walks = _walks(c, run, flags)
     if errors:
         flags.append(f"archive_errors:{errors}")
@@ -271,7 +271,11 @@ def _summary(c, run, flags: list) -> dict:
     return {
         "run": rid,
         "site": run["site"],
-        "status": "flagged" if flags else "ok",
+        "status": "interrupted"
+        if "interrupted:shutdown" in flags
+        else "flagged"
+        if flags
+        else "ok",
         "pages": pages,
         "counts": counts,
         "failures": dict(failures),

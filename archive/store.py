@@ -111,17 +111,46 @@ class Archive:
 
     # -- runs -------------------------------------------------------------------------------
 
-    def adopt_site(self, key: str, hosts: list[str]) -> int:
+    def adopt_site(self, key: str, hosts: dict[str, list[str] | None]) -> int:
         """File what was archived under a host name (crawled before the site had a registry
         entry) under the registry key: one name per site in every output from now on.  Ids
-        stay as they are.  Returns the notices relabelled."""
+        stay as they are.  `hosts`: host -> None (the key is the host's only entry: all of it)
+        or the key's listings there (a host several entries share: the notices those listings
+        showed).  Returns the notices relabelled."""
         self.flush()
-        marks = ",".join("?" * len(hosts))
-        with self._tx() as c:
-            n = c.execute(f"SELECT count(*) FROM notices WHERE site IN ({marks})", hosts)
-            n = n.fetchone()[0]
-            for table in ("notices", "notice_urls", "captures", "events", "runs"):
-                c.execute(f"UPDATE {table} SET site = ? WHERE site IN ({marks})", (key, *hosts))
+        n = 0
+        for host, walks in hosts.items():
+            # the notices_site index answers this at once: adopting happens once per host
+            if not self.conn.execute(
+                "SELECT 1 FROM notices WHERE site = ? LIMIT 1", (host,)
+            ).fetchone():
+                continue
+            with self._tx() as c:
+                if walks is None:
+                    n += c.execute(
+                        "SELECT count(*) FROM notices WHERE site = ?", (host,)
+                    ).fetchone()[0]
+                    for table in ("notices", "notice_urls", "captures", "events", "runs"):
+                        c.execute(f"UPDATE {table} SET site = ? WHERE site = ?", (key, host))
+                    continue
+                marks = ",".join("?" * len(walks))
+                ids = [
+                    r[0]
+                    for r in c.execute(
+                        "SELECT DISTINCT n.id FROM notices n JOIN listed_on o ON o.notice_id = n.id"
+                        f" WHERE n.site = ? AND o.walk IN ({marks})",
+                        (host, *walks),
+                    )
+                ]
+                for nid in ids:
+                    for table, column in (
+                        ("notices", "id"),
+                        ("notice_urls", "notice_id"),
+                        ("captures", "notice_id"),
+                        ("events", "notice_id"),
+                    ):
+                        c.execute(f"UPDATE {table} SET site = ? WHERE {column} = ?", (key, nid))
+                n += len(ids)
         self.flush()
         return n
 
@@ -150,8 +179,15 @@ class Archive:
         other overrides) derived, before this run compares anything with them: so an upgrade
         is never an edit, nor a stale copy or a notice at a new URL mistaken for one.  A version
         the extractor cannot read stays as it was (then compared as it stands).  Returns how
-        many could not be read."""
+        many could not be read.
+
+        Every version is re-derived with the overrides of `site`, the site they are filed under
+        and this run reads pages with (its registry entry; for a site filed under a host name,
+        the entry of its listings), never with an entry picked by each page's URL: on a host
+        that several districts share, a notice's URL need not say whose it is."""
         extract = self.extract
+        if hasattr(extract, "for_site"):
+            extract = extract.for_site(site, list(listing_urls) or [f"http://{site}/"])
         url = listing_urls[0] if listing_urls else f"http://{site}/"
         tag = extract.tag(url) if hasattr(extract, "tag") else EXTRACTOR_VERSION
         rows = self.conn.execute(
@@ -169,11 +205,14 @@ class Archive:
         self.flush()
         return failed
 
-    def finish_run(self, run_id: int, at: str | None = None, errors: int = 0) -> dict:
-        """Decide removals and delistings for the run, and record its summary."""
+    def finish_run(
+        self, run_id: int, at: str | None = None, errors: int = 0, stopped: bool = False
+    ) -> dict:
+        """Decide removals and delistings for the run, and record its summary (`stopped`: a
+        shutdown cut the crawl short; the run is `interrupted`, to be made again)."""
         self.flush()
         with self._tx() as c:
-            summary = runs.finish(self, c, run_id, at or utcnow(), errors)
+            summary = runs.finish(self, c, run_id, at or utcnow(), errors, stopped)
         self.flush()
         return summary
 

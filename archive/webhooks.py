@@ -2,16 +2,22 @@
 
 A hook is a URL with an optional filter (sites, kinds, query words: `archive.eventfilter`,
 the rule the Atom feed uses).  It receives the events recorded after it was first registered,
-in event id order, each as the `tzgg changes --json` object; the event's id, in the
-`Idempotency-Key` header, lets the receiver drop a second copy.  An event is delivered when
-the receiver answers 2xx; until then it is pending, and a receiver that fails is left alone
-for a while (1 min, doubling each time, at most 6 h) before the same event is sent again: a
-hook's events never overtake each other.  Every attempt is recorded in `deliveries`.
+in event id order, each as the `tzgg changes --json` object; the `Idempotency-Key` header
+(the archive's random id, the hook's and the event's) lets the receiver drop a second copy.  An
+event is delivered when the receiver answers 2xx; until then it is pending, and a receiver that
+fails is left alone for a while (1 min, doubling each time, at most 6 h) before the same event
+is sent again: a hook's events never overtake each other.  Every attempt is recorded in
+`deliveries`, and an event acknowledged at a URL is never sent to that URL again, whichever of
+its hooks sent it.
 
-A hook's identity is a hash of its URL and filters: editing a filter makes a new subscriber,
-which starts from the events after its registration rather than the whole history.  No
-Scrapy; the network is `urllib.request`, and every network problem ends up in the table,
-never as an exception.  The tables (`webhooks`, `deliveries`) are migration 6 in db.py.
+A hook's identity is a hash of its URL and filters: editing a filter makes a new subscriber.
+It takes over where the hooks of its URL that left the registry had got to (their cursors), so
+the events still owed to them are judged again under the new filter; a hook with a URL not seen
+before starts from the events after its registration rather than the whole history.  Each
+hook's cursor moves past every event a call looked at and settled, so a later call reads only
+what is newer.  No Scrapy; the network is `urllib.request`, and every network problem ends up
+in the table, never as an exception.  The tables (`webhooks`, `deliveries`) are migration 6 in
+db.py; the archive's id is kept in `archive_meta`, made when first needed.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import sqlite3
 import time
 import urllib.error
@@ -44,7 +51,9 @@ from .timeutil import format_utc
 USER_AGENT = "tzgg/0.1 (webhook; +https://github.com/tzgg/tzgg)"
 FIRST_DELAY_S = 60  # after a call that could not deliver: 1 min, 2, 4 … (doubling)
 MAX_DELAY_S = 6 * 3600
-_PAGE = 200  # events read at a time
+_PAGE = 500  # events read at a time
+PENDING_SCAN = 1000  # events `pending` looks at per hook; beyond them it says "at least"
+_BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\U0010ffff]")  # space, controls, non-ASCII
 _KEYS = ("url", "kinds", "query", "secret", "secret_env")
 
 Now = Callable[[], datetime]
@@ -61,6 +70,7 @@ class Hook:
     query: str | None = None
     sites: tuple[str, ...] | None = None  # None: every site
     secret: str | None = field(default=None, repr=False, compare=False)
+    secret_env: str | None = field(default=None, repr=False, compare=False)  # read when sending
 
     @classmethod
     def from_dict(cls, entry, *, sites: tuple[str, ...] | None = None) -> Hook:
@@ -70,10 +80,7 @@ class Hook:
         unknown = sorted(set(entry) - set(_KEYS))
         if unknown:
             raise HookError(f"unknown keys {unknown} (known: {list(_KEYS)})")
-        url = entry.get("url")
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise HookError(f"url: an http(s) URL, not {url!r}")
+        url = _check_url(entry.get("url"))
         kinds = entry.get("kinds")
         if kinds is not None:
             if isinstance(kinds, str):
@@ -96,15 +103,19 @@ class Hook:
         secret = entry.get("secret")
         if secret is not None and (not isinstance(secret, str) or not secret):
             raise HookError("secret: a non-empty string (it signs each body with HMAC-SHA256)")
-        env = entry.get("secret_env")  # a registry kept in git should not hold the secret
-        if env is not None:
-            if secret is not None or not isinstance(env, str) or not os.environ.get(env):
-                raise HookError(
-                    f"secret_env: the name of a set environment variable ({env!r} is not set),"
-                    " instead of `secret`"
-                )
-            secret = os.environ[env]
-        return cls(url, kinds, query, tuple(sorted(sites)) if sites else None, secret)
+        # A registry kept in git should not hold the secret: it names the variable, read when
+        # sending, so every other command works where the variable is not set.
+        env = entry.get("secret_env")
+        if env is not None and (secret is not None or not isinstance(env, str) or not env):
+            raise HookError("secret_env: the name of an environment variable, instead of `secret`")
+        sites = tuple(sorted(sites)) if sites else None
+        return cls(url, kinds, query, sites, secret, env)
+
+    def missing_secret(self) -> str | None:
+        """Why the hook cannot sign its POSTs now (its secret_env is not set), or None."""
+        if self.secret_env and not os.environ.get(self.secret_env):
+            return f"secret_env {self.secret_env} is not set in the environment; not sent"
+        return None
 
     @property
     def config(self) -> dict:
@@ -125,19 +136,46 @@ class Hook:
     def filter(self) -> EventFilter:
         return EventFilter(sites=self.sites, kinds=self.kinds, query=self.query)
 
-    def request(self, event: dict) -> tuple[bytes, dict[str, str]]:
-        """The body and headers of the POST that carries one event."""
+    def request(self, event: dict, archive: str) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of the POST that carries one event of the archive whose id
+        (`archive_id`) is `archive`: event ids are the archive's own, so the key holds both."""
         body = json.dumps(event, ensure_ascii=False).encode("utf-8")
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": USER_AGENT,
-            "Idempotency-Key": f"tzgg-{self.identity[:12]}-{event['id']}",
+            "Idempotency-Key": f"tzgg-{archive}-{self.identity[:12]}-{event['id']}",
             "X-Tzgg-Event-Id": str(event["id"]),
         }
-        if self.secret:
-            digest = hmac.new(self.secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+        secret = self.secret or (os.environ.get(self.secret_env) if self.secret_env else None)
+        if secret:
+            digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
             headers["X-Tzgg-Signature"] = f"sha256={digest}"
         return body, headers
+
+
+def _check_url(url) -> str:
+    """The hook's URL when a POST can be sent to it; else HookError, in one line."""
+    what = f"url: an http(s) URL, not {url!r}"
+    if not isinstance(url, str):
+        raise HookError(what)
+    bad = _BAD_URL_CHARS.search(url)
+    if bad and bad.group() > "\x7f":
+        raise HookError(
+            f"{what}: {bad.group()!r} is not ASCII (percent-encode it; an IDN host as xn--…)"
+        )
+    if bad:
+        char = "a space" if bad.group() == " " else f"the control character {bad.group()!r}"
+        raise HookError(f"{what}: it holds {char}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", …
+        raise HookError(f"{what}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HookError(what)
+    if port == 0:
+        raise HookError(f"{what}: port 0")
+    return url
 
 
 # -- time ---------------------------------------------------------------------------------------
@@ -167,31 +205,99 @@ def retry_delay(rounds: int) -> timedelta:
     return timedelta(seconds=min(FIRST_DELAY_S * 2 ** max(rounds - 1, 0), MAX_DELAY_S))
 
 
+# -- the archive's id ---------------------------------------------------------------------------
+
+
+def archive_id(conn: sqlite3.Connection) -> str:
+    """The archive's random id (16 hex digits), made the first time it is asked for and kept in
+    the table `archive_meta`.  Event ids are the archive's own: two archives sending to one
+    receiver keep their Idempotency-Keys apart by it.  (A copy of the file keeps it.)"""
+    sql = "SELECT value FROM archive_meta WHERE key = 'archive_id'"
+    try:
+        row = conn.execute(sql).fetchone()
+    except sqlite3.OperationalError:  # no such table: made below
+        row = None
+    if row is None:
+        with conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS archive_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?)",
+                (secrets.token_hex(8),),
+            )
+        row = conn.execute(sql).fetchone()  # another process may have made it first
+    return row[0]
+
+
 # -- registration -------------------------------------------------------------------------------
 
 
 def register(conn: sqlite3.Connection, hooks: list[Hook], now=None) -> int:
-    """Record the hooks not known yet; each gets the events after this moment.  Returns how
-    many were new."""
+    """Record the hooks not known yet; returns how many were new.  `hooks` is the registry's
+    whole list.
+
+    A new hook whose URL belonged to hooks no longer in the list (an edit of the kinds, query or
+    sites) starts where the oldest of their cursors was: the events still owed to them are
+    judged again under its filter (what its URL acknowledged is not sent again), and those hooks
+    are marked `replaced` (in their `config`) so that a later edit does not go back to them.
+    Any other new hook gets the events after this moment."""
+    archive_id(conn)
+    known = _webhooks(conn)
+    if all(_known(known, hook) for hook in hooks):
+        return 0  # the usual case: nothing to write, no write lock taken
     at = format_utc(_clock(now)())
-    top = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-    added = 0
+    if not conn.in_transaction:  # read and write under the write lock: a crawl and a
+        conn.execute("BEGIN IMMEDIATE")  # `tzgg deliver` may register at the same time
     with conn:
+        top = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        known = _webhooks(conn)
+        live = {hook.identity for hook in hooks}
+        old = [r for r in known.values() if r["identity"] not in live and not _replaced(r)]
+        added, handed = 0, set()
         for hook in hooks:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO webhooks (identity, url, config, first_event, cursor,"
-                " created) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    hook.identity,
-                    hook.url,
-                    json.dumps(hook.config, ensure_ascii=False),
-                    top,
-                    top,
-                    at,
-                ),
-            )
-            added += cur.rowcount
+            row = known.get(hook.identity)
+            if _known(known, hook):
+                continue
+            before = [r for r in old if r["url"] == hook.url]
+            start = min([max(r["first_event"], r["cursor"]) for r in before] + [top])
+            handed.update(r["id"] for r in before)
+            config = json.dumps(hook.config, ensure_ascii=False)
+            if row is None:
+                conn.execute(
+                    "INSERT INTO webhooks (identity, url, config, first_event, cursor, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (hook.identity, hook.url, config, start, start, at),
+                )
+            else:  # a replaced hook back in the registry: as if new
+                conn.execute(
+                    "UPDATE webhooks SET config = ?, first_event = ?, cursor = ? WHERE id = ?",
+                    (config, start, start, row["id"]),
+                )
+            added += 1
+        for r in old:
+            if r["id"] in handed:
+                config = {**json.loads(r["config"]), "replaced": at}
+                conn.execute(
+                    "UPDATE webhooks SET config = ? WHERE id = ?",
+                    (json.dumps(config, ensure_ascii=False), r["id"]),
+                )
     return added
+
+
+def _webhooks(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    sql = "SELECT id, identity, url, config, first_event, cursor FROM webhooks"
+    return {r["identity"]: r for r in conn.execute(sql)}
+
+
+def _known(known: dict[str, sqlite3.Row], hook: Hook) -> bool:
+    """Whether the hook has its row, and it has not been replaced since."""
+    row = known.get(hook.identity)
+    return row is not None and not _replaced(row)
+
+
+def _replaced(row: sqlite3.Row) -> bool:
+    return bool(json.loads(row["config"]).get("replaced"))
 
 
 def _webhook_row(conn: sqlite3.Connection, hook: Hook) -> sqlite3.Row | None:
@@ -209,10 +315,21 @@ class _Owed:
     state: sqlite3.Row | None  # its deliveries row, when tried before
 
 
-def _owed(conn: sqlite3.Connection, hook: Hook, wid: int, start: int) -> Iterator[int | _Owed]:
-    """The events after `start` the hook admits and that are not delivered, in id order; in
-    between, the ids of events that are settled for it (not admitted, or delivered)."""
-    where, args = ["id > ?"], [start]
+class _Top(int):
+    """The last item of a scan: every event up to this id was looked at."""
+
+
+def _owed(
+    conn: sqlite3.Connection, hook: Hook, wid: int, start: int, memo: dict
+) -> Iterator[int | _Owed]:
+    """The events after `start` the hook admits and its URL has not acknowledged, in id order;
+    in between, the ids of the events the hook admits not or its URL acknowledged (settled for
+    it); last, a `_Top`: the newest event when the scan began, every event up to which has been
+    yielded or is not admitted (a site or kind the SQL left out).  `memo`: EventFilter.admits'."""
+    top = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    if top <= start:
+        return
+    where, args = ["id > ?", "id <= ?"], [start, top]
     if hook.sites:
         where.append(f"site IN ({','.join('?' * len(hook.sites))})")
         args += hook.sites
@@ -220,38 +337,56 @@ def _owed(conn: sqlite3.Connection, hook: Hook, wid: int, start: int) -> Iterato
         where.append(f"kind IN ({','.join('?' * len(hook.kinds))})")
         args += hook.kinds
     sql = f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY id LIMIT {_PAGE}"
+    # the URL's hooks: an event one of them got acknowledged is not sent to it again
+    ids = [r[0] for r in conn.execute("SELECT id FROM webhooks WHERE url = ?", (hook.url,))]
+    tried = (
+        f"SELECT * FROM deliveries WHERE webhook_id IN ({','.join('?' * len(ids))})"
+        " AND event_id BETWEEN ? AND ?"
+    )
+    states: dict[int, sqlite3.Row] = {}
+    done: set[int] = set()
     while True:
         rows = conn.execute(sql, args).fetchall()  # whole pages: no statement left open
-        if not rows:
-            return
-        states = {
-            r["event_id"]: r
-            for r in conn.execute(
-                "SELECT * FROM deliveries WHERE webhook_id = ? AND event_id BETWEEN ? AND ?",
-                (wid, rows[0]["id"], rows[-1]["id"]),
-            )
-        }
+        if rows:
+            states, done = {}, set()
+            for d in conn.execute(tried, (*ids, rows[0]["id"], rows[-1]["id"])):
+                if d["webhook_id"] == wid:
+                    states[d["event_id"]] = d
+                if d["delivered"]:
+                    done.add(d["event_id"])
         for row in rows:
-            state = states.get(row["id"])
-            if (state is not None and state["delivered"]) or not hook.filter.admits(
-                conn, dict(row)
-            ):
+            if row["id"] in done or not hook.filter.admits(conn, row, memo):
                 yield row["id"]
             else:
-                yield _Owed(row, state)
+                yield _Owed(row, states.get(row["id"]))
+        if len(rows) < _PAGE:
+            yield _Top(top)
+            return
         args[0] = rows[-1]["id"]
 
 
-def pending(conn: sqlite3.Connection, hooks: list[Hook]) -> list[dict]:
-    """Per hook: how many events are owed to it, and when and why the first is waiting."""
+def pending(
+    conn: sqlite3.Connection, hooks: list[Hook], memos: dict[str, dict] | None = None
+) -> list[dict]:
+    """Per hook: how many events are owed to it, and when and why the first is waiting.  It
+    looks at `PENDING_SCAN` events after the hook's cursor at most: beyond them, `pending` is
+    what it counted and `pending_at_least` is true."""
     out = []
     for hook in hooks:
         info = {"url": hook.url, "identity": hook.identity, "pending": 0}
-        info.update(next_try=None, error=None, attempts=0)
+        info.update(pending_at_least=False, next_try=None, error=None, attempts=0)
         wid = _webhook_row(conn, hook)
         if wid is not None:
             start = max(wid["first_event"], wid["cursor"])
-            for item in _owed(conn, hook, wid["id"], start):
+            memo = memos.setdefault(hook.identity, {}) if memos is not None else {}
+            looked = 0
+            for item in _owed(conn, hook, wid["id"], start, memo):
+                if isinstance(item, _Top):
+                    break
+                if looked == PENDING_SCAN:
+                    info["pending_at_least"] = True
+                    break
+                looked += 1
                 if isinstance(item, _Owed):
                     if not info["pending"] and item.state is not None:
                         info.update(
@@ -356,34 +491,50 @@ def deliver(
         force=force,
     )
     register(conn, hooks, call.now)
-    sent = {}
+    archive = archive_id(conn)
+    sent, memos = {}, {}
     for hook in hooks:
-        sent[hook.identity] = 0 if call.out_of_time else _deliver_hook(conn, hook, call)
-    report = {"hooks": [], "sent": 0, "pending": 0, "out_of_time": call.out_of_time}
-    for info in pending(conn, hooks):
+        memo = memos.setdefault(hook.identity, {})
+        sent[hook.identity] = (
+            0 if call.out_of_time else _deliver_hook(conn, hook, call, archive, memo)
+        )
+    report = {"hooks": [], "sent": 0, "pending": 0, "pending_at_least": False}
+    report["out_of_time"] = call.out_of_time
+    for info in pending(conn, hooks, memos):
         info["sent"] = sent[info["identity"]]
         report["hooks"].append(info)
         report["sent"] += info["sent"]
         report["pending"] += info["pending"]
+        report["pending_at_least"] |= info["pending_at_least"]
     return report
 
 
-def _deliver_hook(conn: sqlite3.Connection, hook: Hook, call: _Call) -> int:
+def _deliver_hook(
+    conn: sqlite3.Connection, hook: Hook, call: _Call, archive: str, memo: dict
+) -> int:
+    """Send one hook what it is owed and is due, oldest first, until one fails or the call is
+    out of time; then move its cursor past everything settled so far (sent, or not for it)."""
     wid = _webhook_row(conn, hook)
     start = max(wid["first_event"], wid["cursor"])
     settled, sent = start, 0
-    for item in _owed(conn, hook, wid["id"], start):
+    for item in _owed(conn, hook, wid["id"], start, memo):
         if isinstance(item, _Owed):
+            if call.left() <= 0:
+                call.out_of_time = True
+                break
             state = item.state
             if state is not None and state["next_try"] and not call.force:
                 if state["next_try"] > format_utc(call.now()):
                     break  # the receiver failed lately: leave it alone until then
-            if not _send_one(conn, hook, wid["id"], item.row, call):
+            if not _send_one(conn, hook, wid["id"], item.row, call, archive):
                 break
             sent += 1
             settled = item.row["id"]
         else:
-            settled = item
+            settled = int(item)
+            if not isinstance(item, _Top) and call.left() <= 0:  # a long scan of unwanted events
+                call.out_of_time = True
+                break
     if settled > wid["cursor"]:
         with conn:
             conn.execute("UPDATE webhooks SET cursor = ? WHERE id = ?", (settled, wid["id"]))
@@ -391,19 +542,22 @@ def _deliver_hook(conn: sqlite3.Connection, hook: Hook, call: _Call) -> int:
 
 
 def _send_one(
-    conn: sqlite3.Connection, hook: Hook, wid: int, row: sqlite3.Row, call: _Call
+    conn: sqlite3.Connection, hook: Hook, wid: int, row: sqlite3.Row, call: _Call, archive: str
 ) -> bool:
     """Try one event up to `call.attempts` times; True when the receiver acknowledged it."""
-    body, headers = hook.request(event_dict(row))
+    body, headers = hook.request(event_dict(row), archive)
     tried = 0
-    for i in range(call.attempts):
+    unsigned = hook.missing_secret()  # never POSTed unsigned: held, and said why
+    for i in range(1 if unsigned else call.attempts):
         left = call.left()
         if left <= 0:
             call.out_of_time = True
             break
         at = format_utc(call.now())
-        status, error = call.send(
-            hook.url, body, headers, timeout=max(min(call.timeout, left), 0.1)
+        status, error = (
+            (None, unsigned)
+            if unsigned
+            else call.send(hook.url, body, headers, timeout=max(min(call.timeout, left), 0.1))
         )
         tried += 1
         ok = error is None and status is not None and 200 <= status < 300

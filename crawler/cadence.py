@@ -3,9 +3,11 @@
 A schedule is `daily` (the default), `hourly`, `weekly`, an interval (`6h`, `every 30m`,
 `90s`, `2d`) or a cron line (`0 7 * * 1-5`, read in Asia/Shanghai, the sites' time).
 
-Each due time is delayed by a jitter drawn from the site key and the previous run, so the
-sites of a registry are not all hit at once and a restarted scheduler computes the same
-times again.  The jitter is below a tenth of the period and never more than 10 minutes.
+Due times sit on a fixed grid — an interval's multiples from midnight, Asia/Shanghai, 1 January
+1970; a cron line's times — each moved by a jitter drawn from the site key, so the sites of a
+registry are not all hit at once, a restarted scheduler computes the same times again, and a
+crawl that started late does not push the next ones later (no drift).  The jitter is below a
+tenth of the period and never more than 10 minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ _NAMED = {"hourly": "1h", "daily": "1d", "weekly": "7d"}
 _INTERVAL = re.compile(r"^(?:every\s+)?(\d+)\s*(s|m|h|d)$", re.I)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_PERIOD = timedelta(seconds=10)
+MAX_PERIOD = timedelta(days=366)
+EPOCH = datetime(1970, 1, 1, tzinfo=SHANGHAI)
 
 
 class CadenceError(ValueError):
@@ -36,9 +40,10 @@ class Cadence:
     cron: str | None = None
 
     def next_after(self, last: datetime) -> datetime:
-        """The first scheduled time after `last` (before jitter)."""
+        """The first grid time after `last` (before jitter)."""
         if self.cron is None:
-            return last + self.period
+            periods = (last - EPOCH) // self.period + 1
+            return EPOCH + periods * self.period
         from cronsim import CronSim
 
         return next(iter(CronSim(self.cron, last.astimezone(SHANGHAI))))
@@ -47,18 +52,24 @@ class Cadence:
         return min(self.period / 10, MAX_JITTER)
 
     def jitter(self, key: str, salt: str = "") -> timedelta:
-        """A delay in [0, max_jitter), the same for the same site and previous run."""
+        """A delay in [0, max_jitter), always the same for the same site."""
         h = int.from_bytes(hashlib.sha256(f"{key}\n{salt}".encode()).digest()[:8], "big")
         span = self.max_jitter().total_seconds()
         return timedelta(seconds=int((h / 2**64) * span))
 
     def due(self, key: str, last_start: datetime | None, now: datetime) -> datetime:
-        """When the site is due: now (plus jitter) when it was never crawled; else the next
-        scheduled time after its last run, plus jitter.  An overdue site (the scheduler was
-        down) is due at once, and once, not once per missed period."""
+        """When the site is due: `now` (plus jitter) when it was never crawled; else the grid
+        time after its last run (its jitter taken off first), plus jitter, and at least half a
+        period after it (a crawl by hand just before a grid time does not double it).  An
+        overdue site (the scheduler was down) is due at once, and once, not once per missed
+        period."""
+        j = self.jitter(key)
         if last_start is None:
-            return now + self.jitter(key, "first")
-        return self.next_after(last_start) + self.jitter(key, last_start.isoformat())
+            return now + j
+        base = last_start - j
+        if self.cron is None:
+            base += self.period / 2
+        return self.next_after(base) + j
 
 
 def parse_cadence(spec: str | None) -> Cadence:
@@ -70,7 +81,10 @@ def parse_cadence(spec: str | None) -> Cadence:
     named = _NAMED.get(spec.lower(), spec)
     m = _INTERVAL.match(named)
     if m:
-        period = timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2).lower()])
+        seconds = int(m.group(1)) * _UNITS[m.group(2).lower()]
+        if seconds > MAX_PERIOD.total_seconds():
+            raise CadenceError(f"{spec!r}: the longest interval is {MAX_PERIOD.days}d")
+        period = timedelta(seconds=seconds)
         if period < MIN_PERIOD:
             raise CadenceError(f"{spec!r}: the shortest interval is {MIN_PERIOD.seconds}s")
         return Cadence(spec, period)

@@ -26,7 +26,7 @@ from crawler.cliutil import (  # noqa: F401  (the helpers, re-exported for subco
     _registry_option,
     _since,
 )
-from crawler.urls import site_name
+from crawler.urls import canonicalize, site_name
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,6 +45,7 @@ def crawl_settings(
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
+    defaults = settings.copy()  # a value is checked against the setting's type, not a profile's
     if profile == "test":
         settings.setdict(settings.getdict("TEST_PROFILE"), priority="cmdline")
     settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
@@ -54,7 +55,7 @@ def crawl_settings(
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"{item!r}: use -s NAME=VALUE", param_hint="-s")
-        _check_setting_value(name, value, settings.get(name))
+        _check_setting_value(name, value, defaults.get(name))
         settings.set(name, value, priority="cmdline")
     if settings.get("TZGG_REVISIT") not in ("all", "recent"):
         raise click.BadParameter("TZGG_REVISIT is `all` or `recent`", param_hint="-s")
@@ -110,15 +111,18 @@ def crawl(targets, every, region, db, overrides, profile, as_json, verbose, quie
     db = settings.get("TZGG_DB")  # `-s TZGG_DB=...` wins, as for any setting
     _open(db, readonly=False).close()  # create or migrate now: a bad path fails before crawling
     settings.set("TZGG_LOCKS_HELD", True, priority="cmdline")
+    adopt = _adoptions(reg, plan)
+    # the hosts being adopted too: a crawl of one by URL must not run meanwhile
+    names = set(plan.values()) | {h for hosts in adopt.values() for h in hosts}
     with ExitStack() as locks:
         try:
             locks.enter_context(archive_lock(db, exclusive=False))
-            for site in sorted(set(plan.values())):
+            for site in sorted(names):
                 locks.enter_context(site_lock(db, site))
         except ArchiveBusy as exc:
             raise Fail(str(exc), EXIT_BUSY) from None
         _hooks_before(db, reg)
-        summaries = _run_crawl(settings, plan, _adoptions(reg, plan))
+        summaries = _run_crawl(settings, plan, adopt)
     if summaries is None:
         raise Fail("the crawl stopped before it finished (run with -v to see Scrapy's log)")
     for s in summaries:
@@ -170,18 +174,24 @@ def crawl_plan(reg, targets, *, every: bool = False, region: str | None = None) 
     return plan
 
 
-def _adoptions(reg, plan: dict[str, str]) -> dict[str, list[str]]:
-    """registry key -> host names its notices may have been archived under before it had an
-    entry (never a host that two entries share)."""
+def _adoptions(reg, plan: dict[str, str]) -> dict[str, dict[str, list[str] | None]]:
+    """registry key -> {host its notices may have been archived under before it had an entry:
+    None (all of that host's), or for a host several entries share, the key's listings there
+    (the notices they showed)}."""
     if reg is None:
         return {}
     shared = reg.shared_hosts()
-    out: dict[str, set] = {}
+    out: dict[str, dict] = {}
     for url, key in plan.items():
         host = site_name(url)
-        if key in reg.sites and host != key and host not in shared:
-            out.setdefault(key, set()).add(host)
-    return {k: sorted(v) for k, v in out.items()}
+        if key not in reg.sites or host == key:
+            continue
+        hosts = out.setdefault(key, {})
+        if host not in shared:
+            hosts[host] = None
+        else:
+            hosts.setdefault(host, []).append(canonicalize(url))
+    return out
 
 
 def _site_delays(settings, reg, plan: dict[str, str], profile: str) -> None:
@@ -237,6 +247,13 @@ def _run_crawl(settings, plan: dict[str, str], adopt: dict | None = None):
         _one_line_log_records()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NoticesSpider)
+    graceful = process._signal_shutdown
+
+    def shutdown(signum, frame):  # the run is recorded as cut short, and made again
+        crawler.tzgg_stopped = True
+        graceful(signum, frame)
+
+    process._signal_shutdown = shutdown
     process.crawl(crawler, url=list(plan), site_keys=plan, adopt=adopt or {})
     process.start()
     return crawler.stats.get_value("tzgg/summaries")

@@ -21,8 +21,13 @@ def _hooks_of(reg) -> list:
     return list(reg.hooks) if reg is not None else []
 
 
+def _count(info: dict) -> str:
+    """How many are pending: "1000+" when `pending` looked no further."""
+    return f"{info['pending']}{'+' if info.get('pending_at_least') else ''}"
+
+
 def _line(info: dict) -> str:
-    out = f"{info['url']}: sent {info['sent']}, pending {info['pending']}"
+    out = f"{info['url']}: sent {info['sent']}, pending {_count(info)}"
     if info["pending"] and info["next_try"]:
         out += f" (next try at {info['next_try']}: {info['error']})"
     return out
@@ -56,7 +61,8 @@ def _line(info: dict) -> str:
 def deliver(db, registry, force, budget, as_json):
     """POST each webhook the events it has not acknowledged yet, oldest first.
 
-    Exit status 1 when some are still pending (a receiver down: they are retried later)."""
+    Exit status 1 when some are still pending (a receiver down: they are retried later), or
+    may be (the call ran out of time before it looked at them all)."""
     from archive.db import ArchiveBusy
     from archive.webhooks import deliver as send_all
     from archive.webhooks import delivery_lock
@@ -67,7 +73,8 @@ def deliver(db, registry, force, budget, as_json):
     if not hooks:
         where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
         if as_json:
-            click.echo(json.dumps({"hooks": [], "sent": 0, "pending": 0, "out_of_time": False}))
+            empty = {"hooks": [], "sent": 0, "pending": 0, "pending_at_least": False}
+            click.echo(json.dumps({**empty, "out_of_time": False}))
         else:
             click.echo(f"no webhooks {where}")
         return
@@ -87,7 +94,7 @@ def deliver(db, registry, force, budget, as_json):
             click.echo(_line(info))
         if report["out_of_time"]:
             click.echo(f"stopped after {budget:g} s: run `tzgg deliver` again for the rest")
-    if report["pending"]:
+    if report["pending"] or report["pending_at_least"]:
         sys.exit(1)
 
 
@@ -138,8 +145,8 @@ def deliver_after_crawl(
             conn.close()
     except (ArchiveError, sqlite3.Error, OSError) as exc:
         return f"webhooks: not delivered: {exc} (run `tzgg deliver` later)"
-    line = f"webhooks: sent {report['sent']}, pending {report['pending']}"
-    waiting = [h for h in report["hooks"] if h["pending"]]
+    line = f"webhooks: sent {report['sent']}, pending {_count(report)}"
+    waiting = [h for h in report["hooks"] if h["pending"] or h["pending_at_least"]]
     if waiting:
         first = waiting[0]
         detail = f"{first['url']}"

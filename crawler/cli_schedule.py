@@ -42,6 +42,9 @@ def schedule(registry, db, max_parallel, overrides, profile, print_crontab):
         raise Fail(f"{exc} (add sites with `tzgg sites add URL`)", 2) from None
     if not any(s.listings for s in reg.sites.values()):
         raise Fail(f"no site with listings in {path}: add one with `tzgg sites add URL`", 2)
+    from crawler.cli import crawl_settings
+
+    crawl_settings(db, overrides, profile, False, False)  # a bad -s fails now, not every crawl
     extra = [a for item in overrides for a in ("-s", item)]
     if profile != "default":
         extra += ["--profile", profile]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,7 +14,6 @@ import click
 
 from crawler.cliutil import (
     Fail,
-    _check_listing_url,
     _db_option,
     _load_registry,
     _open,
@@ -32,7 +32,31 @@ def _registry_path(registry: str | None) -> Path:
     return Path(registry or "sites.toml")
 
 
-def _read(path: Path):
+@contextmanager
+def _editing(path: Path):
+    """Hold the registry's lock while it is read and rewritten, so two `sites add` at once
+    cannot lose one's entry; yields the file to write: a symlink's target, so the link
+    stays a link.  The lock is an flock on FILE.lock beside that file (a killed process
+    cannot leave it held)."""
+    import fcntl
+
+    from archive.db import _flock
+
+    real = Path(os.path.realpath(path))
+    if not real.parent.is_dir():
+        raise Fail(f"cannot write registry {path}: no directory {real.parent}", 2)
+    if real.is_dir():
+        raise Fail(f"cannot write registry {path}: it is a directory", 2)
+    lock = real.with_name(real.name + ".lock")
+    what = f"the registry {path} is being edited by another process"
+    try:
+        with _flock(lock, fcntl.LOCK_EX, what, wait=30):
+            yield real
+    except PermissionError as exc:
+        raise Fail(f"cannot write registry {path}: {exc.strerror} ({exc.filename})", 2) from None
+
+
+def _read(path: Path, shown: Path):
     import tomlkit
 
     if not path.exists():
@@ -40,25 +64,46 @@ def _read(path: Path):
     try:
         return tomlkit.parse(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise Fail(f"cannot read registry {path}: {exc}", 2) from None
+        raise Fail(f"cannot read registry {shown}: {exc}", 2) from None
     except tomlkit.exceptions.TOMLKitError as exc:
-        raise Fail(f"{path}: not valid TOML: {exc}", 2) from None
+        raise Fail(f"{shown}: not valid TOML: {_one_line(exc)}", 2) from None
 
 
-def _write(path: Path, doc) -> None:
-    """Write only a registry that loads (validated first), atomically."""
-    import tomlkit
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())
 
+
+def _loaded(doc, shown: Path):
+    """The registry the document holds; a file that does not load is refused as it is (fix
+    it by hand first: `sites add` never guesses what a broken entry meant)."""
     from crawler.registry import Registry, RegistryError
 
-    text = tomlkit.dumps(doc)
     try:
-        Registry.from_dict(tomlkit.parse(text).unwrap(), path)
+        return Registry.from_dict(doc.unwrap(), shown)
     except RegistryError as exc:
-        raise Fail(str(exc), 2) from None
+        raise Fail(_one_line(exc), 2) from None
+
+
+def _write(path: Path, shown: Path, doc) -> None:
+    """Write only a registry that loads (validated first), atomically, keeping the file's
+    permissions."""
+    import tomlkit
+
+    text = tomlkit.dumps(doc)
+    _loaded(tomlkit.parse(text), shown)
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else None
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise Fail(f"cannot write registry {shown}: {exc.strerror or exc}", 1) from None
 
 
 def key_for(url: str) -> str:
@@ -86,40 +131,75 @@ def sites():
 @click.option("--schedule", help='"daily" (default), "6h", or a cron line "0 7 * * *"')
 @_registry_option
 def add(url, key, name, region, schedule, registry):
-    """Add a listing URL: a new site, or one more column of the site --key names."""
+    """Add a listing URL: a new site, or one more column of the site --key names.
+
+    Without --key, the key comes from the host, and a key already taken is refused (another
+    district on the same host, perhaps): give --key.  With the --key of an existing site, the
+    URL is one more of its listings; its name, region and schedule are filled in when it has
+    none, and a different one is refused (edit the file to change it)."""
     import tomlkit
 
-    _check_listing_url(url)
+    from crawler.registry import _http_url
+    from crawler.urls import canonicalize
+
+    if not _http_url(url):
+        raise Fail(f"{url!r} is not a listing URL (give the http(s) URL of a 通知公告 column)", 2)
     path = _registry_path(registry)
-    doc = _read(path)
-    table = doc.setdefault("sites", tomlkit.table(is_super_table=True))
-    key = key or key_for(url)
-    entry = table.get(key)
-    if entry is None:
-        for other, e in table.items():
-            if url in (e.get("listings") or []):
-                raise Fail(f"{url} is already a listing of site {other!r} in {path}", 2)
-        entry = tomlkit.table()
-        if name:
-            entry["name"] = name
-        if region:
-            entry["region"] = region
-        entry["listings"] = [url]
-        if schedule:
-            entry["schedule"] = schedule
-        entry["verified"] = False
-        table[key] = entry
-        what = "added site"
-    else:
-        listings = entry.setdefault("listings", tomlkit.array())
-        if url in listings:
-            raise Fail(f"{url} is already a listing of site {key!r} in {path}", 2)
-        listings.append(url)
-        for field, value in (("name", name), ("region", region), ("schedule", schedule)):
-            if value:
-                entry[field] = value
-        what = "added a listing to site"
-    _write(path, doc)
+    given = {"name": name, "region": region, "schedule": schedule}
+    with _editing(path) as real:
+        doc = _read(real, path)
+        reg = _loaded(doc, path)
+        for other in reg.sites.values():  # one listing, one site
+            for listed in other.listings:
+                if canonicalize(listed) == canonicalize(url):
+                    spelled = "" if listed == url else f" (as {listed})"
+                    raise Fail(
+                        f"{url} is already a listing of site {other.key!r}{spelled} in {path}", 2
+                    )
+        explicit = key is not None
+        key = key or key_for(url)
+        site = reg.sites.get(key)
+        table = doc.setdefault("sites", tomlkit.table(is_super_table=True))
+        if site is None:
+            entry = tomlkit.table()
+            for field in ("name", "region"):
+                if given[field]:
+                    entry[field] = given[field]
+            entry["listings"] = [url]
+            if schedule:
+                entry["schedule"] = schedule
+            entry["verified"] = False
+            table[key] = entry
+            what = "added site"
+        elif not explicit:
+            who = f" ({site.name})" if site.name else ""
+            raise Fail(
+                f"the key {key!r} (from the host) is taken in {path} by another site{who}:"
+                f" give --key NEW for a district of its own, or --key {key} to add a column"
+                " to that site",
+                2,
+            )
+        else:
+            have = {"name": site.name, "region": site.region, "schedule": site.schedule}
+            for field, value in given.items():
+                if value and have[field] is not None and value != have[field]:
+                    raise Fail(
+                        f"site {key!r} has {field} {have[field]!r} in {path}, not {value!r}:"
+                        " edit the file to change it",
+                        2,
+                    )
+            entry = table[key]
+            if isinstance(entry.get("listings"), list):
+                entry["listings"].append(url)  # keeps its layout and comments
+            else:  # none yet, or one written as a string
+                listings = tomlkit.array()
+                listings.extend([*site.listings, url])
+                entry["listings"] = listings
+            for field, value in given.items():
+                if value and have[field] is None:
+                    entry[field] = value
+            what = "added a listing to site"
+        _write(real, path, doc)
     click.echo(f"tzgg: {what} {key!r} in {path}: {url}")
 
 
@@ -131,12 +211,15 @@ def remove(key, registry):
     path = _registry_path(registry)
     if not path.exists():
         raise Fail(f"no registry at {path}", 2)
-    doc = _read(path)
-    table = doc.get("sites") or {}
-    if key not in table:
-        raise Fail(f"unknown site {key!r} in {path}", 2)
-    del table[key]
-    _write(path, doc)
+    with _editing(path) as real:
+        doc = _read(real, path)
+        table = doc.get("sites", {})
+        if not isinstance(table, dict):
+            raise Fail(f"{path.name}: `sites` must be a table of [sites.KEY] entries", 2)
+        if key not in table:
+            raise Fail(f"unknown site {key!r} in {path}", 2)
+        del table[key]
+        _write(real, path, doc)
     click.echo(f"tzgg: removed site {key!r} from {path} (what is archived stays archived)")
 
 
@@ -165,11 +248,26 @@ def list_sites(registry, db, region, as_json):
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
         run = row["last_run"]
-        state = f"last run {run['started'][:16]} {run['status']}" if run else "never crawled"
+        state = f"last run {_local(run['started'])} {run['status']}" if run else "never crawled"
         head = f"{site.key}  {site.name or ''}  {site.region or ''}  [{row['schedule']}]"
         click.echo(f"{head}  {state}" + ("" if site.verified else "  (not verified)"))
         for u in site.listings:
             click.echo(f"    {u}")
+
+
+def _local(at: str) -> str:
+    """A run's start (RFC 3339 UTC in the archive) in Asia/Shanghai, saying so."""
+    from datetime import datetime
+
+    from archive.timeutil import SHANGHAI
+
+    try:
+        t = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return str(at)
+    if t.tzinfo is None:
+        return str(at)
+    return t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M+08:00")
 
 
 def _last_runs(db: str) -> dict:

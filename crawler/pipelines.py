@@ -93,8 +93,9 @@ class ArchivePipeline:
         if self.flusher.running:  # a failed flush stops the loop; finish_run says why
             self.flusher.stop()
         try:
+            stopped = getattr(self.crawler, "tzgg_stopped", False)  # SIGTERM or Ctrl-C
             summaries = [
-                self.archive.finish_run(run, errors=self.errors[site])
+                self.archive.finish_run(run, errors=self.errors[site], stopped=stopped)
                 for site, run in self.runs.items()
             ]
             self.crawler.stats.set_value("tzgg/summaries", summaries)

@@ -16,8 +16,9 @@
     query = "征收 OR 拆迁"                          # optional: the search syntax
     secret = "…"                                    # optional: signs each body (HMAC-SHA256)
 
-A registry key is the site's name in the archive and every output.  A page belongs to the
-entry whose listing URL shares its host (and, when several do, most of its path).  Pure: no
+A registry key is the site's name in the archive and every output, and names the overrides its
+pages are read (and re-derived) with.  A URL given alone belongs to the entry whose listing URL
+shares its host (and, when several do, most of its path; no entry when that ties).  Pure: no
 Scrapy.
 """
 
@@ -96,7 +97,7 @@ class Registry:
     def from_dict(cls, data: dict, path: str | Path = "sites.toml") -> Registry:
         path = Path(path)
         sites = {}
-        table = data.get("sites") or {}
+        table = data.get("sites", {})
         if not isinstance(table, dict):
             raise RegistryError(f"{path}: `sites` must be a table of [sites.KEY] entries")
         for key, entry in table.items():
@@ -113,17 +114,24 @@ class Registry:
 
     def for_url(self, url: str) -> Site | None:
         """The entry with a listing on the URL's host, preferring the longest shared path
-        (a city's 集约化 platform can host several districts under one host)."""
+        (a city's 集约化 platform can host several districts under one host).  None when no
+        entry lists the host, or when several entries share it and none shares more of the
+        path than the others (ambiguous: a notice at /art/… of a host whose districts list
+        /col/col1/ and /col/col2/ is neither's by its URL).  A host that one entry lists is
+        that entry's, whatever the path."""
         host, path = site_name(url), urlsplit(url).path
-        best, best_len = None, -1
+        best: dict[str, int] = {}  # key -> its longest shared path
         for site in self.sites.values():
             for listing in site.listings:
                 if site_name(listing) != host:
                     continue
                 shared = len(_common_dir(urlsplit(listing).path, path))
-                if shared > best_len:
-                    best, best_len = site, shared
-        return best
+                best[site.key] = max(best.get(site.key, -1), shared)
+        if not best:
+            return None
+        top = max(best.values())
+        winners = [k for k, n in best.items() if n == top]
+        return self.sites[winners[0]] if len(winners) == 1 else None
 
     def select(self, keys=(), *, region: str | None = None, every: bool = False) -> list[Site]:
         """The entries named, or all of them (`--all`), narrowed to a region."""
@@ -158,10 +166,37 @@ def _common_dir(a: str, b: str) -> str:
 
 class PageExtractor:
     """extract(body, url, charset) -> Notice with the overrides of the page's site, as a crawl
-    extracts it, and tag(url): the extractor version that records (for re-deriving)."""
+    extracts it, and tag(url): the extractor version that records (for re-deriving).
+
+    Called directly it finds the site by the page's URL (`Registry.for_url`), which a shared
+    host can leave ambiguous; re-deriving an archived site's versions binds it to the site
+    they are filed under first: `for_site(site, listing_urls)`."""
 
     def __init__(self, reg: Registry | None):
         self.reg = reg
+
+    def entry(self, site: str | None, urls=()) -> Site | None:
+        """The registry entry a crawl of `site` reads pages with: the entry of that key, or,
+        for a site filed under a host name, the last of its listings' entries (by for_url)
+        that has overrides, as spiders/notices.py `_site_overrides` picks them.  A site that
+        is neither (a key removed from the registry) has none: no crawl reads it any more."""
+        if self.reg is None:
+            return None
+        if site is not None and site in self.reg.sites:
+            return self.reg.sites[site]
+        found = None
+        for url in urls:
+            if site is not None and site_name(url) != site:
+                continue  # a crawl files a listing under its host only
+            e = self.reg.for_url(url)
+            if e is not None and (found is None or e.overrides is not None):
+                found = e
+        return found
+
+    def for_site(self, site: str | None, urls=()) -> SiteExtractor:
+        """An extractor bound to one site's overrides, whatever the page's URL."""
+        entry = self.entry(site, urls)
+        return SiteExtractor(entry.overrides if entry is not None else None)
 
     def overrides(self, url: str) -> Overrides | None:
         entry = self.reg.for_url(url) if self.reg is not None else None
@@ -171,10 +206,29 @@ class PageExtractor:
         return version_tag(self.overrides(url))
 
     def __call__(self, body: bytes, url: str, charset: str | None):
-        from crawler.extract import extract_notice
+        return _extract(body, url, charset, self.overrides(url))
 
-        ov = self.overrides(url)
-        return extract_notice(body, url, (ov.encoding if ov else None) or charset, ov)
+
+class SiteExtractor:
+    """extract(body, url, charset) with one site's overrides; tag(): the version it records."""
+
+    def __init__(self, overrides: Overrides | None):
+        self.ov = overrides
+
+    def overrides(self, url: str | None = None) -> Overrides | None:
+        return self.ov
+
+    def tag(self, url: str | None = None) -> str:
+        return version_tag(self.ov)
+
+    def __call__(self, body: bytes, url: str, charset: str | None):
+        return _extract(body, url, charset, self.ov)
+
+
+def _extract(body: bytes, url: str, charset: str | None, ov: Overrides | None):
+    from crawler.extract import extract_notice
+
+    return extract_notice(body, url, (ov.encoding if ov else None) or charset, ov)
 
 
 page_extractor = PageExtractor

@@ -95,14 +95,16 @@ class Scheduler:
         if self.reg is not None:
             self.log(f"{stamp(self.clock())}  registry  reloaded: {len(reg.sites)} sites")
         self.reg, self.reg_mtime = reg, mtime
+        self.cadences = {k: parse_cadence(site.schedule) for k, site in reg.sites.items()}
 
     def cadence(self, key: str) -> Cadence:
-        return parse_cadence(self.reg.sites[key].schedule)
+        return self.cadences[key]
 
     # -- when ------------------------------------------------------------------------------
 
     def last_starts(self) -> dict[str, datetime]:
-        """Each site's last finished run (an interrupted one is tried again)."""
+        """Each site's last finished run (one interrupted, or stopped by a shutdown before it
+        was through, is tried again)."""
         if not Path(self.db).exists():
             return {}
         conn = connect(self.db, readonly=True)
@@ -110,7 +112,8 @@ class Scheduler:
             return {
                 site: utc(at)
                 for site, at in conn.execute(
-                    "SELECT site, max(started) FROM runs WHERE finished IS NOT NULL GROUP BY site"
+                    "SELECT site, max(started) FROM runs WHERE finished IS NOT NULL"
+                    " AND status != 'interrupted' GROUP BY site"
                 )
             }
         finally:
@@ -154,6 +157,8 @@ class Scheduler:
             line = self.deliver()
             if line:
                 self.log(f"{stamp(now)}  deliver  {line}")
+        if len(self.jobs) >= self.max_parallel:
+            return TICK_MAX_S  # run_forever wakes up when a crawl ends
         waits = [(w - now).total_seconds() for k, w in due.items() if k not in self.jobs]
         return max(0.5, min([TICK_MAX_S, *waits]))
 
@@ -174,7 +179,11 @@ class Scheduler:
         out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
         cmd = [sys.executable, "-m", "crawler.cli", "crawl", key, "--db", self.db]
         cmd += ["--registry", str(self.registry), "-q", "--json", *self.crawl_args]
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        # its own session: a Ctrl-C or systemd's stop reaches the child once, from stop(), so
+        # Scrapy closes the run cleanly (a second signal would force an unclean shutdown)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         proc.out, proc.err = out, err
         return proc
 
@@ -272,7 +281,7 @@ def crontab(reg: Registry, db: str, tzgg: str, extra: list[str] = ()) -> list[st
             continue
         when = cron_line(parse_cadence(site.schedule), key)
         cmd = " ".join(
-            shlex.quote(a) for a in ["crawl", key, "--registry", path, "--db", db, "-q", *extra]
+            _cron_quote(a) for a in ["crawl", key, "--registry", path, "--db", db, "-q", *extra]
         )
         cmd = f"{tzgg} {cmd}"
         if when is None:
@@ -280,29 +289,29 @@ def crontab(reg: Registry, db: str, tzgg: str, extra: list[str] = ()) -> list[st
         else:
             lines.append(f"{when} {cmd}")
     if reg.hooks:
-        hooks = f"deliver --registry {shlex.quote(path)} --db {shlex.quote(db)}"
+        hooks = f"deliver --registry {_cron_quote(path)} --db {_cron_quote(db)}"
         lines.append(f"*/10 * * * * {tzgg} {hooks}")
     return lines
 
 
+def _cron_quote(arg: str) -> str:
+    """Quoted for the shell, and `%` escaped: cron reads it as a newline."""
+    return shlex.quote(arg).replace("%", "\\%")
+
+
 def cron_line(cad: Cadence, key: str) -> str | None:
-    """The five cron fields of a schedule, the site's jitter as its minute (and hour)."""
+    """The five cron fields of a schedule: an interval's grid times (from midnight in
+    Asia/Shanghai), at the site's jitter minute, as `tzgg schedule` would run them."""
     if cad.cron is not None:
         return cad.cron
     secs = int(cad.period.total_seconds())
-    spread = int(cad.jitter(key, "cron").total_seconds() * 600 / cad.max_jitter().total_seconds())
-    minute, hour = spread % 60, (spread // 60) % 24
-    if secs % 86400 == 0:
-        days = secs // 86400
-        if days == 1:
-            return f"{minute} {hour} * * *"
-        if days == 7:
-            return f"{minute} {hour} * * {spread % 7}"
-        return None
+    j = int(cad.jitter(key).total_seconds() // 60)
+    if secs == 86400:
+        return f"{j} 0 * * *"
+    if secs == 7 * 86400:
+        return f"{j} 0 * * 4"  # the grid's first week began on Thursday 1 January 1970
     if secs % 3600 == 0 and 24 % (secs // 3600) == 0:
-        n = secs // 3600
-        return f"{minute} {hour % n}-23/{n} * * *"
+        return f"{j} */{secs // 3600} * * *"
     if secs % 60 == 0 and 60 % (secs // 60) == 0:
-        n = secs // 60
-        return f"{minute % n}-59/{n} * * * *"
+        return f"{j}-59/{secs // 60} * * * *"
     return None

@@ -98,7 +98,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         self,
         url: str | list[str] | None = None,
         site_keys: dict[str, str] | None = None,
-        adopt: dict[str, list[str]] | None = None,
+        adopt: dict[str, dict] | None = None,
         **kw,
     ):
         super().__init__(**kw)
@@ -109,7 +109,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         # The site each listing belongs to: its registry key, else its host.
         self.site_of = {u: (site_keys or {}).get(u) or site_name(u) for u in self.listing_urls}
         self.sites = sorted(set(self.site_of.values()))
-        self.adopt = adopt or {}  # registry key -> hosts its archived notices were filed under
+        self.adopt = adopt or {}  # registry key -> {host its notices were filed under: walks}
         self.walks: dict[str, dict] = {}
         # Canonical URLs of the detail pages requested in this crawl: each is fetched once. (Not
         # Scrapy's dupe filter: it would drop a redirect to a URL already fetched, and then
@@ -303,6 +303,11 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             # a WAF challenge or 访问过于频繁 page is the site blocking us, not a redesign
             blocked = classify_page(None, "", text)[0] == "blocked"
             yield from self._walk_step(walk, failed="blocked" if blocked else "no_notices_found")
+            return
+        if not page.items and classify_page(None, "", text)[0] == "blocked":
+            # rate limits bite a few pages in: a walk cut short there is incomplete, so
+            # nothing it did not reach counts as delisted
+            yield from self._walk_step(walk, failed="blocked")
             return
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]
         yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)

@@ -216,7 +216,7 @@ def test_feed_entries_newest_first_with_links_titles_and_content(archive):
     assert len(set(ids)) == len(ids)
     ev = next(e for e in archive["events"] if e["kind"] == "edited")
     assert edited.id == event_id(ev)
-    assert edited.id.startswith(f"urn:tzgg:event:{site}:{ev['notice_id']}:{ev['id']}:")
+    assert edited.id.startswith(f"urn:tzgg:event:{ev['notice_id']}:{ev['id']}:")
 
 
 def test_a_regenerated_feed_is_byte_identical(archive):
@@ -412,6 +412,63 @@ def test_health_events_show_whatever_the_query(archive, tmp_path):
     assert broken.link == "http://x/tzgg/" and ":site:" in broken.id
     assert "no_notices" in broken.content[0].value
     assert "no_notices_found" in broken.content[0].value
+
+
+def test_a_query_reads_each_notice_version_once_and_the_feed_keeps_its_rule(
+    archive, tmp_path, monkeypatch
+):
+    """Many events of few notices (a long-running archive): a query reads and matches each
+    (notice, version) once per feed, and the newest-first reading that stops at --limit picks
+    the entries the plain rule (every event, filtered, newest first) picks."""
+    from archive import eventfilter
+    from archive.eventfilter import EventFilter
+    from archive.feed import recent_events
+    from archive.queries import changes
+
+    db = tmp_path / "many.db"
+    src, dst = sqlite3.connect(archive["db"]), sqlite3.connect(db)
+    src.backup(dst)
+    src.close()
+    rows = dst.execute(
+        "SELECT notice_id, site, url, kind, version, title, fields, reason, evidence FROM events"
+        " WHERE notice_id IS NOT NULL ORDER BY id"
+    ).fetchall()
+    dst.executemany(  # 1200 more, each a copy of one of them, in ten batches of times
+        "INSERT INTO events (notice_id, site, url, kind, version, title, fields, reason, evidence,"
+        " at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*rows[k % len(rows)], f"2030-01-0{1 + k % 9}T00:00:00.000Z") for k in range(1200)],
+    )
+    dst.commit()
+    dst.close()
+    reads: list = []
+    real = eventfilter.notice_text
+
+    def counted(conn, nid, version=None):
+        reads.append((nid, version))
+        return real(conn, nid, version)
+
+    monkeypatch.setattr(eventfilter, "notice_text", counted)
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    plain = list(reversed(changes(conn)))
+    site = archive["site"]
+    for kw, since, limit in [
+        ({"query": "征收"}, None, 200),
+        ({"query": "征收 OR 拆迁", "kinds": ["removed", "edited"]}, None, 5),
+        ({"query": "公示 NOT 低保", "sites": [site]}, "2030-01-03T00:00:00.000Z", 50),
+        ({"kinds": ["removed", "edited"]}, None, 30),
+        ({"sites": [site]}, "2030-01-05T00:00:00.000Z", 1000),
+        ({"sites": []}, None, 10),
+        ({}, None, 7),
+    ]:
+        reads.clear()
+        got = recent_events(conn, EventFilter(**kw), since=since, limit=limit)
+        assert len(reads) == len(set(reads)), kw  # each (notice, version) read once
+        assert len(reads) <= len({(e["notice_id"], e["version"]) for e in plain})
+        filt = EventFilter(**kw)
+        want = [e for e in plain if (since is None or e["at"] >= since) and filt.admits(conn, e)]
+        assert got == want[:limit], kw
+    assert got and len(got) == 7
 
 
 def test_archived_text_is_escaped_and_made_xml_safe():

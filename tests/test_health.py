@@ -64,6 +64,12 @@ def test_a_detail_template_change_is_flagged_and_never_an_edit(tmp_path, serve):
     assert s["failures"]["degraded"] >= 10
     h = json.loads(tzgg("runs", "--db", db, "--json").stdout.splitlines()[0])
     assert any(f.startswith("site_broken:fields_missing:") for f in h["flags"])
+    # a lasting break stays flagged, run after run (its flagged runs are no baseline), and
+    # is told once
+    for _ in range(5):
+        code, [s], _ = crawl(url, db)
+        assert code == 3 and any(f.startswith("site_broken:fields_missing:") for f in s["flags"])
+    assert [e["reason"] for e in health(db)] == ["fields_missing"]
 
 
 def test_block_pages_are_flagged_blocked_and_never_removals(tmp_path, serve):
@@ -123,3 +129,54 @@ def test_a_removal_is_placed_against_the_notice_s_window_by_its_captures(tmp_pat
     assert label(tmp_path / "b.db", [3, 5], [6, 7]) == {"window_closed": "2026-01-05"}
     # last seen before the end, first gone after it: nothing is claimed
     assert label(tmp_path / "c.db", [3], [6, 7]) == {}
+
+
+def test_a_second_broken_column_of_a_site_is_told_too(tmp_path, serve):
+    one, two = build_demo_site(style="trs"), build_demo_site(style="hanweb")
+    urls = [one.listing_url(serve(one).base), two.listing_url(serve(two).base)]
+    reg = tmp_path / "sites.toml"
+    reg.write_text(f"[sites.d]\nlistings = {json.dumps(urls)}\n", encoding="utf-8")
+    db = tmp_path / "a.db"
+    assert crawl("d", db, "--registry", reg)[0] == 0
+    one.listing_state = "redesign"
+    assert crawl("d", db, "--registry", reg)[0] == 3
+    two.listing_state = "redesign"
+    assert crawl("d", db, "--registry", reg)[0] == 3
+    assert [(e["reason"], e["url"]) for e in health(db)] == [
+        ("no_notices", urls[0]),
+        ("no_notices", urls[1]),
+    ]
+
+
+def test_a_block_page_deep_in_the_listing_cuts_the_walk_short_and_delists_nothing(tmp_path, serve):
+    from crawler.demo.site import DistrictSite, Response
+
+    class Site(DistrictSite):  # a WAF that lets page 1 through and blocks page 2 (HTTP 200)
+        block_page2 = False
+
+        def _entries(self):  # an old notice pinned (置顶) on page 1
+            order = super()._entries()
+            return sorted(order, key=lambda e: e[0].nid != self.pinned)
+
+        def handle(self, method, target, headers=None, form=b""):
+            if self.block_page2 and target.startswith("/tzgg/index_1.html"):
+                page = self._render_block().encode()
+                return Response(200, [("Content-Type", "text/html; charset=utf-8")], page)
+            return super().handle(method, target, headers, form)
+
+    site = Site(style="trs", page_size=5)
+    site.pinned = site.add(
+        "关于2019年度防汛工作的通知", published="2019-05-01 09:00", body=["防汛。"]
+    )
+    for i in range(9):
+        site.add(
+            f"关于第{i + 1}批建设用地征收的公告",
+            published=f"2021-0{i + 1}-10 10:00",
+            body=["征收。"],
+        )
+    url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
+    assert crawl(url, db)[0] == 0
+    site.block_page2 = True
+    code, [s], _ = crawl(url, db)
+    assert code == 3 and f"site_blocked:listing_blocked:{url}" in s["flags"]
+    assert [e["kind"] for e in events(db) if e["kind"] != "new"] == ["site_blocked"]

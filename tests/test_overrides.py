@@ -9,7 +9,7 @@ import pytest
 from crawler.extract import extract_notice
 from crawler.extract.overrides import OverrideError, Overrides
 from crawler.registry import Registry, RegistryError
-from tests.conftest import crawl, tzgg
+from tests.conftest import crawl, events, tzgg
 
 URL = "http://www.odd.gov.cn/news/show.php?id=88"
 
@@ -184,3 +184,113 @@ def test_a_crawl_uses_the_overrides_of_the_site_it_crawls(tmp_path, serve):
     assert p.returncode == 0 and "0 changed" in p.stdout, (p.stdout, p.stderr)
     p = tzgg("reextract", "--db", db, "--registry", tmp_path / "none.toml")
     assert p.returncode == 2 and p.stderr.startswith("tzgg: error: no registry at")
+
+
+def test_two_districts_on_one_host_keep_their_own_overrides(tmp_path, serve):
+    """A city's 集约化 platform hosts several districts: their listings /col/colNNNN/, their
+    notices /art/…, a path neither listing shares.  A notice is re-derived with the overrides
+    of the site it is filed under, never those of whichever entry comes first in the file."""
+    import sqlite3
+
+    from crawler.demo.scenario import build_demo_site
+    from crawler.registry import PageExtractor, SiteExtractor
+
+    site = build_demo_site(style="hanweb")
+    srv = serve(site)
+    path = tmp_path / "sites.toml"
+    text = (
+        f'[sites.nanhu]\nlistings = ["{srv.base}/col/col9999/index.html"]\n'
+        '[sites.nanhu.overrides]\nsource = "xpath://title"\n'
+        f'[sites.yylq]\nlistings = ["{site.listing_url(srv.base)}"]\n'
+        "[sites.yylq.overrides]\nsource = \"xpath://div[@class='small-title']/span[3]\"\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    reg = Registry.load(path)
+    nid = site.nids()[0]
+    detail = srv.base + site.path(nid)
+    assert reg.for_url(detail) is None  # its URL does not say whose it is
+    body = site.handle("GET", site.path(nid)).body
+    own = SiteExtractor(reg.sites["yylq"].overrides)(body, detail, None).source
+    assert own and own != SiteExtractor(reg.sites["nanhu"].overrides)(body, detail, None).source
+    assert PageExtractor(reg).for_site("yylq")(body, detail, None).source == own
+
+    def shown_source():
+        p = tzgg("show", detail, "--db", db, "--json")
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)["versions"][-1]["source"]
+
+    db = tmp_path / "a.db"
+    code, [s], p = crawl("yylq", db, "--registry", path)
+    assert code == 0 and s["counts"]["new"] == 12, p.stderr
+    assert shown_source() == own
+    p = tzgg("reextract", "--db", db, "--registry", path)
+    assert p.returncode == 0 and "0 changed" in p.stdout, (p.stdout, p.stderr)
+    assert shown_source() == own
+    code, [s], p = crawl("yylq", db, "--registry", path)  # the site did not change
+    assert code == 0 and s["counts"].get("edited", 0) == 0, (s, p.stderr)
+    # the group refines its entry: the versions are re-derived with yylq's new overrides
+    path.write_text(text + 'doc_number = { labels = ["文号"] }\n', encoding="utf-8")
+    code, [s], p = crawl("yylq", db, "--registry", path)
+    assert code == 0 and s["counts"].get("edited", 0) == 0, (s, p.stderr)
+    assert not [e for e in events(db) if e["kind"] == "edited"]
+    assert shown_source() == own
+    tag = SiteExtractor(Registry.load(path).sites["yylq"].overrides).tag()
+    conn = sqlite3.connect(db)
+    assert {r[0] for r in conn.execute("SELECT DISTINCT extractor_version FROM versions")} == {tag}
+    conn.close()
+    # a URL given alone, on the shared host, belongs to the entry whose listing it shares
+    # most of its path with, and to none when that ties
+    assert reg.for_url(site.listing_url(srv.base)).key == "yylq"
+    assert reg.for_url(f"{srv.base}/col/col9999/index.html").key == "nanhu"
+    assert reg.for_url(f"{srv.base}/index.html") is None
+
+
+def test_for_url_is_none_when_entries_tie_and_a_host_of_one_entry_is_that_entry():
+    reg = Registry.from_dict(
+        {
+            "sites": {
+                "a": {"listings": ["http://city.gov.cn/col/col1/", "http://a.gov.cn/tzgg/"]},
+                "b": {"listings": ["http://city.gov.cn/col/col2/index.html"]},
+            }
+        }
+    )
+    assert reg.for_url("http://city.gov.cn/art/2023/1/2/art_1_9.html") is None
+    assert reg.for_url("http://city.gov.cn/col/col2/index.html").key == "b"
+    assert reg.for_url("http://a.gov.cn/anywhere/else.html").key == "a"  # its host alone
+    # two listings of one entry do not tie with each other
+    one = Registry.from_dict(
+        {"sites": {"a": {"listings": ["http://c.gov.cn/col/col1/", "http://c.gov.cn/col/col2/"]}}}
+    )
+    assert one.for_url("http://c.gov.cn/art/x.html").key == "a"
+
+
+def test_an_extractor_bound_to_a_site_reads_with_that_sites_overrides():
+    from crawler.extract.overrides import version_tag
+    from crawler.registry import PageExtractor
+
+    reg = Registry.from_dict(
+        {
+            "sites": {
+                "a": {"listings": ["http://city.gov.cn/col/col1/"], "overrides": OVERRIDES},
+                "b": {"listings": ["http://city.gov.cn/col/col2/"]},
+                "odd": {"listings": ["http://www.odd.gov.cn/tzgg/"], "overrides": OVERRIDES},
+            }
+        }
+    )
+    extract = PageExtractor(reg)
+    tagged = version_tag(reg.sites["a"].overrides)
+    assert tagged != version_tag(None)
+    # by its key, whatever the page's URL
+    assert extract.for_site("a").tag() == tagged
+    assert extract.for_site("b", ["http://city.gov.cn/col/col1/"]).tag() == version_tag(None)
+    assert (
+        extract.for_site("odd")(ODD_PAGE.encode(), URL, None).title
+        == "关于某某路段临时交通管制的通告"
+    )
+    # filed under a host name: its listings' entry, as a crawl of them reads it
+    assert extract.for_site("city.gov.cn", ["http://city.gov.cn/col/col1/"]).tag() == tagged
+    assert extract.for_site("city.gov.cn", ["http://city.gov.cn/"]).tag() == version_tag(None)
+    assert extract.for_site("www.odd.gov.cn", [URL]).tag() == tagged  # its host's one entry
+    # a key no longer in the registry: no overrides, not those of its URL's entry
+    assert extract.for_site("gone", ["http://www.odd.gov.cn/tzgg/"]).tag() == version_tag(None)
+    assert PageExtractor(None).for_site("a").tag() == version_tag(None)

@@ -110,6 +110,19 @@ def test_cadences_parse_and_bound_their_jitter():
     assert timedelta(0) <= due - datetime(2026, 11, 26, 23, 0, tzinfo=UTC) < MAX_JITTER
 
 
+def test_late_starts_do_not_drift_the_schedule():
+    for spec in ("daily", "6h", "every 30m", "0 7 * * 1-5"):
+        cad = parse_cadence(spec)
+        first = due = cad.due("site", T0, T0)
+        for _ in range(200):  # every crawl starts 3 minutes late
+            due = cad.due("site", due + timedelta(minutes=3), due)
+        assert due > first + 100 * cad.period
+        if cad.cron is None:
+            assert (due - first) % cad.period == timedelta(0)
+        else:
+            assert due.timetz() == first.timetz()
+
+
 def test_due_sites_start_two_at_a_time_and_never_twice(world):
     make, clock, crawls, lines, db, _ = world
     sched = make(max_parallel=2)
@@ -143,10 +156,12 @@ def test_the_next_crawl_follows_the_schedule_and_survives_a_restart(world):
         c.finish()
     sched.tick()
     due = sched.due_times()
-    started = {c.key: datetime.fromisoformat(c.started.replace("Z", "+00:00")) for c in crawls}
-    assert timedelta(days=1) <= due["a"] - started["a"] < timedelta(days=1) + MAX_JITTER
-    assert timedelta(hours=6) <= due["b"] - started["b"] < timedelta(hours=6, minutes=10)
-    assert due["c"] - datetime(2026, 11, 26, 23, 0, tzinfo=UTC) < MAX_JITTER
+    # on the grid (from midnight in Shanghai), plus each site's jitter: crawled at 08:10
+    # Shanghai, the daily site is next due at midnight, the 6-hourly one at 12:00
+    midnight = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+    assert timedelta(0) <= due["a"] - midnight < MAX_JITTER
+    assert timedelta(0) <= due["b"] - datetime(2026, 11, 26, 4, 0, tzinfo=UTC) < MAX_JITTER
+    assert timedelta(0) <= due["c"] - datetime(2026, 11, 26, 23, 0, tzinfo=UTC) < MAX_JITTER
 
     # a restart (a new process, later): the same due times, from the archive
     clock.advance(hours=1)
@@ -154,10 +169,10 @@ def test_the_next_crawl_follows_the_schedule_and_survives_a_restart(world):
     assert again.due_times() == due
     again.tick()
     assert len(crawls) == 3  # nothing due yet
-    clock.advance(hours=6)
+    clock.advance(hours=3)
     again.tick()
     assert [c.key for c in crawls[3:]] == ["b"]  # only the 6-hourly one
-    # a crawl killed mid-run leaves a run without an end: tried again after a restart
+    # a crawl killed mid-run leaves a run without an end: it does not count as the last run
     conn = connect(db)
     conn.execute("INSERT INTO runs (site, started) VALUES ('a', ?)", (stamp(clock()),))
     conn.commit()
@@ -231,8 +246,10 @@ def test_print_crontab(tmp_path):
     assert "# d:" in p.stdout
     assert by_site["c"].startswith("0 7 * * * ")
     m, h, *rest = by_site["a"].split()[:5]
-    assert rest == ["*", "*", "*"] and 0 <= int(m) < 60 and 0 <= int(h) < 24
-    assert by_site["b"].split()[1].endswith("-23/6")
+    assert (
+        rest == ["*", "*", "*"] and 0 <= int(m) < 10 and h == "0"
+    )  # the grid, as schedule runs it
+    assert by_site["b"].split()[1] == "*/6"
     assert f"--db {tmp_path / 'a.db'}" in by_site["a"]
     assert cron_line(parse_cadence("30m"), "k").endswith("-59/30 * * * *")
     assert crontab.__doc__
@@ -245,3 +262,45 @@ def test_schedule_refuses_bad_input(tmp_path):
     reg.write_text('[sites.a]\nlistings = ["http://x/"]\nschedule = "often"\n', "utf-8")
     p = tzgg("schedule", "--registry", reg, "--db", tmp_path / "a.db")
     assert p.returncode == 2 and "schedule" in p.stderr
+
+
+def test_a_crawl_stopped_by_sigterm_is_recorded_as_interrupted(tmp_path, serve):
+    import json
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from crawler.demo.site import DistrictSite
+    from tests.conftest import REPO
+
+    site = DistrictSite(style="trs", page_size=20)
+    site.generate(150)
+    srv = serve(site)
+    db = tmp_path / "a.db"
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    cmd = [sys.executable, "-m", "crawler.cli", "crawl", site.listing_url(srv.base), "--db", db]
+    cmd += ["--profile", "test", "-q", "--json", "-s", "DOWNLOAD_DELAY=0.05"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    end = time.monotonic() + 60
+    while time.monotonic() < end:  # a few notices in, far from done
+        time.sleep(0.2)
+        try:
+            n = sqlite3.connect(db).execute("SELECT count(*) FROM notices").fetchone()[0]
+        except sqlite3.Error:
+            continue
+        if n >= 5:
+            break
+    proc.send_signal(signal.SIGTERM)  # as the scheduler's stop() sends it
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    [summary] = [json.loads(x) for x in out.splitlines()]
+    assert summary["status"] == "interrupted" and "interrupted:shutdown" in summary["flags"]
+    run = sqlite3.connect(db).execute("SELECT status, finished FROM runs").fetchone()
+    assert run[0] == "interrupted" and run[1]
+    # the scheduler makes such a run again at once rather than a period later
+    reg = tmp_path / "sites.toml"
+    reg.write_text(f'[sites.x]\nlistings = ["{site.listing_url(srv.base)}"]\n', "utf-8")
+    assert Scheduler(reg, db, log=lambda _: None).last_starts() == {}

@@ -18,6 +18,13 @@ def write(path, text):
     return path
 
 
+def one_line_error(p, code=2):
+    assert p.returncode == code, (p.stdout, p.stderr)
+    assert p.stderr.startswith("tzgg: error: ") and p.stderr.count("\n") == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    return p.stderr
+
+
 def test_sites_add_list_remove_keep_the_file_a_person_wrote(tmp_path):
     reg = write(
         tmp_path / "sites.toml",
@@ -60,10 +67,7 @@ def test_sites_add_list_remove_keep_the_file_a_person_wrote(tmp_path):
         ["ftp://www.x.gov.cn/a/"],
         ["http://www.x.gov.cn/a/", "--schedule", "sometimes"],
     ):
-        p = tzgg("sites", "add", *args, cwd=tmp_path)
-        assert p.returncode == 2, (args, p.stdout, p.stderr)
-        assert p.stderr.startswith("tzgg: error:") or "Error" in p.stderr
-        assert "Traceback" not in p.stderr
+        one_line_error(tzgg("sites", "add", *args, cwd=tmp_path))
     assert reg.read_text(encoding="utf-8") == before
 
     p = tzgg("sites", "remove", "yueyanglou", cwd=tmp_path)
@@ -189,3 +193,196 @@ def test_runs_lists_every_crawl_with_counts_failures_and_flags(tmp_path, serve):
     assert any(f.startswith("site_broken:no_notices:") for f in rows[0]["flags"])
     text = tzgg("runs", "--db", db, "--flagged").stdout
     assert "#2" in text and "#1" not in text and "flagged: site_broken:no_notices" in text
+
+
+def test_a_key_from_the_host_never_merges_another_district(tmp_path):
+    """Two districts on one 集约化 city platform, added without --key: the second is refused,
+    not made a column of the first (nor given the first's name and region)."""
+    reg = tmp_path / "sites.toml"
+    first = "http://www.yueyang.gov.cn/29509/29524/index.html"
+    second = "http://www.yueyang.gov.cn/29509/29530/index.html"
+    p = tzgg(
+        "sites", "add", first, "--name", "岳阳楼区人民政府", "--region", "430602", cwd=tmp_path
+    )
+    assert p.returncode == 0 and "'yueyang'" in p.stdout, p.stderr
+    before = reg.read_text(encoding="utf-8")
+    p = tzgg("sites", "add", second, "--name", "南湖新区管委会", "--region", "430671", cwd=tmp_path)
+    err = one_line_error(p)
+    assert "'yueyang'" in err and "--key" in err and "岳阳楼区人民政府" in err
+    assert reg.read_text(encoding="utf-8") == before
+    # an existing site's name or region is never overwritten: edit the file for that
+    for args in (["--name", "南湖新区管委会"], ["--region", "430671"]):
+        p = tzgg("sites", "add", second, "--key", "yueyang", *args, cwd=tmp_path)
+        assert args[1] in one_line_error(p) and "edit the file" in p.stderr
+        assert reg.read_text(encoding="utf-8") == before
+    # a district of its own: its own key
+    p = tzgg(
+        "sites", "add", second, "--key", "nanhu", "--name", "南湖新区管委会",
+        "--region", "430671", cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    r = Registry.load(reg)
+    assert (r.sites["yueyang"].name, r.sites["yueyang"].region) == ("岳阳楼区人民政府", "430602")
+    assert r.sites["yueyang"].listings == [first]
+    assert (r.sites["nanhu"].name, r.sites["nanhu"].listings) == ("南湖新区管委会", [second])
+    # a column of an existing site, by its explicit key: the same name is fine, a missing
+    # field is filled in
+    third = "http://www.yueyang.gov.cn/29509/29531/index.html"
+    p = tzgg(
+        "sites", "add", third, "--key", "yueyang", "--name", "岳阳楼区人民政府",
+        "--schedule", "6h", cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 0 and "added a listing" in p.stdout, p.stderr
+    r = Registry.load(reg)
+    assert r.sites["yueyang"].listings == [first, third] and r.sites["yueyang"].schedule == "6h"
+    p = tzgg(
+        "sites", "add", third + "?p=2", "--key", "yueyang", "--schedule", "daily", cwd=tmp_path
+    )
+    assert "'6h'" in one_line_error(p) and "edit the file" in p.stderr
+    # one listing, one site: not the same URL (however spelled) under a second key
+    for url, key in (
+        (second, "yueyang"),
+        (second, "other"),
+        (third.replace("index.html", ""), "x"),
+    ):
+        before = reg.read_text(encoding="utf-8")
+        err = one_line_error(tzgg("sites", "add", url, "--key", key, cwd=tmp_path))
+        assert "already a listing of site" in err
+        assert reg.read_text(encoding="utf-8") == before
+
+
+def test_sites_add_to_a_hand_written_entry_whose_listings_is_a_string(tmp_path):
+    reg = write(
+        tmp_path / "sites.toml",
+        "# ours\n[sites.a]  # 君山区\n"
+        'listings = "http://www.a.gov.cn/tzgg/list.html"  # the 通知公告 column\n',
+    )
+    # a prefix of the listing is another URL, not "already a listing"
+    p = tzgg("sites", "add", "http://www.a.gov.cn/tzgg/", "--key", "a", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert Registry.load(reg).sites["a"].listings == [
+        "http://www.a.gov.cn/tzgg/list.html",
+        "http://www.a.gov.cn/tzgg/",
+    ]
+    text = reg.read_text(encoding="utf-8")
+    assert "# ours" in text and "# 君山区" in text
+    p = tzgg("sites", "add", "http://www.a.gov.cn/tzgg/list.html", "--key", "a", cwd=tmp_path)
+    assert "already a listing" in one_line_error(p)
+    assert reg.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sites = 1\n",
+        "sites = 0\n",
+        'sites = "a"\n',
+        "[[sites]]\nlistings = []\n",
+        "[sites]\na = 1\n",
+        '[sites.a]\nlistings = ["http://a.gov.cn/l/"]\nregion = "湖南"\n',
+        "[sites.a\n",
+    ],
+)
+def test_a_registry_that_does_not_load_is_a_one_line_error_and_left_as_it_is(tmp_path, text):
+    reg = write(tmp_path / "sites.toml", text)
+    with pytest.raises(RegistryError):
+        Registry.load(reg)
+    for args in (
+        ["add", "http://www.b.gov.cn/l/"],
+        ["add", "http://www.b.gov.cn/l/", "--key", "a"],
+        ["list"],
+    ):
+        one_line_error(tzgg("sites", *args, cwd=tmp_path))
+        assert reg.read_text(encoding="utf-8") == text
+    p = tzgg("sites", "remove", "b", cwd=tmp_path)
+    one_line_error(p)
+    assert reg.read_text(encoding="utf-8") == text
+    one_line_error(tzgg("sites", "add", "ftp://www.b.gov.cn/l/", cwd=tmp_path))
+
+
+def test_sites_add_writes_through_a_symlink_and_concurrent_adds_all_land(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    repo = tmp_path / "group-repo"
+    repo.mkdir()
+    target = write(repo / "sites.toml", '# ours\n[sites.a]\nlistings = ["http://a.gov.cn/l/"]\n')
+    os.chmod(target, 0o640)
+    link = tmp_path / "sites.toml"
+    link.symlink_to(target)
+    p = tzgg("sites", "add", "http://www.b.gov.cn/l/", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert list(Registry.load(target).sites) == ["a", "b"]
+    assert "# ours" in target.read_text(encoding="utf-8")
+    assert (target.stat().st_mode & 0o777) == 0o640
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "sites", "add", f"http://www.d{i}.gov.cn/l/"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(8)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert link.is_symlink()
+    keys = set(Registry.load(link).sites)
+    assert keys == {"a", "b"} | {f"d{i}" for i in range(8)}
+
+
+def test_sites_list_shows_a_runs_time_in_shanghai_saying_so(tmp_path):
+    from archive.store import Archive
+
+    write(tmp_path / "sites.toml", '[sites.a]\nlistings = ["http://a.gov.cn/l/"]\n')
+    db = tmp_path / "a.db"
+    archive = Archive(db)
+    archive.begin_run("a", ["http://a.gov.cn/l/"], at="2024-05-01T23:30:00.000Z")
+    archive.close()
+    p = tzgg("sites", "list", "--db", db, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "last run 2024-05-02 07:30+08:00 running" in p.stdout
+    p = tzgg("sites", "list", "--db", db, "--json", cwd=tmp_path)
+    assert json.loads(p.stdout)["last_run"]["started"] == "2024-05-01T23:30:00.000Z"
+
+
+def test_a_host_two_districts_share_gives_each_key_the_notices_its_listing_showed(tmp_path, serve):
+    # a city's 集约化 platform: two registry entries on one host, crawled by URL before
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    code, [s], _ = crawl(url, db)
+    host = s["site"]
+    reg = write(
+        tmp_path / "sites.toml",
+        f'[sites.district_a]\nlistings = ["{url}"]\n'
+        f'[sites.district_b]\nlistings = ["{srv.base}/other/index.html"]\n',
+    )
+    victim = site.roles["edited"]
+    site.delist(victim)  # off the listing, still online ...
+    site.set_state(victim, "404")  # ... then taken down: only a revisit can tell
+    crawl("district_a", db, "--registry", reg)
+    removed = [e for e in events(db) if e["kind"] == "removed"]
+    assert [e["site"] for e in removed] == ["district_a"]
+    conn = sqlite3.connect(db)
+    assert {r[0] for r in conn.execute("SELECT DISTINCT site FROM notices")} == {"district_a"}
+    assert host not in {r[0] for r in conn.execute("SELECT DISTINCT site FROM events")}
+
+
+def test_a_key_crawl_waits_for_a_crawl_of_its_host_by_url(tmp_path, serve):
+    from archive.db import site_lock
+
+    site = build_demo_site(style="trs")
+    url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
+    code, [s], _ = crawl(url, db)
+    reg = write(tmp_path / "sites.toml", f'[sites.yylq]\nlistings = ["{url}"]\n')
+    with site_lock(db, s["site"]):  # `tzgg crawl URL` by hand, still running
+        code, _, p = crawl("yylq", db, "--registry", reg)
+    assert code == 75 and "busy" in p.stderr

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import re
 import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
@@ -14,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from archive.db import connect
-from archive.webhooks import Hook, deliver, pending, register
+from archive.webhooks import Hook, archive_id, deliver, pending, post, register
 from crawler.demo.site import DistrictSite
 from crawler.registry import Registry, RegistryError
 from tests.conftest import crawl, events, tzgg
@@ -145,7 +147,11 @@ def test_a_receiver_that_fails_twice_gets_the_same_post_until_it_acknowledges(tm
     assert report["sent"] == 3 and report["pending"] == 0 and slept == [1, 2]
     first = rx.requests[:3]
     assert len(rx.requests) == 5
-    assert {r["headers"]["Idempotency-Key"] for r in first} == {f"tzgg-{hook.identity[:12]}-1"}
+    archive = archive_id(conn)
+    assert re.fullmatch("[0-9a-f]{16}", archive)
+    assert {r["headers"]["Idempotency-Key"] for r in first} == {
+        f"tzgg-{archive}-{hook.identity[:12]}-1"
+    }
     assert len({r["body"] for r in first}) == 1
     assert [r["headers"]["X-Tzgg-Event-Id"] for r in rx.requests] == ["1", "1", "1", "2", "3"]
     rows = delivery_rows(db)
@@ -244,21 +250,56 @@ def test_the_signature_verifies_with_the_secret_and_the_body_is_utf8(tmp_path, r
         assert req["headers"]["Content-Type"] == "application/json; charset=utf-8"
         assert req["headers"]["User-Agent"].startswith("tzgg/")
         assert "关于第".encode() in req["body"]  # not \\u escapes
-    assert "X-Tzgg-Signature" not in Hook(rx.url()).request({"id": 1})[1]
+    assert "X-Tzgg-Signature" not in Hook(rx.url()).request({"id": 1}, "0" * 16)[1]
 
 
-def test_the_secret_can_come_from_the_environment(monkeypatch):
+def test_two_archives_sending_to_one_receiver_never_share_an_idempotency_key(tmp_path, receiver):
+    # event ids are each archive's own: the key holds the archive's random id as well
+    rx = receiver()
+    hook = Hook(rx.url())
+    ids = []
+    for name in ("a", "b"):
+        db = tmp_path / f"{name}.db"
+        conn = connect(db)
+        register(conn, [hook])
+        three_notices(db)
+        assert deliver(conn, [hook])["sent"] == 3
+        ids.append(archive_id(conn))
+        assert archive_id(connect(db)) == ids[-1]  # made once, kept in the archive
+    assert ids[0] != ids[1] and all(re.fullmatch("[0-9a-f]{16}", i) for i in ids)
+    keys = [r["headers"]["Idempotency-Key"] for r in rx.requests]
+    assert len(keys) == len(set(keys)) == 6
+    assert keys[0] == f"tzgg-{ids[0]}-{hook.identity[:12]}-1"
+    assert keys[3] == f"tzgg-{ids[1]}-{hook.identity[:12]}-1"
+    assert [r["headers"]["X-Tzgg-Event-Id"] for r in rx.requests] == ["1", "2", "3"] * 2
+
+
+def test_the_secret_can_come_from_the_environment(monkeypatch, tmp_path, receiver):
     # a registry kept in git names the variable, not the secret
     monkeypatch.setenv("TZGG_TEST_HOOK_SECRET", "s3cret")
     hook = Hook.from_dict({"url": "http://127.0.0.1:9/h", "secret_env": "TZGG_TEST_HOOK_SECRET"})
-    body, headers = hook.request({"id": 1})
+    body, headers = hook.request({"id": 1}, "0" * 16)
     want = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert headers["X-Tzgg-Signature"] == f"sha256={want}"
+    # unset where a command runs: the registry still loads (sites list, crawl, schedule work)
+    # and the hook's events wait, never sent unsigned
     monkeypatch.delenv("TZGG_TEST_HOOK_SECRET")
+    rx = receiver()
+    reg = Registry.from_dict(
+        {"webhooks": [{"url": rx.url(), "secret_env": "TZGG_TEST_HOOK_SECRET"}]}
+    )
+    db = tmp_path / "a.db"
+    conn = connect(db)
+    register(conn, reg.hooks)
+    three_notices(db)
+    report = deliver(conn, reg.hooks, sleep=lambda s: None)
+    assert rx.requests == [] and report["pending"] == 3
+    assert "TZGG_TEST_HOOK_SECRET is not set" in pending(conn, reg.hooks)[0]["error"]
+    monkeypatch.setenv("TZGG_TEST_HOOK_SECRET", "s3cret")
+    deliver(conn, reg.hooks, force=True)
+    assert len(rx.requests) == 3 and all("X-Tzgg-Signature" in r["headers"] for r in rx.requests)
     with pytest.raises(RegistryError, match="secret_env"):
-        Registry.from_dict(
-            {"webhooks": [{"url": "http://127.0.0.1:9/h", "secret_env": "TZGG_TEST_HOOK_SECRET"}]}
-        )
+        Registry.from_dict({"webhooks": [{"url": rx.url(), "secret": "a", "secret_env": "B"}]})
 
 
 # -- which events a hook receives ---------------------------------------------------------------
@@ -337,7 +378,8 @@ def test_a_hook_added_later_or_edited_gets_only_the_events_after_it(tmp_path, re
     three_notices(db, gone=[3])
     deliver(conn, [hook])
     assert [e["kind"] for e in rx.bodies()] == ["removed"]
-    # a changed filter is a new subscriber: it starts now, too
+    # a changed filter is a new subscriber; it starts where the old one had got to (all
+    # delivered), so the history before is not sent
     edited = Hook(rx.url(), kinds=("removed", "restored"))
     assert edited.identity != hook.identity
     r = deliver(conn, [edited])
@@ -347,6 +389,160 @@ def test_a_hook_added_later_or_edited_gets_only_the_events_after_it(tmp_path, re
         {"webhooks": [{"url": rx.url(), "kinds": ["restored", "removed"], "secret": "x"}]}
     ).hooks[0]
     assert same.identity == edited.identity
+
+
+def test_an_edited_hook_takes_over_the_events_still_owed_to_the_old_one(tmp_path, receiver):
+    db = tmp_path / "a.db"
+    port = closed_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    friday = Hook(url, kinds=("removed",))
+    conn = connect(db)
+    three_notices(db)
+    deliver(conn, [friday], sleep=no_sleep())  # registered: the history is not owed
+    three_notices(db, gone=[3])  # event 4: a removal, while the receiver is down
+    assert deliver(conn, [friday], sleep=no_sleep())["pending"] == 1
+    three_notices(db, bodies={1: "改过的正文"}, gone=[3])  # event 5: an edit
+    # back up, and the hook edited (same URL): the new subscriber gets the removal
+    rx = receiver(port=port)
+    monday = Hook(url, kinds=("removed", "site_broken"))
+    r = deliver(conn, [monday], force=True, sleep=no_sleep())
+    assert (r["sent"], r["pending"]) == (1, 0)
+    assert [(b["id"], b["kind"]) for b in rx.bodies()] == [(4, "removed")]
+    assert pending(conn, [friday])[0]["pending"] == 0  # its URL acknowledged it
+    config = connect(db).execute(
+        "SELECT config FROM webhooks WHERE identity = ?", (friday.identity,)
+    )
+    assert json.loads(config.fetchone()[0])["replaced"]
+    # a second edit starts where `monday` got to, not where `friday` stopped: the edit
+    # (event 5), recorded before it, is not sent
+    tuesday = Hook(url, kinds=("removed", "edited"))
+    r = deliver(conn, [tuesday], sleep=pytest.fail)
+    assert (r["sent"], r["pending"]) == (0, 0) and len(rx.requests) == 1
+    three_notices(db, bodies={1: "又改过的正文"}, gone=[3])  # event 6: an edit, after it
+    assert deliver(conn, [tuesday])["sent"] == 1
+    assert [b["id"] for b in rx.bodies()] == [4, 6]
+
+
+def test_an_event_its_url_acknowledged_is_not_sent_again_after_an_edit(tmp_path, receiver):
+    # two hooks of one URL (every site's `new` events, and everything); the first one's POSTs
+    # fail, the second's are acknowledged; then the first is edited
+    db = tmp_path / "a.db"
+    rx = receiver()
+    new_only, every = Hook(rx.url(), kinds=("new",)), Hook(rx.url())
+    conn = connect(db)
+    register(conn, [new_only, every])
+    three_notices(db)
+
+    def send(url, body, headers, timeout):
+        if new_only.identity[:12] in headers["Idempotency-Key"]:
+            return None, "cannot connect: down"
+        return post(url, body, headers, timeout)
+
+    r = deliver(conn, [new_only, every], send=send, sleep=no_sleep())
+    assert [h["sent"] for h in r["hooks"]] == [0, 3]
+    assert [b["id"] for b in rx.bodies()] == [1, 2, 3]
+    edited = Hook(rx.url(), kinds=("new", "removed"))
+    three_notices(db, gone=[3])  # event 4
+    r = deliver(conn, [edited, every], sleep=pytest.fail)
+    assert r["pending"] == 0
+    # events 1-3 were owed to `new_only`, but the URL acknowledged them: only 4 is new to it
+    assert [b["id"] for b in rx.bodies()] == [1, 2, 3, 4]
+
+
+def test_a_hook_that_wants_none_of_the_events_moves_its_cursor_past_them(
+    tmp_path, receiver, monkeypatch
+):
+    db = tmp_path / "a.db"
+    rx = receiver()
+    removals = Hook(rx.url("/removed"), kinds=("removed",), sites=(SITE,))
+    words = Hook(rx.url("/query"), query="征收")
+    hooks = [removals, words]
+    conn = connect(db)
+    register(conn, hooks)
+    three_notices(db)  # three `new` events: neither hook wants one
+    reads = count_text_reads(monkeypatch)
+
+    r = deliver(conn, hooks)
+    assert (r["sent"], r["pending"]) == (0, 0) and len(reads) == 3
+    assert cursors(db) == {removals.identity: 3, words.identity: 3}
+    deliver(conn, hooks)  # nothing newer: nothing is read again
+    assert len(reads) == 3 and rx.requests == []
+    _health_event(db, "other.gov.cn")  # event 4: the query hook's (health events pass a query)
+    r = deliver(conn, hooks)
+    assert r["sent"] == 1 and [b["id"] for b in rx.bodies("/query")] == [4]
+    assert cursors(db) == {removals.identity: 4, words.identity: 4} and len(reads) == 3
+
+
+def test_a_long_backlog_is_read_once_per_notice_and_a_call_keeps_to_its_budget(
+    tmp_path, monkeypatch
+):
+    db = tmp_path / "a.db"
+    hook = Hook(f"http://127.0.0.1:{closed_port()}/q", query="征收补偿")
+    conn = connect(db)
+    register(conn, [hook])
+    three_notices(db, bodies={1: "关于房屋征收补偿的通知正文"})  # events 1-3; 1 matches
+    # a big crawl's worth of events of the two other notices (ids 4 … 3003): none matches
+    rows = conn.execute("SELECT notice_id, site, url, title FROM events ORDER BY id").fetchall()
+    with conn:
+        conn.executemany(
+            "INSERT INTO events (notice_id, site, url, kind, at, version, title)"
+            " VALUES (?, ?, ?, 'edited', '2026-02-01T00:00:00.000Z', 1, ?)",
+            [tuple(rows[1 + k % 2]) for k in range(3000)],
+        )
+    reads = count_text_reads(monkeypatch)
+
+    # the receiver is down: the call stops at the first event owed, and `pending` looks at
+    # PENDING_SCAN events after it, each notice's text once
+    r = deliver(conn, [hook], attempts_now=1)
+    assert r["sent"] == 0 and r["hooks"][0]["error"].startswith("cannot connect")
+    assert (r["pending"], r["pending_at_least"]) == (1, True)
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 3
+    assert cursors(db) == {hook.identity: 0}
+
+    # up again, on a clock that moves 1 ms each time it is read: the call stops when its
+    # budget is spent, inside the backlog, and keeps what it looked at
+    ticks = itertools.count()
+
+    def clock() -> float:
+        return next(ticks) / 1000
+
+    def ok(url, body, headers, timeout):
+        return 200, None
+
+    reads.clear()
+    r = deliver(conn, [hook], force=True, send=ok, budget_s=1, monotonic=clock)
+    assert r["out_of_time"] and r["sent"] == 1 and r["pending_at_least"]
+    first = cursors(db)[hook.identity]
+    assert 1 < first < 3003 and len(reads) == len(set(reads)) <= 3
+    r = deliver(conn, [hook], send=ok, budget_s=1, monotonic=clock)
+    second = cursors(db)[hook.identity]
+    assert second > first  # it goes on from there
+    while r["out_of_time"]:
+        r = deliver(conn, [hook], send=ok, budget_s=1, monotonic=clock)
+    assert cursors(db) == {hook.identity: 3003}
+    assert (r["sent"], r["pending"], r["pending_at_least"]) == (0, 0, False)
+    reads.clear()
+    deliver(conn, [hook], send=pytest.fail)
+    assert reads == []
+
+
+def count_text_reads(monkeypatch) -> list:
+    """Record each (notice, version) whose text a filter reads."""
+    from archive import eventfilter
+
+    reads: list = []
+    real = eventfilter.notice_text
+
+    def counted(conn, nid, version=None):
+        reads.append((nid, version))
+        return real(conn, nid, version)
+
+    monkeypatch.setattr(eventfilter, "notice_text", counted)
+    return reads
+
+
+def cursors(db) -> dict[str, int]:
+    return dict(connect(db).execute("SELECT identity, cursor FROM webhooks").fetchall())
 
 
 @pytest.mark.parametrize(
@@ -360,6 +556,14 @@ def test_a_hook_added_later_or_edited_gets_only_the_events_after_it(tmp_path, re
         ({"url": "https://h.org/x", "query": "征收 OR"}, "webhooks[0]: query: the query ends"),
         ({"url": "https://h.org/x", "token": "t"}, "webhooks[0]: unknown keys ['token']"),
         ({"url": "https://h.org/x", "secret": ""}, "webhooks[0]: secret: a non-empty string"),
+        # URLs no POST can be sent to
+        ({"url": "http://hooks.example.org:abc/tzgg"}, "Port could not be cast to integer"),
+        ({"url": "http://hooks.example.org:99999/tzgg"}, "Port out of range 0-65535"),
+        ({"url": "http://hooks.example.org:0/tzgg"}, "port 0"),
+        ({"url": "https://hooks example.org/tzgg"}, "it holds a space"),
+        ({"url": "http://[::1/hook"}, "url: an http(s) URL, not 'http://[::1/hook': Invalid IPv6"),
+        ({"url": "http://h.org/tz\ngg"}, "it holds the control character '\\n'"),
+        ({"url": "http://h.org/通知"}, "'通' is not ASCII (percent-encode it"),
     ],
 )
 def test_a_bad_hook_is_a_one_line_error_naming_it(entry, message):
