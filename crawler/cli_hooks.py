@@ -1,8 +1,7 @@
 """`tzgg deliver`: send the registry's webhooks what they are owed; and the same, briefly,
 at the end of a crawl (`deliver_after_crawl`).  A thin adapter over archive/webhooks.py.
 
-crawler.cli registers the command; this module does not import it at load time (so either
-can be imported first).
+crawler.cli registers the command.
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ import sys
 from pathlib import Path
 
 import click
+
+from crawler.cliutil import Fail, _db_option, _load_registry, _open, _registry_option
 
 DEFAULT_BUDGET_S = 60
 
@@ -34,21 +35,8 @@ def _line(info: dict) -> str:
 
 
 @click.command("deliver")
-@click.option(
-    "--db",
-    "db",
-    type=click.Path(dir_okay=False),
-    default=lambda: os.environ.get("TZGG_DB", "tzgg.db"),
-    show_default="./tzgg.db or $TZGG_DB",
-    help="The archive file.",
-)
-@click.option(
-    "--registry",
-    type=click.Path(dir_okay=False),
-    default=lambda: os.environ.get("TZGG_REGISTRY"),
-    show_default="./sites.toml if present, or $TZGG_REGISTRY",
-    help="The site registry (TOML) whose [[webhooks]] and sites' webhooks receive events.",
-)
+@_db_option
+@_registry_option
 @click.option("--force", is_flag=True, help="Retry failed deliveries now, not at their next try.")
 @click.option(
     "--budget",
@@ -66,7 +54,6 @@ def deliver(db, registry, force, budget, as_json):
     from archive.db import ArchiveBusy
     from archive.webhooks import deliver as send_all
     from archive.webhooks import delivery_lock
-    from crawler.cli import Fail, _load_registry, _open
 
     reg = _load_registry(registry)
     hooks = _hooks_of(reg)
