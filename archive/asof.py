@@ -48,16 +48,23 @@ _CURRENT = (
 )
 
 
+def site_clause(column: str, site) -> tuple[str, dict]:
+    """(`AND column IN (...)`, its named parameters) for a site or a list of sites (a
+    region's); ("", {}) for every site."""
+    if not site:
+        return "", {}
+    names = {f"site{i}": s for i, s in enumerate([site] if isinstance(site, str) else site)}
+    return f"AND {column} IN ({', '.join(':' + k for k in names)})", names
+
+
 def notices_as_of(
-    conn: sqlite3.Connection, at: str, *, site: str | None = None, history: bool = False
+    conn: sqlite3.Connection, at: str, *, site=None, history: bool = False
 ) -> Iterator[dict]:
     """Each notice as of `at` (RFC 3339 UTC): one dict per notice, or with `history` one per
-    version it had by then, oldest first."""
-    sql = _SQL.format(
-        site="AND n.site = :site" if site else "",
-        which="" if history else _CURRENT,
-    )
-    for row in conn.execute(sql, {"t": at, "site": site}):
+    version it had by then, oldest first.  `site`: a site, or a list of them."""
+    clause, names = site_clause("n.site", site)
+    sql = _SQL.format(site=clause, which="" if history else _CURRENT)
+    for row in conn.execute(sql, {"t": at, **names}):
         yield _record(row)
 
 
@@ -82,11 +89,8 @@ def _record(row: sqlite3.Row) -> dict:
     return out | version
 
 
-def sites_as_of(conn: sqlite3.Connection, at: str, site: str | None = None) -> list[str]:
-    """The sites with a notice first seen by `at` (just `site`, when it has one)."""
-    sql = "SELECT DISTINCT site FROM notices WHERE first_seen <= ?"
-    args = [at]
-    if site:
-        sql += " AND site = ?"
-        args.append(site)
-    return [r[0] for r in conn.execute(sql + " ORDER BY site", args)]
+def sites_as_of(conn: sqlite3.Connection, at: str, site=None) -> list[str]:
+    """The sites with a notice first seen by `at` (of `site`, a site or a list, when given)."""
+    clause, names = site_clause("site", site)
+    sql = f"SELECT DISTINCT site FROM notices WHERE first_seen <= :t {clause} ORDER BY site"
+    return [r[0] for r in conn.execute(sql, {"t": at, **names})]

@@ -19,7 +19,7 @@ import bagit
 
 from crawler.extract.files import safe_attachment_name
 
-from .asof import notices_as_of, sites_as_of
+from .asof import notices_as_of, site_clause, sites_as_of
 from .export import REDACTION_NOTE, notice_records, write_jsonl
 from .warc import write_warc
 
@@ -67,10 +67,12 @@ def _attachments(conn, folder: Path, *, at: str, site: str | None) -> int:
         " SELECT min(id) AS first FROM captures WHERE kind = 'attachment' AND at <= :t"
         " AND body_sha256 IS NOT NULL {site} GROUP BY body_sha256"
         ") f JOIN captures c ON c.id = f.first ORDER BY c.id"
-    ).format(site="AND site = :site" if site else "")
+    )
+    clause, names = site_clause("site", site)
+    sql = sql.format(site=clause)
     n = 0
     with open(folder.parent / "attachments.jsonl", "w", encoding="utf-8") as index:
-        for r in conn.execute(sql, {"t": at, "site": site}):
+        for r in conn.execute(sql, {"t": at, **names}):
             data = conn.execute("SELECT data FROM bodies WHERE sha256 = ?", (r["sha"],)).fetchone()
             if data is None:  # failed or too large: nothing was kept
                 continue

@@ -209,7 +209,7 @@ def _export(
     output: str | os.PathLike,
     *,
     at: str,
-    site: str | None = None,
+    site=None,  # a site, or a list of them (a region's)
     history: bool = False,
     redacted: bool = False,
     force: bool = False,

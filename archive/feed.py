@@ -253,16 +253,28 @@ def objections_atom(
 
 
 def objection_entry(n: dict, site_name: str) -> dict:
-    parts = (n["site"], n["id"], f"v{n['version']}")
+    parts = (n["id"], f"v{n['version']}")  # not the site: a site adopted by a key is renamed
     return {
         "id": "urn:tzgg:objection:" + ":".join(quote(str(p), safe=".-_") for p in parts),
         "title": f"[公示 closes {n['closes']}] {n.get('title') or '(no title)'} — {site_name}",
         "link": n["url"],
-        "updated": n["first_seen"],
+        # its "N days left" changes daily: updated then too, so readers show the new count (and
+        # a feed written twice in a day is the same bytes)
+        "updated": max(n["first_seen"], _day_start(n)),
         "author": n["site"],
         "category": "objection_window",
         "content": objection_html(n),
     }
+
+
+def _day_start(n: dict) -> str:
+    """The start of the day the list was made for (Asia/Shanghai), as RFC 3339 UTC."""
+    from datetime import date, datetime, time, timedelta
+
+    from .timeutil import SHANGHAI, format_utc
+
+    today = date.fromisoformat(n["closes"][:10]) - timedelta(days=n["days_left"])
+    return format_utc(datetime.combine(today, time(0), SHANGHAI))
 
 
 def objection_html(n: dict) -> str:

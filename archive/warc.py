@@ -31,6 +31,7 @@ import surt
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from .asof import site_clause
 from .headers import unpack
 
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -181,20 +182,22 @@ def write_warc(
     conn.execute("CREATE TEMP TABLE _cdxj (key TEXT, line TEXT)")
     # each URL's last 2xx payload so far: what a later 304 stands for
     conn.execute("CREATE TEMP TABLE _last (url TEXT PRIMARY KEY, sha TEXT)")
+    clause, names = site_clause("c.site", site)
+    wanted = None if not site else {site} if isinstance(site, str) else set(site)
     sites = [
         r[0]
         for r in conn.execute(
             "SELECT DISTINCT site FROM captures WHERE at <= ? ORDER BY site", (at,)
         )
-        if not site or r[0] == site
+        if wanted is None or r[0] in wanted
     ]
     payload_bytes = 0
     try:
         with open(path, "wb") as fh:
             w = _Writer(fh, conn, filename, compress=filename.endswith(".gz"))
             _warcinfo(w, filename, at, sites)
-            sql = _CAPTURES.format(site="AND c.site = :site" if site else "")
-            for row in conn.execute(sql, {"t": at, "site": site}):
+            sql = _CAPTURES.format(site=clause)
+            for row in conn.execute(sql, {"t": at, **names}):
                 payload_bytes += _capture(w, row)
         with open(cdxj_path, "w", encoding="utf-8") as out:
             for (line,) in conn.execute("SELECT line FROM temp._cdxj ORDER BY key"):

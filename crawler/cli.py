@@ -494,6 +494,8 @@ def serve(db, port, host):
     " alone means its end).  [default: now]",
 )
 @click.option("--site", help="Only this site.")
+@click.option("--region", help="Only the registry's sites of this 行政区划代码 (4306: 岳阳).")
+@_registry_option
 @click.option(
     "--format", "fmt", required=True, type=click.Choice(["warc", "wacz", "jsonl", "csv", "bagit"])
 )
@@ -504,7 +506,7 @@ def serve(db, port, host):
 @click.option("--redact", is_flag=True, help="Mask 身份证号 and mobile numbers in text exports.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def export(db, as_of, site, fmt, output, history, redact, force, as_json):
+def export(db, as_of, site, region, registry, fmt, output, history, redact, force, as_json):
     """The archive as it stood at a moment, as WARC, WACZ, JSONL, CSV or a BagIt bag."""
     from archive.export import ExportError
     from archive.export import export as run_export
@@ -520,6 +522,10 @@ def export(db, as_of, site, fmt, output, history, redact, force, as_json):
     ):
         known = ", ".join(r[0] for r in conn.execute("SELECT DISTINCT site FROM notices")) or "none"
         raise Fail(f"no site {site!r} in {db} (sites: {known})", 2)
+    if region:
+        from crawler.cli_feed import site_filter
+
+        site = site_filter(conn, _load_registry(registry), site, region, db)
     try:
         summary = run_export(
             conn, fmt, output, at=at, site=site, history=history, redacted=redact, force=force

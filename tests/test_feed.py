@@ -368,7 +368,10 @@ def test_objections_feed(archive):
     assert [e.link for e in parsed.entries] == [url["o"], url["l"]]
     o = parsed.entries[0]
     assert o.title == f"[公示 closes {iso(3)}] 关于拟确定低保对象的公示 — {site}"
-    assert o.id.startswith(f"urn:tzgg:objection:{site}:") and o.id.endswith(":v1")
+    assert (
+        o.id
+        == f"urn:tzgg:objection:{json.loads(tzgg('show', url['o'], '--db', archive['db'], '--json').stdout)['id']}:v1"
+    )
     text = o.content[0].value
     assert f"公示期为{cn(-2)}至{cn(3)}" in text and "3 days left" in text and "李明" in text
     shown = json.loads(tzgg("show", url["o"], "--db", archive["db"], "--json").stdout)
@@ -540,3 +543,19 @@ def test_open_objections_rules_on_hand_made_windows(tmp_path):
     assert ids(sites=[]) == []
     approx = next(o for o in open_objections(conn, today=today) if o["id"] == "approx")
     assert approx["objection_window"]["approximate"] is True
+
+
+def test_an_open_window_entry_is_updated_each_day_its_count_changes():
+    from archive.feed import objection_entry
+
+    n = {
+        "id": "abc", "version": 2, "site": "yylq", "title": "关于拟征收土地的公示",
+        "url": "http://x/t1.html", "closes": "2026-12-01", "days_left": 5,
+        "first_seen": "2026-11-01T02:00:00.000Z", "objection_window": {"text": "公示期…"},
+    }  # fmt: skip
+    e = objection_entry(n, "岳阳楼区")
+    assert e["updated"] == "2026-11-25T16:00:00.000Z"  # 26 November began in Shanghai
+    assert e["id"] == "urn:tzgg:objection:abc:v2" and "5 days left" in e["content"]
+    assert objection_entry(n | {"first_seen": "2026-11-26T01:00:00.000Z"}, "")["updated"] == (
+        "2026-11-26T01:00:00.000Z"
+    )

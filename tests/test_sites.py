@@ -153,6 +153,20 @@ def test_a_registry_key_names_the_site_in_every_output(tmp_path, serve):
     assert p.returncode == 0 and p.stdout == ""  # `other` is there, and has nothing
     p = tzgg("search", "征地", "--db", db, "--region", "11", "--registry", reg)
     assert p.returncode == 2 and "region 11" in p.stderr
+    out = {}
+    for region in ("4306", "430611"):
+        for fmt in ("jsonl", "warc"):
+            path = tmp_path / f"r{region}.{fmt}"
+            args = ("--region", region, "--registry", reg, "--format", fmt, "-o", path, "--json")
+            p = tzgg("export", "--db", db, *args)
+            assert p.returncode == 0, p.stderr
+            out[region, fmt] = json.loads(p.stdout)
+    lines = (tmp_path / "r4306.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines and {json.loads(x)["site"] for x in lines} == {"yylq"}
+    assert out["430611", "jsonl"]["notices"] == 0  # `other` has nothing archived
+    assert out["4306", "warc"]["records"]["response"] > out["430611", "warc"]["records"].get(
+        "response", 0
+    )
     p = tzgg(
         "export", "--db", db, "--format", "jsonl", "-o", tmp_path / "x.jsonl", "--site", "yylq"
     )
