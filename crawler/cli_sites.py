@@ -330,7 +330,7 @@ def runs(db, site, flagged, limit, as_json):
         counts = " · ".join(f"{n} {k}" for k, n in d["counts"].items() if n)
         fails = ", ".join(f"{k} {n}" for k, n in sorted(d["failures"].items()))
         click.echo(
-            f"#{d['id']}  {d['started'][:19]}  {d['site']}  {d['status']}  {d['pages']} pages"
+            f"#{d['id']}  {d['started'][:19]}Z  {d['site']}  {d['status']}  {d['pages']} pages"
             + (f"  · {counts}" if counts else "")
             + (f"  · failures: {fails}" if fails else "")
         )
