@@ -217,6 +217,9 @@ def _add_search_index(conn: sqlite3.Connection) -> None:
 
 
 MIGRATION_WAIT_S = 30
+META_SQL = "CREATE TABLE IF NOT EXISTS archive_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+# (archive_meta: small facts about the archive — its id, the hosts adopted by registry keys —
+# made when first needed, so older archives need no migration for it)
 
 
 def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Connection:

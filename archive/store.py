@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -125,6 +126,9 @@ class Archive:
                 "SELECT 1 FROM notices WHERE site = ? LIMIT 1", (host,)
             ).fetchone():
                 continue
+            mark = f"adopted {key} {host} {' '.join(sorted(walks or []))}"
+            if walks is not None and self._meta(mark):
+                continue  # done once: what is left under the host is another district's
             with self._tx() as c:
                 if walks is None:
                     n += c.execute(
@@ -134,11 +138,13 @@ class Archive:
                         c.execute(f"UPDATE {table} SET site = ? WHERE site = ?", (key, host))
                     continue
                 marks = ",".join("?" * len(walks))
+                # every listing the key's walks ever showed (listed_on forgets what aged off)
                 ids = [
                     r[0]
                     for r in c.execute(
-                        "SELECT DISTINCT n.id FROM notices n JOIN listed_on o ON o.notice_id = n.id"
-                        f" WHERE n.site = ? AND o.walk IN ({marks})",
+                        "SELECT DISTINCT n.id FROM notices n JOIN notice_urls u"
+                        " ON u.notice_id = n.id WHERE n.site = ? AND u.canonical_url IN"
+                        f" (SELECT canonical_url FROM listings WHERE walk IN ({marks}))",
                         (host, *walks),
                     )
                 ]
@@ -151,8 +157,20 @@ class Archive:
                     ):
                         c.execute(f"UPDATE {table} SET site = ? WHERE {column} = ?", (key, nid))
                 n += len(ids)
+                c.execute(dbmod.META_SQL)
+                c.execute(
+                    "INSERT OR IGNORE INTO archive_meta (key, value) VALUES (?, ?)",
+                    (mark, utcnow()),
+                )
         self.flush()
         return n
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            row = self.conn.execute("SELECT value FROM archive_meta WHERE key = ?", (key,))
+            return (row.fetchone() or (None,))[0]
+        except sqlite3.OperationalError:  # no such table yet
+            return None
 
     def begin_run(self, site: str, listing_urls: list[str] = (), at: str | None = None) -> int:
         self.flush()

@@ -43,6 +43,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .bigrams import QueryError
+from .db import META_SQL
 from .eventfilter import EventFilter
 from .queries import event_dict
 from .runs import EVENT_KINDS
@@ -219,9 +220,7 @@ def archive_id(conn: sqlite3.Connection) -> str:
         row = None
     if row is None:
         with conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS archive_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
+            conn.execute(META_SQL)
             conn.execute(
                 "INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?)",
                 (secrets.token_hex(8),),

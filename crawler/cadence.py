@@ -4,10 +4,11 @@ A schedule is `daily` (the default), `hourly`, `weekly`, an interval (`6h`, `eve
 `90s`, `2d`) or a cron line (`0 7 * * 1-5`, read in Asia/Shanghai, the sites' time).
 
 Due times sit on a fixed grid — an interval's multiples from midnight, Asia/Shanghai, 1 January
-1970; a cron line's times — each moved by a jitter drawn from the site key, so the sites of a
-registry are not all hit at once, a restarted scheduler computes the same times again, and a
-crawl that started late does not push the next ones later (no drift).  The jitter is below a
-tenth of the period and never more than 10 minutes.
+1970; a cron line's times — each moved by an offset drawn from the site key: anywhere in an
+interval's period (so a registry's daily sites are spread over the day, not queued at
+midnight), at most 10 minutes for a cron line (which names its time).  A restarted scheduler
+computes the same times again, and a crawl that started late does not push the next ones later
+(no drift).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class Cadence:
     cron: str | None = None
 
     def next_after(self, last: datetime) -> datetime:
-        """The first grid time after `last` (before jitter)."""
+        """The first time of the schedule after `last` (before the site's offset)."""
         if self.cron is None:
             periods = (last - EPOCH) // self.period + 1
             return EPOCH + periods * self.period
@@ -48,28 +49,39 @@ class Cadence:
 
         return next(iter(CronSim(self.cron, last.astimezone(SHANGHAI))))
 
-    def max_jitter(self) -> timedelta:
+    def max_offset(self) -> timedelta:
+        """An interval's sites are spread over the whole period; a cron line's by at most a
+        tenth of its shortest gap and 10 minutes (it names the time)."""
+        return self.period if self.cron is None else self.max_spread()
+
+    def max_spread(self) -> timedelta:
         return min(self.period / 10, MAX_JITTER)
 
-    def jitter(self, key: str, salt: str = "") -> timedelta:
-        """A delay in [0, max_jitter), always the same for the same site."""
-        h = int.from_bytes(hashlib.sha256(f"{key}\n{salt}".encode()).digest()[:8], "big")
-        span = self.max_jitter().total_seconds()
-        return timedelta(seconds=int((h / 2**64) * span))
+    def offset(self, key: str) -> timedelta:
+        """The site's place in the period, in [0, max_offset): the same for the same key."""
+        return _share(key, "offset", self.max_offset())
 
     def due(self, key: str, last_start: datetime | None, now: datetime) -> datetime:
-        """When the site is due: `now` (plus jitter) when it was never crawled; else the grid
-        time after its last run (its jitter taken off first), plus jitter, and at least half a
-        period after it (a crawl by hand just before a grid time does not double it).  An
-        overdue site (the scheduler was down) is due at once, and once, not once per missed
-        period."""
-        j = self.jitter(key)
+        """When the site is due.  Never crawled: now, plus a spread of at most 10 minutes.
+        Else the schedule's next time after the one its last run served (moved by the site's
+        offset), and at least half a period after that run: a late start (a long queue, a
+        crawl by hand) neither shifts later times nor makes two crawls in a row.  An overdue
+        site (the scheduler was down) is due at once, and once, not once per missed period."""
         if last_start is None:
-            return now + j
-        base = last_start - j
+            return now + _share(key, "first", self.max_spread())
+        j = self.offset(key)
         if self.cron is None:
-            base += self.period / 2
-        return self.next_after(base) + j
+            served = (last_start - EPOCH - j) // self.period
+            nxt = EPOCH + j + (served + 1) * self.period
+        else:
+            nxt = self.next_after(last_start - j) + j
+        return max(nxt, last_start + self.period / 2)
+
+
+def _share(key: str, salt: str, span: timedelta) -> timedelta:
+    """A duration in [0, span) drawn from the key: whole seconds."""
+    h = int.from_bytes(hashlib.sha256(f"{key}\n{salt}".encode()).digest()[:8], "big")
+    return timedelta(seconds=int((h / 2**64) * span.total_seconds()))
 
 
 def parse_cadence(spec: str | None) -> Cadence:

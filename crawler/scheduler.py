@@ -179,8 +179,9 @@ class Scheduler:
         out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
         cmd = [sys.executable, "-m", "crawler.cli", "crawl", key, "--db", self.db]
         cmd += ["--registry", str(self.registry), "-q", "--json", *self.crawl_args]
-        # its own session: a Ctrl-C or systemd's stop reaches the child once, from stop(), so
-        # Scrapy closes the run cleanly (a second signal would force an unclean shutdown)
+        # its own session: a Ctrl-C in the terminal reaches the child once, from stop(), so
+        # Scrapy closes the run cleanly (a second signal forces an unclean shutdown; under
+        # systemd that needs KillMode=mixed, as the README's unit has)
         proc = subprocess.Popen(
             cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
         )
@@ -301,17 +302,20 @@ def _cron_quote(arg: str) -> str:
 
 def cron_line(cad: Cadence, key: str) -> str | None:
     """The five cron fields of a schedule: an interval's grid times (from midnight in
-    Asia/Shanghai), at the site's jitter minute, as `tzgg schedule` would run them."""
+    Asia/Shanghai) moved by the site's offset, as `tzgg schedule` runs them (to the minute);
+    a cron line as written (the scheduler adds the site's spread of at most 10 minutes)."""
     if cad.cron is not None:
         return cad.cron
     secs = int(cad.period.total_seconds())
-    j = int(cad.jitter(key).total_seconds() // 60)
+    j = int(cad.offset(key).total_seconds()) // 60  # minutes into the period
+    minute, hour = j % 60, j // 60 % 24
     if secs == 86400:
-        return f"{j} 0 * * *"
-    if secs == 7 * 86400:
-        return f"{j} 0 * * 4"  # the grid's first week began on Thursday 1 January 1970
+        return f"{minute} {hour} * * *"
+    if secs == 7 * 86400:  # the grid's weeks begin on Thursday (1 January 1970)
+        return f"{minute} {hour} * * {(4 + j // 1440) % 7}"
     if secs % 3600 == 0 and 24 % (secs // 3600) == 0:
-        return f"{j} */{secs // 3600} * * *"
+        n = secs // 3600
+        return f"{minute} {hour}-23/{n} * * *"
     if secs % 60 == 0 and 60 % (secs // 60) == 0:
-        return f"{j}-59/{secs // 60} * * * *"
+        return f"{minute}-59/{secs // 60} * * * *"
     return None

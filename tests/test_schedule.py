@@ -93,34 +93,43 @@ def test_cadences_parse_and_bound_their_jitter():
         with pytest.raises(CadenceError):
             parse_cadence(bad)
     for spec, bound in (
-        ("daily", MAX_JITTER),
-        ("30m", timedelta(minutes=3)),
-        ("10s", timedelta(seconds=1)),
+        ("daily", timedelta(days=1)),  # an interval's sites spread over the whole period
+        ("30m", timedelta(minutes=30)),
+        ("0 7 * * *", MAX_JITTER),  # a cron line names its time: at most 10 minutes off it
     ):
         cad = parse_cadence(spec)
-        assert cad.max_jitter() == bound
-        got = [cad.jitter(f"site{i}", "x") for i in range(300)]
+        assert cad.max_offset() == bound
+        got = [cad.offset(f"site{i}") for i in range(300)]
         assert all(timedelta(0) <= j < bound for j in got)
-        assert len(set(got)) > 1 if bound.total_seconds() > 1 else True
-        assert cad.jitter("site1", "x") == cad.jitter("site1", "x")  # a restart agrees
+        assert max(got) - min(got) > bound * 0.9  # spread, not queued at one time
+        assert cad.offset("site1") == cad.offset("site1")  # a restart agrees
     # a cron line is read in Asia/Shanghai: 07:00 there is 23:00 UTC the day before
     cad = parse_cadence("0 7 * * *")
     assert cad.next_after(T0) == datetime(2026, 11, 26, 23, 0, tzinfo=UTC)
     due = cad.due("c", T0, T0 + timedelta(days=3))
-    assert timedelta(0) <= due - datetime(2026, 11, 26, 23, 0, tzinfo=UTC) < MAX_JITTER
+    assert due - datetime(2026, 11, 26, 23, 0, tzinfo=UTC) == cad.offset("c")
+    # a crawl by hand just before the site's time does not make two in a row
+    hand = datetime(2026, 11, 26, 23, 0, tzinfo=UTC) + cad.offset("c") - timedelta(minutes=1)
+    assert cad.due("c", hand, hand) >= hand + timedelta(hours=12)
+
+
+def on_grid(cad, key, t):
+    """Whether t is one of the site's times: the schedule's, moved by the site's offset."""
+    from crawler.cadence import EPOCH
+
+    if cad.cron is None:
+        return (t - EPOCH - cad.offset(key)) % cad.period == timedelta(0)
+    return cad.next_after(t - cad.offset(key) - timedelta(seconds=1)) == t - cad.offset(key)
 
 
 def test_late_starts_do_not_drift_the_schedule():
     for spec in ("daily", "6h", "every 30m", "0 7 * * 1-5"):
         cad = parse_cadence(spec)
-        first = due = cad.due("site", T0, T0)
-        for _ in range(200):  # every crawl starts 3 minutes late
-            due = cad.due("site", due + timedelta(minutes=3), due)
-        assert due > first + 100 * cad.period
-        if cad.cron is None:
-            assert (due - first) % cad.period == timedelta(0)
-        else:
-            assert due.timetz() == first.timetz()
+        due = cad.due("site", T0, T0)
+        for i in range(200):  # every crawl starts late: 3 minutes, or (a long queue) 40% late
+            late = cad.period * 0.4 if i % 10 == 0 else timedelta(minutes=3)
+            due = cad.due("site", due + late, due)
+            assert i < 2 or on_grid(cad, "site", due), (spec, i)
 
 
 def test_due_sites_start_two_at_a_time_and_never_twice(world):
@@ -128,10 +137,10 @@ def test_due_sites_start_two_at_a_time_and_never_twice(world):
     sched = make(max_parallel=2)
     due = sched.due_times()
     assert set(due) == {"a", "b", "c"}
-    assert all(T0 <= t < T0 + MAX_JITTER for t in due.values())  # never crawled: now, jittered
+    assert all(T0 <= t < T0 + MAX_JITTER for t in due.values())  # never crawled: now, spread
     assert len(set(due.values())) == 3  # spread, not all at once
     sched.tick()
-    assert crawls == []  # jitter: not yet
+    assert crawls == []  # spread: not yet
     clock.advance(minutes=10)
     sched.tick()
     assert len(running(crawls)) == 2  # the bound
@@ -156,20 +165,20 @@ def test_the_next_crawl_follows_the_schedule_and_survives_a_restart(world):
         c.finish()
     sched.tick()
     due = sched.due_times()
-    # on the grid (from midnight in Shanghai), plus each site's jitter: crawled at 08:10
-    # Shanghai, the daily site is next due at midnight, the 6-hourly one at 12:00
-    midnight = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
-    assert timedelta(0) <= due["a"] - midnight < MAX_JITTER
-    assert timedelta(0) <= due["b"] - datetime(2026, 11, 26, 4, 0, tzinfo=UTC) < MAX_JITTER
-    assert timedelta(0) <= due["c"] - datetime(2026, 11, 26, 23, 0, tzinfo=UTC) < MAX_JITTER
-
+    # each on its grid time (from midnight in Shanghai, moved by the site's offset), the
+    # first one at least half a period after the crawl
+    for c in crawls:
+        cad = sched.cadence(c.key)
+        started = datetime.fromisoformat(c.started.replace("Z", "+00:00"))
+        assert on_grid(cad, c.key, due[c.key]), c.key
+        assert started + cad.period / 2 <= due[c.key] <= started + cad.period * 1.5
     # a restart (a new process, later): the same due times, from the archive
     clock.advance(hours=1)
     again = make(max_parallel=3)
     assert again.due_times() == due
     again.tick()
     assert len(crawls) == 3  # nothing due yet
-    clock.advance(hours=3)
+    clock.at = due["b"]
     again.tick()
     assert [c.key for c in crawls[3:]] == ["b"]  # only the 6-hourly one
     # a crawl killed mid-run leaves a run without an end: it does not count as the last run
@@ -245,11 +254,9 @@ def test_print_crontab(tmp_path):
     assert set(by_site) == {"a", "b", "c"}  # 7h has no cron equivalent: said in a comment
     assert "# d:" in p.stdout
     assert by_site["c"].startswith("0 7 * * * ")
-    m, h, *rest = by_site["a"].split()[:5]
-    assert (
-        rest == ["*", "*", "*"] and 0 <= int(m) < 10 and h == "0"
-    )  # the grid, as schedule runs it
-    assert by_site["b"].split()[1] == "*/6"
+    for key, spec, fields in (("a", "daily", "{m} {h} * * *"), ("b", "6h", "{m} {h}-23/6 * * *")):
+        j = int(parse_cadence(spec).offset(key).total_seconds()) // 60  # as schedule runs it
+        assert by_site[key].startswith(fields.format(m=j % 60, h=j // 60) + " "), by_site[key]
     assert f"--db {tmp_path / 'a.db'}" in by_site["a"]
     assert cron_line(parse_cadence("30m"), "k").endswith("-59/30 * * * *")
     assert crontab.__doc__
