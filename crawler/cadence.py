@@ -1,4 +1,4 @@
-"""When a site is crawled next: its schedule, with jitter.  Pure (no Scrapy, no SQLite).
+"""When a site is crawled next: its schedule and its offset in it.  Pure (no Scrapy, no SQLite).
 
 A schedule is `daily` (the default), `hourly`, `weekly`, an interval (`6h`, `every 30m`,
 `90s`, `2d`) or a cron line (`0 7 * * 1-5`, read in Asia/Shanghai, the sites' time).
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT = "daily"
-MAX_JITTER = timedelta(minutes=10)
+MAX_SPREAD = timedelta(minutes=10)
 _NAMED = {"hourly": "1h", "daily": "1d", "weekly": "7d"}
 _INTERVAL = re.compile(r"^(?:every\s+)?(\d+)\s*(s|m|h|d)$", re.I)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -55,7 +55,7 @@ class Cadence:
         return self.period if self.cron is None else self.max_spread()
 
     def max_spread(self) -> timedelta:
-        return min(self.period / 10, MAX_JITTER)
+        return min(self.period / 10, MAX_SPREAD)
 
     def offset(self, key: str) -> timedelta:
         """The site's place in the period, in [0, max_offset): the same for the same key."""

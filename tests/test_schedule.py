@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from archive.db import connect, site_lock
-from crawler.cadence import MAX_JITTER, CadenceError, parse_cadence
+from crawler.cadence import MAX_SPREAD, CadenceError, parse_cadence
 from crawler.scheduler import Scheduler, cron_line, crontab, stamp
 from tests.conftest import tzgg
 
@@ -95,7 +95,7 @@ def test_cadences_parse_and_bound_their_jitter():
     for spec, bound in (
         ("daily", timedelta(days=1)),  # an interval's sites spread over the whole period
         ("30m", timedelta(minutes=30)),
-        ("0 7 * * *", MAX_JITTER),  # a cron line names its time: at most 10 minutes off it
+        ("0 7 * * *", MAX_SPREAD),  # a cron line names its time: at most 10 minutes off it
     ):
         cad = parse_cadence(spec)
         assert cad.max_offset() == bound
@@ -137,7 +137,7 @@ def test_due_sites_start_two_at_a_time_and_never_twice(world):
     sched = make(max_parallel=2)
     due = sched.due_times()
     assert set(due) == {"a", "b", "c"}
-    assert all(T0 <= t < T0 + MAX_JITTER for t in due.values())  # never crawled: now, spread
+    assert all(T0 <= t < T0 + MAX_SPREAD for t in due.values())  # never crawled: now, spread
     assert len(set(due.values())) == 3  # spread, not all at once
     sched.tick()
     assert crawls == []  # spread: not yet
