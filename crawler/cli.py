@@ -644,13 +644,14 @@ def demo(db):
 
 
 def _subcommands() -> None:
+    from crawler.cli_care import backup, verify
     from crawler.cli_feed import feed
     from crawler.cli_hooks import deliver
     from crawler.cli_probe import probe
     from crawler.cli_schedule import schedule
     from crawler.cli_sites import runs, sites
 
-    for command in (probe, sites, runs, schedule, feed, deliver):
+    for command in (probe, sites, runs, schedule, feed, deliver, verify, backup):
         cli.add_command(command)
 
 

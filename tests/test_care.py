@@ -1,0 +1,104 @@
+"""`tzgg verify` re-hashes every stored byte; `tzgg backup` copies the archive consistently
+while a crawl writes to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import zlib
+
+from crawler.demo.scenario import build_demo_site
+from crawler.demo.site import DistrictSite
+from tests.conftest import REPO, crawl, tzgg
+
+
+def test_verify_finds_a_changed_byte_and_a_missing_body(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    db = tmp_path / "a.db"
+    assert crawl(site.listing_url(serve(site).base), db)[0] == 0
+    p = tzgg("verify", "--db", db, "--json")
+    report = json.loads(p.stdout)
+    assert p.returncode == 0 and report["ok"] and report["bodies"] >= 10
+    assert report["integrity"] == ["ok"] and report["bad"] == [] and report["missing"] == []
+
+    conn = sqlite3.connect(db)
+    sha, data = conn.execute("SELECT sha256, data FROM bodies LIMIT 1").fetchone()
+    raw = bytearray(zlib.decompress(data))
+    raw[len(raw) // 2] ^= 1  # one bit of one archived page
+    conn.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", (zlib.compress(bytes(raw)), sha))
+    gone = conn.execute(
+        "SELECT body_sha256 FROM captures WHERE body_stored = 1 AND body_sha256 != ? LIMIT 1",
+        (sha,),
+    ).fetchone()[0]
+    conn.execute("DELETE FROM bodies WHERE sha256 = ?", (gone,))
+    conn.commit()
+    conn.close()
+    p = tzgg("verify", "--db", db)
+    assert p.returncode == 1
+    assert f"bad body {sha}: its bytes hash to another sha256" in p.stdout
+    assert f"missing body {gone}" in p.stdout
+    p = tzgg("verify", "--db", tmp_path / "none.db")
+    assert p.returncode == 1 and p.stderr.startswith("tzgg: error: no archive")
+
+
+def test_backup_while_a_crawl_runs_is_whole_and_consistent(tmp_path, serve):
+    site = DistrictSite(style="trs", page_size=20)
+    site.generate(120)
+    url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", db, "--profile", "test"]
+    cmd += ["-q", "--json", "-s", "DOWNLOAD_DELAY=0.02"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    copies = []
+    try:
+        while proc.poll() is None and len(copies) < 4:
+            time.sleep(0.5)
+            if not db.exists():
+                continue
+            out = tmp_path / f"copy{len(copies)}.db"
+            p = tzgg("backup", out, "--db", db)
+            assert p.returncode == 0, p.stderr
+            copies.append(out)
+    finally:
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert copies, "the crawl ended before a backup could be taken"
+    final = sqlite3.connect(db).execute("SELECT count(*) FROM notices").fetchone()[0]
+    for copy in copies:
+        c = sqlite3.connect(copy)
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # consistent: every version's notice is there, and no notice lacks its version
+        assert c.execute(
+            "SELECT count(*) FROM versions v LEFT JOIN notices n ON n.id = v.notice_id"
+            " WHERE n.id IS NULL"
+        ).fetchone() == (0,)
+        assert c.execute(
+            "SELECT count(*) FROM notices n LEFT JOIN versions v ON v.notice_id = n.id"
+            " AND v.version = n.current_version WHERE v.notice_id IS NULL"
+        ).fetchone() == (0,)
+        assert c.execute("SELECT count(*) FROM notices").fetchone()[0] <= final
+        assert tzgg("verify", "--db", copy).returncode == 0
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_backup_refuses_to_overwrite(tmp_path, serve):
+    site = build_demo_site(style="trs")
+    db = tmp_path / "a.db"
+    crawl(site.listing_url(serve(site).base), db)
+    (tmp_path / "old.db").write_bytes(b"keep me")
+    for target, word in (
+        ("old.db", "exists"),
+        ("a.db", "the archive itself"),
+        ("no/b.db", "no folder"),
+    ):
+        p = tzgg("backup", tmp_path / target, "--db", db)
+        assert p.returncode == 2 and word in p.stderr and "Traceback" not in p.stderr
+    assert (tmp_path / "old.db").read_bytes() == b"keep me"
+    assert tzgg("backup", tmp_path / "old.db", "--db", db, "--force").returncode == 0
+    assert (
+        sqlite3.connect(tmp_path / "old.db").execute("SELECT count(*) FROM notices").fetchone()[0]
+    )
