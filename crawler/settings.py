@@ -21,6 +21,9 @@ USER_AGENT = None  # built from TZGG_CONTACT by the spider unless set
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
+# A page larger than this is a failed fetch (`too_large`), never an edit: a 20 MB "page" is a
+# misconfigured server or a trap.  Attachments have their own limit (TZGG_ATTACHMENT_MAX_BYTES).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 # Error pages are evidence (404, 410, soft 404s): they reach the spider, redirects still follow.
 HTTPERROR_ALLOW_ALL = True
 

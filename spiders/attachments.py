@@ -54,7 +54,8 @@ def _html_page(content_type: str | None, body: bytes) -> bool:
 def _too_large(failure) -> bool:
     """A download Scrapy cancelled at `download_maxsize` (or refused to decompress past it)."""
     value = failure.value
-    return "Cancelled" in type(value).__name__ or "max size" in str(value)
+    text = str(value)
+    return "Cancelled" in type(value).__name__ or "max size" in text or "MAXSIZE" in text
 
 
 class AttachmentsMixin:

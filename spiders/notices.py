@@ -20,7 +20,7 @@ from crawler.extract.parts import join_parts
 from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
 from crawler.registry import Registry
 from crawler.urls import canonicalize, site_name
-from spiders.attachments import AttachmentsMixin
+from spiders.attachments import AttachmentsMixin, _too_large
 from spiders.listing import is_listing, parse_listing
 from spiders.listing.trs import article_parts
 
@@ -64,7 +64,9 @@ _FAILURES = {
 
 
 def _failure_kind(failure) -> str:
-    """A short name for why a request failed: dns, timeout, connection, robots, ..."""
+    """A short name for why a request failed: dns, timeout, connection, robots, too_large..."""
+    if _too_large(failure):
+        return "too_large"
     for cls in type(failure.value).__mro__:
         if cls.__name__ in _FAILURES:
             return _FAILURES[cls.__name__]

@@ -102,3 +102,21 @@ def test_backup_refuses_to_overwrite(tmp_path, serve):
     assert (
         sqlite3.connect(tmp_path / "old.db").execute("SELECT count(*) FROM notices").fetchone()[0]
     )
+
+
+def test_a_page_over_the_size_bound_is_a_failed_fetch_never_an_edit(tmp_path, serve):
+    from tests.conftest import events
+
+    site = build_demo_site(style="trs")
+    url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
+    assert crawl(url, db)[0] == 0
+    mark = max(e["at"] for e in events(db))
+    big = site.nids()[0]
+    site.edit(big, body=["征收" * 3_000_000])  # an 18 MB page (DOWNLOAD_MAXSIZE is 10 MiB)
+    code, [s], p = crawl(url, db)
+    assert code == 0, p.stderr
+    assert s["failures"] == {"too_large": 1}
+    assert [e for e in events(db) if e["at"] > mark] == []
+    # raised, it is archived as an edit like any other
+    code, [s], _ = crawl(url, db, "-s", "DOWNLOAD_MAXSIZE=33554432")
+    assert [e["kind"] for e in events(db) if e["at"] > mark] == ["edited"]
