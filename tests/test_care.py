@@ -120,3 +120,46 @@ def test_a_page_over_the_size_bound_is_a_failed_fetch_never_an_edit(tmp_path, se
     # raised, it is archived as an edit like any other
     code, [s], _ = crawl(url, db, "-s", "DOWNLOAD_MAXSIZE=33554432")
     assert [e["kind"] for e in events(db) if e["at"] > mark] == ["edited"]
+
+
+def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve):
+    """changes, search, show and export read while a crawl writes (WAL): never an error,
+    never a half-written notice."""
+    from archive.db import connect
+    from archive.export import export
+    from archive.queries import changes, notice_history
+    from archive.search import search
+
+    site = DistrictSite(style="trs", page_size=20)
+    site.generate(150)
+    url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", db, "--profile", "test"]
+    cmd += ["-q", "--json", "-s", "DOWNLOAD_DELAY=0.02"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rounds = 0
+    try:
+        while proc.poll() is None:
+            if not db.exists():
+                time.sleep(0.1)
+                continue
+            conn = connect(db, readonly=True)
+            try:
+                evs = changes(conn)
+                for e in evs[-3:]:
+                    h = notice_history(conn, e["notice_id"])
+                    assert h["versions"] and h["events"]
+                search(conn, "征收 OR 公告", limit=50)
+                summary = export(
+                    conn, "jsonl", tmp_path / f"e{rounds}.jsonl", at="9999-01-01T00:00:00Z"
+                )
+                assert summary["notices"] >= len(
+                    {e["notice_id"] for e in evs if e["kind"] == "new"}
+                )
+            finally:
+                conn.close()
+            rounds += 1
+    finally:
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert rounds >= 3
