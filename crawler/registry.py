@@ -39,6 +39,7 @@ _KNOWN = {
     "listings",
     "schedule",
     "delay",
+    "hosts",
     "overrides",
     "verified",
     "webhooks",
@@ -61,6 +62,7 @@ class Site:
     schedule: str | None = None
     delay: float | None = None
     verified: bool | None = None
+    extra_hosts: list[str] = field(default_factory=list)  # `hosts`: e.g. its file server
     raw: dict = field(default_factory=dict)
 
     @property
@@ -310,6 +312,13 @@ def _site(key: str, entry, where: str) -> Site:
     name = entry.get("name")
     if name is not None and not isinstance(name, str):
         raise RegistryError(f"{where}.name: a string")
+    extra = entry.get("hosts") or []
+    if isinstance(extra, str):
+        extra = [extra]
+    if not isinstance(extra, list) or not all(
+        isinstance(h, str) and re.fullmatch(r"[A-Za-z0-9.-]+", h) for h in extra
+    ):
+        raise RegistryError(f"{where}.hosts: host names the crawl may also fetch from")
     return Site(
         key=key,
         name=name,
@@ -319,5 +328,6 @@ def _site(key: str, entry, where: str) -> Site:
         schedule=schedule,
         delay=float(delay) if delay is not None else None,
         verified=entry.get("verified"),
+        extra_hosts=[h.lower() for h in extra],
         raw=entry,
     )

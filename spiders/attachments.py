@@ -89,7 +89,9 @@ class AttachmentsMixin:
         todo = [
             i
             for i, a in enumerate(atts)
-            if a["url"].startswith(("http://", "https://")) and download_ext(a["url"], a["name"])
+            if a["url"].startswith(("http://", "https://"))
+            and download_ext(a["url"], a["name"])
+            and self.on_site(a["url"], site)  # a file server elsewhere: the registry's `hosts`
         ]
         doc = {"fetch": fetch, "site": site, "todo": todo[:MAX_PER_NOTICE], "owned": []}
         yield from self._next_file(doc)

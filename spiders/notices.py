@@ -153,7 +153,11 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             yield request
 
     def _site_overrides(self, path: str | None) -> dict:
-        """site -> the extraction overrides its registry entry names."""
+        """site -> the extraction overrides its registry entry names; and the hosts each site
+        may be fetched from: its listings' hosts, and the entry's `hosts`."""
+        self.hosts = {}
+        for url, site in self.site_of.items():
+            self.hosts.setdefault(site, set()).add((urlsplit(url).hostname or "").lower())
         if not path:
             return {}
         reg = Registry.load(path)
@@ -162,7 +166,14 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             entry = reg.sites.get(site) or reg.for_url(url)
             if entry is not None and entry.overrides is not None:
                 out[site] = entry.overrides
+            if entry is not None:
+                self.hosts[site].update(entry.extra_hosts)
         return out
+
+    def on_site(self, url: str, site: str) -> bool:
+        """A link the crawl may follow: the crawler never leaves its site's hosts (a link
+        elsewhere stays in the listing's record, and is not fetched)."""
+        return (urlsplit(url).hostname or "").lower() in self.hosts.get(site, ())
 
     def _extract(self, response, fetch: Fetch):
         """(notice, decoded text) of a detail or part page, with its site's overrides; None
@@ -314,6 +325,9 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]
         yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)
         for e in entries:
+            if not self.on_site(e.url, site):
+                self.logger.info("not followed (another host): %s", e.url)
+                continue
             # Revisits were requested first, so an archived URL keeps its conditional request.
             request = self._detail_request(e.url, site)
             if request is not None:

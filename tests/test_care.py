@@ -163,3 +163,45 @@ def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve)
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert rounds >= 3
+
+
+def test_the_crawler_never_leaves_its_site_unless_the_registry_allows_a_host(tmp_path, serve):
+    from crawler.demo.documents import make_pdf
+    from tests.conftest import events
+
+    class Site(DistrictSite):  # its column also links a notice on another host
+        elsewhere = None
+
+        def _render_trs_listing(self, k, count):
+            page = super()._render_trs_listing(k, count)
+            item = (
+                f'<li><a href="{self.elsewhere}">关于外站转载的通知</a><span>2021-09-30</span></li>'
+            )
+            return page.replace('<ul class="list">', '<ul class="list">\n' + item, 1)
+
+    site = Site(style="trs", page_size=20)
+    ids = site.generate(8)
+    other = DistrictSite(style="trs")
+    away = other.add("关于外站转载的通知", published="2021-09-30 10:00", body=["外站正文。"])
+    other.set_file("/files/plan.pdf", make_pdf(["征收范围图"]), "application/pdf")
+    away_base = serve(other).base.replace("127.0.0.1", "localhost")  # another host name
+    site.elsewhere = away_base + other.path(away)
+    site.edit(ids[0], attachments=[("征收范围图.pdf", away_base + "/files/plan.pdf")])
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    code, [s], p = crawl(url, db)
+    assert code == 0, p.stderr
+    asked = other.requests.paths()
+    assert asked == [], asked  # neither the notice nor the file on the other host
+    urls = {e["url"] for e in events(db)}
+    assert site.elsewhere not in urls and len(urls) == 8
+    conn = sqlite3.connect(db)  # recorded all the same: the listing showed it
+    assert conn.execute(
+        "SELECT count(*) FROM listings WHERE canonical_url LIKE 'http://localhost:%'"
+    ).fetchone() == (1,)
+    # a host the registry names (its file server, say) is fetched from
+    reg = tmp_path / "sites.toml"
+    reg.write_text(f'[sites.d]\nlistings = ["{url}"]\nhosts = ["localhost"]\n', "utf-8")
+    code, [s], p = crawl("d", db, "--registry", reg)
+    assert code == 0, p.stderr
+    assert "/files/plan.pdf" in other.requests.paths()
