@@ -25,6 +25,7 @@ from crawler.cliutil import (  # noqa: F401  (the helpers, re-exported for subco
     _open,
     _registry_option,
     _since,
+    site_filter,
 )
 from crawler.urls import canonicalize, site_name
 
@@ -308,7 +309,7 @@ def format_event(e: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 def changes_cmd(db, since, site, kind, region, registry, open_objections, within, as_json):
     """What changed: new, edited, removed, restored, delisted and relisted notices."""
-    from crawler.cli_feed import format_objection, shanghai_today, site_filter
+    from crawler.cli_feed import format_objection, shanghai_today
 
     if within is not None and not open_objections:
         raise Fail("--within goes with --open-objections", 2)
@@ -412,7 +413,6 @@ def search(
     """Chinese full-text search: words of two characters and more, "phrases", AND, OR, NOT."""
     from archive.bigrams import QueryError
     from archive.search import search as run_search
-    from crawler.cli_feed import site_filter
 
     conn = _open(db)
     sites = site_filter(conn, _load_registry(registry), None, region, db) if region else None
@@ -523,8 +523,6 @@ def export(db, as_of, site, region, registry, fmt, output, history, redact, forc
         known = ", ".join(r[0] for r in conn.execute("SELECT DISTINCT site FROM notices")) or "none"
         raise Fail(f"no site {site!r} in {db} (sites: {known})", 2)
     if region:
-        from crawler.cli_feed import site_filter
-
         site = site_filter(conn, _load_registry(registry), site, region, db)
     try:
         summary = run_export(

@@ -86,3 +86,35 @@ def _check_listing_url(value: str) -> str:
             f"{value!r} is not a listing URL (give the http(s) URL of a 通知公告 column)"
         )
     return value
+
+
+def site_filter(conn, reg, site: str | None, region: str | None, db: str) -> list[str] | None:
+    """The site keys to keep (None: every site): --site, the registry's sites of --region, or
+    both (then the site must be in the region).  An unknown site or region is a usage error."""
+    if site is not None and not _known_site(conn, reg, site):
+        known = [r[0] for r in conn.execute("SELECT DISTINCT site FROM events ORDER BY site")]
+        where = f"{db}" + (f" or {reg.path}" if reg is not None else "")
+        raise Fail(f"no site {site!r} in {where} (sites: {', '.join(known) or 'none'})", 2)
+    if region is None:
+        return [site] if site is not None else None
+    if reg is None:
+        raise Fail("--region needs a site registry (--registry FILE, or ./sites.toml)", 2)
+    if not region.isdigit():
+        raise Fail(f"--region {region!r}: a 行政区划代码 prefix such as 4306 (digits)", 2)
+    keys = [s.key for s in reg.select(region=region)]
+    if not keys:
+        raise Fail(f"no site of region {region} in {reg.path}", 2)
+    if site is not None:
+        if site not in keys:
+            raise Fail(f"site {site!r} is not in region {region} ({', '.join(keys)})", 2)
+        return [site]
+    return keys
+
+
+def _known_site(conn, reg, site: str) -> bool:
+    if reg is not None and site in reg.sites:
+        return True
+    for table in ("events", "notices"):
+        if conn.execute(f"SELECT 1 FROM {table} WHERE site = ? LIMIT 1", (site,)).fetchone():
+            return True
+    return False

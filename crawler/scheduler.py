@@ -10,6 +10,7 @@ crawl started by hand meanwhile makes the scheduled one wait for the next try.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shlex
@@ -260,7 +261,7 @@ def schedule_lock(db: str | Path):
     """One scheduler per archive."""
     return _flock(
         _lock_path(Path(db), "schedule"),
-        __import__("fcntl").LOCK_EX,
+        fcntl.LOCK_EX,
         f"another `tzgg schedule` runs on {db}",
     )
 

@@ -38,6 +38,15 @@ def crawl(url: str, db, *extra) -> tuple[int, list[dict], subprocess.CompletedPr
     return p.returncode, summaries, p
 
 
+def start_crawl(url: str, db, *extra) -> subprocess.Popen:
+    """A test-profile crawl in the background (text pipes), for what runs while it crawls."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    env.pop("TZGG_DB", None)
+    cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", str(db)]
+    cmd += ["--profile", "test", "-q", "--json", *map(str, extra)]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def events(db, *extra) -> list[dict]:
     p = tzgg("changes", "--db", db, "--json", *extra)
     assert p.returncode == 0, p.stderr

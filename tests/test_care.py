@@ -4,16 +4,13 @@ while a crawl writes to it."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 import zlib
 
 from crawler.demo.scenario import build_demo_site
 from crawler.demo.site import DistrictSite
-from tests.conftest import REPO, crawl, tzgg
+from tests.conftest import crawl, start_crawl, tzgg
 
 
 def test_verify_finds_a_changed_byte_and_a_missing_body(tmp_path, serve):
@@ -49,10 +46,7 @@ def test_backup_while_a_crawl_runs_is_whole_and_consistent(tmp_path, serve):
     site = DistrictSite(style="trs", page_size=20)
     site.generate(120)
     url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
-    cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", db, "--profile", "test"]
-    cmd += ["-q", "--json", "-s", "DOWNLOAD_DELAY=0.02"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_crawl(url, db, "-s", "DOWNLOAD_DELAY=0.02")
     copies = []
     try:
         while proc.poll() is None and len(copies) < 4:
@@ -133,10 +127,7 @@ def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve)
     site = DistrictSite(style="trs", page_size=20)
     site.generate(150)
     url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
-    cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", db, "--profile", "test"]
-    cmd += ["-q", "--json", "-s", "DOWNLOAD_DELAY=0.02"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_crawl(url, db, "-s", "DOWNLOAD_DELAY=0.02")
     rounds = 0
     try:
         while proc.poll() is None:

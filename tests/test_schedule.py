@@ -273,24 +273,18 @@ def test_schedule_refuses_bad_input(tmp_path):
 
 def test_a_crawl_stopped_by_sigterm_is_recorded_as_interrupted(tmp_path, serve):
     import json
-    import os
     import signal
     import sqlite3
-    import subprocess
-    import sys
     import time
 
     from crawler.demo.site import DistrictSite
-    from tests.conftest import REPO
+    from tests.conftest import start_crawl
 
     site = DistrictSite(style="trs", page_size=20)
     site.generate(150)
     srv = serve(site)
     db = tmp_path / "a.db"
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
-    cmd = [sys.executable, "-m", "crawler.cli", "crawl", site.listing_url(srv.base), "--db", db]
-    cmd += ["--profile", "test", "-q", "--json", "-s", "DOWNLOAD_DELAY=0.05"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_crawl(site.listing_url(srv.base), db, "-s", "DOWNLOAD_DELAY=0.05")
     end = time.monotonic() + 60
     while time.monotonic() < end:  # a few notices in, far from done
         time.sleep(0.2)
