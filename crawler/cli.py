@@ -109,6 +109,12 @@ def crawl(targets, every, region, db, overrides, profile, as_json, verbose, quie
     if reg is not None:
         settings.set("TZGG_REGISTRY", str(reg.path.resolve()), priority="cmdline")
         _site_delays(settings, reg, plan, profile)
+    crawl_locked(settings, reg, plan, as_json, _run_crawl)
+
+
+def crawl_locked(settings, reg, plan: dict[str, str], as_json: bool, run) -> None:
+    """Crawl the plan with `run(settings, plan, adopt)` under the archive's and the sites'
+    locks; print the summaries, deliver webhooks, and exit as `tzgg crawl` does."""
     db = settings.get("TZGG_DB")  # `-s TZGG_DB=...` wins, as for any setting
     _open(db, readonly=False).close()  # create or migrate now: a bad path fails before crawling
     settings.set("TZGG_LOCKS_HELD", True, priority="cmdline")
@@ -123,7 +129,7 @@ def crawl(targets, every, region, db, overrides, profile, as_json, verbose, quie
         except ArchiveBusy as exc:
             raise Fail(str(exc), EXIT_BUSY) from None
         _hooks_before(db, reg)
-        summaries = _run_crawl(settings, plan, adopt)
+        summaries = run(settings, plan, adopt)
     if summaries is None:
         raise Fail("the crawl stopped before it finished (run with -v to see Scrapy's log)")
     for s in summaries:
@@ -643,13 +649,14 @@ def demo(db):
 
 def _subcommands() -> None:
     from crawler.cli_care import backup, verify
+    from crawler.cli_distributed import ingest, worker
     from crawler.cli_feed import feed
     from crawler.cli_hooks import deliver
     from crawler.cli_probe import probe
     from crawler.cli_schedule import schedule
     from crawler.cli_sites import runs, sites
 
-    for command in (probe, sites, runs, schedule, feed, deliver, verify, backup):
+    for command in (probe, sites, runs, schedule, feed, deliver, verify, backup, worker, ingest):
         cli.add_command(command)
 
 

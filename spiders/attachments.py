@@ -61,6 +61,8 @@ def _too_large(failure) -> bool:
 class AttachmentsMixin:
     """Part of NoticesSpider: needs its `settings`, `sites`, `_fetch` and `_failed`."""
 
+    share_files = True  # a file in flight for one notice is awaited by the others
+
     def _files_setup(self) -> None:
         s = self.settings
         self.files_on = s.getbool("TZGG_ATTACHMENTS")
@@ -108,7 +110,8 @@ class AttachmentsMixin:
                 self.file_waiting[key].append((doc, i))
                 return
             else:
-                self.file_waiting[key] = []
+                if self.share_files:  # others wait for it (a worker cannot: see distributed)
+                    self.file_waiting[key] = []
                 doc["owned"].append(key)
                 yield self._file_request(doc, i, key)
                 return

@@ -105,12 +105,10 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     ):
         super().__init__(**kw)
         urls = url if isinstance(url, list) else (url or "").split(",")
-        self.listing_urls = [u.strip() for u in urls if u.strip()]
-        if not self.listing_urls:
+        listing_urls = [u.strip() for u in urls if u.strip()]
+        if not listing_urls:
             raise ValueError("give at least one listing URL: -a url=URL")
-        # The site each listing belongs to: its registry key, else its host.
-        self.site_of = {u: (site_keys or {}).get(u) or site_name(u) for u in self.listing_urls}
-        self.sites = sorted(set(self.site_of.values()))
+        self._set_sites(listing_urls, site_keys or {})
         self.adopt = adopt or {}  # registry key -> {host its notices were filed under: walks}
         self.walks: dict[str, dict] = {}
         # Canonical URLs of the detail pages requested in this crawl: each is fetched once. (Not
@@ -118,8 +116,14 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         # the redirected notice, moved or gone home, would leave no record at all.)
         self.requested: set[str] = set()
         self.overrides: dict = {}  # site -> its registry entry's extraction overrides
+
+    def _set_sites(self, listing_urls: list[str], site_keys: dict[str, str]) -> None:
+        self.listing_urls = listing_urls
+        # The site each listing belongs to: its registry key, else its host.
+        self.site_of = {u: site_keys.get(u) or site_name(u) for u in listing_urls}
+        self.sites = sorted(set(self.site_of.values()))
         self.homes: dict[str, set[str]] = {}
-        for u in self.listing_urls:
+        for u in listing_urls:
             self.homes.setdefault(self.site_of[u], set()).update(_root_urls(u) | {canonicalize(u)})
 
     @classmethod
@@ -152,15 +156,15 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         for request in revisits:
             yield request
 
-    def _site_overrides(self, path: str | None) -> dict:
+    def _site_overrides(self, path: str | None, reg: Registry | None = None) -> dict:
         """site -> the extraction overrides its registry entry names; and the hosts each site
         may be fetched from: its listings' hosts, and the entry's `hosts`."""
         self.hosts = {}
         for url, site in self.site_of.items():
             self.hosts.setdefault(site, set()).add((urlsplit(url).hostname or "").lower())
-        if not path:
+        if not path and reg is None:
             return {}
-        reg = Registry.load(path)
+        reg = reg or Registry.load(path)
         out = {}
         for url, site in self.site_of.items():
             entry = reg.sites.get(site) or reg.for_url(url)
@@ -191,12 +195,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
 
     def _revisit_requests(self, site: str):
         for t in self._revisit_targets(site):
-            headers = {}
-            if t.get("etag") and not t.get("gone"):
-                headers["If-None-Match"] = t["etag"]
-            if t.get("last_modified") and not t.get("gone"):
-                headers["If-Modified-Since"] = t["last_modified"]
-            yield self._detail_request(t["url"], site, headers)
+            yield self._detail_request(t["url"], site, revisit_headers(t))
 
     def _revisit_targets(self, site: str) -> list[dict]:
         path = Path(self.settings.get("TZGG_DB"))
@@ -229,10 +228,8 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
 
     def _detail_request(self, url: str, site: str, headers: dict | None = None):
         """A request for a detail page not yet requested in this crawl (else None)."""
-        key = canonicalize(url)
-        if key in self.requested:
+        if not self._claim(canonicalize(url)):
             return None
-        self.requested.add(key)
         return scrapy.Request(
             url,
             callback=self.parse_detail,
@@ -241,6 +238,13 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             meta={"site": site},
             dont_filter=True,  # redirects inherit it: see `requested`
         )
+
+    def _claim(self, key: str) -> bool:
+        """True the first time this crawl asks for a detail page (by canonical URL)."""
+        if key in self.requested:
+            return False
+        self.requested.add(key)
+        return True
 
     # -- records ------------------------------------------------------------------------------
 
@@ -269,21 +273,15 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             charset=_charset(response),
         )
 
-    def _walk_step(self, walk: str, next_urls=(), failed: str | None = None):
-        state = self.walks[walk]
-        state["pending"] -= 1
-        if failed and not state["failed"]:
-            state["failed"] = failed
+    def _walk_step(self, walk: str, next_urls=(), failed: str | None = None, page: bool = True):
+        """One listing request of the walk is done (`page`: it got a response): request the
+        further pages it found, and end the walk when none is left."""
+        keyed = {}
         for url in next_urls:
-            key = canonicalize(url)
-            if key in state["seen"]:
-                continue
-            if len(state["seen"]) >= self.max_pages:
-                state["bounded"] = True
-                break
-            state["seen"].add(key)
-            state["pending"] += 1
-            yield self._listing_request(url, walk)
+            keyed.setdefault(canonicalize(url), url)
+        accepted, state = self._advance_walk(walk, list(keyed), failed, page)
+        for key in accepted:
+            yield self._listing_request(keyed[key], walk)
         if state["pending"] == 0:
             reason = state["failed"] or ("max_listing_pages" if state["bounded"] else None)
             yield WalkEnd(
@@ -294,6 +292,25 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
                 reason=reason,
             )
 
+    def _advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
+        """(the keys of the pages to request now, the walk's state)."""
+        state = self.walks[walk]
+        state["pending"] -= 1
+        state["pages"] += page
+        if failed and not state["failed"]:
+            state["failed"] = failed
+        accepted = []
+        for key in keys:
+            if key in state["seen"]:
+                continue
+            if len(state["seen"]) >= self.max_pages:
+                state["bounded"] = True
+                break
+            state["seen"].add(key)
+            state["pending"] += 1
+            accepted.append(key)
+        return accepted, state
+
     # -- callbacks ----------------------------------------------------------------------------
 
     def parse_listing(self, response):
@@ -301,7 +318,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         site = response.meta["site"]
         fetch = self._fetch(response, "listing")
         yield fetch
-        self.walks[walk]["pages"] += 1
+        first = canonicalize(fetch.url) == canonicalize(walk)
         if response.status != 200:
             yield from self._walk_step(walk, failed=f"http_{response.status}")
             return
@@ -310,7 +327,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         text, fetch.encoding = decode_html(response.body, charset)
         # one page past the bound, so that hitting the bound is seen
         page = parse_listing(text, response.url, self.max_pages + 1, overrides=ov)
-        if self.walks[walk]["pages"] == 1 and (
+        if first and (
             not page.items or not is_listing(text, response.url, overrides=ov)
         ):
             # a WAF challenge or 访问过于频繁 page is the site blocking us, not a redesign
@@ -336,7 +353,8 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
 
     def listing_failed(self, failure):
         yield self._failed(failure, "listing")
-        yield from self._walk_step(failure.request.meta["walk"], failed=_failure_kind(failure))
+        walk = failure.request.meta["walk"]
+        yield from self._walk_step(walk, failed=_failure_kind(failure), page=False)
 
     def parse_detail(self, response):
         fetch = self._fetch(response, "detail")
@@ -432,6 +450,16 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             error=_failure_kind(failure),
             request_headers=_headers(request.headers),
         )
+
+
+def revisit_headers(target: dict) -> dict:
+    """The conditional headers of a revisit: none for a URL last seen gone."""
+    headers = {}
+    if target.get("etag") and not target.get("gone"):
+        headers["If-None-Match"] = target["etag"]
+    if target.get("last_modified") and not target.get("gone"):
+        headers["If-Modified-Since"] = target["last_modified"]
+    return headers
 
 
 def _reason(status: int) -> str | None:

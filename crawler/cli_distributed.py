@@ -1,0 +1,141 @@
+"""`tzgg worker` and `tzgg ingest`: one crawl over many processes, through Redis."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import click
+
+from crawler.cliutil import Fail, _db_option, _load_registry, _registry_option
+
+REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
+
+_redis_option = click.option(
+    "--redis",
+    "redis_url",
+    envvar="TZGG_REDIS",
+    default=REDIS_DEFAULT,
+    show_default=True,
+    help="The Redis shared by the workers and the ingester (or $TZGG_REDIS).",
+)
+_settings_option = click.option(
+    "-s", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting."
+)
+_profile_option = click.option(
+    "--profile",
+    type=click.Choice(["default", "test"]),
+    default="default",
+    help="`test`: no delay, no AutoThrottle, short timeouts (loopback sites only).",
+)
+
+
+def _server(url: str):
+    from crawler.distributed import connect
+
+    try:
+        return connect(url)
+    except ConnectionError as exc:
+        raise Fail(str(exc)) from None
+
+
+@click.command()
+@_redis_option
+@_settings_option
+@_profile_option
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+def worker(redis_url, overrides, profile, verbose):
+    """Fetch for every crawl queued in Redis, until stopped (run one or more per machine)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.cli import _one_line_log_records, crawl_settings
+    from crawler.distributed import WORKER_SETTINGS, WorkerSpider
+
+    _server(redis_url)
+    settings = crawl_settings("", overrides, profile, verbose, progress=False)
+    settings.setdict(WORKER_SETTINGS, priority="cmdline")
+    settings.set("REDIS_URL", redis_url, priority="cmdline")
+    if not verbose:
+        _one_line_log_records()
+    click.echo(f"tzgg worker: waiting for crawls in {redis_url}", err=True)
+    process = CrawlerProcess(settings)
+    process.crawl(WorkerSpider)
+    process.start()
+
+
+@click.command()
+@click.argument("targets", nargs=-1, metavar="[URL_OR_SITE]...")
+@click.option("--all", "every", is_flag=True, help="Every site of the registry.")
+@click.option("--region", help="The registry's sites of this 行政区划代码 (4306: all of 岳阳).")
+@_db_option
+@_redis_option
+@_settings_option
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(1),
+    default=600,
+    show_default=True,
+    help="Seconds without a record, requests still out, before the crawl counts as stalled.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print each site's summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@_registry_option
+def ingest(
+    targets, every, region, db, redis_url, overrides, idle_timeout, as_json, quiet, registry
+):
+    """Crawl through the workers: queue the crawl in Redis and write what they fetch."""
+    from crawler.cli import crawl_locked, crawl_plan, crawl_settings
+
+    reg = _load_registry(registry)
+    plan = crawl_plan(reg, targets, every=every, region=region)
+    server = _server(redis_url)
+    settings = crawl_settings(
+        db, overrides, "default", False, progress=not quiet and sys.stderr.isatty()
+    )
+    if reg is not None:
+        settings.set("TZGG_REGISTRY", str(reg.path.resolve()), priority="cmdline")
+
+    def run(settings, plan, adopt):
+        return _ingest(server, settings, plan, adopt, reg, idle_timeout)
+
+    crawl_locked(settings, reg, plan, as_json, run)
+
+
+def _ingest(server, settings, plan, adopt, reg, idle_timeout) -> list[dict]:
+    from crawler.distributed import drain, end_job, job_inputs, start_job
+    from crawler.writer import ArchiveWriter
+
+    writer = ArchiveWriter(
+        settings.get("TZGG_DB"), settings, progress=settings.getbool("TZGG_PROGRESS")
+    )
+    stopping = []
+    handlers = {
+        sig: signal.signal(sig, lambda *_: stopping.append(1))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        writer.begin(plan, adopt)
+        spec, revisits, validators = job_inputs(settings, plan, reg)
+        job = start_job(server, spec, revisits, validators)
+        outcome = drain(
+            server,
+            job,
+            writer.write,
+            flush=writer.flush,
+            idle_timeout=idle_timeout,
+            stop=lambda: bool(stopping),
+        )
+        end_job(server, job)
+    except BaseException:
+        writer.finish(stopped=True)
+        raise
+    finally:
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
+    if outcome == "stalled":
+        click.echo(
+            f"tzgg: no record came for {idle_timeout:g} s while requests were still out "
+            "(is a `tzgg worker` running?): the runs are recorded as cut short",
+            err=True,
+        )
+    return writer.finish(stopped=outcome != "done")

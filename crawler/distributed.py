@@ -1,0 +1,394 @@
+"""A crawl spread over many processes on scrapy-redis: `tzgg worker`s fetch, one `tzgg ingest`
+writes the archive.
+
+`tzgg ingest` opens the runs, and puts a *job* in Redis: the listings, the revisits (with the
+conditional headers the archive knows), the registry text and the crawl's bounds.  Workers
+(scrapy-redis: the request queue and start URLs in Redis) take any job's requests, run the
+same spider as `tzgg crawl`, and push each record, pickled, onto the job's item list; the
+ingester alone writes them.  The state a single process keeps in memory is in Redis, per job:
+the detail pages requested (each is fetched once per crawl), each listing walk's pages and
+pending requests, and the count of requests not yet answered.  When that count is 0 and the
+item list is drained, the job is done and its runs are finished exactly as `tzgg crawl`
+finishes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pickle
+import secrets
+import time
+import tomllib
+import warnings
+
+import redis
+import scrapy
+from scrapy.exceptions import ScrapyDeprecationWarning
+
+from crawler.registry import Registry
+from crawler.urls import canonicalize
+from crawler.writer import as_record
+from spiders.notices import NoticesSpider
+
+logger = logging.getLogger(__name__)
+
+# scrapy-redis 0.9.1's scheduler passes `spider=` to Scrapy's stats, which Scrapy 2.13+
+# deprecates: that warning, from there, is not ours to fix.  Every other one still shows.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Passing a 'spider' argument to StatsCollector\.",
+    category=ScrapyDeprecationWarning,
+    module=r"scrapy_redis\.scheduler",
+)
+
+SEEDS = "tzgg:seeds"  # the workers' start URLs: one JSON object per listing or revisit
+QUEUE = "tzgg:requests"  # scrapy-redis's shared request queue
+JOB_TTL = 7 * 24 * 3600  # a job's keys outlive a crashed ingester by a week, no more
+
+WORKER_SETTINGS = {
+    "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+    "SCHEDULER_QUEUE_KEY": QUEUE,
+    "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+    "SCHEDULER_DUPEFILTER_KEY": "tzgg:dupefilter",
+    "SCHEDULER_PERSIST": True,  # one worker stopping must not clear the others' queue
+    "REDIS_START_URLS_KEY": SEEDS,
+    "ITEM_PIPELINES": {},  # records go to the job's item list, written by `tzgg ingest`
+}
+
+
+def job_key(job: str, *parts: str) -> str:
+    return ":".join(("tzgg:job", job, *parts))
+
+
+def _walk_id(walk: str) -> str:
+    return hashlib.sha1(canonicalize(walk).encode()).hexdigest()[:16]
+
+
+# One listing request of a walk is done: the same bookkeeping as NoticesSpider._advance_walk,
+# atomic across workers.  KEYS: the walk's hash, its set of pages seen.  ARGV: got a response
+# (0/1), the failure ('' if none), the page bound, then the canonical URLs of further pages.
+_ADVANCE = """
+local h, seen = KEYS[1], KEYS[2]
+redis.call('HINCRBY', h, 'pending', -1)
+redis.call('HINCRBY', h, 'pages', tonumber(ARGV[1]))
+if ARGV[2] ~= '' and redis.call('HGET', h, 'failed') == false then
+  redis.call('HSET', h, 'failed', ARGV[2])
+end
+local accepted = {}
+for i = 4, #ARGV do
+  if redis.call('SISMEMBER', seen, ARGV[i]) == 0 then
+    if redis.call('SCARD', seen) >= tonumber(ARGV[3]) then
+      redis.call('HSET', h, 'bounded', 1)
+      break
+    end
+    redis.call('SADD', seen, ARGV[i])
+    redis.call('HINCRBY', h, 'pending', 1)
+    table.insert(accepted, ARGV[i])
+  end
+end
+local state = redis.call('HMGET', h, 'pending', 'pages', 'failed', 'bounded')
+return {state[1], state[2], state[3] or '', state[4] or '0', accepted}
+"""
+
+
+class Job:
+    """What a worker needs of a job, read once from Redis."""
+
+    def __init__(self, server, job: str, spec: dict):
+        self.id = job
+        self.spec = spec
+        self.items = job_key(job, "items")
+        self.pending = job_key(job, "pending")
+        self.claimed = job_key(job, "claimed")
+        self.validators = _Validators(server, job_key(job, "validators"))
+        self.state: dict = {}  # the spider's per-job attributes, swapped in per callback
+
+
+class _Validators:
+    """The archive's validators of each attachment (canonical URL -> etag, ...), in Redis."""
+
+    def __init__(self, server, key: str):
+        self.server, self.key = server, key
+
+    def get(self, url: str):
+        raw = self.server.hget(self.key, url)
+        return json.loads(raw) if raw else None
+
+    def __getitem__(self, url: str):
+        value = self.get(url)
+        if value is None:
+            raise KeyError(url)
+        return value
+
+    def __contains__(self, url: str) -> bool:
+        return bool(self.server.hexists(self.key, url))
+
+
+def _redis_spider_base():
+    from scrapy_redis.spiders import RedisMixin
+
+    return RedisMixin
+
+
+class WorkerSpider(_redis_spider_base(), NoticesSpider):
+    """NoticesSpider serving every job in Redis; its callbacks run under their job's state."""
+
+    name = "notices"
+    share_files = False  # another worker may hold the notice that fetches a shared file
+
+    def __init__(self, **kw):
+        scrapy.Spider.__init__(self, **kw)
+        self.jobs: dict[str, Job | None] = {}
+        self.job: Job | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup_redis(crawler)
+        spider.advance = spider.server.register_script(_ADVANCE)
+        return spider
+
+    async def start(self):
+        for request in self.next_requests():
+            yield request
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def _use(self, job_id: str) -> Job | None:
+        """Swap in the job's state (None: the job is over or unknown, drop its requests)."""
+        if job_id not in self.jobs:
+            raw = self.server.get(job_key(job_id))
+            self.jobs[job_id] = Job(self.server, job_id, json.loads(raw)) if raw else None
+            if self.jobs[job_id] is not None:
+                self._load(self.jobs[job_id])
+        job = self.jobs[job_id]
+        if job is not None and self.server.exists(job_key(job_id, "cancelled")):
+            job = self.jobs[job_id] = None
+        if job is not None:
+            self.__dict__.update(job.state)
+        self.job = job
+        return job
+
+    def _load(self, job: Job) -> None:
+        spec = job.spec
+        self._set_sites(spec["listing_urls"], spec["site_of"])
+        reg = Registry.from_dict(tomllib.loads(spec["registry"])) if spec["registry"] else None
+        self.overrides = self._site_overrides(None, reg) if reg else self._site_overrides(None)
+        self.max_pages = spec["max_pages"]
+        self.files_on = spec["attachments"]
+        self.file_max = spec["attachment_max_bytes"]
+        names = ("listing_urls", "site_of", "sites", "homes", "hosts", "overrides", "max_pages")
+        job.state = {k: getattr(self, k) for k in names}
+        job.state.update(
+            files_on=self.files_on,
+            file_max=self.file_max,
+            file_results={},
+            file_waiting={},
+            file_texts={},
+            file_validators=job.validators,
+        )
+
+    # -- seeds and the per-job state a single process keeps in memory -------------------------
+
+    def make_request_from_data(self, data):
+        seed = json.loads(data)
+        job = self._use(seed["job"])
+        if job is None:
+            return []
+        if seed["kind"] == "listing":
+            request = self._listing_request(seed["url"], seed["url"])
+        else:  # a revisit: claimed by the ingester, so that a listing's link finds it asked
+            request = self._revisit(seed["url"], seed["site"], seed["headers"])
+        request.meta["tzgg_job"] = job.id
+        return [request]
+
+    def _revisit(self, url: str, site: str, headers: dict):
+        self.requested = {canonicalize(url)}  # not claimed twice: _detail_request asks _claim
+        try:
+            return self._detail_request(url, site, headers)
+        finally:
+            self.requested = set()
+
+    def _claim(self, key: str) -> bool:
+        if key in getattr(self, "requested", ()):
+            return True
+        return bool(self.server.sadd(self.job.claimed, key))
+
+    def _advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
+        wid = _walk_id(walk)
+        pending, pages, failure, bounded, accepted = self.advance(
+            keys=[job_key(self.job.id, "walk", wid), job_key(self.job.id, "seen", wid)],
+            args=[int(page), failed or "", self.max_pages, *keys],
+        )
+        state = {
+            "pending": int(pending),
+            "pages": int(pages),
+            "failed": failure.decode() or None,
+            "bounded": bounded == b"1",
+        }
+        return [k.decode() for k in accepted], state
+
+    # -- callbacks: run under their job, records pushed, the job's count of requests kept -----
+
+    def _run(self, method, arg):
+        meta = arg.meta if isinstance(arg, scrapy.http.Response) else arg.request.meta
+        job = self._use(meta.get("tzgg_job", ""))
+        if job is None:
+            return []
+        try:
+            out = list(method(self, arg) or ())
+        except Exception:  # a bug in one callback must not stall the job's count
+            logger.exception("callback failed on %s", getattr(arg, "url", arg))
+            out = []
+        requests = []
+        with self.server.pipeline() as pipe:  # MULTI: records and count move together
+            for x in out:
+                if isinstance(x, scrapy.Request):
+                    x.meta["tzgg_job"] = job.id
+                    requests.append(x)
+                else:
+                    pipe.rpush(job.items, pickle.dumps(as_record(x), protocol=5))
+            pipe.incrby(job.pending, len(requests) - 1)
+            pipe.execute()
+        return requests
+
+
+def _wrap(name: str):
+    base = getattr(NoticesSpider, name)
+
+    def callback(self, arg):
+        return self._run(base, arg)
+
+    callback.__name__ = name
+    return callback
+
+
+for _name in (
+    "parse_listing",
+    "listing_failed",
+    "parse_detail",
+    "detail_failed",
+    "parse_part",
+    "part_failed",
+    "parse_file",
+    "file_failed",
+):
+    setattr(WorkerSpider, _name, _wrap(_name))
+
+
+# -- the ingester's side ------------------------------------------------------------------------
+
+
+def connect(url: str):
+    """A Redis client, checked now: a wrong URL is one clear error, not a stalled crawl."""
+    server = redis.Redis.from_url(url, socket_connect_timeout=10)
+    try:
+        server.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise ConnectionError(f"cannot reach Redis at {url}: {exc}") from None
+    return server
+
+
+def start_job(server, spec: dict, revisits: list[tuple[str, str, dict]], validators: dict) -> str:
+    """Put a job in Redis and its seeds in the workers' start list; its id."""
+    job = secrets.token_hex(8)
+    spec = dict(spec, started=time.time())
+    with server.pipeline() as pipe:
+        pipe.set(job_key(job), json.dumps(spec, ensure_ascii=False), ex=JOB_TTL)
+        seeds = []
+        for url in spec["listing_urls"]:
+            wid = _walk_id(url)
+            pipe.hset(job_key(job, "walk", wid), mapping={"pending": 1, "pages": 0})
+            pipe.sadd(job_key(job, "seen", wid), canonicalize(url))
+            seeds.append({"job": job, "kind": "listing", "url": url})
+        claimed = set()
+        for url, site, headers in revisits:
+            key = canonicalize(url)
+            if key not in claimed:
+                claimed.add(key)
+                seeds.append(
+                    {"job": job, "kind": "revisit", "url": url, "site": site, "headers": headers}
+                )
+        if claimed:
+            pipe.sadd(job_key(job, "claimed"), *claimed)
+        if validators:
+            pipe.hset(
+                job_key(job, "validators"),
+                mapping={k: json.dumps(v) for k, v in validators.items()},
+            )
+        pipe.set(job_key(job, "pending"), len(seeds))
+        pipe.rpush(SEEDS, *(json.dumps(s, ensure_ascii=False) for s in seeds))
+        pipe.execute()
+    return job
+
+
+def job_inputs(settings, plan: dict[str, str], reg) -> tuple[dict, list, dict]:
+    """(the job's spec, its revisits [(url, site, headers)], the attachments' validators): what
+    a single-process crawl reads from the archive at its start, read by the ingester."""
+    from archive.attachments import validators
+    from archive.db import connect as connect_db
+    from archive.revisits import revisit_targets
+    from spiders.notices import revisit_headers
+
+    spec = {
+        "listing_urls": list(plan),
+        "site_of": plan,
+        "registry": reg.path.read_text(encoding="utf-8") if reg is not None else None,
+        "max_pages": settings.getint("TZGG_MAX_LISTING_PAGES"),
+        "attachments": settings.getbool("TZGG_ATTACHMENTS"),
+        "attachment_max_bytes": settings.getint("TZGG_ATTACHMENT_MAX_BYTES"),
+    }
+    revisits, known = [], {}
+    conn = connect_db(settings.get("TZGG_DB"), readonly=True)
+    try:
+        for site in sorted(set(plan.values())):
+            for t in revisit_targets(
+                conn,
+                site,
+                policy=settings.get("TZGG_REVISIT"),
+                recent_days=settings.getint("TZGG_REVISIT_RECENT_DAYS"),
+                slices=settings.getint("TZGG_REVISIT_SLICES"),
+                files=spec["attachments"],
+            ):
+                revisits.append((t["url"], site, revisit_headers(t)))
+            if spec["attachments"]:
+                for url, v in validators(conn, site).items():
+                    known[canonicalize(url)] = v
+    finally:
+        conn.close()
+    return spec, revisits, known
+
+
+def drain(server, job: str, write, *, flush, idle_timeout: float, stop=lambda: False) -> str:
+    """Write the job's records as they come until it is done: 'done', 'stopped' (asked to), or
+    'stalled' (nothing came for `idle_timeout` s while requests were still out: a worker died
+    holding them, or none is running).  `flush` commits whenever the list runs dry."""
+    items, pending = job_key(job, "items"), job_key(job, "pending")
+    last = time.monotonic()
+    while True:
+        if stop():
+            return "stopped"
+        raw = server.lpop(items)
+        if raw is None:
+            flush()
+            got = server.blpop([items], timeout=1)
+            raw = got[1] if got is not None else None
+        if raw is not None:
+            write(pickle.loads(raw))
+            last = time.monotonic()
+            continue
+        if int(server.get(pending) or 0) <= 0 and not server.llen(items):
+            return "done"
+        if time.monotonic() - last > idle_timeout:
+            return "stalled"
+
+
+def end_job(server, job: str) -> None:
+    """Workers drop what is left of the job; its keys go."""
+    server.set(job_key(job, "cancelled"), 1, ex=JOB_TTL)
+    keys = [job_key(job).encode(), *server.scan_iter(match=job_key(job, "*"), count=1000)]
+    keys = [k for k in keys if k != job_key(job, "cancelled").encode()]
+    for i in range(0, len(keys), 500):
+        server.delete(*keys[i : i + 500])

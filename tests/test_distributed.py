@@ -1,0 +1,216 @@
+"""Distributed mode against a real Redis: two `tzgg worker`s and one `tzgg ingest` make the same
+archive, and the same events, as `tzgg crawl` of the same sites."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from crawler.demo.documents import make_pdf
+from crawler.demo.site import DistrictSite
+from tests.conftest import REPO, events, tzgg
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """$TZGG_TEST_REDIS (CI starts Debian's redis-server), else a redis-server of our own on a
+    unix socket; skipped where there is none, unless TZGG_REQUIRE_REDIS is set."""
+    url = os.environ.get("TZGG_TEST_REDIS")
+    if url:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("TZGG_REQUIRE_REDIS"):
+            pytest.fail("redis-server is not installed (apt-get install redis-server)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    folder = tmp_path_factory.mktemp("redis")
+    sock = folder / "redis.sock"
+    server = subprocess.Popen(
+        [binary, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not sock.exists():
+        assert time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+    yield f"unix://{sock}"
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def redis_db(redis_url):
+    """A Redis database emptied before the test (the test's URL)."""
+    import redis
+
+    server = redis.Redis.from_url(redis_url)
+    server.flushdb()
+    yield redis_url
+    server.flushdb()
+
+
+@pytest.fixture
+def workers(redis_db):
+    """start(n): n `tzgg worker` processes, Scrapy's deprecation warnings as errors (but the one
+    scrapy-redis's scheduler causes); stopped (SIGTERM) and checked after the test."""
+    procs = []
+
+    def start(n: int = 2, *extra):
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        env.pop("PYTHONWARNINGS", None)
+        for _ in range(n):
+            cmd = [sys.executable, "-W", "error::scrapy.exceptions.ScrapyDeprecationWarning"]
+            cmd += ["-m", "crawler.cli", "worker", "--redis", redis_db, "--profile", "test"]
+            procs.append(
+                subprocess.Popen(
+                    [*cmd, *extra], env=env, stderr=subprocess.PIPE, text=True, cwd=REPO
+                )
+            )
+        return procs
+
+    yield start
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        _, err = p.communicate(timeout=30)
+        assert "Traceback" not in err and "Warning" not in err, err[-3000:]
+
+
+def ingest(redis_url, db, *args, timeout=120):
+    p = tzgg("ingest", *args, "--db", db, "--redis", redis_url, "-q", "--json", timeout=timeout)
+    return p.returncode, [json.loads(x) for x in p.stdout.splitlines() if x.startswith("{")], p
+
+
+def _sites(serve):
+    """Two districts: a TRS one with paginated listings, a multi-page article and attachments
+    (one shared by two notices), and a Hanweb one."""
+    trs = DistrictSite(page_size=7)
+    trs.generate(24, seed=3)
+    pdf = make_pdf(["征收土地公告", "附件一 被征收土地位置"])
+    trs.set_file("/files/a.pdf", pdf)
+    trs.set_file("/files/b.pdf", make_pdf(["补偿安置方案"]))
+    trs.add(
+        "关于某片区征收土地的公告",
+        published="2024-03-01 09:00",
+        body=["第一页正文。"],
+        parts=[["第二页正文。"], ["第三页正文。"]],
+        attachments=[("位置图.pdf", "/files/a.pdf"), ("补偿.pdf", "/files/b.pdf")],
+    )
+    trs.add(
+        "关于另一片区的公告",
+        published="2024-03-02 09:00",
+        attachments=[("位置图.pdf", "/files/a.pdf")],
+    )
+    han = DistrictSite(style="hanweb", name="君山区人民政府", domain="www.junshan.gov.cn")
+    han.generate(15, seed=5)
+    return trs, han, [trs.listing_url(serve(trs).base), han.listing_url(serve(han).base)]
+
+
+def _archive(db) -> dict:
+    """What two crawls of the same sites must agree on: every notice's URLs, versions and
+    their content, its captures' outcomes, and the attachments' bytes."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    q = lambda sql: sorted(tuple(r) for r in conn.execute(sql).fetchall())  # noqa: E731
+    out = {
+        "urls": q("SELECT site, url, gone, version FROM notice_urls"),
+        "versions": q(
+            "SELECT n.site, n.url, v.version, v.hash, v.title, v.published, v.body, v.attachments"
+            " FROM versions v JOIN notices n ON n.id = v.notice_id"
+        ),
+        "notices": q("SELECT id, site, url, status, current_version FROM notices"),
+        "texts": q("SELECT sha256, text FROM attachment_texts"),
+    }
+    conn.close()
+    return out
+
+
+def _captures(db) -> tuple:
+    """Every page fetched, by kind, URL and outcome; and the attachments fetched.  A file two
+    notices share is fetched once by a single process, and may be once per worker."""
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT kind, url, outcome FROM captures").fetchall()
+    conn.close()
+    pages = sorted(r for r in rows if r[0] != "attachment")
+    return pages, sorted({r for r in rows if r[0] == "attachment"})
+
+
+def _events(db) -> list[tuple]:
+    return sorted(
+        (e["kind"], e["site"], e["url"], e.get("title"), tuple(e.get("fields") or ()))
+        for e in events(db)
+    )
+
+
+def _counts(summaries) -> dict:
+    return {s["site"]: (s["status"], s["counts"], s["failures"]) for s in summaries}
+
+
+def test_workers_and_ingester_make_the_archive_a_single_crawl_makes(
+    serve, workers, redis_db, tmp_path
+):
+    trs, han, urls = _sites(serve)
+    single, dist = tmp_path / "single.db", tmp_path / "dist.db"
+    workers(2)
+    for round_ in range(2):
+        code, one, p = _crawl(urls, single)
+        assert code == 0, p.stderr[-2000:]
+        code, two, p = ingest(redis_db, dist, *urls)
+        assert code == 0, p.stderr[-2000:]
+        assert _counts(two) == _counts(one), (round_, one, two)
+        assert _captures(dist) == _captures(single), round_
+        assert _archive(dist) == _archive(single), round_
+        assert _events(dist) == _events(single), round_
+        if round_ == 0:
+            assert sum(s["counts"]["new"] for s in two) == 24 + 2 + 15
+            # the sites change as real ones do, and both archives must see it the same way
+            trs.edit(3, title="关于调整（更正）的通知")
+            trs.set_state(5, "404")
+            trs.delist(7)
+            trs.set_file("/files/a.pdf", make_pdf(["征收土地公告（更正）"]))
+            han.edit(2, body=["正文已修改。"])
+            han.add("新增通知", published="2026-11-20 10:00")
+    kinds = {e[0] for e in _events(dist)}
+    assert {"new", "edited", "removed", "delisted"} <= kinds, kinds
+    # nothing of the jobs is left in Redis but the markers that stop stray requests
+    import redis
+
+    left = [k.decode() for k in redis.Redis.from_url(redis_db).keys("*")]
+    assert all(k.endswith(":cancelled") or k == "tzgg:dupefilter" for k in left), left
+
+
+def _crawl(urls, db):
+    p = tzgg("crawl", *urls, "--db", db, "--profile", "test", "-q", "--json")
+    return p.returncode, [json.loads(x) for x in p.stdout.splitlines() if x.startswith("{")], p
+
+
+def test_no_worker_means_a_stalled_crawl_recorded_as_cut_short(serve, redis_db, tmp_path):
+    site = DistrictSite()
+    site.generate(3)
+    url = site.listing_url(serve(site).base)
+    db = tmp_path / "a.db"
+    code, summaries, p = ingest(redis_db, db, url, "--idle-timeout", "2")
+    assert code == 3, p.stderr
+    assert "is a `tzgg worker` running?" in p.stderr
+    assert summaries[0]["status"] == "interrupted"
+    assert events(db) == []  # nothing seen, so nothing delisted or removed
+
+
+def test_an_unreachable_redis_is_one_line(tmp_path):
+    for cmd in ("worker", "ingest"):
+        args = ["http://127.0.0.1:9/x/"] if cmd == "ingest" else []
+        p = tzgg(cmd, *args, "--db", tmp_path / "a.db", "--redis", "redis://127.0.0.1:9/0")
+        if cmd == "worker":
+            p = tzgg(cmd, "--redis", "redis://127.0.0.1:9/0")
+        assert p.returncode == 1, p.stderr
+        assert p.stderr.startswith("tzgg: error: cannot reach Redis at redis://127.0.0.1:9/0")
+        assert "Traceback" not in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr
