@@ -54,6 +54,14 @@ def worker(redis_url, overrides, profile, verbose):
     _server(redis_url)
     settings = crawl_settings("", overrides, profile, verbose, progress=False)
     settings.setdict(WORKER_SETTINGS, priority="cmdline")
+    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    middlewares["crawler.distributed.SharedHostDelay"] = 585  # before compression, redirects
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+    # The delay between two requests to a host is kept in Redis, for all workers at once; a
+    # worker's own slot delay (or AutoThrottle's) would only move requests after their turn.
+    settings.set("TZGG_HOST_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="cmdline")
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
     settings.set("REDIS_URL", redis_url, priority="cmdline")
     if not verbose:
         _one_line_log_records()

@@ -22,6 +22,7 @@ import secrets
 import time
 import tomllib
 import warnings
+from urllib.parse import urlsplit
 
 import redis
 import scrapy
@@ -91,6 +92,48 @@ end
 local state = redis.call('HMGET', h, 'pending', 'pages', 'failed', 'bounded')
 return {state[1], state[2], state[3] or '', state[4] or '0', accepted}
 """
+
+
+# The next free moment of a host, across all workers: a request takes `delay` ms after the last
+# one any worker took.  KEYS: the host's key.  ARGV: the delay (ms).  Returns the wait (ms).
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], at, 'PX', tonumber(ARGV[1]) + 60000)
+return at - now
+"""
+
+
+class SharedHostDelay:
+    """Downloader middleware of the workers: per-host politeness holds across all of them, so
+    N workers never ask one site N times as often.  The delay is the host's registry `delay`,
+    else the worker's DOWNLOAD_DELAY (then 0 for Scrapy's own slots, and no AutoThrottle)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.delay = crawler.settings.getfloat("TZGG_HOST_DELAY")
+        self.server = redis.Redis.from_url(crawler.settings.get("REDIS_URL"))
+        self.reserve = self.server.register_script(_RESERVE)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request, spider=None):
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        host = (urlsplit(request.url).hostname or "").lower()
+        job = self.crawler.spider.jobs.get(request.meta.get("tzgg_job", ""))
+        delay = (job.spec.get("delays") or {}).get(host, self.delay) if job else self.delay
+        if delay <= 0:
+            return None
+        wait = self.reserve(keys=[f"tzgg:host:{host}"], args=[int(delay * 1000)])
+        if wait > 0:
+            await maybe_deferred_to_future(deferLater(reactor, wait / 1000, lambda: None))
+        return None
 
 
 class Job:
@@ -339,6 +382,12 @@ def job_inputs(settings, plan: dict[str, str], reg) -> tuple[dict, list, dict]:
         "max_pages": settings.getint("TZGG_MAX_LISTING_PAGES"),
         "attachments": settings.getbool("TZGG_ATTACHMENTS"),
         "attachment_max_bytes": settings.getint("TZGG_ATTACHMENT_MAX_BYTES"),
+        # hosts whose registry entry sets its own `delay`, for every worker's SharedHostDelay
+        "delays": {
+            urlsplit(url).hostname: reg.sites[key].delay
+            for url, key in plan.items()
+            if reg is not None and key in reg.sites and reg.sites[key].delay is not None
+        },
     }
     revisits, known = [], {}
     conn = connect_db(settings.get("TZGG_DB"), readonly=True)

@@ -81,6 +81,7 @@ class Request(NamedTuple):
     method: str
     path: str  # path and query as requested
     status: int
+    at: float = 0.0  # time.monotonic() when it was answered
 
 
 class RequestLog(list):
@@ -92,7 +93,7 @@ class RequestLog(list):
 
     def record(self, method: str, path: str, status: int) -> None:
         with self._lock:
-            self.append(Request(method, path, status))
+            self.append(Request(method, path, status, time.monotonic()))
 
     def snapshot(self) -> list[Request]:
         with self._lock:
