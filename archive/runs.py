@@ -19,14 +19,22 @@ SITE_KINDS = ("site_broken", "site_blocked")
 EVENT_KINDS = NOTICE_KINDS + SITE_KINDS
 
 
-def finish(archive, c, run_id: int, at: str, errors: int, stopped: bool = False) -> dict:
+def finish(
+    archive, c, run_id: int, at: str, errors: int, stopped: bool | str = False
+) -> dict:
+    """`stopped`: True when a shutdown cut the crawl short (the run is `interrupted`, made
+    again soon); "time_limit" when TZGG_MAX_CRAWL_SECONDS did (the run is finished, flagged
+    incomplete, and holds its removals: it has not seen the whole site)."""
     run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-    flags: list[str] = ["interrupted:shutdown"] if stopped else []
+    timed_out = stopped == "time_limit"
+    flags: list[str] = (
+        ["incomplete:time_limit"] if timed_out else ["interrupted:shutdown"] if stopped else []
+    )
     complete, walks = _walks(c, run, flags)
     if errors:
         flags.append(f"archive_errors:{errors}")
     _health(c, run, walks, at, flags)
-    _decide_removals(archive, c, run, flags)
+    _decide_removals(archive, c, run, flags, hold=timed_out)
     _decide_delistings(archive, c, run, complete, at)
     summary = _summary(c, run, flags)
     c.execute(
@@ -93,7 +101,7 @@ def _walks(c, run, flags: list) -> tuple[list[str], dict]:
     return complete, done
 
 
-def _decide_removals(archive, c, run, flags: list) -> None:
+def _decide_removals(archive, c, run, flags: list, hold: bool = False) -> None:
     rid = run["id"]
     revisits = c.execute(
         "SELECT count(DISTINCT url) FROM captures WHERE run_id=? AND kind='detail' AND revisit=1",
@@ -105,6 +113,9 @@ def _decide_removals(archive, c, run, flags: list) -> None:
         (rid,),
     ).fetchall()
     if not gone:
+        return
+    if hold:
+        flags.append(f"removals_held:time_limit:{len(gone)}")
         return
     if revisits >= archive.hold_min_revisits and len(gone) * 2 > revisits:
         flags.append(f"removals_held:{len(gone)}_of_{revisits}_revisits_failed")
@@ -268,6 +279,8 @@ def _summary(c, run, flags: list) -> dict:
             failures[outcome.split(":", 1)[1]] += n
         elif outcome in ("blocked", "empty", "degraded"):
             failures[outcome] += n
+        elif outcome.startswith("attachment_failed:"):  # the notice was kept, the file not
+            failures["attachment_" + outcome.split(":", 1)[1]] += n
     return {
         "run": rid,
         "site": run["site"],

@@ -31,9 +31,12 @@ HTTPERROR_ALLOW_ALL = True
 CONCURRENT_ITEMS = 1
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.SafeMetaRefreshMiddleware": 580,  # a javascript: refresh: not followed
     "crawler.middlewares.ContentEncodingMiddleware": 595,
     "crawler.middlewares.RedirectHopsMiddleware": 650,  # sees a 3xx before RedirectMiddleware
 }
+EXTENSIONS = {"crawler.timelimit.CrawlTimeLimit": 500}
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalFingerprinter"
 # Sites are on the web: a link to file:, ftp: or s3: must never read the crawling machine's
 # files (or anyone's bucket) into an archive that may be published.
@@ -46,6 +49,9 @@ TZGG_DB = os.environ.get("TZGG_DB", "tzgg.db")
 # The site registry (TOML): a site's entry may override extraction (selectors, labels, charset).
 TZGG_REGISTRY = os.environ.get("TZGG_REGISTRY")
 TZGG_MAX_LISTING_PAGES = 300  # listing pages per walk; a walk that hits it is incomplete
+# Time one crawl may take; when it is up the crawl stops and its runs are incomplete (walks
+# not finished delist nothing, removals are held).  0: no bound.
+TZGG_MAX_CRAWL_SECONDS = 6 * 3600.0
 TZGG_REVISIT = "all"  # all | recent: recent notices and open 公示 every crawl, the rest in slices
 TZGG_REVISIT_RECENT_DAYS = 60
 TZGG_REVISIT_SLICES = 7  # with `recent`: the rest is revisited once every N crawls

@@ -15,6 +15,7 @@ import scrapy
 from archive.db import connect
 from archive.revisits import revisit_targets
 from crawler.extract import classify_page, decode_html, extract_page
+from crawler.extract.classify import binary_kind
 from crawler.extract.overrides import version_tag
 from crawler.extract.parts import join_parts
 from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
@@ -185,6 +186,11 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         ov = self.overrides.get(fetch.site)
         fetch.extractor_version = version_tag(ov)
         charset = (ov.encoding if ov else None) or fetch.charset
+        binary = binary_kind(response.body)
+        if binary:  # an image or an archive under text/html: noise, not a notice
+            self.logger.warning("not a page (%s bytes): %s", binary, response.url)
+            fetch.error = "not_html"
+            return None
         try:
             notice, text, fetch.encoding = extract_page(response.body, response.url, charset, ov)
         except Exception as exc:  # one page must not stop the crawl, nor vanish unrecorded
@@ -338,6 +344,14 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             # rate limits bite a few pages in: a walk cut short there is incomplete, so
             # nothing it did not reach counts as delisted
             yield from self._walk_step(walk, failed="blocked")
+            return
+        homes = self.homes.get(site, set())
+        if all(canonicalize(e.url) in homes for e in page.items):
+            # a page of the column showing nothing (noise bytes, a template that lost its
+            # list; a link home is no notice): the walk did not see that page's notices, so
+            # it delists nothing
+            why = "not_html" if binary_kind(response.body) else "empty_page"
+            yield from self._walk_step(walk, failed=why)
             return
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]
         yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)

@@ -43,8 +43,15 @@ __all__ = [
 ]
 
 # collect_ids=False: no ID table (nothing here looks elements up by id), a cheaper parse.
+# huge_tree: libxml2 otherwise drops a text node over 10 MB without a word, and a page's
+# whole body would read as empty; the page's size is bounded before it gets here
+# (DOWNLOAD_MAXSIZE).
 _PARSER = etree.HTMLParser(
-    encoding="utf-8", remove_blank_text=False, remove_comments=False, collect_ids=False
+    encoding="utf-8",
+    remove_blank_text=False,
+    remove_comments=False,
+    collect_ids=False,
+    huge_tree=True,
 )
 
 

@@ -115,12 +115,15 @@ def _density_container(body):
     return best
 
 
+_SURE_RANK = 6  # container ranks specific enough to trust when empty (not a bare #content)
+
+
 def find_container(tree, sc):
     """(container element, how it was found)."""
     c = _marker_container(sc)
     if c is not None:
         return c, "hanweb"
-    best = None
+    best = empty = None
     for rank, _order, el in sc.containers:
         if best is not None and rank != best[0]:
             break
@@ -129,8 +132,15 @@ def find_container(tree, sc):
         n = len(text_of(el).strip())
         if n and (best is None or n > best[1]):
             best = (rank, n, el)
+        elif not n and empty is None and rank <= _SURE_RANK:
+            empty = el
     if best is not None:
         return best[2], "known"
+    if empty is not None:
+        # The article's own slot (TRS_Editor, zoom …) is there and empty: the notice has no
+        # text (a picture, or a template that lost it).  Whatever else the page says (its
+        # footer, a sidebar) is not its body.
+        return empty, "known_empty"
     c = _density_container(sc.body if sc.body is not None else tree)
     if c is not None:
         return c, "density"

@@ -162,3 +162,36 @@ def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, st
                 if p in hay:
                     return "soft_404", p
     return "ok", None
+
+
+# File signatures: bytes like these are no page, whatever the Content-Type says.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"%PDF-", "pdf"),
+    (b"PK\x03\x04", "zip"),  # and docx, xlsx, ofd
+    (b"PK\x05\x06", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),  # doc, xls, wps
+)
+# C0 control bytes no HTML page contains (tab, LF, FF, CR and ESC aside): a page in any
+# charset tzgg reads has none, or a stray few; random bytes have one in ten.
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + b"\x7f"
+
+
+def binary_kind(body: bytes) -> str | None:
+    """What a response body is when it is no HTML page at all ('png', 'zip' …, or 'binary'),
+    whatever its Content-Type says; None for text.  Extracting from such bytes reads noise as
+    a title or a body: the fetch failed, it is not a notice nor an edit of one."""
+    head = body[:8192]
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 text with its BOM
+    control = len(head) - len(head.translate(None, _CONTROL))
+    return "binary" if control > max(8, len(head) // 50) else None

@@ -250,6 +250,14 @@ def meta_published(metas: dict[str, str]) -> str | None:
 # --- title -----------------------------------------------------------------------------
 
 _TITLE_SPLIT = re.compile(r"\s*(?:_{1,2}|\s[-|—–]\s|\||｜|--|－)\s*")
+_TITLE_EDGE = " -|—–_｜－"  # separators left at either end once a site name is cut off
+
+
+def _own_pieces(raw_title: str, column: str, site: str) -> list[str]:
+    """The pieces of a document title that are not the column's or the site's name: none
+    for ' - 某区人民政府', the title a template with an empty title slot shows."""
+    pieces = (clean_title(p.strip(_TITLE_EDGE)) for p in _TITLE_SPLIT.split(raw_title))
+    return [p for p in pieces if p and p not in (column, site)]
 
 
 def _marker_text(sc, name: str) -> tuple[str | None, object | None]:
@@ -282,7 +290,8 @@ def extract_title(sc):
     site = fold_ws(metas.get("sitename", ""))
     # split before clean_title, which joins '通知 - 白沙区人民政府' into one run of text
     raw_title = fold_ws(sc.doc_title or "")
-    doc_first = clean_title(_TITLE_SPLIT.split(raw_title, maxsplit=1)[0]) if raw_title else ""
+    first = _TITLE_SPLIT.split(raw_title, maxsplit=1)[0].strip(_TITLE_EDGE) if raw_title else ""
+    doc_first = clean_title(first) if first else ""
     if doc_first in (column, site):
         doc_first = ""
     doc_squash = doc_title.replace(" ", "")
@@ -318,6 +327,8 @@ def extract_title(sc):
             text = clean_title(text_of(el))
             if 4 <= len(text) <= 300 and text not in (column, site):
                 return text, el
+    if not _own_pieces(raw_title, column, site):
+        return None, None  # nothing but the site's name: the page shows no title
     return (doc_title or None), None
 
 
