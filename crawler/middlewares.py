@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+
 from crawler.urls import canonicalize
 
 
@@ -48,3 +50,14 @@ class CanonicalFingerprinter:
     def fingerprint(self, request) -> bytes:
         key = f"{request.method} {canonicalize(request.url)} ".encode() + (request.body or b"")
         return hashlib.sha1(key).digest()
+
+
+class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """A refresh to a URL Scrapy cannot request (javascript:, mailto:) is not followed: the page
+    is the response (Scrapy's own raises ValueError, and the notice would never be archived)."""
+
+    def process_response(self, request, response, spider=None):
+        try:
+            return super().process_response(request, response)
+        except ValueError:
+            return response

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,6 +49,37 @@ def start_crawl(url: str, db, *extra) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", str(db)]
     cmd += ["--profile", "test", "-q", "--json", *map(str, extra)]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@contextmanager
+def serving_ui(db):
+    """`tzgg serve` on a free loopback port; yields its base URL (…/archive) once it answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}/archive"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + ".json", timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"tzgg serve did not start: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def events(db, *extra) -> list[dict]:

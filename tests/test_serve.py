@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
 
 from archive.store import Archive
-from tests.conftest import REPO
+from tests.conftest import serving_ui
 
 SITE = "www.example.gov.cn"
 BASE = f"http://{SITE}"
@@ -69,30 +64,8 @@ def server(tmp_path_factory):
     a.ingest(gone, run)
     a.finish_run(run)
     a.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}/archive"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + ".json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"tzgg serve did not start: {proc.stderr.read().decode()[-2000:]}")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving_ui(db) as base:
+        yield base
 
 
 def _get(url: str) -> str:
@@ -128,3 +101,17 @@ def test_visitors_sql_cannot_smuggle_markup(server):
     sql = "select '<table class=\"tzgg-diff\"><script>alert(2)</script>' as diff"
     page = _get(f"{server}?" + urllib.parse.urlencode({"sql": sql}))
     assert "<script>alert(2)</script>" not in page
+    # nor by editing what tzgg_diff made (its mark kept), nor by copying the mark off a page
+    [edit] = _rows(server, "recent_edits")
+    page_mark = _get(f"{server}/version_diff?id={edit['id']}&a=1&b=2")
+    mark = page_mark[page_mark.index('<table class="tzgg-diff"') :].split(">", 1)[0] + ">"
+    for sql in (
+        "select replace(tzgg_diff('a', 'b'), '<tr>', '<script>alert(3)</script><tr>') as diff",
+        "select tzgg_diff('a', 'b') || '<img src=x onerror=alert(4)>' as diff",
+        f"select '{mark}<script>alert(5)</script>' as diff",
+        "select replace(tzgg_diff('a', 'b'), '<del>a</del>',"
+        " (select body from versions limit 1)) as diff",  # archived text, unescaped
+    ):
+        page = _get(f"{server}?" + urllib.parse.urlencode({"sql": sql}))
+        assert "<script>alert(" not in page and "<img src=x" not in page, sql
+        assert "&lt;script&gt;alert(" in page or "&lt;img src=x" in page, sql  # shown as text

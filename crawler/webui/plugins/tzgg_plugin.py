@@ -4,6 +4,8 @@ the one column it renders as HTML (a diff built here from escaped text)."""
 from __future__ import annotations
 
 import difflib
+import hashlib
+import hmac
 import html
 import secrets
 
@@ -13,9 +15,27 @@ from markupsafe import Markup
 from archive.bigrams import QueryError, match_expression, parse_query, snippet
 
 NO_MATCH = '"zzqtzggnomatchzzq"'  # a word no document holds: an empty result, not an error page
-# Only HTML that tzgg_diff built carries this process's mark: no stored text, and no SQL a
-# visitor writes, can make render_cell show markup.
-_MARK = f'<table class="tzgg-diff" data-k="{secrets.token_hex(8)}">'
+# Only HTML that tzgg_diff built, unaltered, is rendered as HTML: it carries an HMAC of its
+# content under a key of this process, which no stored text and no SQL a visitor writes can
+# forge (SQL can copy a diff's prefix, or edit a diff with replace(); the HMAC no longer fits).
+_KEY = secrets.token_bytes(32)
+_PREFIX = '<table class="tzgg-diff" data-sig="'
+
+
+def _sign(inner: str) -> str:
+    return hmac.new(_KEY, inner.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def _signed(inner: str) -> str:
+    return f'{_PREFIX}{_sign(inner)}">{inner}'
+
+
+def _genuine(value: str) -> bool:
+    """Whether `value` is exactly what tzgg_diff returned."""
+    if not value.startswith(_PREFIX):
+        return False
+    sig, sep, inner = value[len(_PREFIX) :].partition('">')
+    return bool(sep) and hmac.compare_digest(sig, _sign(inner))
 
 
 def tzgg_match(query: str | None) -> str:
@@ -53,8 +73,8 @@ def tzgg_diff(old: str | None, new: str | None) -> str:
             if b:
                 right.append(f"<ins>{b}</ins>")
     cell = '<td style="white-space:pre-wrap;vertical-align:top;width:50%">{}</td>'
-    return (
-        _MARK + "<tr>" + cell.format("".join(left)) + cell.format("".join(right)) + "</tr></table>"
+    return _signed(
+        "<tr>" + cell.format("".join(left)) + cell.format("".join(right)) + "</tr></table>"
     )
 
 
@@ -67,6 +87,6 @@ def prepare_connection(conn):
 
 @hookimpl
 def render_cell(value, column):
-    if column == "diff" and isinstance(value, str) and value.startswith(_MARK):
-        return Markup(value)  # built by tzgg_diff from escaped text only
+    if column == "diff" and isinstance(value, str) and _genuine(value):
+        return Markup(value)  # built by tzgg_diff from escaped text only, and unaltered
     return None
