@@ -62,6 +62,7 @@ def worker(redis_url, overrides, profile, verbose):
     settings.set("TZGG_HOST_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="cmdline")
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
     settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
+    settings.set("TZGG_MAX_CRAWL_SECONDS", 0, priority="cmdline")  # the ingester's bound
     settings.set("REDIS_URL", redis_url, priority="cmdline")
     if not verbose:
         _one_line_log_records()
@@ -110,6 +111,8 @@ def ingest(
 
 
 def _ingest(server, settings, plan, adopt, reg, idle_timeout) -> list[dict]:
+    import redis
+
     from crawler.distributed import drain, end_job, job_inputs, start_job
     from crawler.writer import ArchiveWriter
 
@@ -131,9 +134,13 @@ def _ingest(server, settings, plan, adopt, reg, idle_timeout) -> list[dict]:
             writer.write,
             flush=writer.flush,
             idle_timeout=idle_timeout,
+            limit=settings.getfloat("TZGG_MAX_CRAWL_SECONDS"),
             stop=lambda: bool(stopping),
         )
         end_job(server, job)
+    except redis.RedisError as exc:  # the runs are recorded as cut short, and made again
+        writer.finish(stopped=True)
+        raise Fail(f"lost Redis during the crawl: {exc}") from None
     except BaseException:
         writer.finish(stopped=True)
         raise
@@ -146,4 +153,7 @@ def _ingest(server, settings, plan, adopt, reg, idle_timeout) -> list[dict]:
             "(is a `tzgg worker` running?): the runs are recorded as cut short",
             err=True,
         )
-    return writer.finish(stopped=outcome != "done")
+    if outcome == "time_limit":
+        click.echo("tzgg: the crawl took TZGG_MAX_CRAWL_SECONDS: stopped", err=True)
+    stopped = {"done": False, "time_limit": "time_limit"}.get(outcome, True)
+    return writer.finish(stopped=stopped)

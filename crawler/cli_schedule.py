@@ -28,8 +28,14 @@ from crawler.cliutil import EXIT_BUSY, Fail, _db_option, _open, _registry_option
     default="default",
     help="For every crawl: `test` is for loopback sites only.",
 )
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Crawl through `tzgg worker`s: each due site is a `tzgg ingest` (see the README).",
+)
 @click.option("--print-crontab", is_flag=True, help="Print equivalent crontab lines and exit.")
-def schedule(registry, db, max_parallel, overrides, profile, print_crontab):
+def schedule(registry, db, max_parallel, overrides, profile, redis_url, print_crontab):
     """Crawl every registry site on its schedule (default daily), until stopped."""
     from archive.db import ArchiveBusy
     from crawler.registry import Registry, RegistryError
@@ -46,11 +52,16 @@ def schedule(registry, db, max_parallel, overrides, profile, print_crontab):
 
     crawl_settings(db, overrides, profile, False, False)  # a bad -s fails now, not every crawl
     extra = [a for item in overrides for a in ("-s", item)]
+    verb = "crawl"
+    if redis_url:
+        if profile != "default":
+            raise Fail("with --redis, give --profile to the workers (tzgg worker --profile)", 2)
+        verb, extra = "ingest", [*extra, "--redis", redis_url]
     if profile != "default":
         extra += ["--profile", profile]
     if print_crontab:
         tzgg = shutil.which("tzgg") or f"{sys.executable} -m crawler.cli"
-        click.echo("\n".join(crontab(reg, db, tzgg, extra)))
+        click.echo("\n".join(crontab(reg, db, tzgg, extra, verb)))
         return
     _open(db, readonly=False).close()  # create or migrate it now, not in every child
     from crawler.cli_hooks import deliver_after_crawl
@@ -61,7 +72,12 @@ def schedule(registry, db, max_parallel, overrides, profile, print_crontab):
     try:
         with schedule_lock(db):
             sched = Scheduler(
-                path, db, max_parallel=max_parallel, deliver=deliver, crawl_args=extra
+                path,
+                db,
+                max_parallel=max_parallel,
+                deliver=deliver,
+                crawl_args=extra,
+                verb=verb,
             )
             sched.run_forever()
     except ArchiveBusy as exc:

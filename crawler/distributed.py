@@ -26,7 +26,9 @@ from urllib.parse import urlsplit
 
 import redis
 import scrapy
-from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.exceptions import IgnoreRequest, ScrapyDeprecationWarning
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
 
 from crawler.registry import Registry
 from crawler.urls import canonicalize
@@ -35,13 +37,10 @@ from spiders.notices import NoticesSpider
 
 logger = logging.getLogger(__name__)
 
-# scrapy-redis 0.9.1's scheduler passes `spider=` to Scrapy's stats, which Scrapy 2.13+
-# deprecates: that warning, from there, is not ours to fix.  Every other one still shows.
+# scrapy-redis 0.9.1's scheduler calls what Scrapy 2.13+ deprecates (`spider=` to the stats,
+# `Spider.log`): those warnings, from there, are not ours to fix.  Every other one still shows.
 warnings.filterwarnings(
-    "ignore",
-    message=r"Passing a 'spider' argument to StatsCollector\.",
-    category=ScrapyDeprecationWarning,
-    module=r"scrapy_redis\.scheduler",
+    "ignore", category=ScrapyDeprecationWarning, module=r"scrapy_redis\.scheduler"
 )
 
 SEEDS = "tzgg:seeds"  # the workers' start URLs: one JSON object per listing or revisit
@@ -121,17 +120,17 @@ class SharedHostDelay:
         return cls(crawler)
 
     async def process_request(self, request, spider=None):
-        from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet import reactor
-        from twisted.internet.task import deferLater
-
         host = (urlsplit(request.url).hostname or "").lower()
-        job = self.crawler.spider.jobs.get(request.meta.get("tzgg_job", ""))
-        delay = (job.spec.get("delays") or {}).get(host, self.delay) if job else self.delay
+        job = self.crawler.spider.current(request.meta.get("tzgg_job", ""))
+        if job is None:  # its crawl was stopped: not fetched (the errback drops it)
+            raise IgnoreRequest("the crawl this request belongs to is over")
+        delay = (job.spec.get("delays") or {}).get(host, self.delay)
         if delay <= 0:
             return None
         wait = self.reserve(keys=[f"tzgg:host:{host}"], args=[int(delay * 1000)])
         if wait > 0:
+            from twisted.internet import reactor  # Scrapy's, installed by now (not at import)
+
             await maybe_deferred_to_future(deferLater(reactor, wait / 1000, lambda: None))
         return None
 
@@ -199,19 +198,29 @@ class WorkerSpider(_redis_spider_base(), NoticesSpider):
 
     # -- jobs ---------------------------------------------------------------------------------
 
-    def _use(self, job_id: str) -> Job | None:
-        """Swap in the job's state (None: the job is over or unknown, drop its requests)."""
+    def current(self, job_id: str) -> Job | None:
+        """The job, read once; None when it is over (stopped, or finished) or unknown."""
         if job_id not in self.jobs:
+            # a new crawl: forget those that ended, and what this worker held for them
+            over = [j for j, job in self.jobs.items() if job is None or self._over(j)]
+            for j in over:
+                del self.jobs[j]
             raw = self.server.get(job_key(job_id))
             self.jobs[job_id] = Job(self.server, job_id, json.loads(raw)) if raw else None
             if self.jobs[job_id] is not None:
                 self._load(self.jobs[job_id])
-        job = self.jobs[job_id]
-        if job is not None and self.server.exists(job_key(job_id, "cancelled")):
-            job = self.jobs[job_id] = None
+        if self.jobs[job_id] is not None and self._over(job_id):
+            self.jobs[job_id] = None
+        return self.jobs[job_id]
+
+    def _over(self, job_id: str) -> bool:
+        return bool(self.server.exists(job_key(job_id, "cancelled")))
+
+    def _use(self, job_id: str) -> Job | None:
+        """Swap in the job's state (None: the job is over or unknown, drop its requests)."""
+        job = self.job = self.current(job_id)
         if job is not None:
             self.__dict__.update(job.state)
-        self.job = job
         return job
 
     def _load(self, job: Job) -> None:
@@ -410,15 +419,20 @@ def job_inputs(settings, plan: dict[str, str], reg) -> tuple[dict, list, dict]:
     return spec, revisits, known
 
 
-def drain(server, job: str, write, *, flush, idle_timeout: float, stop=lambda: False) -> str:
-    """Write the job's records as they come until it is done: 'done', 'stopped' (asked to), or
-    'stalled' (nothing came for `idle_timeout` s while requests were still out: a worker died
-    holding them, or none is running).  `flush` commits whenever the list runs dry."""
+def drain(
+    server, job: str, write, *, flush, idle_timeout: float, limit: float = 0, stop=lambda: False
+) -> str:
+    """Write the job's records as they come until it is done: 'done', 'stopped' (asked to),
+    'time_limit' (after `limit` s, if not 0), or 'stalled' (nothing came for `idle_timeout` s
+    while requests were still out: a worker died holding them, or none is running).  `flush`
+    commits whenever the list runs dry."""
     items, pending = job_key(job, "items"), job_key(job, "pending")
-    last = time.monotonic()
+    last = began = time.monotonic()
     while True:
         if stop():
             return "stopped"
+        if limit and time.monotonic() - began > limit:
+            return "time_limit"
         raw = server.lpop(items)
         if raw is None:
             flush()

@@ -61,6 +61,7 @@ class Scheduler:
     log: Callable[[str], None] = lambda line: print(line, flush=True)
     deliver: Callable[[], str | None] | None = None
     crawl_args: list[str] = field(default_factory=list)  # -s NAME=VALUE, --profile
+    verb: str = "crawl"  # or "ingest": crawl through the workers (crawl_args has --redis)
     jobs: dict[str, Job] = field(default_factory=dict)
     tried: dict[str, datetime] = field(default_factory=dict)  # last launch per site
     reg: Registry | None = None
@@ -178,7 +179,7 @@ class Scheduler:
 
     def _spawn(self, key: str):
         out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-        cmd = [sys.executable, "-m", "crawler.cli", "crawl", key, "--db", self.db]
+        cmd = [sys.executable, "-m", "crawler.cli", self.verb, key, "--db", self.db]
         cmd += ["--registry", str(self.registry), "-q", "--json", *self.crawl_args]
         # its own session: a Ctrl-C in the terminal reaches the child once, from stop(), so
         # Scrapy closes the run cleanly (a second signal forces an unclean shutdown; under
@@ -269,7 +270,9 @@ def schedule_lock(db: str | Path):
 # -- crontab -----------------------------------------------------------------------------------
 
 
-def crontab(reg: Registry, db: str, tzgg: str, extra: list[str] = ()) -> list[str]:
+def crontab(
+    reg: Registry, db: str, tzgg: str, extra: list[str] = (), verb: str = "crawl"
+) -> list[str]:
     """Crontab lines equivalent to the schedules (for cron or systemd-timer users)."""
     db = os.path.abspath(db)
     path = os.path.abspath(reg.path)
@@ -283,7 +286,7 @@ def crontab(reg: Registry, db: str, tzgg: str, extra: list[str] = ()) -> list[st
             continue
         when = cron_line(parse_cadence(site.schedule), key)
         cmd = " ".join(
-            _cron_quote(a) for a in ["crawl", key, "--registry", path, "--db", db, "-q", *extra]
+            _cron_quote(a) for a in [verb, key, "--registry", path, "--db", db, "-q", *extra]
         )
         cmd = f"{tzgg} {cmd}"
         if when is None:

@@ -238,3 +238,23 @@ def test_per_host_politeness_holds_across_workers(serve, workers, redis_db, tmp_
     times = sorted(r.at for r in site.requests.snapshot())
     gaps = [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)]
     assert len(times) >= 42 and min(gaps) > 0.15, gaps  # 0.2 but for the timers' jitter
+
+
+def test_a_worker_stopped_mid_crawl_hands_over_to_the_others(serve, workers, redis_db, tmp_path):
+    site = DistrictSite(page_size=40)
+    site.generate(40)
+    url = site.listing_url(serve(site).base)
+    first, _ = workers(2, "-s", "DOWNLOAD_DELAY=0.1")
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    cmd = [sys.executable, "-m", "crawler.cli", "ingest", url, "--db", str(tmp_path / "a.db")]
+    cmd += ["--redis", redis_db, "-q", "--json", "--idle-timeout", "30"]
+    ingester = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(site.requests.snapshot()) < 12:
+        assert time.monotonic() < deadline and ingester.poll() is None
+        time.sleep(0.05)
+    first.terminate()  # mid-crawl: it finishes what it holds, the other takes the rest
+    out, _ = ingester.communicate(timeout=90)
+    [summary] = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+    assert ingester.returncode == 0 and summary["status"] == "ok", summary
+    assert summary["counts"]["new"] == 40 and summary["failures"] == {}, summary

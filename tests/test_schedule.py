@@ -260,6 +260,18 @@ def test_print_crontab(tmp_path):
     assert f"--db {tmp_path / 'a.db'}" in by_site["a"]
     assert cron_line(parse_cadence("30m"), "k").endswith("-59/30 * * * *")
     assert crontab.__doc__
+    # through the workers: each line is a `tzgg ingest` naming the Redis
+    url = "redis://:pw@10.0.0.5:6379/0"
+    p = tzgg(
+        "schedule", "--registry", reg, "--db", tmp_path / "a.db", "--redis", url, "--print-crontab"
+    )
+    lines = [x for x in p.stdout.splitlines() if x and not x.startswith(("#", "CRON_TZ"))]
+    assert len(lines) == 3 and all(
+        f" ingest {k} " in x for x, k in zip(lines, "abc", strict=True)
+    ), lines
+    assert all(x.endswith(f"--redis {url}") for x in lines), lines
+    p = tzgg("schedule", "--registry", reg, "--redis", url, "--profile", "test")
+    assert p.returncode == 2 and "tzgg worker --profile" in p.stderr
 
 
 def test_schedule_refuses_bad_input(tmp_path):
