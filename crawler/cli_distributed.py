@@ -49,7 +49,7 @@ def worker(redis_url, overrides, profile, verbose):
     from scrapy.crawler import CrawlerProcess
 
     from crawler.cli import _one_line_log_records, crawl_settings
-    from crawler.distributed import WORKER_SETTINGS, WorkerSpider
+    from crawler.distributed import WORKER_SETTINGS, WorkerSpider, shown
 
     _server(redis_url)
     settings = crawl_settings("", overrides, profile, verbose, progress=False)
@@ -66,10 +66,25 @@ def worker(redis_url, overrides, profile, verbose):
     settings.set("REDIS_URL", redis_url, priority="cmdline")
     if not verbose:
         _one_line_log_records()
-    click.echo(f"tzgg worker: waiting for crawls in {redis_url}", err=True)
+    click.echo(f"tzgg worker: waiting for crawls in {shown(redis_url)}", err=True)
+    from scrapy.core.engine import ExecutionEngine
+
+    # Scrapy asks its scheduler for more every 5 s when it has nothing in hand; a worker's
+    # requests come from other processes and from hosts whose turn comes, so it asks often.
+    ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = 0.2
     process = CrawlerProcess(settings)
-    process.crawl(WorkerSpider)
+    crawler = process.create_crawler(WorkerSpider)
+    graceful, stopped = process._signal_shutdown, []
+
+    def shutdown(signum, frame):
+        stopped.append(signum)
+        graceful(signum, frame)
+
+    process._signal_shutdown = shutdown
+    process.crawl(crawler)
     process.start()
+    if not stopped:  # a worker ends when told to; else it failed (and must not sit idle)
+        raise Fail("the worker stopped (run with -v to see Scrapy's log)")
 
 
 @click.command()

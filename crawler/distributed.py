@@ -22,12 +22,15 @@ import secrets
 import time
 import tomllib
 import warnings
+from collections import Counter
 from urllib.parse import urlsplit
 
 import redis
 import scrapy
 from scrapy.exceptions import IgnoreRequest, ScrapyDeprecationWarning
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy_redis.queue import Base
+from scrapy_redis.spiders import RedisMixin
 from twisted.internet.task import deferLater
 
 from crawler.registry import Registry
@@ -45,11 +48,13 @@ warnings.filterwarnings(
 
 SEEDS = "tzgg:seeds"  # the workers' start URLs: one JSON object per listing or revisit
 QUEUE = "tzgg:requests"  # scrapy-redis's shared request queue
-JOB_TTL = 7 * 24 * 3600  # a job's keys outlive a crashed ingester by a week, no more
+JOB_TTL = 24 * 3600  # a job's keys outlive a crashed ingester by a day, no more
+ALIVE_TTL = 60  # the ingester renews its job's `alive` key; without it, workers drop the job
 
 WORKER_SETTINGS = {
     "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
     "SCHEDULER_QUEUE_KEY": QUEUE,
+    "SCHEDULER_QUEUE_CLASS": "crawler.distributed.HostQueue",
     "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
     "SCHEDULER_DUPEFILTER_KEY": "tzgg:dupefilter",
     "SCHEDULER_PERSIST": True,  # one worker stopping must not clear the others' queue
@@ -93,15 +98,72 @@ return {state[1], state[2], state[3] or '', state[4] or '0', accepted}
 """
 
 
-# The next free moment of a host, across all workers: a request takes `delay` ms after the last
-# one any worker took.  KEYS: the host's key.  ARGV: the delay (ms).  Returns the wait (ms).
-_RESERVE = """
+# A host's turn, across all workers: taken when `delay` ms have passed since the last request
+# any worker sent there, else the ms left to wait.  KEYS: the host's key.  ARGV: the delay (ms).
+_TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1]))
-redis.call('SET', KEYS[1], at, 'PX', tonumber(ARGV[1]) + 60000)
-return at - now
+local wait = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1]) - now
+if wait > 0 then return wait end
+redis.call('SET', KEYS[1], now, 'PX', tonumber(ARGV[1]) + 60000)
+return 0
 """
+
+
+# Take the next request of the host whose turn came first (its score: when it may be asked
+# again); a host whose queue ran dry leaves the set.  KEYS: the hosts' set.  ARGV: the delay
+# (ms), the prefix of the hosts' queues.
+_POP = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _ = 1, 20 do
+  local host = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1)[1]
+  if not host then return false end
+  local q = ARGV[2] .. host
+  local item = redis.call('ZRANGE', q, 0, 0)[1]
+  if item then
+    redis.call('ZREMRANGEBYRANK', q, 0, 0)
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), host)
+    return item
+  end
+  redis.call('ZREM', KEYS[1], host)
+end
+return false
+"""
+
+
+class HostQueue(Base):
+    """The workers' shared request queue: one queue per host (by priority, then first in first
+    out), handed out host by host as each one's turn comes (DOWNLOAD_DELAY apart).  A worker's
+    request slots then never sit waiting behind one host while 199 others are due, and a crawl
+    queued while another runs gets its share at once.  (scrapy-redis's PriorityQueue is one
+    sorted set, which hands out one host's requests back to back.)"""
+
+    def __init__(self, server, spider, key, serializer=None):
+        super().__init__(server, spider, key, serializer)
+        self.hosts = f"{self.key}:hosts"
+        self.prefix = f"{self.key}:host:"
+        self.delay_ms = int(spider.settings.getfloat("TZGG_HOST_DELAY") * 1000)
+        self._pop = server.register_script(_POP)
+
+    def __len__(self):
+        return self.server.zcard(self.hosts)
+
+    def push(self, request):
+        host = (urlsplit(request.url).hostname or "").lower()
+        score = -request.priority * 1e13 + time.time() * 1e3  # exact in a double until 2286
+        with self.server.pipeline() as pipe:
+            pipe.execute_command("ZADD", self.prefix + host, score, self._encode_request(request))
+            pipe.execute_command("ZADD", self.hosts, "NX", time.time() * 1e3, host)
+            pipe.execute()
+
+    def pop(self, timeout=0):
+        data = self._pop(keys=[self.hosts], args=[self.delay_ms, self.prefix])
+        return self._decode_request(data) if data else None
+
+    def clear(self):
+        keys = [self.hosts, *self.server.scan_iter(match=self.prefix + "*", count=1000)]
+        self.server.delete(*keys)
 
 
 class SharedHostDelay:
@@ -113,7 +175,11 @@ class SharedHostDelay:
         self.crawler = crawler
         self.delay = crawler.settings.getfloat("TZGG_HOST_DELAY")
         self.server = redis.Redis.from_url(crawler.settings.get("REDIS_URL"))
-        self.reserve = self.server.register_script(_RESERVE)
+        self.take = self.server.register_script(_TAKE)
+        # requests of this worker waiting for a host's turn; past this many, one goes back to
+        # the queue, so that one slow host cannot hold all the worker's requests
+        self.per_host = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.waiting: Counter = Counter()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -121,18 +187,31 @@ class SharedHostDelay:
 
     async def process_request(self, request, spider=None):
         host = (urlsplit(request.url).hostname or "").lower()
-        job = self.crawler.spider.current(request.meta.get("tzgg_job", ""))
-        if job is None:  # its crawl was stopped: not fetched (the errback drops it)
-            raise IgnoreRequest("the crawl this request belongs to is over")
-        delay = (job.spec.get("delays") or {}).get(host, self.delay)
+        delay = self.delay
+        job_id = request.meta.get("tzgg_job")
+        if job_id is not None:  # (robots.txt, which Scrapy asks for itself, has none)
+            job = self.crawler.spider.current(job_id)
+            if job is None:  # its crawl is over: not fetched (the errback drops it)
+                raise IgnoreRequest("the crawl this request belongs to is over")
+            delay = (job.spec.get("delays") or {}).get(host, delay)
         if delay <= 0:
             return None
-        wait = self.reserve(keys=[f"tzgg:host:{host}"], args=[int(delay * 1000)])
-        if wait > 0:
-            from twisted.internet import reactor  # Scrapy's, installed by now (not at import)
-
-            await maybe_deferred_to_future(deferLater(reactor, wait / 1000, lambda: None))
+        if self.waiting[host] >= self.per_host and job_id is not None:
+            await _sleep(min(delay, 0.25))  # not a busy loop when this host is all there is
+            return request.replace(dont_filter=True)  # back to the queue, behind the others
+        self.waiting[host] += 1
+        try:  # taken at the moment of sending, not reserved ahead: a late timer cannot crowd
+            while (wait := self.take(keys=[f"tzgg:host:{host}"], args=[int(delay * 1000)])) > 0:
+                await _sleep(wait / 1000)
+        finally:
+            self.waiting[host] -= 1
         return None
+
+
+async def _sleep(seconds: float) -> None:
+    from twisted.internet import reactor  # Scrapy's, installed by now (not at import time)
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
 class Job:
@@ -168,13 +247,7 @@ class _Validators:
         return bool(self.server.hexists(self.key, url))
 
 
-def _redis_spider_base():
-    from scrapy_redis.spiders import RedisMixin
-
-    return RedisMixin
-
-
-class WorkerSpider(_redis_spider_base(), NoticesSpider):
+class WorkerSpider(RedisMixin, NoticesSpider):
     """NoticesSpider serving every job in Redis; its callbacks run under their job's state."""
 
     name = "notices"
@@ -184,13 +257,27 @@ class WorkerSpider(_redis_spider_base(), NoticesSpider):
         scrapy.Spider.__init__(self, **kw)
         self.jobs: dict[str, Job | None] = {}
         self.job: Job | None = None
+        self.requested: set[str] = set()  # a revisit's URL, which the ingester claimed
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup_redis(crawler)
         spider.advance = spider.server.register_script(_ADVANCE)
+        crawler.signals.connect(spider._poll_seeds, signal=scrapy.signals.spider_opened)
         return spider
+
+    def _poll_seeds(self, spider=None):
+        """A busy worker takes new crawls' seeds too (scrapy-redis reads them when idle only),
+        so a crawl queued while another runs starts at once."""
+        from twisted.internet.task import LoopingCall
+
+        def poll():
+            if self.count_size(self.redis_key):
+                self.schedule_next_requests()
+
+        self.poller = LoopingCall(poll)
+        self.poller.start(1.0, now=False)
 
     async def start(self):
         for request in self.next_requests():
@@ -214,7 +301,8 @@ class WorkerSpider(_redis_spider_base(), NoticesSpider):
         return self.jobs[job_id]
 
     def _over(self, job_id: str) -> bool:
-        return bool(self.server.exists(job_key(job_id, "cancelled")))
+        """Its ingester finished it, stopped it, or died (and stopped renewing `alive`)."""
+        return not self.server.exists(job_key(job_id, "alive"))
 
     def _use(self, job_id: str) -> Job | None:
         """Swap in the job's state (None: the job is over or unknown, drop its requests)."""
@@ -227,7 +315,7 @@ class WorkerSpider(_redis_spider_base(), NoticesSpider):
         spec = job.spec
         self._set_sites(spec["listing_urls"], spec["site_of"])
         reg = Registry.from_dict(tomllib.loads(spec["registry"])) if spec["registry"] else None
-        self.overrides = self._site_overrides(None, reg) if reg else self._site_overrides(None)
+        self.overrides = self._site_overrides(None, reg)
         self.max_pages = spec["max_pages"]
         self.files_on = spec["attachments"]
         self.file_max = spec["attachment_max_bytes"]
@@ -257,16 +345,15 @@ class WorkerSpider(_redis_spider_base(), NoticesSpider):
         return [request]
 
     def _revisit(self, url: str, site: str, headers: dict):
-        self.requested = {canonicalize(url)}  # not claimed twice: _detail_request asks _claim
+        self.requested = {canonicalize(url)}  # see _claim
         try:
             return self._detail_request(url, site, headers)
         finally:
             self.requested = set()
 
     def _claim(self, key: str) -> bool:
-        if key in getattr(self, "requested", ()):
-            return True
-        return bool(self.server.sadd(self.job.claimed, key))
+        """True the first time the job asks for the page, whichever worker asks."""
+        return key in self.requested or bool(self.server.sadd(self.job.claimed, key))
 
     def _advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
         wid = _walk_id(walk)
@@ -289,20 +376,23 @@ class WorkerSpider(_redis_spider_base(), NoticesSpider):
         job = self._use(meta.get("tzgg_job", ""))
         if job is None:
             return []
-        try:
-            out = list(method(self, arg) or ())
-        except Exception:  # a bug in one callback must not stall the job's count
-            logger.exception("callback failed on %s", getattr(arg, "url", arg))
-            out = []
         requests = []
-        with self.server.pipeline() as pipe:  # MULTI: records and count move together
-            for x in out:
+        try:
+            # Each record goes to the ingester as the callback yields it: a listing page's
+            # record is in the list before its walk step (which may end the walk) runs, so the
+            # ingester reads a walk's end after every page of it, as `tzgg crawl` does.  The
+            # job's count still holds this request until the end: it cannot end meanwhile.
+            for x in method(self, arg) or ():
                 if isinstance(x, scrapy.Request):
                     x.meta["tzgg_job"] = job.id
                     requests.append(x)
                 else:
-                    pipe.rpush(job.items, pickle.dumps(as_record(x), protocol=5))
+                    self.server.rpush(job.items, pickle.dumps(as_record(x), protocol=5))
+        except Exception:  # a bug in one callback must not stall the job's count
+            logger.exception("callback failed on %s", getattr(arg, "url", arg))
+        with self.server.pipeline() as pipe:
             pipe.incrby(job.pending, len(requests) - 1)
+            pipe.expire(job.items, JOB_TTL)
             pipe.execute()
         return requests
 
@@ -333,13 +423,22 @@ for _name in (
 # -- the ingester's side ------------------------------------------------------------------------
 
 
+def shown(url: str) -> str:
+    """The Redis URL to print: its password masked (logs end up in journals)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
+
+
 def connect(url: str):
     """A Redis client, checked now: a wrong URL is one clear error, not a stalled crawl."""
-    server = redis.Redis.from_url(url, socket_connect_timeout=10)
     try:
+        server = redis.Redis.from_url(url, socket_connect_timeout=10)
         server.ping()
     except (redis.RedisError, ValueError) as exc:
-        raise ConnectionError(f"cannot reach Redis at {url}: {exc}") from None
+        message = str(exc).replace(url, shown(url))
+        raise ConnectionError(f"cannot reach Redis at {shown(url)}: {message}") from None
     return server
 
 
@@ -349,13 +448,16 @@ def start_job(server, spec: dict, revisits: list[tuple[str, str, dict]], validat
     spec = dict(spec, started=time.time())
     with server.pipeline() as pipe:
         pipe.set(job_key(job), json.dumps(spec, ensure_ascii=False), ex=JOB_TTL)
+        pipe.set(job_key(job, "alive"), 1, ex=ALIVE_TTL)
         seeds = []
         for url in spec["listing_urls"]:
             wid = _walk_id(url)
             pipe.hset(job_key(job, "walk", wid), mapping={"pending": 1, "pages": 0})
+            pipe.expire(job_key(job, "walk", wid), JOB_TTL)
             pipe.sadd(job_key(job, "seen", wid), canonicalize(url))
+            pipe.expire(job_key(job, "seen", wid), JOB_TTL)
             seeds.append({"job": job, "kind": "listing", "url": url})
-        claimed = set()
+        claimed = {""}  # the set exists from the start, so that it expires
         for url, site, headers in revisits:
             key = canonicalize(url)
             if key not in claimed:
@@ -363,14 +465,15 @@ def start_job(server, spec: dict, revisits: list[tuple[str, str, dict]], validat
                 seeds.append(
                     {"job": job, "kind": "revisit", "url": url, "site": site, "headers": headers}
                 )
-        if claimed:
-            pipe.sadd(job_key(job, "claimed"), *claimed)
+        pipe.sadd(job_key(job, "claimed"), *claimed)
+        pipe.expire(job_key(job, "claimed"), JOB_TTL)
         if validators:
             pipe.hset(
                 job_key(job, "validators"),
                 mapping={k: json.dumps(v) for k, v in validators.items()},
             )
-        pipe.set(job_key(job, "pending"), len(seeds))
+            pipe.expire(job_key(job, "validators"), JOB_TTL)
+        pipe.set(job_key(job, "pending"), len(seeds), ex=JOB_TTL)
         pipe.rpush(SEEDS, *(json.dumps(s, ensure_ascii=False) for s in seeds))
         pipe.execute()
     return job
@@ -425,33 +528,44 @@ def drain(
     """Write the job's records as they come until it is done: 'done', 'stopped' (asked to),
     'time_limit' (after `limit` s, if not 0), or 'stalled' (nothing came for `idle_timeout` s
     while requests were still out: a worker died holding them, or none is running).  `flush`
-    commits whenever the list runs dry."""
-    items, pending = job_key(job, "items"), job_key(job, "pending")
-    last = began = time.monotonic()
+    commits whenever the list runs dry.  A job cut short is over for the workers at once, and
+    what they had fetched is still written: nothing fetched is lost."""
+    items, pending, alive = job_key(job, "items"), job_key(job, "pending"), job_key(job, "alive")
+    last = began = renewed = time.monotonic()
     while True:
+        now = time.monotonic()
         if stop():
-            return "stopped"
-        if limit and time.monotonic() - began > limit:
-            return "time_limit"
-        raw = server.lpop(items)
-        if raw is None:
-            flush()
-            got = server.blpop([items], timeout=1)
-            raw = got[1] if got is not None else None
-        if raw is not None:
-            write(pickle.loads(raw))
-            last = time.monotonic()
+            outcome = "stopped"
+        elif limit and now - began > limit:
+            outcome = "time_limit"
+        elif now - last > idle_timeout:
+            outcome = "stalled"
+        else:
+            if now - renewed > ALIVE_TTL / 6:
+                server.expire(alive, ALIVE_TTL)
+                renewed = now
+            raw = server.lpop(items)
+            if raw is None:
+                flush()
+                got = server.blpop([items], timeout=1)
+                raw = got[1] if got is not None else None
+            if raw is not None:
+                write(pickle.loads(raw))
+                last = time.monotonic()
+            elif int(server.get(pending) or 0) <= 0 and not server.llen(items):
+                return "done"
             continue
-        if int(server.get(pending) or 0) <= 0 and not server.llen(items):
-            return "done"
-        if time.monotonic() - last > idle_timeout:
-            return "stalled"
+        server.delete(alive)  # workers drop the job's requests from now on
+        for _ in range(2):  # and callbacks running at that moment end soon after
+            while (raw := server.lpop(items)) is not None:
+                write(pickle.loads(raw))
+            time.sleep(0.5)
+        return outcome
 
 
 def end_job(server, job: str) -> None:
-    """Workers drop what is left of the job; its keys go."""
-    server.set(job_key(job, "cancelled"), 1, ex=JOB_TTL)
+    """Workers drop what is left of the job (its `alive` key goes first); its keys go."""
+    server.delete(job_key(job, "alive"))
     keys = [job_key(job).encode(), *server.scan_iter(match=job_key(job, "*"), count=1000)]
-    keys = [k for k in keys if k != job_key(job, "cancelled").encode()]
     for i in range(0, len(keys), 500):
         server.delete(*keys[i : i + 500])
