@@ -19,9 +19,7 @@ SITE_KINDS = ("site_broken", "site_blocked")
 EVENT_KINDS = NOTICE_KINDS + SITE_KINDS
 
 
-def finish(
-    archive, c, run_id: int, at: str, errors: int, stopped: bool | str = False
-) -> dict:
+def finish(archive, c, run_id: int, at: str, errors: int, stopped: bool | str = False) -> dict:
     """`stopped`: True when a shutdown cut the crawl short (the run is `interrupted`, made
     again soon); "time_limit" when TZGG_MAX_CRAWL_SECONDS did (the run is finished, flagged
     incomplete, and holds its removals: it has not seen the whole site)."""

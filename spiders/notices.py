@@ -333,9 +333,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         text, fetch.encoding = decode_html(response.body, charset)
         # one page past the bound, so that hitting the bound is seen
         page = parse_listing(text, response.url, self.max_pages + 1, overrides=ov)
-        if first and (
-            not page.items or not is_listing(text, response.url, overrides=ov)
-        ):
+        if first and (not page.items or not is_listing(text, response.url, overrides=ov)):
             # a WAF challenge or 访问过于频繁 page is the site blocking us, not a redesign
             blocked = classify_page(None, "", text)[0] == "blocked"
             yield from self._walk_step(walk, failed="blocked" if blocked else "no_notices_found")

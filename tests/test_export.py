@@ -41,6 +41,8 @@ def _wayback() -> Path:
     pytest.fail(
         "pywb's wayback not found: python3 -m venv .venv/pywb && .venv/pywb/bin/pip install pywb"
     )
+
+
 ID_NUMBER = "43060219800101123X"
 MOBILE = "13812345678"
 
