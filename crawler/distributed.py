@@ -227,6 +227,13 @@ class Job:
         self.state: dict = {}  # the spider's per-job attributes, swapped in per callback
 
 
+class _Forgetful(dict):
+    """A dict that keeps nothing."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
 class _Validators:
     """The archive's validators of each attachment (canonical URL -> etag, ...), in Redis."""
 
@@ -324,9 +331,11 @@ class WorkerSpider(RedisMixin, NoticesSpider):
         job.state.update(
             files_on=self.files_on,
             file_max=self.file_max,
-            file_results={},
+            # a notice's files are fetched for it (with the archive's validators), not shared
+            # with another notice the worker has seen: what a long job learns is not kept
+            file_results=_Forgetful(),
             file_waiting={},
-            file_texts={},
+            file_texts=_Forgetful(),
             file_validators=job.validators,
         )
 

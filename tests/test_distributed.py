@@ -145,7 +145,7 @@ def _archive(db) -> dict:
 
 def _captures(db) -> tuple:
     """Every page fetched, by kind, URL and outcome; and the attachments fetched.  A file two
-    notices share is fetched once by a single process, and may be once per worker."""
+    notices share is fetched once by a single process, and by workers once per notice."""
     conn = sqlite3.connect(db)
     rows = conn.execute("SELECT kind, url, outcome FROM captures").fetchall()
     conn.close()
