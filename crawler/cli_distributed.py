@@ -46,6 +46,7 @@ def _server(url: str):
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def worker(redis_url, overrides, profile, verbose):
     """Fetch for every crawl queued in Redis, until stopped (run one or more per machine)."""
+    from scrapy.core.engine import ExecutionEngine
     from scrapy.crawler import CrawlerProcess
 
     from crawler.cli import _one_line_log_records, crawl_settings
@@ -67,8 +68,6 @@ def worker(redis_url, overrides, profile, verbose):
     if not verbose:
         _one_line_log_records()
     click.echo(f"tzgg worker: waiting for crawls in {shown(redis_url)}", err=True)
-    from scrapy.core.engine import ExecutionEngine
-
     # Scrapy asks its scheduler for more every 5 s when it has nothing in hand; a worker's
     # requests come from other processes and from hosts whose turn comes, so it asks often.
     ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = 0.2
