@@ -28,11 +28,10 @@ from urllib.parse import urlsplit
 import redis
 import scrapy
 from scrapy.exceptions import IgnoreRequest, ScrapyDeprecationWarning
-from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_redis.queue import Base
 from scrapy_redis.spiders import RedisMixin
-from twisted.internet.task import deferLater
 
+from crawler.middlewares import sleep
 from crawler.registry import Registry
 from crawler.urls import canonicalize
 from crawler.writer import as_record
@@ -197,21 +196,15 @@ class SharedHostDelay:
         if delay <= 0:
             return None
         if self.waiting[host] >= self.per_host and job_id is not None:
-            await _sleep(min(delay, 0.25))  # not a busy loop when this host is all there is
+            await sleep(min(delay, 0.25))  # not a busy loop when this host is all there is
             return request.replace(dont_filter=True)  # back to the queue, behind the others
         self.waiting[host] += 1
         try:  # taken at the moment of sending, not reserved ahead: a late timer cannot crowd
             while (wait := self.take(keys=[f"tzgg:host:{host}"], args=[int(delay * 1000)])) > 0:
-                await _sleep(wait / 1000)
+                await sleep(wait / 1000)
         finally:
             self.waiting[host] -= 1
         return None
-
-
-async def _sleep(seconds: float) -> None:
-    from twisted.internet import reactor  # Scrapy's, installed by now (not at import time)
-
-    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
 class Job:

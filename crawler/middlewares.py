@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
 
 from crawler.urls import canonicalize
 
@@ -61,3 +64,55 @@ class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
             return super().process_response(request, response)
         except ValueError:
             return response
+
+
+class RetryAfterMiddleware:
+    """A 429 or 503 that says when to come back (Retry-After: seconds, or an HTTP date) is
+    retried then, not at once; one that asks for more than TZGG_RETRY_AFTER_MAX seconds is not
+    retried in this crawl (a failed fetch, tried again next crawl).  Before RetryMiddleware
+    (550), which would retry at once."""
+
+    def __init__(self, max_wait: float):
+        self.max_wait = max_wait
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getfloat("TZGG_RETRY_AFTER_MAX"))
+
+    def process_response(self, request, response, spider=None):
+        if response.status in (429, 503):
+            wait = retry_after(response.headers.get(b"Retry-After"))
+            if wait is not None and wait > self.max_wait:
+                request.meta["dont_retry"] = True
+            elif wait:
+                request.meta["tzgg_retry_after"] = wait  # the retry (a copy) waits
+        return response
+
+    async def process_request(self, request, spider=None):
+        wait = request.meta.pop("tzgg_retry_after", None)
+        if wait:
+            await sleep(wait)
+        return None
+
+
+def retry_after(value: bytes | None, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks for (None: absent or unreadable)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+async def sleep(seconds: float) -> None:
+    """Wait in the crawl's reactor (Scrapy's own, installed by the time a request runs)."""
+    from twisted.internet import reactor
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))

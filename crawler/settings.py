@@ -20,6 +20,7 @@ TZGG_CONTACT = "https://github.com/tzgg/tzgg"  # who to write to: set your own e
 USER_AGENT = None  # built from TZGG_CONTACT by the spider unless set
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+TZGG_RETRY_AFTER_MAX = 60  # a 429/503's Retry-After is waited up to this (s); longer: no retry
 REDIRECT_MAX_TIMES = 10
 # A page larger than this is a failed fetch (`too_large`), never an edit: a 20 MB "page" is a
 # misconfigured server or a trap.  Attachments have their own limit (TZGG_ATTACHMENT_MAX_BYTES).
@@ -33,6 +34,7 @@ ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.SafeMetaRefreshMiddleware": 580,  # a javascript: refresh: not followed
+    "crawler.middlewares.RetryAfterMiddleware": 560,  # sees a 429/503 before RetryMiddleware
     "crawler.middlewares.ContentEncodingMiddleware": 595,
     "crawler.middlewares.RedirectHopsMiddleware": 650,  # sees a 3xx before RedirectMiddleware
 }
@@ -73,4 +75,5 @@ TEST_PROFILE = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "DOWNLOAD_TIMEOUT": 5,
     "RETRY_TIMES": 1,
+    "TZGG_RETRY_AFTER_MAX": 2,
 }

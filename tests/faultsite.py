@@ -37,6 +37,7 @@ import random
 import socket
 import struct
 import threading
+import time
 import zipfile
 import zlib
 from collections import Counter
@@ -60,6 +61,7 @@ class FaultServer:
         self.site = site
         self.faults: dict[str, Fault] = {}
         self.hits: Counter = Counter()
+        self.times: dict[str, list[float]] = {}  # path -> time.monotonic() of each request
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._conns: set[socket.socket] = set()
@@ -139,6 +141,7 @@ class FaultServer:
             path = urlsplit(target).path
             with self._lock:
                 self.hits[path] += 1
+                self.times.setdefault(path, []).append(time.monotonic())
             f = self._find(path)
             if f is None:
                 self._send(conn, self.site.handle(method, target, headers, form))

@@ -158,7 +158,12 @@ def test_network_faults_are_counted_failures_never_changes(tmp_path, faulty):
     assert c.seconds < 15
     assert c.code == 0 and c.flags == [], (c.summary, c.stderr)
     assert c.failures == {"timeout": 1, "connection": 3, "http_5xx": 2, "http_429": 1}
-    assert all(srv.hits[site.path(nid)] >= 2 for nid in faults)  # each fault was met
+    # each fault was met (one request of the archiving crawl, then this crawl's), and retried
+    # (RETRY_TIMES=1) but the 429 whose Retry-After (120 s) is over TZGG_RETRY_AFTER_MAX
+    assert all(srv.hits[site.path(nid)] >= 3 for nid in faults if nid != ids[6])
+    assert srv.hits[site.path(ids[6])] == 2
+    times = srv.times[site.path(ids[4])]
+    assert times[-1] - times[-2] >= 0.9, times  # its Retry-After: 1 was waited
     assert check_faulted(c, db, before, n) == []
     then_nothing_new(srv, url, db, "network faults, then none")
 
@@ -325,3 +330,15 @@ def test_a_crawl_over_its_time_bound_stops_and_holds_what_it_could_not_judge(tmp
     assert c.code == 0 and c.flags == [], c.summary
     removed = [(e["kind"], e["url"]) for e in events(db)[len(before) :]]
     assert sorted(removed) == sorted(("removed", srv.url(site.path(nid))) for nid in gone)
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    from datetime import UTC, datetime
+
+    from crawler.middlewares import retry_after
+
+    now = datetime(2026, 11, 26, 8, 0, 0, tzinfo=UTC)
+    assert retry_after(b"120", now) == 120
+    assert retry_after(b"Thu, 26 Nov 2026 08:00:30 GMT", now) == 30
+    assert retry_after(b"Thu, 26 Nov 2026 07:00:00 GMT", now) == 0  # already past
+    assert retry_after(b"soon", now) is None and retry_after(None, now) is None
