@@ -14,6 +14,7 @@ REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
 _redis_option = click.option(
     "--redis",
     "redis_url",
+    metavar="URL",
     envvar="TZGG_REDIS",
     default=REDIS_DEFAULT,
     show_default=True,
