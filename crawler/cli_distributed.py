@@ -168,6 +168,12 @@ def _ingest(server, settings, plan, adopt, reg, idle_timeout) -> list[dict]:
             "(is a `tzgg worker` running?): the runs are recorded as cut short",
             err=True,
         )
+    if outcome == "lapsed":
+        click.echo(
+            "tzgg: this ingester did not renew its crawl for a minute (paused?), so the"
+            " workers dropped it: the runs are recorded as cut short",
+            err=True,
+        )
     if outcome == "time_limit":
         click.echo("tzgg: the crawl took TZGG_MAX_CRAWL_SECONDS: stopped", err=True)
     stopped = {"done": False, "time_limit": "time_limit"}.get(outcome, True)

@@ -97,6 +97,17 @@ return {state[1], state[2], state[3] or '', state[4] or '0', accepted}
 """
 
 
+# A callback starts only while its job is alive, and counts itself busy (atomically: an
+# ingester that ends the job then waits for the count to fall to 0, and so gets its records).
+# KEYS: the job's `alive`, `busy`.  ARGV: the TTL of `busy`.
+_ENTER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
+return 1
+"""
+
+
 # A host's turn, across all workers: taken when `delay` ms have passed since the last request
 # any worker sent there, else the ms left to wait.  KEYS: the host's key.  ARGV: the delay (ms).
 _TAKE = """
@@ -109,39 +120,42 @@ return 0
 """
 
 
-# Take the next request of the host whose turn came first (its score: when it may be asked
-# again); a host whose queue ran dry leaves the set.  KEYS: the hosts' set.  ARGV: the delay
-# (ms), the prefix of the hosts' queues.
+# Take the next request of the queue whose turn came first.  A queue holds one job's requests
+# to one host (member "JOB|HOST" of the set, scored by when it may be served again), so that
+# two crawls of one host take turns, and a crawl that ended takes its queues with it.  A queue
+# that ran dry leaves the set.  KEYS: the set.  ARGV: the delay (ms), the queues' key prefix.
 _POP = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for _ = 1, 20 do
-  local host = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1)[1]
-  if not host then return false end
-  local q = ARGV[2] .. host
+for _ = 1, 50 do
+  local member = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1)[1]
+  if not member then return false end
+  local q = ARGV[2] .. member
   local item = redis.call('ZRANGE', q, 0, 0)[1]
   if item then
     redis.call('ZREMRANGEBYRANK', q, 0, 0)
-    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), host)
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), member)
     return item
   end
-  redis.call('ZREM', KEYS[1], host)
+  redis.call('ZREM', KEYS[1], member)
 end
 return false
 """
 
 
 class HostQueue(Base):
-    """The workers' shared request queue: one queue per host (by priority, then first in first
-    out), handed out host by host as each one's turn comes (DOWNLOAD_DELAY apart).  A worker's
-    request slots then never sit waiting behind one host while 199 others are due, and a crawl
-    queued while another runs gets its share at once.  (scrapy-redis's PriorityQueue is one
-    sorted set, which hands out one host's requests back to back.)"""
+    """The workers' shared request queue: a queue per job and host (by priority, then first in
+    first out), served in turn as each one's turn comes (DOWNLOAD_DELAY apart).  A worker's
+    request slots then never sit waiting behind one host while 199 others are due, a crawl
+    queued while another runs gets its share at once, even on the same host, and a crawl that
+    ends takes its queued requests with it (`drop_job`).  (scrapy-redis's PriorityQueue is one
+    sorted set, which hands out one host's requests back to back.)  SharedHostDelay keeps the
+    host's delay exact when two crawls share it."""
 
     def __init__(self, server, spider, key, serializer=None):
         super().__init__(server, spider, key, serializer)
-        self.hosts = f"{self.key}:hosts"
-        self.prefix = f"{self.key}:host:"
+        self.hosts = queue_set(self.key)
+        self.prefix = queue_prefix(self.key)
         self.delay_ms = int(spider.settings.getfloat("TZGG_HOST_DELAY") * 1000)
         self._pop = server.register_script(_POP)
 
@@ -150,10 +164,12 @@ class HostQueue(Base):
 
     def push(self, request):
         host = (urlsplit(request.url).hostname or "").lower()
+        member = f"{request.meta.get('tzgg_job', '')}|{host}"
         score = -request.priority * 1e13 + time.time() * 1e3  # exact in a double until 2286
         with self.server.pipeline() as pipe:
-            pipe.execute_command("ZADD", self.prefix + host, score, self._encode_request(request))
-            pipe.execute_command("ZADD", self.hosts, "NX", time.time() * 1e3, host)
+            pipe.execute_command("ZADD", self.prefix + member, score, self._encode_request(request))
+            # due at once when new (score 0: no clock but Redis's is compared with)
+            pipe.execute_command("ZADD", self.hosts, "NX", 0, member)
             pipe.execute()
 
     def pop(self, timeout=0):
@@ -163,6 +179,22 @@ class HostQueue(Base):
     def clear(self):
         keys = [self.hosts, *self.server.scan_iter(match=self.prefix + "*", count=1000)]
         self.server.delete(*keys)
+
+
+def queue_set(key: str = QUEUE) -> str:
+    return f"{key}:queues"
+
+
+def queue_prefix(key: str = QUEUE) -> str:
+    return f"{key}:q:"
+
+
+def drop_job(server, job: str) -> None:
+    """The job's queued requests go, unfetched, and their turns with them."""
+    members = [m for m in server.zrange(queue_set(), 0, -1) if m.startswith(f"{job}|".encode())]
+    if members:
+        server.zrem(queue_set(), *members)
+        server.delete(*(queue_prefix().encode() + m for m in members))
 
 
 class SharedHostDelay:
@@ -215,6 +247,8 @@ class Job:
         self.spec = spec
         self.items = job_key(job, "items")
         self.pending = job_key(job, "pending")
+        self.alive = job_key(job, "alive")
+        self.busy = job_key(job, "busy")  # callbacks under way, which the ingester waits for
         self.claimed = job_key(job, "claimed")
         self.validators = _Validators(server, job_key(job, "validators"))
         self.state: dict = {}  # the spider's per-job attributes, swapped in per callback
@@ -264,6 +298,7 @@ class WorkerSpider(RedisMixin, NoticesSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup_redis(crawler)
         spider.advance = spider.server.register_script(_ADVANCE)
+        spider.enter = spider.server.register_script(_ENTER)
         crawler.signals.connect(spider._poll_seeds, signal=scrapy.signals.spider_opened)
         return spider
 
@@ -376,7 +411,7 @@ class WorkerSpider(RedisMixin, NoticesSpider):
     def _run(self, method, arg):
         meta = arg.meta if isinstance(arg, scrapy.http.Response) else arg.request.meta
         job = self._use(meta.get("tzgg_job", ""))
-        if job is None:
+        if job is None or not self.enter(keys=[job.alive, job.busy], args=[JOB_TTL]):
             return []
         requests = []
         try:
@@ -394,7 +429,9 @@ class WorkerSpider(RedisMixin, NoticesSpider):
             logger.exception("callback failed on %s", getattr(arg, "url", arg))
         with self.server.pipeline() as pipe:
             pipe.incrby(job.pending, len(requests) - 1)
-            pipe.expire(job.items, JOB_TTL)
+            pipe.decr(job.busy)
+            for key in (job.items, job.pending, job.busy):  # whatever happened meanwhile
+                pipe.expire(key, JOB_TTL)
             pipe.execute()
         return requests
 
@@ -528,13 +565,15 @@ def drain(
     server, job: str, write, *, flush, idle_timeout: float, limit: float = 0, stop=lambda: False
 ) -> str:
     """Write the job's records as they come until it is done: 'done', 'stopped' (asked to),
-    'time_limit' (after `limit` s, if not 0), or 'stalled' (nothing came for `idle_timeout` s
-    while requests were still out: a worker died holding them, or none is running).  `flush`
-    commits whenever the list runs dry.  A job cut short is over for the workers at once, and
-    what they had fetched is still written: nothing fetched is lost."""
+    'time_limit' (after `limit` s, if not 0), 'stalled' (nothing came for `idle_timeout` s
+    while requests were still out: a worker died holding them, or none is running), or
+    'lapsed' (this process did not renew the job in time, paused say, and the workers dropped
+    it).  `flush` commits whenever the list runs dry.  A job cut short is over for the workers
+    at once, and what they had fetched is still written: nothing fetched is lost."""
     items, pending, alive = job_key(job, "items"), job_key(job, "pending"), job_key(job, "alive")
     last = began = renewed = time.monotonic()
-    while True:
+    outcome = None
+    while outcome is None:
         now = time.monotonic()
         if stop():
             outcome = "stopped"
@@ -542,10 +581,10 @@ def drain(
             outcome = "time_limit"
         elif now - last > idle_timeout:
             outcome = "stalled"
+        elif now - renewed > ALIVE_TTL / 6 and not server.expire(alive, ALIVE_TTL):
+            outcome = "lapsed"
         else:
-            if now - renewed > ALIVE_TTL / 6:
-                server.expire(alive, ALIVE_TTL)
-                renewed = now
+            renewed = renewed if now - renewed <= ALIVE_TTL / 6 else now
             raw = server.lpop(items)
             if raw is None:
                 flush()
@@ -556,18 +595,21 @@ def drain(
                 last = time.monotonic()
             elif int(server.get(pending) or 0) <= 0 and not server.llen(items):
                 return "done"
-            continue
-        server.delete(alive)  # workers drop the job's requests from now on
-        for _ in range(2):  # and callbacks running at that moment end soon after
-            while (raw := server.lpop(items)) is not None:
-                write(pickle.loads(raw))
-            time.sleep(0.5)
-        return outcome
+    server.delete(alive)  # workers drop the job's requests from now on
+    busy, until = job_key(job, "busy"), time.monotonic() + 60
+    while True:  # and the callbacks under way at that moment end, with their records
+        done = int(server.get(busy) or 0) <= 0  # (a callback pushes its records, then leaves)
+        while (raw := server.lpop(items)) is not None:
+            write(pickle.loads(raw))
+        if done or time.monotonic() > until:
+            return outcome
+        time.sleep(0.2)
 
 
 def end_job(server, job: str) -> None:
     """Workers drop what is left of the job (its `alive` key goes first); its keys go."""
     server.delete(job_key(job, "alive"))
+    drop_job(server, job)
     keys = [job_key(job).encode(), *server.scan_iter(match=job_key(job, "*"), count=1000)]
     for i in range(0, len(keys), 500):
         server.delete(*keys[i : i + 500])
