@@ -259,3 +259,45 @@ def test_a_worker_stopped_mid_crawl_hands_over_to_the_others(serve, workers, red
     [summary] = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
     assert ingester.returncode == 0 and summary["status"] == "ok", summary
     assert summary["counts"]["new"] == 40 and summary["failures"] == {}, summary
+
+
+def test_an_ingest_stopped_mid_crawl_writes_what_was_fetched_and_leaves_nothing_queued(
+    serve, workers, redis_db, tmp_path
+):
+    import redis
+
+    site = DistrictSite(page_size=60)
+    site.generate(60)
+    url = site.listing_url(serve(site).base)
+    workers(2, "-s", "DOWNLOAD_DELAY=0.1")
+    db = tmp_path / "a.db"
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    cmd = [sys.executable, "-m", "crawler.cli", "ingest", url, "--db", str(db)]
+    ingester = subprocess.Popen(
+        [*cmd, "--redis", redis_db, "-q", "--json"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while len(site.requests.paths()) < 15:
+        assert time.monotonic() < deadline and ingester.poll() is None
+        time.sleep(0.05)
+    ingester.terminate()
+    out, err = ingester.communicate(timeout=90)
+    [summary] = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+    assert ingester.returncode == 3 and summary["status"] == "interrupted", (summary, err)
+    # the notice pages the site served were written, but for a download under way when the
+    # crawl stopped (at most one a worker here: one request every 0.1 s to the one host)
+    served = [p for p in site.requests.paths() if p.startswith("/tzgg/2")]
+    conn = sqlite3.connect(db)
+    written = conn.execute("SELECT count(*) FROM captures WHERE kind = 'detail'").fetchone()[0]
+    conn.close()
+    assert 0 < len(served) < 60 and 0 <= len(served) - written <= 2, (len(served), written)
+    assert events(db, "--kind", "delisted") == [] and events(db, "--kind", "removed") == []
+    # its queued requests went with it: none left, and the next crawl is not held back
+    left = [k.decode() for k in redis.Redis.from_url(redis_db).keys("tzgg:*")]
+    assert set(left) <= {"tzgg:dupefilter"} | {k for k in left if k.startswith("tzgg:host:")}, left
+    code, [again], p = ingest(redis_db, db, url)
+    assert code == 0 and again["counts"]["new"] == 60 - summary["counts"]["new"], again
