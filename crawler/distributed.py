@@ -521,10 +521,7 @@ def start_job(server, spec: dict, revisits: list[tuple[str, str, dict]], validat
 def job_inputs(settings, plan: dict[str, str], reg) -> tuple[dict, list, dict]:
     """(the job's spec, its revisits [(url, site, headers)], the attachments' validators): what
     a single-process crawl reads from the archive at its start, read by the ingester."""
-    from archive.attachments import validators
-    from archive.db import connect as connect_db
-    from archive.revisits import revisit_targets
-    from spiders.notices import revisit_headers
+    from spiders.notices import archive_inputs
 
     spec = {
         "listing_urls": list(plan),
@@ -540,24 +537,7 @@ def job_inputs(settings, plan: dict[str, str], reg) -> tuple[dict, list, dict]:
             if reg is not None and key in reg.sites and reg.sites[key].delay is not None
         },
     }
-    revisits, known = [], {}
-    conn = connect_db(settings.get("TZGG_DB"), readonly=True)
-    try:
-        for site in sorted(set(plan.values())):
-            for t in revisit_targets(
-                conn,
-                site,
-                policy=settings.get("TZGG_REVISIT"),
-                recent_days=settings.getint("TZGG_REVISIT_RECENT_DAYS"),
-                slices=settings.getint("TZGG_REVISIT_SLICES"),
-                files=spec["attachments"],
-            ):
-                revisits.append((t["url"], site, revisit_headers(t)))
-            if spec["attachments"]:
-                for url, v in validators(conn, site).items():
-                    known[canonicalize(url)] = v
-    finally:
-        conn.close()
+    revisits, known = archive_inputs(settings, sorted(set(plan.values())))
     return spec, revisits, known
 
 

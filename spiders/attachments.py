@@ -8,12 +8,9 @@ too large, an HTML page) never fails the notice: the archive keeps what it knew 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import scrapy
 
-from archive.attachments import validators
-from archive.db import connect
 from crawler.extract.attachment_text import extract_text
 from crawler.extract.files import download_ext
 from crawler.urls import canonicalize
@@ -63,23 +60,16 @@ class AttachmentsMixin:
 
     share_files = True  # a file in flight for one notice is awaited by the others
 
-    def _files_setup(self) -> None:
+    def _files_setup(self, known: dict[str, dict]) -> None:
+        """`known`: the archived files' validators by canonical URL (spiders.notices
+        archive_inputs)."""
         s = self.settings
         self.files_on = s.getbool("TZGG_ATTACHMENTS")
         self.file_max = s.getint("TZGG_ATTACHMENT_MAX_BYTES")
         self.file_results: dict[str, dict | None] = {}  # URL -> {sha256, size}; None: failed
         self.file_waiting: dict[str, list] = {}  # URL in flight -> [(doc, i)] waiting for it
         self.file_texts: dict[str, dict] = {}  # URL -> its text row, until its record is out
-        self.file_validators: dict[str, dict] = {}
-        path = Path(s.get("TZGG_DB"))
-        if self.files_on and path.exists():
-            conn = connect(path, readonly=True)
-            try:
-                for site in self.sites:
-                    for url, v in validators(conn, site).items():
-                        self.file_validators[canonicalize(url)] = v
-            finally:
-                conn.close()
+        self.file_validators: dict[str, dict] = known
 
     def _with_files(self, fetch, site: str):
         """Yield the detail fetch, with its attachments fetched into it first."""

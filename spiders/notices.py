@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 
+from archive.attachments import validators
 from archive.db import connect
 from archive.revisits import revisit_targets
 from crawler.extract import classify_page, decode_html, extract_page
@@ -141,10 +142,15 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     async def start(self):
         self.max_pages = self.settings.getint("TZGG_MAX_LISTING_PAGES")
         self.overrides = self._site_overrides(self.settings.get("TZGG_REGISTRY"))
-        self._files_setup()
+        targets, known = archive_inputs(self.settings, self.sites)
+        self._files_setup(known)
         # Revisits are made first, so that a listing linking an archived URL finds it
         # requested already and the conditional request is the one sent.
-        revisits = [r for site in self.sites for r in self._revisit_requests(site) if r is not None]
+        revisits = [
+            r
+            for url, site, headers in targets
+            if (r := self._detail_request(url, site, headers)) is not None
+        ]
         for url in self.listing_urls:
             self.walks[url] = {
                 "pending": 1,
@@ -198,27 +204,6 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             fetch.error = "extract_failed"
             return None
         return notice, text
-
-    def _revisit_requests(self, site: str):
-        for t in self._revisit_targets(site):
-            yield self._detail_request(t["url"], site, revisit_headers(t))
-
-    def _revisit_targets(self, site: str) -> list[dict]:
-        path = Path(self.settings.get("TZGG_DB"))
-        if not path.exists():
-            return []
-        conn = connect(path, readonly=True)
-        try:
-            return revisit_targets(
-                conn,
-                site,
-                policy=self.settings.get("TZGG_REVISIT"),
-                recent_days=self.settings.getint("TZGG_REVISIT_RECENT_DAYS"),
-                slices=self.settings.getint("TZGG_REVISIT_SLICES"),
-                files=self.settings.getbool("TZGG_ATTACHMENTS"),
-            )
-        finally:
-            conn.close()
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -462,6 +447,35 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             error=_failure_kind(failure),
             request_headers=_headers(request.headers),
         )
+
+
+def archive_inputs(settings, sites) -> tuple[list[tuple[str, str, dict]], dict[str, dict]]:
+    """What a crawl reads from the archive at its start (`tzgg crawl`'s spider, or `tzgg
+    ingest` for its workers): the revisits [(url, site, conditional headers)], and with
+    attachments on, the archived files' validators by canonical URL."""
+    path = Path(settings.get("TZGG_DB"))
+    if not path.exists():
+        return [], {}
+    files = settings.getbool("TZGG_ATTACHMENTS")
+    revisits, known = [], {}
+    conn = connect(path, readonly=True)
+    try:
+        for site in sites:
+            for t in revisit_targets(
+                conn,
+                site,
+                policy=settings.get("TZGG_REVISIT"),
+                recent_days=settings.getint("TZGG_REVISIT_RECENT_DAYS"),
+                slices=settings.getint("TZGG_REVISIT_SLICES"),
+                files=files,
+            ):
+                revisits.append((t["url"], site, revisit_headers(t)))
+            if files:
+                for url, v in validators(conn, site).items():
+                    known[canonicalize(url)] = v
+    finally:
+        conn.close()
+    return revisits, known
 
 
 def revisit_headers(target: dict) -> dict:
