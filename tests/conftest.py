@@ -17,6 +17,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+REALPAGES = SHARED / "realpages"
+
+
+def require_realpages(module_level: bool = False) -> Path:
+    """../shared/realpages, or a skip where it is absent; a failure instead when
+    TZGG_REQUIRE_REALPAGES is set (CI sets it: hundreds of checks must not vanish unseen)."""
+    if (REALPAGES / "manifest.json").is_file():
+        return REALPAGES
+    why = f"real pages absent: {REALPAGES / 'manifest.json'} not found"
+    if os.environ.get("TZGG_REQUIRE_REALPAGES"):
+        pytest.fail(f"TZGG_REQUIRE_REALPAGES is set but {why}", pytrace=False)
+    pytest.skip(why, allow_module_level=module_level)
 
 
 def tzgg(*args, timeout: float = 180, **kw) -> subprocess.CompletedProcess:
@@ -92,9 +104,7 @@ def real_page_notice(name: str):
     """extract_notice of one page of ../shared/realpages (skips when they are absent)."""
     from crawler.extract import extract_notice
 
-    path = SHARED / "realpages" / name
-    if not path.is_file():
-        pytest.skip(f"real pages absent: {path} not found")
+    path = require_realpages() / name
     return extract_notice(path.read_bytes(), "https://www.pingtan.gov.cn/x/t1.htm")
 
 
