@@ -13,7 +13,8 @@ Faults (keyword options in brackets):
 * ``reset``: send the status line, headers and half the body, then RST (SO_LINGER 0);
 * ``close`` [rst=False]: close the connection before sending a byte (FIN, or RST);
 * ``burst`` [n=3, status=503, retry_after=1]: the first n requests fail so, then the page;
-* ``waf`` [status=412]: a cookie-setting script challenge (加速乐/瑞数 style), no content;
+* ``waf`` [status=412, style=token]: a cookie-setting script challenge (加速乐 style), or
+  with style=token a 瑞数-style page whose script holds only an opaque state string; no content;
   `status=200` as some WAFs answer;
 * ``too_frequent``: 200 with the site's 访问过于频繁 page;
 * ``loop``: a redirect loop, path -> path?tzgg_loop=1 -> path;
@@ -196,6 +197,15 @@ class FaultServer:
 
     def _do_waf(self, conn, f, method, target, headers) -> None:
         token = random.Random(target).randbytes(16).hex()
+        if f.opts.get("style") == "token":  # 瑞数-style: only an opaque state string
+            state = random.Random(target).randbytes(600).hex()
+            page = (
+                '<html><head><meta charset="utf-8"><script>var $_t=window.$_t||{};'
+                f'$_t.s="{state}";if($_t.r)$_t.r();</script><script src="./{token[:10]}.js">'
+                "</script></head><body></body></html>"
+            )
+            self._send(conn, self._html(f.opts.get("status", 412), page.encode()))
+            return
         script = (
             '<html><head><meta charset="utf-8"></head><body><script>'
             f'document.cookie=("__jsl_clearance_s=1{token[:8]}|0|"+"{token}")+";max-age=3600;'

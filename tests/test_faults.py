@@ -201,12 +201,13 @@ def test_waf_challenges_and_rate_limit_pages_flag_the_site_blocked(tmp_path, fau
     srv.fault(site.path(ids[2]), "waf", status=200)  # the same challenge answering 200
     srv.fault(site.path(ids[3]), "too_frequent")  # 200: 访问过于频繁，请稍后再试
     srv.fault(site.path(ids[4]), "too_frequent")
+    srv.fault(site.path(ids[5]), "waf", style="token", status=200)  # 瑞数-style, answering 200
     before, n = events(db), versions(db)
     c = run_crawl(url, db, *TIMEOUT, name="waf pages")
     assert c.code == 3 and c.flags == [f"site_blocked:block_pages:{url}"], c.summary
-    assert c.failures == {"blocked": 5}
+    assert c.failures == {"blocked": 6}
     [e] = check_faulted(c, db, before, n)
-    assert (e["kind"], e["reason"], e["evidence"]["blocked"]) == ("site_blocked", "block_pages", 5)
+    assert (e["kind"], e["reason"], e["evidence"]["blocked"]) == ("site_blocked", "block_pages", 6)
     then_nothing_new(srv, url, db, "waf pages, then none")
 
 

@@ -93,7 +93,8 @@ def _region(title_el, container):
 
 
 def _meta_text(root, skip_el) -> str:
-    return "".join(linearize(root, skip_el=skip_el))
+    """The text labels are read from, with the edges of inline elements marked."""
+    return "".join(linearize(root, skip_el=skip_el, marks=True))
 
 
 def extract_notice(

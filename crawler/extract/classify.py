@@ -107,6 +107,10 @@ _WAF_MARKS = tuple(
 # (its cookie name is often assembled from pieces, so no mark appears literally).
 _CHALLENGE_JS = re.compile(r"document\.cookie|location\.(?:href|replace|reload)|window\.location")
 _TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.I | re.S)
+# An inline script carrying a long opaque token (RS/瑞数-style challenges ship their
+# obfuscated state as one string of hundreds of characters), on a page with nothing to read.
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.I | re.S)
+_OPAQUE = re.compile(r"[A-Za-z0-9_.$+/=%-]{400,}")
 
 
 def _visible_text(html_text: str) -> str:
@@ -152,6 +156,8 @@ def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, st
         m = _CHALLENGE_JS.search(html_text)
         if m:
             return "blocked", m.group(0)
+        if any(_OPAQUE.search(code) for code in _SCRIPT.findall(html_text)):
+            return "blocked", "script-only page with an opaque token"
     for hay in haystacks:
         low = hay.lower()
         for p in SOFT_404:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .dates import parse_date
-from .text import clean_title, fold_ws, is_hidden, linearize, tag_of, text_of, to_lines
+from .text import EDGE, clean_title, fold_ws, is_hidden, linearize, tag_of, text_of, to_lines
 
 _CJK_BEFORE = r"(?<![\u4e00-\u9fff])"
 
@@ -112,19 +112,29 @@ _KIND = {lab: kind for kind, labs in LABELS.items() for lab in labs}
 _ORDER = {lab: i for labs in LABELS.values() for i, lab in enumerate(labs)}
 
 
+# Spaces, and the marks of element edges (text.EDGE), may stand inside a label and before
+# its colon: `<span>来源</span>：`, `发 布 日 期：`.
+_GAP = "[ \u3000" + EDGE + "]*"
+
+
 def _spaced(label: str) -> str:
     if label == "【":
         return "【"
-    return r"[ \u3000]*".join(re.escape(c) for c in label)
+    return _GAP.join(re.escape(c) for c in label)
 
 
+# A label opens the text, or follows a non-Han character — or an element's edge: in
+# `<span>来源:区政府</span><span>日期:2021-09-24</span>` 日期 follows 府 in the text, yet
+# opens its own element.
 _LABEL_RE = re.compile(
     _CJK_BEFORE
     + "(?P<lab>"
     + "|".join(_spaced(lab) for lab in sorted(_KIND, key=len, reverse=True))
-    + r")[ \u3000]*(?P<colon>[:：])?"
+    + ")"
+    + _GAP
+    + "(?P<colon>[:：])?"
 )
-_SPACES = re.compile(r"[ \u3000]")
+_SPACES = re.compile("[ \u3000" + EDGE + "]")
 # Every label match starts with one of these characters: finding them first and matching
 # _LABEL_RE only there gives the matches of _LABEL_RE.finditer, without trying the whole
 # alternation (and its look-behind) at every position of the text.
@@ -159,7 +169,8 @@ class Label:
 
 
 def find_labels(text: str) -> list[Label]:
-    """Every 'label：value' in linearized text; a value runs to the next label or line end."""
+    """Every 'label：value' in linearized text (with or without element edge marks); a value
+    runs across inline elements to the next label or the line's end."""
     hits = []
     for m in _label_matches(text):
         lab = _SPACES.sub("", m.group("lab"))
@@ -175,6 +186,8 @@ def find_labels(text: str) -> list[Label]:
             continue
         stop = hits[i + 1][2] if i + 1 < len(hits) else len(text)
         chunk = text[end:stop]
+        if EDGE in chunk:
+            chunk = chunk.replace(EDGE, "")
         first, _, rest = chunk.partition("\n")
         value = fold_ws(first)
         if not value:

@@ -28,7 +28,7 @@ from lxml import etree
 from crawler.items import EXTRACTOR_VERSION
 
 from .dates import parse_date
-from .text import fold_ws, linearize
+from .text import EDGE, fold_ws, linearize
 
 TEXT_FIELDS = ("title", "source", "doc_number", "index_number")
 DATE_FIELDS = ("published", "written")
@@ -185,9 +185,12 @@ def _after_label(text: str, labels: tuple[str, ...]) -> str | None:
     """The value printed after `label：` on its line, up to the next `label：` or a wide gap."""
     for label in labels:
         m = re.search(
-            re.escape(label) + r"\s*[:：]\s*(.*?)(?=\s+[\u4e00-\u9fff]{2,6}\s*[:：]|\s{3,}|\n|$)",
+            re.escape(label)
+            + r"[\s\ue001]*[:：][\s\ue001]*(.*?)"
+            + r"(?=[\s\ue001]+[\u4e00-\u9fff]{2,6}\s*[:：]|\s{3,}|\n|$)",
             text,
         )
-        if m and m.group(1).strip():
-            return m.group(1).strip()
+        value = m.group(1).replace(EDGE, "").strip() if m else ""
+        if value:
+            return value
     return None

@@ -90,6 +90,12 @@ def tag_of(el) -> str | None:
     return t.lower() if isinstance(t, str) else None
 
 
+# Where an inline element starts or ends, in text linearized with marks=True: a browser may
+# show `<span>来源:区政府</span><span>日期:2021-09-24</span>` apart while the text runs
+# together, so a label reader needs to know where an element's text began.
+EDGE = "\ue001"
+
+
 def linearize(
     root,
     skip: Callable[[object], bool] | None = None,
@@ -97,8 +103,10 @@ def linearize(
     cells: str = " ",
     out: list[str] | None = None,
     skip_el=None,
+    marks: bool = False,
 ) -> list[str]:
-    """Text chunks of `root` in document order; '\\n' marks block boundaries.
+    """Text chunks of `root` in document order; '\\n' marks block boundaries, and with
+    `marks` EDGE marks where an inline element begins and ends.
 
     Raw whitespace inside text is folded to one space, so only the markup makes lines.
     Skips scripts, styles, hidden elements, the element `skip_el` and whatever `skip(el)`
@@ -107,7 +115,7 @@ def linearize(
         out = []
     tag = root.tag
     if tag.__class__ is str:  # comment / PI: only its tail is text
-        _walk(root, tag.lower(), skip, skip_el, cells, out)
+        _walk(root, tag.lower(), skip, skip_el, cells, out, EDGE if marks else "")
     return out
 
 
@@ -115,7 +123,7 @@ def _ws_fold(text: str) -> str:
     return " " if text.isspace() else _WS.sub(" ", text)
 
 
-def _walk(el, tag, skip, skip_el, cells, out):
+def _walk(el, tag, skip, skip_el, cells, out, edge=""):
     """Chunks of a kept element `el` (lower-case tag `tag`)."""
     append = out.append
     block = tag in BLOCK_TAGS
@@ -123,6 +131,8 @@ def _walk(el, tag, skip, skip_el, cells, out):
         append("\n")
     elif tag in CELL_TAGS:
         append(cells)
+    elif edge:
+        append(edge)
     text = el.text
     if text:
         append(_ws_fold(text))
@@ -133,7 +143,7 @@ def _walk(el, tag, skip, skip_el, cells, out):
             if ctag not in SKIP_TAGS:
                 keys = child.keys()
                 if not ((keys and _hidden_by(child, keys)) or (skip is not None and skip(child))):
-                    _walk(child, ctag, skip, skip_el, cells, out)
+                    _walk(child, ctag, skip, skip_el, cells, out, edge)
         tail = child.tail
         if tail:
             append(_ws_fold(tail))
@@ -141,6 +151,8 @@ def _walk(el, tag, skip, skip_el, cells, out):
         append("\n")
     elif tag in CELL_TAGS:
         append(cells)
+    elif edge:
+        append(edge)
 
 
 def to_lines(chunks: list[str]) -> list[str]:
