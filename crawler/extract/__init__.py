@@ -98,25 +98,38 @@ def _meta_text(root, skip_el) -> str:
 
 
 def extract_notice(
-    body: bytes | str, url: str, charset: str | None = None, overrides: Overrides | None = None
+    body: bytes | str,
+    url: str,
+    charset: str | None = None,
+    overrides: Overrides | None = None,
+    *,
+    site_names: tuple[str, ...] = (),
 ) -> Notice:
     """Every field of a notice page (see crawler.items.Notice); `overrides`: the site's
-    registry entry's selectors and labels, where the generic rules fail on it."""
-    return _extract(html_utf8_bytes(body, charset)[0], url, overrides)
+    registry entry's selectors and labels, where the generic rules fail on it; `site_names`:
+    names of the site learned from its other pages (cut from a <title> joined to them)."""
+    return _extract(html_utf8_bytes(body, charset)[0], url, overrides, site_names)
 
 
 def extract_page(
-    body: bytes, url: str, charset: str | None = None, overrides: Overrides | None = None
+    body: bytes,
+    url: str,
+    charset: str | None = None,
+    overrides: Overrides | None = None,
+    *,
+    site_names: tuple[str, ...] = (),
 ) -> tuple[Notice, str, str]:
     """(notice, decoded text, codec) of page bytes: decode_html and extract_notice in one go.
 
     Same results as `text, enc = decode_html(body, charset); extract_notice(text, url)`,
     but UTF-8 pages are parsed from their own bytes (no re-encoding of the decoded text)."""
     data, text, enc = html_utf8_bytes(body, charset)
-    return _extract(data, url, overrides), text, enc
+    return _extract(data, url, overrides, site_names), text, enc
 
 
-def _extract(data: bytes, url: str, overrides: Overrides | None = None) -> Notice:
+def _extract(
+    data: bytes, url: str, overrides: Overrides | None = None, site_names: tuple[str, ...] = ()
+) -> Notice:
     """The notice in UTF-8 page bytes."""
     notice = Notice(url=url, canonical_url=canonicalize(url), site=site_name(url))
     tree = _parse_utf8(data)
@@ -132,9 +145,9 @@ def _extract(data: bytes, url: str, overrides: Overrides | None = None) -> Notic
             pass
 
     metas = sc.metas
-    title, title_el = extract_title(sc)
-    notice.title = title or None
     notice.breadcrumb = extract_breadcrumb(sc)
+    title, title_el = extract_title(sc, site_names, notice.breadcrumb)
+    notice.title = title or None
 
     container = overrides.container(tree, "body") if overrides else None
     if container is None:

@@ -263,14 +263,89 @@ def meta_published(metas: dict[str, str]) -> str | None:
 # --- title -----------------------------------------------------------------------------
 
 _TITLE_SPLIT = re.compile(r"\s*(?:_{1,2}|\s[-|—–]\s|\||｜|--|－)\s*")
+# What may join a site's name to a title: the separators above, and a bare -, — or – (凯里市
+# 人民政府-标题); only ever cut where the piece it joins is a name the page states elsewhere.
+_NAME_JOIN = re.compile(r"(\s*(?:_{1,2}|\||｜|--|－|-|—{1,2}|–)\s*)")
 _TITLE_EDGE = " -|—–_｜－"  # separators left at either end once a site name is cut off
+# A site's name as its <title> may print it: 某区人民政府门户网站, 中国宜春 网站 …
+_SITE_WORDS = re.compile(r"(?:门户网站|政府网站|官方网站|网站|官网|门户|政府网)$")
+# Where a page states its own name: 主办单位：X, 版权所有：X, © X, and a logo's alt text.
+_NAME_CUE = re.compile(
+    r"(?:主办|承办|主管|版权所有|版权|Copyright|©|&copy;)\s*(?:单位)?\s*[:：]?\s*$"
+)
+_TAG = re.compile(r"<[^<>]{0,300}>")
 
 
-def _own_pieces(raw_title: str, column: str, site: str) -> list[str]:
-    """The pieces of a document title that are not the column's or the site's name: none
-    for ' - 某区人民政府', the title a template with an empty title slot shows."""
-    pieces = (clean_title(p.strip(_TITLE_EDGE)) for p in _TITLE_SPLIT.split(raw_title))
-    return [p for p in pieces if p and p not in (column, site)]
+def _strip_tags(s: str) -> str:
+    """Markup some CMSs leave in a meta value (ArticleTitle = '<font …>[电子化]</font>…')."""
+    return _TAG.sub("", s) if "<" in s else s
+
+
+def _is_crumbs(piece: str, crumbs: list[str]) -> bool:
+    """Whether a <title> piece is made of the breadcrumb's crumbs ('2007年第23号国务院公报'
+    of 首页 > 国务院公报 > 2007年第23号): the column's name."""
+    rest = piece.replace(" ", "")
+    for c in sorted(crumbs, key=len, reverse=True):
+        if len(c) >= 2:
+            rest = rest.replace(c.replace(" ", ""), "")
+    return not rest and bool(piece)
+
+
+_NAME_NO, _NAME_WEAK, _NAME_STRONG = 0, 1, 2
+_MAX_CUT = 3  # name pieces cut at either end of a <title>
+
+
+def _stated_name(piece: str, sc, names: set[str], crumbs: list[str]) -> int:
+    """Whether a <title> piece is the site's or the column's name, as the page says
+    elsewhere: strong for a SiteName/ColumnName meta, a name the caller learned from the
+    site or the breadcrumb's crumbs; weak for a logo's alt or aria-label text or a
+    主办单位/版权所有 line."""
+    bare = _SITE_WORDS.sub("", piece)
+    if piece in names or (bare != piece and bare in names) or _is_crumbs(piece, crumbs):
+        return _NAME_STRONG
+    data = sc.data
+    if data is None or len(piece) < 2:
+        return _NAME_NO
+    for name in {piece, bare}:
+        needle = name.encode()
+        for attr in (b'alt="', b"alt='", b'aria-label="'):
+            if attr + needle + attr[-1:] in data:
+                return _NAME_WEAK
+        at = data.find(needle)
+        seen = 0
+        while at != -1 and seen < 50:  # bounded: a name repeated all over the page
+            before = data[max(0, at - 60) : at].decode("utf-8", "ignore")
+            if _NAME_CUE.search(_strip_tags(before)):
+                return _NAME_WEAK
+            at = data.find(needle, at + len(needle))
+            seen += 1
+    return _NAME_NO
+
+
+def own_title(raw_title: str, sc, names: set[str], crumbs: list[str] = ()) -> str:
+    """The document <title> less the site's and column's names joined to it by a separator
+    ('凯里市人民政府-标题', '标题_某区人民政府门户网站', '标题｜通知公告｜某区'): a name is cut
+    only where the page states it elsewhere; an issuer opening a title (岳阳楼区人民政府关于…)
+    is joined by no separator and stays.  '' when the title is nothing but names."""
+    parts = _NAME_JOIN.split(raw_title)  # piece, separator, piece, …
+    pieces = [clean_title(p) for p in parts[0::2]]
+    if len(pieces) == 1:
+        return pieces[0]
+    crumbs = list(crumbs)
+    lo, hi = 0, len(pieces)
+    # a <title> joins a site's name, its column and a channel or two: a few pieces at most
+    # (the bound keeps a hostile title of thousands of pieces cheap)
+    while (
+        hi - lo > 1
+        and len(pieces) - hi < _MAX_CUT
+        and _stated_name(pieces[hi - 1], sc, names, crumbs)
+    ):
+        hi -= 1
+    while hi - lo > 1 and lo < _MAX_CUT and _stated_name(pieces[lo], sc, names, crumbs):
+        lo += 1
+    if hi - lo == 1 and _stated_name(pieces[lo], sc, names, crumbs) == _NAME_STRONG:
+        return ""  # an empty title slot: '通知公告 - 某区人民政府'
+    return clean_title("".join(parts[2 * lo : 2 * hi - 1]).strip(_TITLE_EDGE))
 
 
 def _marker_text(sc, name: str) -> tuple[str | None, object | None]:
@@ -291,23 +366,22 @@ def _marker_text(sc, name: str) -> tuple[str | None, object | None]:
     return None, None
 
 
-def extract_title(sc):
-    """(title, the element showing it or None), from a Scan."""
+def extract_title(sc, names: tuple[str, ...] = (), crumbs: list[str] = ()):
+    """(title, the element showing it or None), from a Scan; `names`: the site's names a
+    caller learned elsewhere (e.g. from its listing's <title>), cut from a <title> like the
+    names the page states itself; `crumbs`: the page's breadcrumb."""
     t, el = _marker_text(sc, "标题")
     if t:
         return clean_title(t), el
     metas = sc.metas
-    doc_title = clean_title(sc.doc_title or "")
-    art = clean_title(metas.get("articletitle", ""))
+    art = clean_title(_strip_tags(metas.get("articletitle", "")))
     column = fold_ws(metas.get("columnname", ""))
     site = fold_ws(metas.get("sitename", ""))
-    # split before clean_title, which joins '通知 - 白沙区人民政府' into one run of text
+    known = {n for n in (column, site, *map(fold_ws, names)) if n}
     raw_title = fold_ws(sc.doc_title or "")
-    first = _TITLE_SPLIT.split(raw_title, maxsplit=1)[0].strip(_TITLE_EDGE) if raw_title else ""
-    doc_first = clean_title(first) if first else ""
-    if doc_first in (column, site):
-        doc_first = ""
-    doc_squash = doc_title.replace(" ", "")
+    doc_own = own_title(raw_title, sc, known, crumbs) if raw_title else ""
+    doc_squash = clean_title(raw_title).replace(" ", "")
+    art_squash = art.replace(" ", "")
 
     best = None
     best_rank = None
@@ -316,14 +390,17 @@ def extract_title(sc):
         if len(raw) > 2000 or is_hidden(el):
             continue
         text = clean_title(raw)
-        if not (4 <= len(text) <= 300) or text in (column, site):
+        if not (4 <= len(text) <= 300) or text in known:
             continue
+        squashed = text.replace(" ", "")
         if art and text == art:
             rank = 0
-        elif doc_first and text == doc_first:
+        elif doc_own and text == doc_own:
             rank = 1
-        elif doc_squash and len(text) >= 6 and doc_squash.startswith(text.replace(" ", "")):
-            rank = 2
+        elif len(text) >= 6 and _heads(art_squash, squashed):
+            rank = 2  # ArticleTitle adds a bracketed 文号 the heading leaves out
+        elif doc_squash and len(text) >= 6 and doc_squash.startswith(squashed):
+            rank = 3
         else:
             continue
         key = (rank, 0 if el.tag == "ucaptitle" else 1, -len(text))
@@ -331,18 +408,27 @@ def extract_title(sc):
             best, best_rank = (text, el), key
     if best:
         return best
-    if art and art not in (column, site):
+    if art and art not in known:
         return art, None
-    if doc_first:
-        return doc_first, None
+    if doc_own:
+        return doc_own, None
     for el in sc.title_candidates:
         if el.tag == "h1":
             text = clean_title(text_of(el))
-            if 4 <= len(text) <= 300 and text not in (column, site):
+            if 4 <= len(text) <= 300 and text not in known:
                 return text, el
-    if not _own_pieces(raw_title, column, site):
-        return None, None  # nothing but the site's name: the page shows no title
-    return (doc_title or None), None
+    return None, None
+
+
+def _heads(full: str, head: str) -> bool:
+    """Whether `head` is `full` less a trailing bracketed or separated part: the visible
+    heading '…信息公开表' of ArticleTitle '…信息公开表(金罚决字〔2024〕36号)'."""
+    return (
+        bool(full)
+        and len(full) > len(head)
+        and full.startswith(head)
+        and full[len(head)] in "(（[【〔<《_-—|｜ "
+    )
 
 
 # --- breadcrumb ------------------------------------------------------------------------
