@@ -26,10 +26,11 @@ from .fields import (
     find_labels,
     meta_published,
     pick_fields,
+    table_doc_number,
 )
 from .overrides import Overrides
 from .scan import scan
-from .text import fold_ws, linearize, tag_of
+from .text import SKIPPED, fold_ws, linearize, tag_of
 from .window import find_objection_window
 
 __all__ = [
@@ -97,6 +98,25 @@ def _meta_text(root, skip_el) -> str:
     return "".join(linearize(root, skip_el=skip_el, marks=True))
 
 
+def _wider_fields(doc, container, fields: dict) -> dict:
+    """Fields the article block lacks, read from the whole page: a 发布日期-class label
+    anywhere, a 来源 stated before the body (a rendered page may put its metadata line
+    above the title, outside the block; the footer's 文章来源 comes after the body)."""
+    need = {"published", "source"} - fields.keys()
+    if "source_empty" in fields:  # '来源：' with nothing after it: no source, not another
+        need.discard("source")
+    if not need:
+        return {}
+    text = _meta_text(doc, container)
+    body_at = text.find(SKIPPED)
+    wide = [
+        lab
+        for lab in find_labels(text)
+        if lab.kind == "pub1" or (lab.kind == "source" and 0 <= lab.pos < body_at)
+    ]
+    return {k: v for k, v in pick_fields(wide).items() if k in need}
+
+
 def extract_notice(
     body: bytes | str,
     url: str,
@@ -155,11 +175,9 @@ def _extract(
     region = _region(title_el, container)
 
     fields = pick_fields(find_labels(_meta_text(region, container)))
-    if "published" not in fields:
-        doc = sc.body if sc.body is not None else tree
-        if doc is not region:
-            wide = [lab for lab in find_labels(_meta_text(doc, container)) if lab.kind == "pub1"]
-            fields.update({k: v for k, v in pick_fields(wide).items() if k == "published"})
+    doc = sc.body if sc.body is not None else tree
+    if doc is not region:
+        fields.update(_wider_fields(doc, container, fields))
     notice.published = fields.get("published") or meta_published(metas)
     notice.written = fields.get("written")
     notice.source = fields.get("source")
@@ -172,7 +190,7 @@ def _extract(
 
     notice.body_html, lines = process_container(container, base_url)
     heading_number, lines = split_doc_number_line(lines)
-    notice.doc_number = fields.get("doc_number") or heading_number
+    notice.doc_number = fields.get("doc_number") or heading_number or table_doc_number(container)
     notice.body = "\n".join(lines)
     if overrides:
         page_text = _meta_text(sc.body if sc.body is not None else tree, None)

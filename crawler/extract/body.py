@@ -9,6 +9,7 @@ from lxml import etree
 
 from .attachments import is_doc_url
 from .text import (
+    HIDDEN_CLASSES,
     SKIP_TAGS,
     block_lines,
     fold_ws,
@@ -153,7 +154,7 @@ _FURNITURE_RE = re.compile(
     re.I,
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_HIDDEN_CLASSES = frozenset(("hide", "hidden", "display-none", "d-none", "sr-only", "none"))
+_HIDDEN_CLASSES = HIDDEN_CLASSES
 _TEXT_ONLY_DROP = SKIP_TAGS - _BAD_TAGS  # dropped from the text, harmless in the HTML
 _HTML, _TEXT = 1, 2  # what an element is dropped from
 

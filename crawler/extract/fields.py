@@ -6,7 +6,17 @@ import re
 from dataclasses import dataclass
 
 from .dates import parse_date
-from .text import EDGE, clean_title, fold_ws, is_hidden, linearize, tag_of, text_of, to_lines
+from .text import (
+    EDGE,
+    clean_title,
+    fold_ws,
+    is_hidden,
+    linearize,
+    squash,
+    tag_of,
+    text_of,
+    to_lines,
+)
 
 _CJK_BEFORE = r"(?<![\u4e00-\u9fff])"
 
@@ -91,6 +101,10 @@ LABELS: dict[str, tuple[str, ...]] = {
         "联系电话",
         "今天是",
         "分享到",
+        "文章类型",
+        "信息类型",
+        "信息分类",
+        "文章分类",
     ),
     "bare": ("打印", "关闭", "分享", "收藏", "【", "纠错"),
 }
@@ -239,6 +253,44 @@ def pick_fields(labels: list[Label]) -> dict[str, str | None]:
             if v:
                 offer("index_number", rank, lab.pos, v)
     return {k: v[2] for k, v in best.items()}
+
+
+# --- a 文号 in a table ---------------------------------------------------------------
+
+_NUMBER_LABEL = re.compile(r"^[\u4e00-\u9fff]{0,10}(?:文号|发文字号|文件编号)[:：]?$")
+DOC_NUMBER = re.compile(
+    r"^[\u4e00-\u9fffA-Za-z]{1,20}\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,5}\s*号$"
+)
+_MAX_TABLES, _MAX_ROWS = 4, 60
+
+
+def table_doc_number(container) -> str | None:
+    """The notice's 文号 where its own table states it: a row labelled 文号 (…决定书文号 |
+    金罚决字〔2024〕36号), or a column headed so whose rows all hold one number.  A table
+    listing several numbers (a 目录 of documents) names none of them as this notice's."""
+    found: set[str] = set()
+    for k, table in enumerate(container.iter("table")):
+        if k == _MAX_TABLES:
+            break
+        rows = [_cells(tr) for tr in table.iter("tr")][:_MAX_ROWS]
+        for i, row in enumerate(rows):
+            for j, cell in enumerate(row):
+                if not _NUMBER_LABEL.match(cell):
+                    continue
+                if j + 1 < len(row) and DOC_NUMBER.match(row[j + 1]):  # label | value
+                    found.add(row[j + 1])
+                for below in rows[i + 1 :]:  # a header: the column below it
+                    if j < len(below) and DOC_NUMBER.match(below[j]):
+                        found.add(below[j])
+        if len(found) > 1:
+            return None
+    return found.pop() if len(found) == 1 else None
+
+
+def _cells(tr) -> list[str]:
+    return [
+        squash(text_of(td))[:80] for td in tr if tag_of(td) in ("td", "th") and not is_hidden(td)
+    ]
 
 
 # --- meta tags -------------------------------------------------------------------------

@@ -14,13 +14,14 @@ from lxml import etree
 _Comment = etree.Comment
 _CLASS_HINT = re.compile(
     r"title|biaoti|crumb|position|location|dqwz|weizhi|curpath|path|TRS_Editor|trs_editor|"
-    r"article_content|pages_content|UCAP-CONTENT|zoom|content|zw|con",
+    r"article_content|pages_content|UCAP-CONTENT|zoom|content|zw|con|zhengwen|neirong",
     re.I,
 )
 _TITLE_HINT = re.compile(r"title|biaoti", re.I)
 _CRUMB_HINT = re.compile(
     r"crumb|position|location|dqwz|weizhi|curpath|(?<![a-z])path(?![a-z])", re.I
 )
+_PINYIN_BODY = r"(?i:wenzhang[-_]?(?:content|con|nr|zw|body)|zhengwen|neirong)"
 _CONTAINER_CLASS = (
     # (rank, regex over class) - lower rank wins
     (2, re.compile(r"(?:^|\s)TRS_Editor(?:\s|$)")),
@@ -31,10 +32,13 @@ _CONTAINER_CLASS = (
         8,
         re.compile(
             r"article-content|article_con|content_text|view_content|xxgk_content|news_content|"
-            r"wz_content|art_content|detail_content|detail-content|^zw$"
+            r"wz_content|art_content|detail_content|detail-content|^zw$|" + _PINYIN_BODY
         ),
     ),
 )
+# The article body named in pinyin, as Chinese templates often do: wenzhang (文章) -content,
+# zhengwen (正文), neirong (内容).
+_PINYIN_ID = re.compile(_PINYIN_BODY, re.I)
 _CONTAINER_ID = {
     "UCAP-CONTENT": 1,
     "zoom": 6,
@@ -160,6 +164,8 @@ def _id_info(ident: str) -> tuple[bool, bool, int | None]:
     info = _ID_CACHE.get(ident)
     if info is None:
         rank = _CONTAINER_ID.get(ident)
+        if rank is None and _PINYIN_ID.search(ident):
+            rank = 8
         low = ident.lower()
         crumb = "crumb" in low or "position" in low
         title = bool(_TITLE_HINT.search(ident))

@@ -44,7 +44,12 @@ SKIP_TAGS = frozenset(
     "title meta link input svg canvas video audio map area".split()
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_HIDDEN_CLASSES = frozenset(("hide", "hidden", "display-none", "d-none", "sr-only", "none"))
+# Classes that hide an element: the common utility names, and AngularJS's ng-hide (a DOM saved
+# from a browser keeps the hidden branches of its templates, with this class on them).
+HIDDEN_CLASSES = frozenset(
+    ("hide", "hidden", "display-none", "d-none", "sr-only", "none", "ng-hide", "layui-hide")
+)
+_HIDDEN_CLASSES = HIDDEN_CLASSES
 
 
 def is_hidden(el) -> bool:
@@ -94,6 +99,7 @@ def tag_of(el) -> str | None:
 # show `<span>来源:区政府</span><span>日期:2021-09-24</span>` apart while the text runs
 # together, so a label reader needs to know where an element's text began.
 EDGE = "\ue001"
+SKIPPED = "\ue002"  # where the skipped element was, in text linearized with marks=True
 
 
 def linearize(
@@ -106,7 +112,7 @@ def linearize(
     marks: bool = False,
 ) -> list[str]:
     """Text chunks of `root` in document order; '\\n' marks block boundaries, and with
-    `marks` EDGE marks where an inline element begins and ends.
+    `marks` EDGE marks where an inline element begins and ends, SKIPPED where `skip_el` was.
 
     Raw whitespace inside text is folded to one space, so only the markup makes lines.
     Skips scripts, styles, hidden elements, the element `skip_el` and whatever `skip(el)`
@@ -144,6 +150,8 @@ def _walk(el, tag, skip, skip_el, cells, out, edge=""):
                 keys = child.keys()
                 if not ((keys and _hidden_by(child, keys)) or (skip is not None and skip(child))):
                     _walk(child, ctag, skip, skip_el, cells, out, edge)
+        elif edge and child is skip_el:
+            append("\n" + SKIPPED + "\n")
         tail = child.tail
         if tail:
             append(_ws_fold(tail))
