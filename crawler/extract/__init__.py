@@ -24,6 +24,7 @@ from .fields import (
     extract_breadcrumb,
     extract_title,
     find_labels,
+    line_date,
     meta_published,
     pick_fields,
     table_doc_number,
@@ -174,11 +175,12 @@ def _extract(
         container, _how = find_container(tree, sc)
     region = _region(title_el, container)
 
-    fields = pick_fields(find_labels(_meta_text(region, container)))
+    region_text = _meta_text(region, container)
+    fields = pick_fields(find_labels(region_text))
     doc = sc.body if sc.body is not None else tree
     if doc is not region:
         fields.update(_wider_fields(doc, container, fields))
-    notice.published = fields.get("published") or meta_published(metas)
+    notice.published = fields.get("published") or line_date(region_text) or meta_published(metas)
     notice.written = fields.get("written")
     notice.source = fields.get("source")
     notice.index_number = fields.get("index_number")

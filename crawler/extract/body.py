@@ -333,14 +333,32 @@ def _attachment_blocks(container) -> list:
         block = a.getparent()
         while block is not None and block is not container and block.tag not in _BLOCKISH:
             block = block.getparent()
-        if block is None or block is container or any(block is m for m in marked):
+        if block is None or any(block is m for m in marked):
             continue
-        rest = text_of(block)
-        for x in block.iter("a"):
-            rest = rest.replace(text_of(x), "")
-        if len(_NUMBERING.sub("", rest)) <= 6:
-            marked.append(block)
+        if block is not container:
+            rest = text_of(block)
+            for x in block.iter("a"):
+                rest = rest.replace(text_of(x), "")
+            if len(_NUMBERING.sub("", rest)) <= 6:
+                marked.append(block)
+                continue
+        if _own_line(a):
+            marked.append(a)
     return marked
+
+
+def _own_line(a) -> bool:
+    """A link on a line of its own inside a longer block: after a <br> or a block element
+    (or at the block's start), and followed by nothing but white space or a <br>."""
+    if (a.tail or "").strip():
+        return False
+    nxt = a.getnext()
+    if nxt is not None and tag_of(nxt) not in ("br", *_BLOCKISH, "table"):
+        return False
+    prev = a.getprevious()
+    if prev is None:
+        return not (a.getparent().text or "").strip()
+    return tag_of(prev) in ("br", *_BLOCKISH, "table") and not (prev.tail or "").strip()
 
 
 def split_doc_number_line(lines: list[str]) -> tuple[str | None, list[str]]:

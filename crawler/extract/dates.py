@@ -123,5 +123,17 @@ def parse_dates(text: str | None) -> list[str]:
     return list(_iter_dates(text.translate(_FULLWIDTH)))
 
 
+_ALONE_RE = re.compile(rf"[\s\[【(（]*(?:{_NUMERIC})[\s\]】)）]*")
+
+
+def date_alone(text: str | None) -> str | None:
+    """The date `text` is, when it is a date and nothing else ('2021年06月10日 17:35',
+    '[2021-06-10]'); else None."""
+    if not text or len(text) > 40:
+        return None
+    text = text.translate(_FULLWIDTH)
+    return parse_date(text) if _ALONE_RE.fullmatch(text) else None
+
+
 def date_only(iso: str | None) -> str | None:
     return iso[:10] if iso else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .dates import parse_date
+from .dates import date_alone, parse_date
 from .text import (
     EDGE,
     clean_title,
@@ -212,6 +212,20 @@ def find_labels(text: str) -> list[Label]:
     return out
 
 
+def line_date(text: str) -> str | None:
+    """A publish date printed without a label on a metadata line: the date opening a line
+    that goes on with labels (`2021年06月10日 17:35 来源：… 【打印】`)."""
+    for m in _label_matches(text):
+        start = m.start()
+        line_start = text.rfind("\n", 0, start) + 1
+        head = text[line_start:start].replace(EDGE, " ")
+        if head.strip():
+            d = date_alone(head.strip(" |丨│/"))
+            if d:
+                return d
+    return None
+
+
 _SOURCE_TRIM = " |丨│/\\【】[]()（）:：,，;；>"
 # Published where a page shows nothing better, but first of all the date the document bears.
 _DOCUMENT_DATES = {"发文日期", "印发日期"}
@@ -252,6 +266,11 @@ def pick_fields(labels: list[Label]) -> dict[str, str | None]:
             v = lab.value.split(" ")[0].strip(_SOURCE_TRIM) if lab.value else ""
             if v:
                 offer("index_number", rank, lab.pos, v)
+    written, published = best.get("written"), best.get("published")
+    if written and published and written[1] == published[1]:
+        # 发文日期 taken as the publish date where the page shows no other: one date, the
+        # publication's (the manifest's convention); `written` is a date besides it.
+        del best["written"]
     return {k: v[2] for k, v in best.items()}
 
 

@@ -125,6 +125,35 @@ def linearize(
     return out
 
 
+_WRITE = re.compile(
+    r"document\.write(?:ln)?\(\s*(?:(['\"])((?:\\.|(?!\1).){0,300})\1|([A-Za-z_$][\w$]{0,40}))\s*\)"
+)
+_ASSIGN = (
+    r"(?:\bvar\s+|\blet\s+|\bconst\s+|[;{{\s]|^){name}\s*=\s*(['\"])((?:\\.|(?!\1).){{0,300}})\1"
+)
+_MARKUP = re.compile(r"<[^<>]{0,300}>")
+
+
+def script_output(code: str) -> str:
+    """What an inline script shows through document.write, in the plain case a template
+    writes a field: `var laiyuan = '吉林省公共资源交易平台'; if (laiyuan == "")
+    document.write("默认") else document.write(laiyuan)`.  A variable the script sets to a
+    string is the field's value and wins over a literal (the template's fallback), which is
+    written only when no such variable holds text.  Anything more is not evaluated: ''."""
+    if len(code) > 20_000:
+        return ""
+    literal = ""
+    for m in _WRITE.finditer(code):
+        if m.group(3):
+            a = re.search(_ASSIGN.format(name=re.escape(m.group(3))), code)
+            value = _MARKUP.sub("", a.group(2)).strip() if a else ""
+            if value:
+                return value
+        elif not literal:
+            literal = _MARKUP.sub("", m.group(2)).strip()
+    return literal
+
+
 def _ws_fold(text: str) -> str:
     return " " if text.isspace() else _WS.sub(" ", text)
 
@@ -150,6 +179,8 @@ def _walk(el, tag, skip, skip_el, cells, out, edge=""):
                 keys = child.keys()
                 if not ((keys and _hidden_by(child, keys)) or (skip is not None and skip(child))):
                     _walk(child, ctag, skip, skip_el, cells, out, edge)
+            elif edge and ctag == "script" and child.text and "document.write" in child.text:
+                append(script_output(child.text))  # what a reader sees the script write
         elif edge and child is skip_el:
             append("\n" + SKIPPED + "\n")
         tail = child.tail
