@@ -12,8 +12,10 @@ Pure: text in, dict out. The rules:
   number in a sentence is not a contact.
 * Items on a site-footer line (主办：, ICP备, 网站标识码, 版权所有 ...) do not count.
 * Items that follow each other (only spaces, line breaks or punctuation between them) make a
-  block; the first block holding a person, a phone or an e-mail is the contact. An address or
-  fax alone is not.
+  block; the first block naming a person (联系人, 项目联系人 …) is the contact, else the
+  first holding a phone or an e-mail. An address, a fax or an
+  organisation's name (名称：) alone is not. A heading line right above the block that says
+  whose contact it is (1.采购人信息) opens the text.
 * `text`: from the block's first label through the end of its last item's value; line breaks
   and runs of spaces become one space, spaces inside a label and around its colon go
   ("电 &nbsp;话：" -> "电话："), punctuation between items is kept as printed.
@@ -22,10 +24,10 @@ Pure: text in, dict out. The rules:
   label. Several values of one part are joined by "；" (phone "0591-1234567；13800000000").
   A phone written inside a person value (联系人：张三 0591-1234567) goes to `phone`.
 * Work is linear in the body and bounded: only its first 300,000 characters are examined, the
-  scan stops once the first useful block is complete, and a block holds at most 40 items
+  scan stops once a block naming a person is complete, and a block holds at most 40 items
   (the rest of a longer run is ignored). A phone value is looked for only in the 20
   characters after its label, an e-mail in the 3 after it (a local part of at most 64
-  characters, domain labels of at most 63).
+  characters, domain labels of at most 63); at most 200 blocks are looked through for a person.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def _alts(*words: str) -> str:
 
 
 _QUAL = ("联系", "咨询", "监督", "举报", "投诉", "服务", "热线", "值班", "办公", "受理", "报名")
+_PERSON_QUAL = ("项目", "采购人", "采购单位", "业务", "技术", "经办")
 _ADDR_QUAL = ("邮寄", "通讯", "通信", "联系", "办公", "收件", "来信", "详细")
 # kind -> (qualified labels, bare labels); bare ones need an item start
 _LABELS = {
@@ -67,7 +70,7 @@ _LABELS = {
         ],
         [],
     ),
-    "person": (["联系人", "联系人员"], []),
+    "person": (["联系人", "联系人员", *(f"{q}联系人" for q in _PERSON_QUAL)], []),
     "phone": (
         [f"{q}电话" for q in _QUAL]
         + [f"{q}电话号码" for q in _QUAL]
@@ -91,8 +94,10 @@ _LABELS = {
     ),
     "address": ([f"{q}地址" for q in _ADDR_QUAL], ["地址"]),
     "zip": (["邮政编码"], ["邮编"]),
+    # the organisation a block is for (名 称：某某研究院): part of a block, never one alone
+    "org": (["单位名称", "机构名称", "采购人名称", "采购单位名称"], ["名称"]),
 }
-_KIND_ORDER = ("person_phone", "person", "phone", "fax", "email", "address", "zip")
+_KIND_ORDER = ("person_phone", "person", "phone", "fax", "email", "address", "zip", "org")
 _FIRST = sorted({w[0].lower() for kind in _LABELS for ws in _LABELS[kind] for w in ws})
 # A label and its separator: a colon, 为/是; none only before a phone or an e-mail. The
 # separator sits inside the kind's group, so that the match's lastgroup names the kind.
@@ -216,7 +221,7 @@ def _item(norm: str, kind: str, m: re.Match, limit: int) -> _Item | None:
     if end <= v:
         return None
     phones = [(p.start(), p.end()) for p in _PHONE_RE.finditer(norm, v, end)]
-    if kind == "address":
+    if kind in ("address", "org"):
         if end - v > 80:
             return None
         it.vend = end
@@ -257,9 +262,13 @@ def find_contact(body: str) -> dict | None:
         return None
     norm = body.translate(_FOLD) if _FULLWIDTH.search(body) else body
     footer = _Footer(norm)
-    # blocks of adjacent items; the first with a person, a phone or an e-mail
+    # blocks of adjacent items: the first naming a person, else the first with a phone or an
+    # e-mail (a procurement notice lists 质疑咨询电话 and the 采购人's number before the
+    # 项目联系人 to ask)
     block: list[_Item] = []
+    first = None
     prev_end = -1  # where the last item kept ends
+    blocks = 0
     for kind, m, nxt in _with_next(_labels(norm), len(norm)):
         stop = _STOP.search(norm, m.end(), nxt)
         limit = stop.start() if stop else nxt
@@ -270,12 +279,19 @@ def find_contact(body: str) -> dict | None:
         if block and len(block) < _MAX_BLOCK and _GAP_OK.fullmatch(norm, block[-1].vend, it.start):
             block.append(it)
             continue
-        if _useful(block):
+        if _names_person(block):
+            break
+        if first is None and _useful(block):
+            first = block
+        blocks += 1
+        if blocks > _MAX_BLOCKS:
             break
         block = [it]
+    if not _names_person(block):
+        block = first if first is not None else block
     if not _useful(block):
         return None
-    return _result(body, block)
+    return _result(body, block, _heading(norm, block[0].start))
 
 
 def _with_next(labels, end: int):
@@ -311,6 +327,23 @@ class _Footer:
         return i < len(self.lines) and self.lines[i] <= last
 
 
+_MAX_BLOCKS = 200  # blocks looked through for one naming a person
+_HEADING = re.compile(
+    r"(?:^|\n)[ \t\u3000\xa0]*(?:\d{1,2}[.．、]|[(（]?[一二三四五六七八九十]{1,3}[)）、])?\s*"
+    r"(?P<h>[\u4e00-\u9fff]{2,10}信息)[ \t\u3000\xa0:：]*\n?[ \t\u3000\xa0]*$"
+)
+
+
+def _heading(norm: str, start: int) -> str:
+    """A heading line right above a block that says whose contact it is (1.采购人信息)."""
+    m = _HEADING.search(norm, max(0, start - 40), start)
+    return m.group("h") + " " if m else ""
+
+
+def _names_person(block: list[_Item]) -> bool:
+    return any(it.kind in ("person", "person_phone") for it in block) and _useful(block)
+
+
 def _useful(block: list[_Item]) -> bool:
     return any(
         it.kind in ("person", "person_phone") or it.phones or it.emails
@@ -319,8 +352,8 @@ def _useful(block: list[_Item]) -> bool:
     )
 
 
-def _result(src: str, block: list[_Item]) -> dict:
-    pieces = []
+def _result(src: str, block: list[_Item], heading: str = "") -> dict:
+    pieces = [heading] if heading else []
     prev_end = None
     persons, phones, emails, addresses = [], [], [], []
     for it in block:

@@ -59,7 +59,9 @@ _MAX_CORES = 1_000  # dates and durations examined per sentence
 _FOLD = str.maketrans("０１２３４５６７８９", "0123456789")
 _FULLWIDTH_DIGIT = re.compile("[０-９]")
 
-_KEYWORDS = ("公示", "异议", "意见", "公告期", "听证")  # a window needs one of these
+# A window needs one of these. 质疑 is a procurement notice's objection (政府采购法 art. 52);
+# its 公告期限 is how long the notice stays up, no window to object in.
+_KEYWORDS = ("公示", "异议", "意见", "质疑", "听证")
 # A line ending in a label colon ("公示时间：") continues on the next line.
 _LABEL_LINE = re.compile(r"([：:])[ \t\u3000\xa0]*\n\s*")
 _SENT_END = re.compile(r"[。;；！？!?\n]")
@@ -68,10 +70,10 @@ _LAST_SENT_END = re.compile(r".*[。;；！？!?\n]", re.S)
 # Context: said about objections or comments (strong), or only a following clause (weak).
 _NOISE = re.compile(r"公示期满|公告期满|公示结束|公示届满|无异议|没有异议|未提出异议|经公示|公示后")
 _STRONG = re.compile(
-    r"公示|异议|公告期|听证|征求[^。;；\n]{0,10}?意见|意见[^。;；\n]{0,6}?(?:反馈|建议)"
+    r"公示|异议|质疑|听证|征求[^。;；\n]{0,10}?意见|意见[^。;；\n]{0,6}?(?:反馈|建议)"
     r"|反馈[^。;；\n]{0,6}?意见|提出[^。;；\n]{0,10}?意见|不同意见"
 )
-_OBJECTION = re.compile(r"公示|异议")  # the preferred kind of window
+_OBJECTION = re.compile(r"公示|异议|质疑")  # the preferred kind of window
 _WEAK = re.compile(r"异议|意见|反映|听证")
 _NOT_WINDOW = re.compile(
     r"有效期|有效日期|营业期限|经营期限|许可期限|合同期|租赁期|租期|施工期|工期|服务期|建设期"
@@ -160,8 +162,12 @@ _LEAD = re.compile(
     r"|(?:截止|截至)(?:时间|日期)"
     r"|(?:如|若|凡|倘若?)[^,，;；。]{0,20}?(?:异议|不同意见|意见建议|意见或建议|意见和建议)"
 )
-# weaker: 对…有异议的 without 如 (tried after _LEAD, so 对方案如有异议 starts at 如有异议)
-_LEAD2 = re.compile(r"对[^,，;；。]{0,30}?(?:异议|不同意见)")
+# weaker: 对…有异议的 without 如 (tried after _LEAD, so 对方案如有异议 starts at 如有异议); the
+# condition of a 质疑, from its subject: 供应商认为…使自己的权益受到损害的
+_LEAD2 = re.compile(
+    r"对[^,，;；。]{0,30}?(?:异议|不同意见)"
+    r"|[^,，;；。\s]{0,12}认为[^,，;；。]{0,40}?(?:损害|侵害)[^,，;；。]{0,6}?的"
+)
 _DANGLING = re.compile(r"(?:时间|日期|期限|期间|为期|期为)")
 _LIST_MARK = re.compile(
     r"\s*(?:[一二三四五六七八九十]+[、.．]|[(（]\s*[一二三四五六七八九十\d]+\s*[)）]|\d+[、.．](?!\d))?\s*"
