@@ -555,14 +555,14 @@ def disputed() -> dict[tuple[str, str], str]:
 
 
 def evaluate(pages: list[Page], systems: dict[str, System]) -> list[Check]:
-    """Every check; tzgg's checks of a disputed truth carry the reason (a disputed check
-    that tzgg gets right is listed too: the dispute should then be withdrawn)."""
+    """Every check; checks of a disputed truth carry the reason (they are scored for no
+    system; one that tzgg gets right is listed: the dispute should then be withdrawn)."""
     disputes = disputed()
     checks = []
     for page in pages:
         for system in systems.values():
             for c in score_page(page, system):
-                if system.name == "tzgg" and page.folder.name == "realpages":
+                if page.folder.name == "realpages":  # unscored for every system alike
                     c.disputed = disputes.get((page.file, c.field))
                 checks.append(c)
     return checks
@@ -849,7 +849,7 @@ def run(
         "fields": tally(scored, names),
         "by_kind": tally_kinds(scored, pages, names),
         "wrong": [_row(c) for c in scored if not c.ok],
-        "disputed": [asdict(c) for c in checks if c.disputed],
+        "disputed": [asdict(c) for c in checks if c.disputed and c.system == "tzgg"],
         "speed": None,
     }
     if speed:
