@@ -6,7 +6,7 @@ delist, or put in a failure state ('404', 'soft404', 'redirect_home', '503' …)
 `handle()` turns one request into a `Response` (pure apart from the site's own counters);
 `serve()` puts it behind a `ThreadingHTTPServer` on 127.0.0.1.
 
-Two page styles, after the CMS families in shared/realpages/REPORT.md:
+Three page styles, after the CMS families in shared/realpages/REPORT.md:
 
 * ``trs``: UTF-8 static pages, `/tzgg/index.html`, `index_1.html` … with
   `createPageHTML(...)` pagination; details `/tzgg/YYYYMM/tYYYYMMDD_<docid>.html` in
@@ -14,6 +14,14 @@ Two page styles, after the CMS families in shared/realpages/REPORT.md:
 * ``hanweb``: GB18030 bytes declared as gb2312, dynamic pages (no validators, a view
   counter that moves on every request), a column page embedding the first records as
   `<datastore>` XML and `/module/web/jpage/dataproxy.jsp` for the rest.
+* ``yueyang``: the Hunan (Yueyang) 集约化 platform of the 岳阳楼区 notice that started the
+  project.  UTF-8 static pages with validators, like ``trs``.  The column at
+  `/32415/40825/index.html`, then `index_2.html` …, paged by a plain 下一页 link and a
+  "共N页" text; details `/32415/40825/content_<docid>.html` whose metadata line is adjacent
+  inline elements with no whitespace between them,
+  `<span>来源:区政府办公室</span><span>日期:2021-09-24 16:12</span><span>字号:【大 中 小】</span>`,
+  then 浏览量 and 视力保护色.  No PubDate / ContentSource meta tags (pages of the family
+  often carry them): that line is the only place the date and the source are written.
 
 Rendered pages are cached until the notice or the site changes, so a 2,000-notice
 benchmark site costs one render per page.
@@ -41,7 +49,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 CST = timezone(timedelta(hours=8))  # what Chinese sites print; no DST
 
-STYLES = ("trs", "hanweb")
+STYLES = ("trs", "hanweb", "yueyang")
 STATES = (
     "ok",
     "404",
@@ -70,6 +78,8 @@ EDITABLE = (
 COLUMN_ID = 1234  # Hanweb column and unit of the 通知公告 list
 UNIT_ID = 5678
 DOCID_BASE = 1000  # docid in URLs = DOCID_BASE + nid
+# Yueyang 集约化: /<siteId>/<colId>/…; 通知公告 under 公示公告 under 政务公开
+YY_SITE_ID, YY_COLUMN_ID, YY_GSGG_ID, YY_ZWGK_ID, YY_NEWS_ID = 32415, 40825, 40824, 40800, 40810
 
 SOFT404_TEXT = "您访问的页面不存在或已被删除"
 BLOCKED_TEXT = "访问过于频繁，请稍后再试"
@@ -392,9 +402,12 @@ class DistrictSite:
 
     def listing_path(self, page: int = 0) -> str:
         """Path of listing page `page` (0-based).  Hanweb: the column page for 0, else the
-        data proxy's GET form for that page."""
+        data proxy's GET form for that page.  Yueyang: index.html, then index_2.html …"""
         if self.style == "trs":
             return "/tzgg/index.html" if page == 0 else f"/tzgg/index_{page}.html"
+        if self.style == "yueyang":
+            col = f"/{YY_SITE_ID}/{YY_COLUMN_ID}/"
+            return col + ("index.html" if page == 0 else f"index_{page + 1}.html")
         if page == 0:
             return f"/col/col{COLUMN_ID}/index.html"
         s = page * self.page_size + 1
@@ -476,6 +489,10 @@ class DistrictSite:
             k = _trs_listing_page(path)
             if k is not None:
                 return self._trs_listing(k, hdrs)
+        elif self.style == "yueyang":
+            k = _yy_listing_page(path)
+            if k is not None:
+                return self._yy_listing(k, hdrs)
         else:
             if path in (f"/col/col{COLUMN_ID}/index.html", f"/col/col{COLUMN_ID}/"):
                 return self._hanweb_column(hdrs)
@@ -501,14 +518,14 @@ class DistrictSite:
 
     @property
     def _charset(self) -> str:
-        return "utf-8" if self.style == "trs" else "gb2312"
+        return "gb2312" if self.style == "hanweb" else "utf-8"
 
     @property
     def _html_type(self) -> str:
         return f"text/html; charset={self._charset}"
 
     def _encode(self, text: str) -> bytes:
-        return text.encode("utf-8" if self.style == "trs" else "gb18030")
+        return text.encode("gb18030" if self.style == "hanweb" else "utf-8")
 
     def _finish(self, resp: Response, hdrs: dict, gz: bytes | None = None) -> Response:
         """Gzip the body when the client accepts it."""
@@ -520,7 +537,7 @@ class DistrictSite:
         return resp
 
     def _static(self, key: tuple, render, hdrs: dict, stamp: int | None = None) -> Response:
-        """A page with validators (TRS), or rendered afresh per request (Hanweb)."""
+        """A page with validators (TRS, Yueyang), or rendered afresh per request (Hanweb)."""
         if self.style == "hanweb":
             return self._dynamic(key, render, hdrs)
         page = self._cache.get(key)
@@ -573,6 +590,8 @@ class DistrictSite:
             return self._static(
                 ("detail", n.nid), lambda: self._render_trs_detail(n), hdrs, n.stamp
             )
+        if self.style == "yueyang":
+            return self._static(("detail", n.nid), lambda: self._render_yy_detail(n), hdrs, n.stamp)
         n.views += 1
         render = lambda: self._render_hanweb_detail(n)  # noqa: E731
         return self._dynamic(("detail", n.nid), render, hdrs, views=n.views)
@@ -662,6 +681,15 @@ class DistrictSite:
         render = lambda: self._render_trs_listing(k, count)  # noqa: E731
         return self._static(("list", k), render, hdrs, self._listing_stamp)
 
+    def _yy_listing(self, k: int, hdrs: dict) -> Response:
+        if self._listing_state == "500":
+            return self._error(500)
+        count = 1 if self._listing_state == "empty" else self.page_count()
+        if k >= count:
+            return self._error(404)
+        render = lambda: self._render_yy_listing(k, count)  # noqa: E731
+        return self._static(("list", k), render, hdrs, self._listing_stamp)
+
     def _hanweb_column(self, hdrs: dict) -> Response:
         if self._listing_state == "500":
             return self._error(500)
@@ -702,6 +730,8 @@ class DistrictSite:
     def _head(self, title: str, metas: dict[str, str] | None = None, extra: str = "") -> str:
         if self.style == "trs":
             charset = '<meta charset="utf-8">'
+        elif self.style == "yueyang":
+            charset = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
         else:
             charset = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
         meta = {
@@ -722,6 +752,8 @@ class DistrictSite:
 
     def _top(self) -> str:
         """Header and nav; the date line is the build time (TRS) or the request time."""
+        if self.style == "yueyang":
+            return self._yy_top()
         if self.style == "trs":
             today = _today(datetime.fromtimestamp(self._build_time, CST))
         else:
@@ -780,13 +812,15 @@ class DistrictSite:
             d = base - timedelta(days=2 * i + 1)
             if self.style == "trs":
                 p = f"/xwzx/{d:%Y%m}/t{d:%Y%m%d}_{9001 + i}.html"
+            elif self.style == "yueyang":
+                p = f"/{YY_SITE_ID}/{YY_NEWS_ID}/content_{9001 + i}.html"
             else:
                 p = f"/art/{d.year}/{d.month}/{d.day}/art_1111_{9001 + i}.html"
             out.append((p, t, f"{d:%Y-%m-%d}"))
         return out
 
     def _news_index(self, path: str) -> int | None:
-        if not (path.startswith("/xwzx/") or path.startswith("/art/")):
+        if not path.startswith(("/xwzx/", "/art/", f"/{YY_SITE_ID}/{YY_NEWS_ID}/")):
             return None
         for i, (p, _, _) in enumerate(self._news()):
             if p == path:
@@ -798,9 +832,12 @@ class DistrictSite:
             f'<li><a href="{p}" target="_blank" title="{esc(t)}">{esc(t)}</a><span>{d}</span></li>'
             for p, t, d in self._news()
         )
+        more = "/xwzx/index.html"
+        if self.style == "yueyang":
+            more = f"/{YY_SITE_ID}/{YY_NEWS_ID}/index.html"
         return (
             '<div class="side-box"><div class="side-title"><h3>热点新闻</h3>'
-            f'<a href="/xwzx/index.html" class="more">更多</a></div>\n<ul class="side-news">{items}</ul>'
+            f'<a href="{more}" class="more">更多</a></div>\n<ul class="side-news">{items}</ul>'
             "</div>\n"
         )
 
@@ -1011,6 +1048,119 @@ class DistrictSite:
             "</div>\n</div>\n" + self._footer()
         )
 
+    # ---- templates: Yueyang 集约化 -----------------------------------------------------
+
+    def _yy_top(self) -> str:
+        """Top bar, header and nav of the platform's district template (static: build date)."""
+        today = _today(datetime.fromtimestamp(self._build_time, CST))
+        col = f"/{YY_SITE_ID}"
+        return (
+            '<body>\n<div class="top"><div class="wrap">'
+            f'<div class="top-l">今天是{today}　您好，欢迎访问{esc(self.name)}门户网站！</div>'
+            '<div class="top-r"><a href="javascript:void(0)" onclick="aria.start()">无障碍浏览</a>'
+            '<a href="javascript:void(0)" id="StranLink">繁體</a>'
+            f'<a href="{col}/40830/index.html">网站地图</a>'
+            '<a href="https://www.yueyang.gov.cn/" target="_blank">岳阳市人民政府</a></div>'
+            "</div></div>\n"
+            f'<div class="header"><div class="wrap"><a href="/" class="logo"><img '
+            f'src="/r/cms/www/{YY_SITE_ID}/images/logo.png" alt="{esc(self.name)}"></a>\n'
+            '<div class="search"><form action="/jsearchfront/search.do" method="get" '
+            'target="_blank"><input type="text" name="q" placeholder="请输入搜索关键字">'
+            '<input type="submit" value="搜索"></form></div></div></div>\n'
+            '<div class="nav"><ul class="wrap"><li><a href="/">首页</a></li>'
+            f'<li><a href="{col}/40790/index.html">走进{esc(self.short_name)}</a></li>'
+            f'<li><a href="{col}/{YY_NEWS_ID}/index.html">政务动态</a></li>'
+            f'<li class="cur"><a href="{col}/{YY_ZWGK_ID}/index.html">政务公开</a></li>'
+            f'<li><a href="{self.listing_path(0)}">通知公告</a></li>'
+            f'<li><a href="{col}/40850/index.html">政务服务</a></li>'
+            f'<li><a href="{col}/40860/index.html">互动交流</a></li></ul></div>\n'
+        )
+
+    def _yy_crumb(self) -> str:
+        col = f"/{YY_SITE_ID}"
+        return (
+            '<div class="dqwz">当前位置: <a href="/">首页</a> &gt; '
+            f'<a href="{col}/{YY_ZWGK_ID}/index.html">政务公开</a> &gt; '
+            f'<a href="{col}/{YY_GSGG_ID}/index.html">公示公告</a> &gt; '
+            f'<a href="{self.listing_path(0)}">通知公告</a></div>\n'
+        )
+
+    def _render_yy_listing(self, k: int, count: int) -> str:
+        head = self._head(f"通知公告-{self.name}", {"ColumnName": "通知公告"})
+        if self._listing_state == "redesign":
+            return head + self._top() + _REDESIGN + self._footer()
+        rows = []
+        for n, p in self._page_entries(k):
+            t = esc(n.title)
+            shown = esc(n.title[:30] + "...") if len(n.title) > 32 else t
+            rows.append(
+                f'<li><a href="{p}" target="_blank" title="{t}">{shown}</a>'
+                f'<span class="date">{n.published[:10]}</span></li>'
+            )
+        total = 0 if self._listing_state == "empty" else len(self._entries())
+        col = f"/{YY_SITE_ID}"
+        menu = "".join(
+            f'<li{on}><a href="{col}/{cid}/index.html">{name}</a></li>'
+            for cid, name in (
+                (YY_COLUMN_ID, "通知公告"),
+                (40826, "招标公告"),
+                (40827, "人事任免"),
+                (40828, "征地公告"),
+            )
+            for on in [' class="on"' if cid == YY_COLUMN_ID else ""]
+        )
+        items = "\n".join(rows)
+        return (
+            head
+            + self._top()
+            + '<div class="wrap">\n'
+            + self._yy_crumb()
+            + '<div class="left-side">\n<div class="lm-box"><div class="lm-title"><h3>公示公告'
+            f'</h3></div>\n<ul class="lm-list">{menu}</ul></div>\n'
+            + self._sidebar()
+            + '</div>\n<div class="right-main">\n<div class="column-title"><h2>通知公告</h2></div>\n'
+            f'<ul class="list">\n{items}\n</ul>\n'
+            + _yy_pager(k, count, total)
+            + "</div>\n</div>\n"
+            + self._footer()
+        )
+
+    def _render_yy_detail(self, n: _Notice) -> str:
+        views = 12 + (n.nid * 37) % 400 + self._build * 7
+        zoom = " ".join(
+            f'<a href="javascript:void(0)" onclick="doZoom({size})">{label}</a>'
+            for size, label in ((20, "大"), (16, "中"), (14, "小"))
+        )
+        colors = "".join(f'<a href="javascript:void(0)" class="c{i}"></a>' for i in (1, 2, 3))
+        # The metadata line as the platform writes it: adjacent inline elements, no
+        # whitespace between them, ASCII colons; an empty 来源: when there is no source.
+        info = (
+            '<div class="sp_time">'
+            f"<span>来源:{esc(n.source or '')}</span>"
+            f"<span>日期:{n.published}</span>"
+            f"<span>字号:【{zoom}】</span>"
+            f"<span>浏览量:<em>{views}</em></span>"
+            f'<span class="hlys">视力保护色:{colors}</span>'
+            "</div>\n"
+        )
+        return (
+            self._head(
+                f"{n.title}-{self.name}", {"ColumnName": "通知公告", "ArticleTitle": n.title}
+            )
+            + self._top()
+            + '<div class="wrap">\n'
+            + self._yy_crumb()
+            + '<div class="main-box">\n'
+            f'<div class="sp_title"><h1>{esc(n.title)}</h1></div>\n'
+            + info
+            + f'<div class="sp_content" id="j-show-body">\n{self._body_html(n)}\n</div>\n'
+            + self._attachments_html(n)
+            + '<div class="sp_ewm"><div id="qrcode"></div><p>扫一扫在手机打开当前页</p></div>\n'
+            '<div class="sp_btn"><a href="javascript:window.print()">【打印】</a>'
+            '<a href="javascript:window.close()">【关闭】</a></div>\n'
+            "</div>\n</div>\n" + self._footer()
+        )
+
     # ---- bookkeeping -----------------------------------------------------------------
 
     def _get(self, nid: int) -> _Notice:
@@ -1023,6 +1173,8 @@ class DistrictSite:
         docid = DOCID_BASE + nid
         if self.style == "trs":
             return f"/tzgg/{when:%Y%m}/t{when:%Y%m%d}_{docid}.html"
+        if self.style == "yueyang":
+            return f"/{YY_SITE_ID}/{YY_COLUMN_ID}/content_{docid}.html"
         return f"/art/{when.year}/{when.month}/{when.day}/art_{COLUMN_ID}_{docid}.html"
 
     def _check_free(self, path: str) -> str:
@@ -1097,6 +1249,40 @@ def _trs_listing_page(path: str) -> int | None:
         if num.isdigit() and not num.startswith("0"):
             return int(num)
     return None
+
+
+def _yy_listing_page(path: str) -> int | None:
+    """0-based listing page of a Yueyang column path: index.html, index_2.html, …"""
+    col = f"/{YY_SITE_ID}/{YY_COLUMN_ID}/"
+    if path in (col, col + "index.html"):
+        return 0
+    if path.startswith(col + "index_") and path.endswith(".html"):
+        num = path[len(col + "index_") : -len(".html")]
+        if num.isdigit() and not num.startswith("0") and int(num) >= 2:
+            return int(num) - 1
+    return None
+
+
+def _yy_pager(k: int, count: int, total: int) -> str:
+    """The platform's page bar: 首页 / 上一页 / 下一页 links (plain text where there is
+    nowhere to go), and the counts as text.  No 尾页 and no page numbers."""
+    here = k + 1
+
+    def page(n: int) -> str:
+        return "index.html" if n == 1 else f"index_{n}.html"
+
+    if here == 1:
+        back = '<span class="disabled">首页</span>\n<span class="disabled">上一页</span>'
+    else:
+        back = f'<a href="index.html">首页</a>\n<a href="{page(here - 1)}">上一页</a>'
+    if here < count:
+        on = f'<a href="{page(here + 1)}">下一页</a>'
+    else:
+        on = '<span class="disabled">下一页</span>'
+    return (
+        f'<div class="pages">\n{back}\n{on}\n'
+        f'<span class="info">共{total}条 共{count}页 当前第{here}页</span>\n</div>\n'
+    )
 
 
 def _hanweb_record(n: _Notice, path: str) -> str:

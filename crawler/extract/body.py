@@ -105,6 +105,8 @@ def _density_container(body):
     for el, score in scores.items():
         if tag_of(el) in ("body", "html") or is_hidden(el):
             continue
+        if score < 400 and _SITE_FOOTER.search(text_of(el)):
+            continue  # the site's footer outweighs a short notice: never its body
         anchors = el.iterfind(".//a")
         link_len = sum(len(fold_ws(text_of(a))) for a in anchors)
         total = len(fold_ws(text_of(el))) or 1
@@ -115,6 +117,11 @@ def _density_container(body):
             best, best_score = el, adj
     return best
 
+
+# What a site footer says (主办单位, ICP备案号, 网站标识码 …), and a notice's text does not.
+_SITE_FOOTER = re.compile(
+    r"ICP备|网站标识码|公网安备|版权所有|主办单位|主办[:：]|承办[:：]|技术支持[:：]"
+)
 
 _SURE_RANK = 6  # container ranks specific enough to trust when empty (not a bare #content)
 
