@@ -65,3 +65,20 @@ def test_labels_in_adjacent_inline_elements(line, published, source):
     n = extract_notice(page(line), URL)
     assert (n.published, n.source) == (published, source)
     assert n.title == "关于城区停水的通知"
+
+
+def test_hostile_metadata_costs_stay_linear():
+    """One line of 30,000 glued labels, a script of 5,000 document.write calls and a table
+    of 20,000 文号 rows: read in time that grows with the page, not faster."""
+    import time
+
+    line = "".join(f"<span>来源:科{i}</span><span>日期:2021-09-24</span>" for i in range(30_000))
+    script = "<script>var a='x';" + "document.write(a);" * 5_000 + "</script>"
+    rows = "".join(f"<tr><td>文号</td><td>某发〔2021〕{i}号</td></tr>" for i in range(20_000))
+    raw = page(line + script).replace(
+        b"</p></div>", b"</p><table>" + rows.encode() + b"</table></div>"
+    )
+    start = time.process_time()
+    n = extract_notice(raw, URL)
+    assert time.process_time() - start < 10
+    assert n.published == "2021-09-24" and n.doc_number is None  # many numbers: none is its own

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from .dates import date_alone, parse_date
 from .text import (
@@ -217,8 +218,11 @@ def line_date(text: str) -> str | None:
     that goes on with labels (`2021年06月10日 17:35 来源：… 【打印】`)."""
     for m in _label_matches(text):
         start = m.start()
-        line_start = text.rfind("\n", 0, start) + 1
-        head = text[line_start:start].replace(EDGE, " ")
+        before = text[max(0, start - 48) : start]  # a date and its spaces: never longer
+        nl = before.rfind("\n")
+        if nl < 0 and start > 48:
+            continue  # the line began further back: more than a date before this label
+        head = before[nl + 1 :].replace(EDGE, " ")
         if head.strip():
             d = date_alone(head.strip(" |丨│/"))
             if d:
@@ -291,7 +295,7 @@ def table_doc_number(container) -> str | None:
     for k, table in enumerate(container.iter("table")):
         if k == _MAX_TABLES:
             break
-        rows = [_cells(tr) for tr in table.iter("tr")][:_MAX_ROWS]
+        rows = [_cells(tr) for tr in islice(table.iter("tr"), _MAX_ROWS)]
         for i, row in enumerate(rows):
             for j, cell in enumerate(row):
                 if not _NUMBER_LABEL.match(cell):

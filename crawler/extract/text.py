@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import islice
 
 from lxml import etree
 
@@ -143,7 +144,7 @@ def script_output(code: str) -> str:
     if len(code) > 20_000:
         return ""
     literal = ""
-    for m in _WRITE.finditer(code):
+    for m in islice(_WRITE.finditer(code), 8):  # a template writes a field or two
         if m.group(3):
             a = re.search(_ASSIGN.format(name=re.escape(m.group(3))), code)
             value = _MARKUP.sub("", a.group(2)).strip() if a else ""
