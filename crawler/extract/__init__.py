@@ -108,7 +108,10 @@ def _wider_fields(doc, container, fields: dict) -> dict:
         need.discard("source")
     if not need:
         return {}
-    text = _meta_text(doc, container)
+    # a 来源 is read before the body only: the page's text may stop there
+    text = "".join(
+        linearize(doc, skip_el=container, marks=True, until_skipped="published" not in need)
+    )
     body_at = text.find(SKIPPED)
     wide = [
         lab
@@ -192,8 +195,10 @@ def _extract(
 
     notice.body_html, lines = process_container(container, base_url)
     heading_number, lines = split_doc_number_line(lines)
-    notice.doc_number = fields.get("doc_number") or heading_number or table_doc_number(container)
     notice.body = "\n".join(lines)
+    notice.doc_number = fields.get("doc_number") or heading_number
+    if notice.doc_number is None and "文号" in notice.body:  # a table row or column saying so
+        notice.doc_number = table_doc_number(container)
     if overrides:
         page_text = _meta_text(sc.body if sc.body is not None else tree, None)
         for name, value in overrides.values(tree, page_text).items():

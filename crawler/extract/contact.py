@@ -58,7 +58,9 @@ def _alts(*words: str) -> str:
 
 
 _QUAL = ("联系", "咨询", "监督", "举报", "投诉", "服务", "热线", "值班", "办公", "受理", "报名")
-_PERSON_QUAL = ("项目", "采购人", "采购单位", "业务", "技术", "经办")
+# Whose 联系人 a label names (项目联系人): read back from 联系人, so that the label scan's
+# first-character test stays on rare characters.
+_PERSON_QUAL = re.compile("(?:项目|采购人|采购单位|业务|技术|经办)$")
 _ADDR_QUAL = ("邮寄", "通讯", "通信", "联系", "办公", "收件", "来信", "详细")
 # kind -> (qualified labels, bare labels); bare ones need an item start
 _LABELS = {
@@ -70,7 +72,7 @@ _LABELS = {
         ],
         [],
     ),
-    "person": (["联系人", "联系人员", *(f"{q}联系人" for q in _PERSON_QUAL)], []),
+    "person": (["联系人", "联系人员"], []),
     "phone": (
         [f"{q}电话" for q in _QUAL]
         + [f"{q}电话号码" for q in _QUAL]
@@ -94,10 +96,8 @@ _LABELS = {
     ),
     "address": ([f"{q}地址" for q in _ADDR_QUAL], ["地址"]),
     "zip": (["邮政编码"], ["邮编"]),
-    # the organisation a block is for (名 称：某某研究院): part of a block, never one alone
-    "org": (["单位名称", "机构名称", "采购人名称", "采购单位名称"], ["名称"]),
 }
-_KIND_ORDER = ("person_phone", "person", "phone", "fax", "email", "address", "zip", "org")
+_KIND_ORDER = ("person_phone", "person", "phone", "fax", "email", "address", "zip")
 _FIRST = sorted({w[0].lower() for kind in _LABELS for ws in _LABELS[kind] for w in ws})
 # A label and its separator: a colon, 为/是; none only before a phone or an e-mail. The
 # separator sits inside the kind's group, so that the match's lastgroup names the kind.
@@ -155,6 +155,24 @@ class _Item:
         self.emails: list[tuple[int, int]] = []
 
 
+class _Label:
+    """A label match, opened earlier where a qualifier stands before it (项目联系人)."""
+
+    __slots__ = ("_m", "_start")
+
+    def __init__(self, m: re.Match, start: int):
+        self._m, self._start = m, start
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._m.end()
+
+    def group(self) -> str:
+        return self._m.group()
+
+
 def _labels(norm: str):
     """(kind, match) of each label, in order."""
     for m in _LABEL.finditer(norm):
@@ -162,9 +180,14 @@ def _labels(norm: str):
         s = m.start()
         if how == "b" and s > 0 and norm[s - 1] not in _ITEM_START:
             continue
-        if base in ("person", "person_phone") and how == "q" and not _has_sep(m):
-            # 联系人 needs a colon (联系人员, 联系人民群众 are words, not labels)
-            continue
+        if base in ("person", "person_phone") and how == "q":
+            if not _has_sep(m):
+                # 联系人 needs a colon (联系人员, 联系人民群众 are words, not labels)
+                continue
+            q = _PERSON_QUAL.search(norm, max(0, s - 4), s)
+            if q:
+                yield base, _Label(m, q.start())
+                continue
         yield base, m
 
 
@@ -221,7 +244,7 @@ def _item(norm: str, kind: str, m: re.Match, limit: int) -> _Item | None:
     if end <= v:
         return None
     phones = [(p.start(), p.end()) for p in _PHONE_RE.finditer(norm, v, end)]
-    if kind in ("address", "org"):
+    if kind == "address":
         if end - v > 80:
             return None
         it.vend = end
@@ -262,6 +285,8 @@ def find_contact(body: str) -> dict | None:
         return None
     norm = body.translate(_FOLD) if _FULLWIDTH.search(body) else body
     footer = _Footer(norm)
+    # no 联系人 anywhere: the first useful block is the contact, as soon as it is complete
+    persons = bool(_PERSON_WORD.search(norm))
     # blocks of adjacent items: the first naming a person, else the first with a phone or an
     # e-mail (a procurement notice lists 质疑咨询电话 and the 采购人's number before the
     # 项目联系人 to ask)
@@ -282,6 +307,8 @@ def find_contact(body: str) -> dict | None:
         if _names_person(block):
             break
         if first is None and _useful(block):
+            if not persons:
+                break
             first = block
         blocks += 1
         if blocks > _MAX_BLOCKS:
@@ -291,6 +318,9 @@ def find_contact(body: str) -> dict | None:
         block = first if first is not None else block
     if not _useful(block):
         return None
+    org = _org_before(norm, block[0].start)
+    if org is not None:
+        block = [org, *block]
     return _result(body, block, _heading(norm, block[0].start))
 
 
@@ -328,6 +358,7 @@ class _Footer:
 
 
 _MAX_BLOCKS = 200  # blocks looked through for one naming a person
+_PERSON_WORD = re.compile(f"{_spaced('联系人')}")
 _HEADING = re.compile(
     r"(?:^|\n)[ \t\u3000\xa0]*(?:\d{1,2}[.．、]|[(（]?[一二三四五六七八九十]{1,3}[)）、])?\s*"
     r"(?P<h>[\u4e00-\u9fff]{2,10}信息)[ \t\u3000\xa0:：]*\n?[ \t\u3000\xa0]*$"
@@ -338,6 +369,22 @@ def _heading(norm: str, start: int) -> str:
     """A heading line right above a block that says whose contact it is (1.采购人信息)."""
     m = _HEADING.search(norm, max(0, start - 40), start)
     return m.group("h") + " " if m else ""
+
+
+# The organisation a block is for, on the line right above it (名 称：某某研究院)
+_ORG = re.compile(
+    rf"(?:单位|机构|采购人|采购单位)?{_spaced('名称')}{_SP}[:：]{_SP}(?P<v>[^\n:：]{{1,80}}?)"
+    r"[ \t\u3000\xa0]*\n[ \t\u3000\xa0]*$"
+)
+
+
+def _org_before(norm: str, start: int) -> _Item | None:
+    m = _ORG.search(norm, max(0, start - 100), start)
+    if m is None or (m.start() > 0 and norm[m.start() - 1] not in _ITEM_START):
+        return None
+    it = _Item("org", m.start(), m.start("v"))
+    it.vend = m.end("v")
+    return it
 
 
 def _names_person(block: list[_Item]) -> bool:

@@ -344,10 +344,6 @@ _NAME_JOIN = re.compile(r"(\s*(?:_{1,2}|\||｜|--|－|-|—{1,2}|–)\s*)")
 _TITLE_EDGE = " -|—–_｜－"  # separators left at either end once a site name is cut off
 # A site's name as its <title> may print it: 某区人民政府门户网站, 中国宜春 网站 …
 _SITE_WORDS = re.compile(r"(?:门户网站|政府网站|官方网站|网站|官网|门户|政府网)$")
-# Where a page states its own name: 主办单位：X, 版权所有：X, © X, and a logo's alt text.
-_NAME_CUE = re.compile(
-    r"(?:主办|承办|主管|版权所有|版权|Copyright|©|&copy;)\s*(?:单位)?\s*[:：]?\s*$"
-)
 _TAG = re.compile(r"<[^<>]{0,300}>")
 
 
@@ -370,7 +366,7 @@ _NAME_NO, _NAME_WEAK, _NAME_STRONG = 0, 1, 2
 _MAX_CUT = 3  # name pieces cut at either end of a <title>
 
 
-def _stated_name(piece: str, sc, names: set[str], crumbs: list[str]) -> int:
+def _stated_name(piece: str, sc, names: set[str], crumbs: list[str], weak: bool = True) -> int:
     """Whether a <title> piece is the site's or the column's name, as the page says
     elsewhere: strong for a SiteName/ColumnName meta, a name the caller learned from the
     site or the breadcrumb's crumbs; weak for a logo's alt or aria-label text or a
@@ -379,25 +375,42 @@ def _stated_name(piece: str, sc, names: set[str], crumbs: list[str]) -> int:
     if piece in names or (bare != piece and bare in names) or _is_crumbs(piece, crumbs):
         return _NAME_STRONG
     data = sc.data
-    if data is None or len(piece) < 2:
+    if not weak or data is None or len(piece) < 2:
         return _NAME_NO
     for name in {piece, bare}:
-        needle = name.encode()
-        for attr in (b'alt="', b"alt='", b'aria-label="'):
-            if attr + needle + attr[-1:] in data:
-                return _NAME_WEAK
-        at = data.find(needle)
-        seen = 0
-        while at != -1 and seen < 50:  # bounded: a name repeated all over the page
-            before = data[max(0, at - 60) : at].decode("utf-8", "ignore")
-            if _NAME_CUE.search(_strip_tags(before)):
-                return _NAME_WEAK
-            at = data.find(needle, at + len(needle))
-            seen += 1
+        if _stated_weakly(data, name.encode()):
+            return _NAME_WEAK
     return _NAME_NO
 
 
-def own_title(raw_title: str, sc, names: set[str], crumbs: list[str] = ()) -> str:
+# Where a page states its own name: a logo's alt or aria-label, or after 主办单位, 版权所有,
+# © … (markup between them allowed).  Only the few places the name occurs are looked at.
+_ATTRS = (b'alt="', b"alt='", b'aria-label="', b"aria-label='")
+_CUE_RE = re.compile(
+    "|".join(("主办", "承办", "主管", "版权所有", "Copyright", "©", "&copy;")).encode()
+)
+_CUE_GAP = re.compile(r"(?:单位)?[\s\u3000:：]*")
+
+
+def _stated_weakly(data: bytes, needle: bytes) -> bool:
+    at, seen = data.find(needle), 0
+    while at != -1 and seen < 16:
+        before = data[max(0, at - 120) : at]
+        if before.endswith(_ATTRS):
+            return True
+        cues = _CUE_RE.findall(before)
+        if cues:
+            cue = before.rfind(cues[-1]) + len(cues[-1])
+            gap = _strip_tags(before[cue:].decode("utf-8", "ignore")).replace("&nbsp;", "")
+            if _CUE_GAP.fullmatch(gap):
+                return True
+        at, seen = data.find(needle, at + len(needle)), seen + 1
+    return False
+
+
+def own_title(
+    raw_title: str, sc, names: set[str], crumbs: list[str] = (), article: str = ""
+) -> str:
     """The document <title> less the site's and column's names joined to it by a separator
     ('凯里市人民政府-标题', '标题_某区人民政府门户网站', '标题｜通知公告｜某区'): a name is cut
     only where the page states it elsewhere; an issuer opening a title (岳阳楼区人民政府关于…)
@@ -416,9 +429,14 @@ def own_title(raw_title: str, sc, names: set[str], crumbs: list[str] = ()) -> st
         and _stated_name(pieces[hi - 1], sc, names, crumbs)
     ):
         hi -= 1
-    while hi - lo > 1 and lo < _MAX_CUT and _stated_name(pieces[lo], sc, names, crumbs):
+    while (
+        hi - lo > 1
+        and lo < _MAX_CUT
+        and pieces[lo] != article
+        and _stated_name(pieces[lo], sc, names, crumbs)
+    ):
         lo += 1
-    if hi - lo == 1 and _stated_name(pieces[lo], sc, names, crumbs) == _NAME_STRONG:
+    if hi - lo == 1 and _stated_name(pieces[lo], sc, names, crumbs, weak=False):
         return ""  # an empty title slot: '通知公告 - 某区人民政府'
     return clean_title("".join(parts[2 * lo : 2 * hi - 1]).strip(_TITLE_EDGE))
 
@@ -454,7 +472,7 @@ def extract_title(sc, names: tuple[str, ...] = (), crumbs: list[str] = ()):
     site = fold_ws(metas.get("sitename", ""))
     known = {n for n in (column, site, *map(fold_ws, names)) if n}
     raw_title = fold_ws(sc.doc_title or "")
-    doc_own = own_title(raw_title, sc, known, crumbs) if raw_title else ""
+    doc_own = own_title(raw_title, sc, known, crumbs, art) if raw_title else ""
     doc_squash = clean_title(raw_title).replace(" ", "")
     art_squash = art.replace(" ", "")
 

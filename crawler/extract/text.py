@@ -111,9 +111,11 @@ def linearize(
     out: list[str] | None = None,
     skip_el=None,
     marks: bool = False,
+    until_skipped: bool = False,
 ) -> list[str]:
     """Text chunks of `root` in document order; '\\n' marks block boundaries, and with
-    `marks` EDGE marks where an inline element begins and ends, SKIPPED where `skip_el` was.
+    `marks` EDGE marks where an inline element begins and ends, SKIPPED where `skip_el` was
+    (and with `until_skipped` the text ends there).
 
     Raw whitespace inside text is folded to one space, so only the markup makes lines.
     Skips scripts, styles, hidden elements, the element `skip_el` and whatever `skip(el)`
@@ -122,8 +124,17 @@ def linearize(
         out = []
     tag = root.tag
     if tag.__class__ is str:  # comment / PI: only its tail is text
-        _walk(root, tag.lower(), skip, skip_el, cells, out, EDGE if marks else "")
+        try:
+            edge = EDGE if marks else ""
+            _walk(root, tag.lower(), skip, skip_el, cells, out, edge, until_skipped and bool(edge))
+        except _Skipped:  # until_skipped: the text before skip_el is all that was asked for
+            if not until_skipped:
+                raise
     return out
+
+
+class _Skipped(Exception):
+    pass
 
 
 _WRITE = re.compile(
@@ -159,7 +170,7 @@ def _ws_fold(text: str) -> str:
     return " " if text.isspace() else _WS.sub(" ", text)
 
 
-def _walk(el, tag, skip, skip_el, cells, out, edge=""):
+def _walk(el, tag, skip, skip_el, cells, out, edge="", stop=False):
     """Chunks of a kept element `el` (lower-case tag `tag`)."""
     append = out.append
     block = tag in BLOCK_TAGS
@@ -179,11 +190,13 @@ def _walk(el, tag, skip, skip_el, cells, out, edge=""):
             if ctag not in SKIP_TAGS:
                 keys = child.keys()
                 if not ((keys and _hidden_by(child, keys)) or (skip is not None and skip(child))):
-                    _walk(child, ctag, skip, skip_el, cells, out, edge)
+                    _walk(child, ctag, skip, skip_el, cells, out, edge, stop)
             elif edge and ctag == "script" and child.text and "document.write" in child.text:
                 append(script_output(child.text))  # what a reader sees the script write
         elif edge and child is skip_el:
             append("\n" + SKIPPED + "\n")
+            if stop:
+                raise _Skipped
         tail = child.tail
         if tail:
             append(_ws_fold(tail))
