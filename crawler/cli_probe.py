@@ -21,7 +21,9 @@ from crawler.cliutil import Fail, _load_registry, _registry_option
 def probe(url, as_json, registry, site_key):
     """What tzgg finds on a listing page: the CMS, the notices and their dates, the next
     page, the fields of the first notice, and, when it finds nothing, which override or URL
-    to try.  Exit status 0: notices found; 1: none; 2: a bad URL.
+    to try (the API a script draws the list from, an iframe), or that the page is a
+    single-page app, which tzgg does not crawl.  Exit status 0: notices found; 1: none; 2: a
+    bad URL.
 
     \b
     tzgg probe http://www.yylq.gov.cn/yylq/tzgg/index.html

@@ -33,6 +33,8 @@ from spiders.listing.generic import (
     resolve,
 )
 from spiders.listing.hanweb import first_group_url
+from spiders.listing.sources import is_service, script_requests, single_page_app
+from spiders.listing.window import following
 
 FAMILIES = ("trs", "hanweb", "jyh", "fujian", "generic")
 SAMPLE_CHARS = 120  # of the first notice's body, in the text report
@@ -120,7 +122,9 @@ def probe(url: str, overrides: Overrides | None = None, site: str | None = None,
             report["candidates"] = [_item(i) for i in page.items]
         return report
     report["items"] = [_item(i) for i in page.items]
-    report["next_page"] = page.next_urls[0] if page.next_urls else None
+    # a data proxy answer names no next window: the one the crawl would ask for next
+    nxt = page.next_urls[0] if page.next_urls else following(got.final_url, text)
+    report["next_page"] = nxt
     report["pages"] = page.page_count
     report["last_page"] = page.last_page
     report["sample"], report["hints"] = _sample(page.items[0].url, overrides, get)
@@ -172,13 +176,7 @@ def _sample(url: str, ov: Overrides | None, get) -> tuple[dict | None, list[str]
 
 _COLUMN_WORDS = ("通知公告", "公示公告", "公告公示", "通知通告", "公告", "通知", "公示")
 _BLOCK_WORDS = ("访问过于频繁", "访问频率过高", "请求过于频繁", "$_ts", "安全防护", "防火墙")
-_SCRIPT_URL = re.compile(
-    r"""(?:\burl\s*[:=]\s*|\$\.(?:get|post|getJSON|ajax)\s*\(\s*|\bfetch\s*\(\s*"""
-    r"""|\baxios(?:\.get|\.post)?\s*\(\s*|\.open\s*\(\s*['"](?:GET|POST)['"]\s*,\s*)"""
-    r"""(['"])([^'"\s<>]{2,300})\1""",
-    re.I,
-)
-_NOT_DATA = re.compile(r"\.(?:js|css|png|jpe?g|gif|svg|ico|woff2?|ttf|html?|shtml)(?:[?#]|$)", re.I)
+_PAGE_URL = re.compile(r"\.(?:html?|shtml)(?:[?#]|$)", re.I)
 _CLASS_TOKEN = re.compile(r"^-?[A-Za-z_][\w-]*$")
 _ROW_TAGS = ("li", "tr", "div", "p", "dd", "dt", "td")
 
@@ -234,6 +232,13 @@ def _nothing_hints(
         )
         return hints
     hints += _elsewhere_hints(text, doc, url)
+    app = single_page_app(doc)
+    if app is not None:
+        hints.append(
+            f"this page is {app}: the browser builds its content with JavaScript, and crawling "
+            "single-page apps is out of scope for tzgg; look for the column on a page the "
+            "server sends whole (the site's 政府信息公开 platform, or an older column page)"
+        )
     visible = norm_text(_visible(doc))
     links = _content_links(doc, base)
     if len(links) < 3 or len(visible) < 100:
@@ -301,24 +306,46 @@ def _elsewhere_hints(text: str, doc, url: str) -> list[str]:
         )
     for frame in doc.iter("iframe", "frame"):
         src = resolve(url, frame.get("src"))
-        if src and src != url and not is_attachment(src):
+        if src and src != url and not is_attachment(src) and not _hidden_or_service(frame, src):
             hints.append(
                 f"the page shows another page in an <iframe>, likely the list: probe {src}"
             )
-    seen = set()
-    for script in doc.iter("script"):
-        for m in _SCRIPT_URL.finditer(script.text or ""):
-            raw = m.group(2)
-            if "dataproxy.jsp" in raw or _NOT_DATA.search(raw) or raw.startswith("#"):
-                continue
-            src = resolve(url, raw)
-            if src and src not in seen:
-                seen.add(src)
-                hints.append(
-                    f"a script loads data from {src}: probe that URL (an HTML or XML list can "
-                    "be crawled; a JSON API needs a parser tzgg does not have yet)"
-                )
+    calls = [
+        r
+        for r in script_requests(doc, url)
+        if "dataproxy.jsp" not in r.url and not _PAGE_URL.search(r.url)
+    ]
+    lists = [r for r in calls if r.is_list]
+    for r in lists[:3]:
+        why = f" ({', '.join(r.signals)})" if r.signals else ""
+        then = (
+            "tzgg reads the HTML a server sends, and cannot crawl a JSON API queried by POST"
+            if r.method == "POST"
+            else "probe that URL: an HTML or XML list can be crawled, a JSON API not yet"
+        )
+        hints.append(f"a script loads data from {r.url}: the list, by the look of it{why}; {then}")
+    if not lists:  # nothing looks like the list: name what the scripts ask for at all
+        for r in calls[:3]:
+            hints.append(
+                f"a script loads data from {r.url}: probe that URL (an HTML or XML list can "
+                "be crawled; a JSON API needs a parser tzgg does not have yet)"
+            )
     return hints
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _hidden_or_service(frame, src: str) -> bool:
+    """A frame nobody sees (a login check, a counter) or one of a service: not the list."""
+    if is_service(src):
+        return True
+    if frame.get("width") in ("0", "1") or frame.get("height") in ("0", "1"):
+        return True
+    for el in (frame, *frame.iterancestors()):
+        if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+            return True
+    return False
 
 
 def _guess_listing(doc, base: str) -> tuple[str, int] | None:

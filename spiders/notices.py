@@ -25,6 +25,7 @@ from crawler.urls import canonicalize, site_name
 from spiders.attachments import AttachmentsMixin, _too_large
 from spiders.listing import is_listing, parse_listing
 from spiders.listing.trs import article_parts
+from spiders.listing.window import window_step
 
 
 def utc_now() -> str:
@@ -207,13 +208,16 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
 
     # -- requests -----------------------------------------------------------------------------
 
-    def _listing_request(self, url: str, walk: str) -> scrapy.Request:
+    def _listing_request(self, url: str, walk: str, records=None) -> scrapy.Request:
+        meta = {"walk": walk, "site": self.site_of[walk]}
+        if records:  # a data proxy window: the latest records of the walk (spiders.listing.window)
+            meta["tzgg_records"] = records
         return scrapy.Request(
             url,
             priority=10,  # walk listings first: revisits and details queue behind them
             callback=self.parse_listing,
             errback=self.listing_failed,
-            meta={"walk": walk, "site": self.site_of[walk]},
+            meta=meta,
             dont_filter=True,
         )
 
@@ -264,15 +268,18 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             charset=_charset(response),
         )
 
-    def _walk_step(self, walk: str, next_urls=(), failed: str | None = None, page: bool = True):
+    def _walk_step(
+        self, walk: str, next_urls=(), failed: str | None = None, page: bool = True, records=None
+    ):
         """One listing request of the walk is done (`page`: it got a response): request the
-        further pages it found, and end the walk when none is left."""
+        further pages it found (`records`: what a data proxy window carries to the next), and
+        end the walk when none is left."""
         keyed = {}
         for url in next_urls:
             keyed.setdefault(canonicalize(url), url)
         accepted, state = self._advance_walk(walk, list(keyed), failed, page)
         for key in accepted:
-            yield self._listing_request(keyed[key], walk)
+            yield self._listing_request(keyed[key], walk, records)
         if state["pending"] == 0:
             reason = state["failed"] or ("max_listing_pages" if state["bounded"] else None)
             yield WalkEnd(
@@ -336,8 +343,17 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             why = "not_html" if binary_kind(response.body) else "empty_page"
             yield from self._walk_step(walk, failed=why)
             return
-        entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in page.items]
-        yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)
+        items, next_urls, failed, records = page.items, page.next_urls, None, None
+        step = window_step(response.url, text, page, response.meta.get("tzgg_records", ()))
+        if step is not None:
+            # A data proxy answer names no next window: ask for the one after the records it
+            # got, list only records the walk has not seen, and stop where it repeats itself.
+            items, records = step.entries, step.recent
+            next_urls = [step.next_url] if step.next_url else []
+            failed = "repeated_records" if step.stalled else None
+        entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in items]
+        if entries or step is None:
+            yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)
         for e in entries:
             if not self.on_site(e.url, site):
                 self.logger.info("not followed (another host): %s", e.url)
@@ -346,7 +362,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             request = self._detail_request(e.url, site)
             if request is not None:
                 yield request
-        yield from self._walk_step(walk, page.next_urls)
+        yield from self._walk_step(walk, next_urls, failed=failed, records=records)
 
     def listing_failed(self, failure):
         yield self._failed(failure, "listing")

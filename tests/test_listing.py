@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from crawler.items import ListingEntry
 from spiders.listing import is_listing, parse_listing
+from spiders.listing.window import MEMORY, following, next_window, window_of, window_step
+from tests.conftest import crawl, events, require_realpages
 
 FIX = Path(__file__).parent / "fixtures" / "listing"
 
@@ -254,23 +260,25 @@ def test_hanweb_dataproxy_last_answer_without_total():
     assert (page.next_urls, page.last_page, page.family) == ([], True, "hanweb")
 
 
-def test_hanweb_full_answer_without_total_asks_for_next_group():
+def test_hanweb_full_answer_without_total_leaves_the_next_window_to_the_walk():
     recs = "".join(
         f'<record><![CDATA[<li><a href="/art/2020/1/{i}/art_5_{i}.html">通知{i}</a>'
         f"<span>2020-01-{i:02d}</span></li>]]></record>"
         for i in range(1, 4)
     )
     url = "http://h.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=1&columnid=5"
-    page = parse_listing(f"<datastore><recordset>{recs}</recordset></datastore>", url)
-    assert page.next_urls == [
+    text = f"<datastore><recordset>{recs}</recordset></datastore>"
+    page = parse_listing(text, url)
+    # the answer names no next window: the walk asks for the one after the records it got
+    assert page.next_urls == [] and page.last_page is False and page.page_count is None
+    assert following(url, text) == (
         "http://h.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=7&endrecord=9&perpage=1&columnid=5"
-    ]
-    assert page.last_page is False and page.page_count is None
-    empty = parse_listing(
-        '<?xml version="1.0" encoding="UTF-8"?><datastore><recordset></recordset></datastore>',
-        url.replace("=4&endrecord=6", "=7&endrecord=9"),
     )
-    assert (empty.items, empty.next_urls, empty.last_page, empty.family) == ([], [], True, "hanweb")
+    empty_url = url.replace("=4&endrecord=6", "=7&endrecord=9")
+    empty = '<?xml version="1.0" encoding="UTF-8"?><datastore><recordset></recordset></datastore>'
+    page = parse_listing(empty, empty_url)
+    assert (page.items, page.next_urls, page.last_page, page.family) == ([], [], True, "hanweb")
+    assert following(empty_url, empty) is None
 
 
 # --- Jiangxi 集约化 --------------------------------------------------------------------------------
@@ -578,3 +586,428 @@ def test_a_link_broken_over_lines_is_read_as_a_browser_reads_it():
         == "http://www.x.gov.cn/tzgg/202305/t20230516_1.html"
     )
     assert resolve(base, "/tzgg/\t202305/t1.html\r") == "http://www.x.gov.cn/tzgg/202305/t1.html"
+
+
+# --- Hanweb data proxy windows: the walk computes the next one and de-duplicates records -------
+
+QH = "http://slj.qhx.example"
+QH_PROXY = QH + "/module/web/jpage/dataproxy.jsp"
+QH_FORM = "col=1&appid=1&webid=7&path=%2F&columnid=4401&unitid=88&permissiontype=0"
+
+
+def walk_answers(first_url: str, answers: list[str]) -> tuple[list[ListingEntry], list[str]]:
+    """Feed answers to a window walk as the spider does (parse_listing, then window_step with
+    what the previous step carried): (the records listed, the windows asked for, and the
+    window it would ask for next)."""
+    url, recent, listed, asked = first_url, (), [], []
+    for text in answers:
+        asked.append(url)
+        page = parse_listing(text, url)
+        assert page.family == "hanweb" and page.next_urls == []
+        step = window_step(url, text, page, recent)
+        assert step is not None and not step.stalled
+        listed += step.entries
+        url, recent = step.next_url, step.recent
+    return listed, [*asked, url]
+
+
+def test_overlapping_data_proxy_windows_list_each_record_once_in_order():
+    # Three answers of a column of 14 records: 1-6, 4-9 and 9-14 (each holds 6 records while
+    # 5 were asked for; totalpage counts pages of 3): no next URL in any of them.
+    answers = [load(f"hanweb_window_{i}.xml") for i in (1, 2, 3)]
+    first = f"{QH_PROXY}?startrecord=1&endrecord=5&perpage=5&{QH_FORM}"
+    listed, asked = walk_answers(first, answers)
+    assert [e.url.rsplit("_", 1)[-1] for e in listed] == [f"{90200 - i}.html" for i in range(14)]
+    assert listed[1] == E(
+        QH + "/art/2024/4/15/art_4401_90199.html",
+        "关于青禾县小型水库安全鉴定结果的公告",
+        "2024-04-15",
+    )
+    # a cut link text gives way to the full title
+    assert listed[0].title == "青禾县水利局关于2024年汛期河道清障工作安排的公示"
+    # each window starts past the records got, never past the window asked; the other
+    # fields stay as they were sent; after record 14 of 14 there is none
+    assert asked == [
+        first,
+        f"{QH_PROXY}?startrecord=6&endrecord=10&perpage=5&{QH_FORM}",
+        f"{QH_PROXY}?startrecord=11&endrecord=15&perpage=5&{QH_FORM}",
+        None,
+    ]
+
+
+def test_the_real_jiangsu_answers_walk_to_each_record_once_in_order():
+    folder = require_realpages()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    by_file = {p["file"][:2]: p for p in manifest["pages"]}
+    shots = [by_file[k] for k in ("07", "08", "18")]
+    answers = [(folder / p["file"]).read_text(encoding="utf-8") for p in shots]
+    want: dict[str, ListingEntry] = {}
+    for p in shots:
+        for i in p["ground_truth"]["items"]:
+            want.setdefault(i["url"], E(i["url"], i["title"], i["date"]))
+    # what jpage asks for with perpage=25: three pages a window, the form fields beside
+    form = (
+        "perpage=25&col=1&appid=1&webid=23&path=%2F&columnid=89736&sourceContentType=9"
+        "&unitid=405463&webname=%E6%B1%9F%E8%8B%8F%E7%9C%81%E5%B7%A5%E4%B8%9A%E5%92%8C%E4%BF%A1"
+        "%E6%81%AF%E5%8C%96%E5%8E%85&permissiontype=0"
+    )
+    proxy = "https://gxt.jiangsu.gov.cn/module/web/jpage/dataproxy.jsp"
+    listed, asked = walk_answers(f"{proxy}?startrecord=1&endrecord=75&{form}", answers)
+    assert len(want) == 176
+    assert listed == list(want.values())
+    assert [window_of(u) for u in asked] == [(1, 75), (76, 150), (151, 225), (226, 300)]
+    assert all(u.endswith(form) for u in asked)
+
+
+def test_next_window_arithmetic():
+    url = f"{QH_PROXY}?startrecord=11&endrecord=20&perpage=10&{QH_FORM}"
+    moved = f"{QH_PROXY}?startrecord=21&endrecord=30&perpage=10&{QH_FORM}"
+    assert window_of(url) == (11, 20)
+    assert next_window(url, 10, None) == moved  # a full window: there may be more
+    assert next_window(url, 12, 100) == moved  # more than asked: the extra is seen again
+    assert next_window(url, 7, None) is None  # a short answer without a total is the last
+    assert next_window(url, 7, 100) == moved.replace("=21&endrecord=30", "=18&endrecord=27")
+    assert next_window(url, 10, 20) is None  # the total is reached
+    assert next_window(url, 0, 100) is None  # an empty answer ends the walk
+    assert window_of(QH_PROXY) is None and next_window(QH_PROXY, 76, 756) is None
+    assert window_of(QH_PROXY + "?startrecord=9&endrecord=3") is None
+    assert window_of(QH_PROXY + "?startrecord=1&endrecord=99999999999999") is None
+    # field order, spelling and encoding of the request are kept as sent
+    odd = QH_PROXY + "?webname=%C7%E0%BA%CC&StartRecord=1&path=/&EndRecord=3&perpage=3"
+    assert next_window(odd, 3, None) == (
+        QH_PROXY + "?webname=%C7%E0%BA%CC&StartRecord=4&path=/&EndRecord=6&perpage=3"
+    )
+
+
+def test_a_server_ignoring_the_window_ends_the_walk_instead_of_looping():
+    answer = load("hanweb_window_1.xml")
+    url = f"{QH_PROXY}?startrecord=1&endrecord=5&perpage=5&{QH_FORM}"
+    page = parse_listing(answer, url)
+    step = window_step(url, answer, page)
+    assert len(step.entries) == 6 and step.next_url is not None
+    again = window_step(step.next_url, answer, parse_listing(answer, step.next_url), step.recent)
+    assert (again.entries, again.next_url, again.stalled) == ([], None, True)
+    # the memory a walk carries to its next request is bounded
+    many = tuple(bytes([i % 256, i // 256]) * 4 for i in range(10_000))
+    assert len(window_step(url, answer, page, many).recent) == MEMORY
+
+
+def test_a_page_that_is_not_a_window_answer_is_left_to_its_parser():
+    text = load("hanweb_col_index.html")
+    url = "http://www.mmq.gov.cn/col/col1234/index.html"
+    assert window_step(url, text, parse_listing(text, url)) is None
+    # an answer with a <nextgroup> keeps the next window parse_listing names
+    mid_url = f"{PROXY}?startrecord=7&endrecord=12&perpage=2&{FORM}"
+    mid = load("hanweb_dataproxy_middle.xml")
+    assert window_step(mid_url, mid, parse_listing(mid, mid_url)) is None
+
+
+# --- a crawl through a data proxy whose windows overlap -----------------------------------------
+
+_DETAIL = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{t}_青禾县水利局</title></head>
+<body><div class="crumb">当前位置：<a href="/">首页</a> &gt; 公示公告</div>
+<div class="article"><h1>{t}</h1><div class="info">发布日期：{d} 来源：青禾县水利局</div>
+<div class="content"><p>各乡镇水利站：</p><p>{t}，现将有关事项告知如下，请认真落实。</p>
+<p>特此通知。</p></div></div></body></html>"""
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    """A Hanweb column served through its data proxy only.  `overlap`: records each answer
+    repeats before the window asked, `extra`: records it adds after; `stuck`: it answers the
+    first window whatever is asked."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        srv = self.server
+        parts = urlsplit(self.path)
+        srv.log.append(self.path)
+        if parts.path == "/module/web/jpage/dataproxy.jsp":
+            q = dict(parse_qsl(parts.query))
+            start, end = int(q["startrecord"]), int(q["endrecord"])
+            if srv.stuck:
+                start, end = 1, end - start + 1
+            shown = srv.notices[max(start - 1 - srv.overlap, 0) : end + srv.extra]
+            body = (
+                f"<datastore><totalrecord>{len(srv.notices)}</totalrecord><totalpage>9</totalpage>"
+                "<recordset>"
+                + "".join(
+                    f'<record><![CDATA[<li><a href="{p}" title="{t}">{t}</a>'
+                    f'<b readlabel="{d}">{d}</b></li>]]></record>'
+                    for p, t, d in shown
+                )
+                + "</recordset></datastore>"
+            ).encode()
+            ctype = "text/xml;charset=UTF-8"
+        elif parts.path in srv.pages:
+            body, ctype = srv.pages[parts.path], "text/html; charset=utf-8"
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def proxy_site():
+    servers = []
+
+    def start(n: int, overlap: int = 0, extra: int = 0, stuck: bool = False):
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+        srv.daemon_threads = True
+        srv.notices = [
+            (
+                f"/art/2024/5/{20 - i}/art_77_{600 - i}.html",
+                f"关于开展第{n - i}批河道巡查的通知",
+                f"2024-05-{20 - i:02d}",
+            )
+            for i in range(n)
+        ]
+        srv.pages = {p: _DETAIL.format(t=t, d=d).encode() for p, t, d in srv.notices}
+        srv.overlap, srv.extra, srv.stuck, srv.log = overlap, extra, stuck, []
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}).start()
+        servers.append(srv)
+        base = f"http://127.0.0.1:{srv.server_address[1]}"
+        return (
+            srv,
+            f"{base}/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=4&perpage=4&columnid=77&unitid=9",
+        )
+
+    yield start
+    for srv in servers:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_a_crawl_walks_overlapping_windows_to_every_notice_once(proxy_site, tmp_path):
+    srv, url = proxy_site(10, overlap=2, extra=1)
+    code, [s], p = crawl(url, tmp_path / "w.db")
+    assert code == 0 and s["counts"]["new"] == 10, (s, p.stderr)
+    new = [e["url"] for e in events(tmp_path / "w.db") if e["kind"] == "new"]
+    assert sorted(new) == sorted(url.split("/module")[0] + p for p, _, _ in srv.notices)
+    windows = [window_of(u) for u in srv.log if "dataproxy.jsp" in u]
+    assert windows == [(1, 4), (5, 8), (9, 12)]  # 12 of 10 records: no fourth
+    details = [u for u in srv.log if u.startswith("/art/")]
+    assert sorted(details) == sorted(p for p, _, _ in srv.notices)  # each fetched once
+
+
+def test_a_crawl_of_a_data_proxy_ignoring_its_window_stops_and_is_flagged(proxy_site, tmp_path):
+    srv, url = proxy_site(10, stuck=True)
+    code, [s], p = crawl(url, tmp_path / "s.db")
+    assert code == 3 and s["counts"]["new"] == 4, (s, p.stderr)
+    assert any(f.startswith("listing_incomplete:repeated_records") for f in s["flags"]), s
+    assert [window_of(u) for u in srv.log if "dataproxy.jsp" in u] == [(1, 4), (5, 8)]
+    assert events(tmp_path / "s.db", "--kind", "delisted") == []
+
+
+# --- lists a script draws: a JavaScript object in the page ------------------------------------
+
+SC = "https://www.scshb.example/zwgk/tzgg/"
+
+
+def test_a_list_held_as_a_javascript_object():
+    text = load("js_object_list.html")
+    page = parse_listing(text, SC + "index.html")
+    assert page.items == [
+        E(
+            SC + "202404/t20240416_77031.html",  # pcUrl, not the mobile url beside it
+            "松川市生态环境局关于2024年第一季度重点排污单位名录调整的公告",
+            "2024-04-16",
+        ),
+        E(
+            SC + "202404/t20240411_77002.html",
+            "关于松川化工园区污水处理厂提标改造项目环评文件受理情况的公示",  # <em> dropped
+            "2024-04-11",
+        ),
+        # a date in milliseconds since 1970, read in Shanghai time
+        E(
+            SC + "202404/t20240408_76990.html",
+            "松川市2024年“世界地球日”主题宣传活动方案",
+            "2024-04-08",
+        ),
+        E(
+            SC + "202403/t20240329_76954.html",
+            "关于征求《松川市声环境功能区划分方案（征求意见稿）》意见的通知",
+            "2024-03-29",
+        ),
+        E(
+            SC + "202403/t20240322_76931.html",
+            "松川市生态环境局行政处罚自由裁量基准（2024年修订）",
+            "2024-03-22",
+        ),
+    ]
+    # 13 records in pages of 5, later pages named by the script's 'index_' + n + '.html'
+    assert page.next_urls == [SC + "index_2.html", SC + "index_3.html"]
+    assert (page.page_count, page.last_page) == (3, False)
+    assert is_listing(text, SC + "index.html")
+
+
+def _js_page(data: str) -> str:
+    return (
+        '<html><body><div class="nav"><a href="/">首页</a></div><ul id="list"></ul>'
+        f"<script>var pageData = {data};\nrender(pageData);</script></body></html>"
+    )
+
+
+def test_javascript_list_paging_only_where_the_page_states_it():
+    rows = ", ".join(
+        f"{{docTitle: '关于第{i}批老旧小区改造计划的公示', docUrl: '/xxgk/{i}.shtml', docRelTime: '2023-0{i}-10'}}"
+        for i in range(1, 4)
+    )
+    url = "http://www.jx-demo.example/xxgk/list.jsp?channelId=31&pageNo=2"
+    stated = _js_page(
+        f"{{pageNo: 2, pageCount: 4, urlTemplate: 'list.jsp?channelId=31&pageNo={{pageNo}}', docs: [{rows}]}}"
+    )
+    page = parse_listing(stated, url)
+    assert [i.url for i in page.items] == [
+        f"http://www.jx-demo.example/xxgk/{i}.shtml" for i in (1, 2, 3)
+    ]
+    assert page.items[0].date == "2023-01-10"
+    assert page.next_urls == [
+        url.replace("pageNo=2", "pageNo=3"),
+        url.replace("pageNo=2", "pageNo=4"),
+    ]
+    assert (page.page_count, page.last_page) == (4, False)
+    # a count without any address of later pages: no guessed URL
+    counted = parse_listing(_js_page(f"{{total: 30, pageSize: 3, docs: [{rows}]}}"), url)
+    assert (len(counted.items), counted.next_urls, counted.page_count) == (3, [], 10)
+    # no paging stated at all
+    bare = parse_listing(_js_page(f"{{docs: [{rows}]}}"), url)
+    assert (len(bare.items), bare.next_urls, bare.page_count) == (3, [], None)
+    # a next page named beside the list, numbered as the series goes on
+    col = "http://www.jx-demo.example/xxgk/tzgg/"
+    named = _js_page(f"{{pageCount: 3, nextUrl: 'index_2.html', docs: [{rows}]}}")
+    assert parse_listing(named, col + "index.html").next_urls == [
+        col + "index_2.html",
+        col + "index_3.html",
+    ]
+    # the page number not stated: the page's own URL places it in the series
+    text = load("js_object_list.html").replace("pageNo: 1,", "")
+    later = parse_listing(text, SC + "index_2.html")
+    assert (later.next_urls, later.page_count) == ([SC + "index_3.html"], 3)
+    last = parse_listing(text, SC + "index_3.html")
+    assert (last.next_urls, last.last_page) == ([], True)
+
+
+def test_javascript_arrays_that_are_not_notices_are_not_a_list():
+    menu = _js_page(
+        "{menu: [{name: '首页', url: '/'}, {name: '政务公开', url: '/zwgk/'}, {name: '办事', url: '/bs/'}]}"
+    )
+    assert parse_listing(menu, "http://x.example/a/index.html").items == []
+    files = _js_page("{files: [{title: '附件一', url: '/f/1.pdf', date: '2024-01-01'}]}")
+    assert parse_listing(files, "http://x.example/a/index.html").items == []
+    # a dated live list wins over a script's data
+    live = (
+        '<html><body><ul class="list">'
+        + "".join(
+            f'<li><a href="/t/{i}.html">关于第{i}项工作的通知</a><span>2024-01-0{i}</span></li>'
+            for i in range(1, 4)
+        )
+        + "</ul><script>var d = {list: [{title: '脚本里的另一条通知标题', url: '/s/1.html', pubDate: '2024-02-01'}]};</script></body></html>"
+    )
+    assert [i.url for i in parse_listing(live, "http://x.example/").items] == [
+        f"http://x.example/t/{i}.html" for i in (1, 2, 3)
+    ]
+
+
+def test_hostile_scripts_cost_little_and_crash_nothing():
+    from spiders.listing.scripted import MAX_ITEMS
+
+    item = "{title: '关于某项工作的通知公告', url: '/a/%d.html', pubDate: '2024-01-01'}"
+    huge = _js_page("{list: [" + ",".join(item % i for i in range(200_000)) + "]}")
+    millions = _js_page("[" + "{title:'通知公告标题',url:'/a'}," * 2_000_000 + "]")
+    deep = _js_page("[" * 100_000 + "]" * 100_000)
+    broken = _js_page(
+        "{list: [{title: '未闭合的标题, url: '/a.html', pubDate: 2024-01-01}, {title:"
+    )
+    wide = "".join(
+        f"<script>var v{n} = {{list: ["
+        + ",".join(item % (n * 1000 + i) for i in range(300))
+        + "]};</script>"
+        for n in range(60)
+    )
+    many_scripts = "<html><body>" + wide + "</body></html>"
+    start = time.perf_counter()
+    for text in (
+        huge,
+        millions,
+        deep,
+        broken,
+        many_scripts,
+        "<script>" + "{" * 300_000 + "</script>",
+    ):
+        page = parse_listing(text, "http://x.example/list/index.html")
+        assert len(page.items) <= MAX_ITEMS
+    assert time.perf_counter() - start < 10
+
+
+# --- lists kept in an HTML comment -------------------------------------------------------------
+
+
+def test_a_commented_list_is_read_when_the_live_container_is_empty():
+    base = "http://www.yunling.example/zwgk/gsgg/"
+    page = parse_listing(load("commented_list_empty_live.html"), base + "index.html")
+    assert page.items == [
+        E(
+            "http://www.yunling.example/zwgk/gsgg/2024/0412/4101.html",
+            "云岭镇2024年度农村危房改造对象评议结果公示",
+            "2024-04-12",
+        ),
+        E(
+            "http://www.yunling.example/zwgk/gsgg/2024/0403/4087.html",
+            "关于云岭镇高标准农田建设项目选址的公示",
+            "2024-04-03",
+        ),
+        E(
+            "http://www.yunling.example/zwgk/gsgg/2024/0326/4060.html",
+            "云岭镇第二批临时救助对象名单公示",
+            "2024-03-26",
+        ),
+        E(
+            "http://www.yunling.example/zwgk/gsgg/2024/0315/4032.html",
+            "云岭镇2023年度村级财务收支情况公开",
+            "2024-03-15",
+        ),
+    ]
+    assert page.next_urls == [] and page.last_page is True
+
+
+def test_a_stale_commented_list_beside_a_live_one_is_ignored():
+    page = parse_listing(
+        load("commented_stale_beside_live.html"), "http://jyj.shimen.example/tztg/index.html"
+    )
+    assert [i.url.rsplit("/", 1)[-1] for i in page.items] == [
+        "8830.html",
+        "8801.html",
+        "8779.html",
+        "8742.html",
+    ]
+    assert all(i.date.startswith("2024-") for i in page.items)
+
+
+def _later_page(current_text: str) -> str:
+    rows = "".join(
+        f'<li><a href="/41201/41250/content_{9000 + i}.html">第{i}号停电检修通知</a>'
+        f"<span>2024-05-{10 + i:02d}</span></li>"
+        for i in range(5)
+    )
+    return (
+        f"<html><body><ul class='list'>{rows}</ul><div class='page'>"
+        "<a href='index.html'>首页</a><a href='index_2.html'>上一页</a>"
+        f"<a href='index_4.html'>下一页</a> 共18条 共4页 {current_text}</div></body></html>"
+    )
+
+
+@pytest.mark.parametrize("current", ["当前第3页", ""])
+def test_a_later_page_numbered_like_its_address_walks_on(current):
+    """index_3.html of index.html, index_2.html … (index_N is page N, unlike TRS's index_1 =
+    page 2), with no page-number links: the next page is index_4.html, whether the page
+    says 当前第3页 or only links it."""
+    url = "http://www.example.gov.cn/41201/41250/index_3.html"
+    page = parse_listing(_later_page(current), url)
+    assert page.next_urls == ["http://www.example.gov.cn/41201/41250/index_4.html"]
+    assert not page.last_page and len(page.items) == 5

@@ -17,7 +17,7 @@ from crawler.extract.overrides import OverrideError, Overrides, version_tag
 from crawler.items import EXTRACTOR_VERSION, ListingEntry, Notice
 from crawler.probe import _garbled, format_report
 from spiders.listing import is_listing, parse_listing
-from tests.conftest import crawl, events, tzgg
+from tests.conftest import crawl, events, require_realpages, tzgg
 
 FIX = Path(__file__).parent / "fixtures" / "probe"
 KEYS = {"url", "cms", "items", "next_page", "pages", "sample", "hints"}
@@ -674,3 +674,75 @@ def test_a_crawl_walks_the_list_a_listing_override_names(serve, tmp_path):
     code, [s], p = crawl(url, tmp_path / "fixed.db", "--registry", reg)
     assert code == 0 and s["counts"]["new"] == 4, (s, p.stderr)
     assert {e["url"] for e in events(tmp_path / "fixed.db") if e["kind"] == "new"} == notices
+
+
+# --- lists the HTML does not hold: an API a script calls, a single-page app --------------------
+
+
+def test_a_list_drawn_from_an_api_names_that_api_not_the_weather(pages, tmp_path):
+    base = pages({"/jyxx/cggg/index.html": "api_list_shell.html"})
+    url = base + "/jyxx/cggg/index.html"
+    text = (FIX / "api_list_shell.html").read_text(encoding="utf-8")
+    assert parse_listing(text, url).items == []  # not the menu, not the links to other sites
+    code, r = probe(url, cwd=tmp_path)
+    assert code == 1 and r["items"] == []
+    api = [h for h in r["hints"] if h.startswith("a script loads data from")]
+    assert len(api) == 1, r["hints"]
+    assert api[0].startswith(
+        f"a script loads data from {base}/gateway/api/content/search: the list"
+    )
+    assert "POST" in api[0] and "the empty #noticeRows" in api[0] and "loadRows()" in api[0]
+    assert not any("weather" in h or "/stat/visit" in h for h in r["hints"])
+
+
+def test_the_real_js_only_column_names_its_search_api(pages, tmp_path):
+    raw = (require_realpages() / "09_jl_ggzy_trs_zbgg_list_jsonly.html").read_bytes()
+    base = pages({"/jyxx/zfcg/zbgg/index.html": (200, "text/html; charset=utf-8", raw)})
+    url = base + "/jyxx/zfcg/zbgg/index.html"
+    assert parse_listing(raw.decode("utf-8"), url).items == []
+    code, r = probe(url, cwd=tmp_path)
+    assert code == 1 and r["items"] == []
+    assert any(
+        h.startswith("a script loads data from https://haiyun.jl.gov.cn/irs/front/search: ")
+        for h in r["hints"]
+    ), r["hints"]
+    # not the weather, not the hidden login check, and not "a single notice"
+    assert not any(w in h for h in r["hints"] for w in ("heweather", "checklogin", "single"))
+
+
+VUE_APP = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>通知公告</title>
+<script src="/static/vue.global.prod.js"></script></head><body>
+<div id="app" v-cloak><ul class="list"><li v-for="n in notices" :key="n.id">
+<a :href="n.url">{{ n.title }}</a><span>{{ n.date }}</span></li></ul>
+<div class="pager">{{ page }} / {{ pages }}</div></div>
+<script>Vue.createApp({data() { return {notices: [], page: 1, pages: 1}; }}).mount('#app');</script>
+</body></html>""".encode()
+
+
+def test_a_single_page_app_is_said_to_be_out_of_scope(pages, tmp_path):
+    base = pages(
+        {
+            "/col/tzgg.html": "angular_spa.html",
+            "/v3/tzgg.html": (200, "text/html; charset=utf-8", VUE_APP),
+            "/xxgk/tzgg.html": "iframe_shell.html",
+        }
+    )
+    for path, what in (("/col/tzgg.html", "AngularJS"), ("/v3/tzgg.html", "Vue")):
+        code, r = probe(base + path, cwd=tmp_path)
+        assert code == 1 and r["items"] == []
+        spa = [h for h in r["hints"] if "single-page app" in h]
+        assert len(spa) == 1 and what in spa[0] and "out of scope" in spa[0], r["hints"]
+    code, r = probe(base + "/xxgk/tzgg.html", cwd=tmp_path)  # a shell, but no app
+    assert not any("single-page app" in h for h in r["hints"])
+
+
+def test_probing_a_data_proxy_window_names_the_window_a_crawl_asks_next(pages, tmp_path):
+    answer = (FIX.parent / "listing" / "hanweb_window_1.xml").read_bytes()
+    base = pages({"/module/web/jpage/dataproxy.jsp": (200, "text/xml;charset=UTF-8", answer)})
+    form = "perpage=5&columnid=4401&unitid=88"
+    url = f"{base}/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=5&{form}"
+    code, r = probe(url, cwd=tmp_path)
+    assert code == 0 and r["cms"] == "hanweb" and len(r["items"]) == 6
+    assert (
+        r["next_page"] == f"{base}/module/web/jpage/dataproxy.jsp?startrecord=6&endrecord=10&{form}"
+    )

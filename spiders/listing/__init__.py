@@ -12,6 +12,11 @@ Pure functions (lxml, no Scrapy, no SQLite).  The CMS family is detected from th
 * ``jyh``: the Jiangxi 集约化 (Ucap) platform;
 * ``generic``: anything else (next/尾页 links, ``?page=N``, ``index_N.html``…).
 
+Where the live markup holds no dated list, the list may be data a script draws (`.scripted`:
+a JavaScript object of titled links, read with chompjs) or, when the markup holds no list at
+all, a static list the template keeps inside an HTML comment (`.commented`).  A bare
+dataproxy.jsp answer names no next window: the walk computes it (`.window`).
+
 next_urls lists every further page the page makes known (all remaining pages when the page
 count is known, bounded by ``max_pages``; otherwise the next one), never the page itself; a
 caller walking several pages should de-duplicate (Scrapy's dupefilter does).
@@ -27,10 +32,12 @@ import re
 
 from crawler.items import ListingPage
 
+from .commented import commented_block
 from .generic import base_url, best_block, parse_html, strip_fragment
 from .hanweb import has_datastore, parse_hanweb, records_document, records_of
 from .jyh import looks_jyh, pages_from_count
 from .pagination import classify_anchors, generic_paging, page_count_from_text
+from .scripted import script_list
 from .selected import selected_entries, selected_next
 from .trs import parse_trs_paging
 
@@ -40,8 +47,11 @@ _TRS_ITEM = re.compile(r"/t(?:19|20)\d{6}_\d+(?:_\d+)?\.s?html?\b", re.I)
 _HANWEB_ITEM = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html", re.I)
 _HANWEB_COL = re.compile(r"/col/col\d+/", re.I)
 _SHOW_STATIC = re.compile(r"\$showStatic\s*\(", re.I)
+# An ArticleTitle meta marks an article only when it names one: list templates carry it empty.
 _ARTICLE_MARKS = re.compile(
-    r"""class\s*=\s*["']?TRS_Editor|name\s*=\s*["']?(?:ContentStart|ArticleTitle)\b|<ucapcontent"""
+    r"""class\s*=\s*["']?TRS_Editor|name\s*=\s*["']?ContentStart\b|<ucapcontent"""
+    r"""|<meta\b[^>]{0,200}?name\s*=\s*["']?ArticleTitle\b["']?[^>]{0,40}?content\s*=\s*["']?[^"'\s>]"""
+    r"""|<meta\b[^>]{0,40}?content\s*=\s*["']?[^"'\s>][^>]{0,300}?name\s*=\s*["']?ArticleTitle\b"""
     r"""|<!--\s*<\$\[信息内容\]>begin""",
     re.I,
 )
@@ -99,6 +109,18 @@ def _analyse(text: str, url: str, max_pages: int, overrides=None) -> tuple[Listi
         block = best_block(doc, base, paging_ids)
         items = block.entries() if block is not None else []
         dated = block.dated if block is not None else 0
+    drawn = None
+    if listing_xp is None and dated == 0:
+        # No dated list in the live markup: the list may be data a script draws, or the
+        # static list a template keeps commented out while a script draws it.
+        drawn = script_list(doc, base, max_pages, url)
+        if drawn is not None and (drawn.dated or not items):
+            items, dated = drawn.items, drawn.dated
+        else:
+            drawn = None
+            hidden = commented_block(doc, base) if not items else None
+            if hidden is not None:
+                items, dated = hidden.entries(), hidden.dated
     item_urls = [i.url for i in items]
 
     trs = parse_trs_paging(text, url)
@@ -134,6 +156,11 @@ def _analyse(text: str, url: str, max_pages: int, overrides=None) -> tuple[Listi
         paging = generic_paging(anchors, url, plain, max_pages)
         next_urls, last_page, page_count = paging.next_urls, paging.last_page, paging.page_count
         mechanism = mechanism or (paging.found and bool(next_urls or paging.page_count))
+        if drawn is not None:
+            mechanism = True  # a script's list of titled links is meant as the list
+            if drawn.paged and not next_urls:
+                next_urls, last_page = drawn.next_urls, drawn.last_page
+                page_count = drawn.page_count or page_count
         if family == "jyh" and not next_urls:
             count = page_count or page_count_from_text(plain)
             if count:

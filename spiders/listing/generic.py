@@ -161,6 +161,12 @@ def parse_html(text: str) -> etree._Element | None:
         return None
 
 
+def all_scripts(doc: etree._Element) -> list:
+    """Every <script> of the document, those after </html> too: libxml2 keeps them in a tree
+    of their own, which iterating from the root does not reach (XPath does)."""
+    return doc.xpath("//script")
+
+
 def base_url(doc: etree._Element, url: str) -> str:
     for b in doc.iter("base"):
         href = (b.get("href") or "").strip()

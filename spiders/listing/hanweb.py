@@ -15,6 +15,10 @@ and configures jpage with ``totalRecord``, ``perPage``, ``proxyUrl`` and the for
 
 Group size: the number of records the first page embeds (the jpage group), or ``endrecord -
 startrecord + 1`` on a dataproxy answer.  ``page_count`` counts groups, the pages to fetch.
+
+A bare answer without ``<nextgroup>`` claims no next URL: it does not hold one, so the walk
+computes the next window from the request it sent (`.window`).  The column page still lists
+every group its ``totalRecord`` makes known.
 """
 
 from __future__ import annotations
@@ -82,10 +86,26 @@ DEFAULT_PROXY = "/module/web/jpage/dataproxy.jsp"
 
 
 _STORE_MARK = re.compile(r"<(?:datastore|recordset)\b", re.I)
+# A data proxy answer is a datastore document (an XML prolog at most before it); a column
+# page embeds its datastore in HTML.
+_BARE = re.compile(r"\ufeff?\s*(?:<\?xml[^>]{0,200}\?>\s*)?<datastore\b", re.I)
 
 
 def has_datastore(text: str) -> bool:
     return _STORE_MARK.search(text) is not None
+
+
+def is_answer(text: str) -> bool:
+    """Whether the text is a bare dataproxy.jsp answer (not a page embedding a datastore)."""
+    return _BARE.match(text) is not None
+
+
+def answer_counts(text: str) -> tuple[int, int | None]:
+    """(records, totalrecord or None) of a dataproxy answer."""
+    store = _main_store(text)
+    body = store.group(1) if store else text
+    m = _TOTAL_XML.search(body)
+    return len(_RECORD.findall(body)), int(m.group(1)) if m else None
 
 
 def _main_store(text: str) -> re.Match | None:
@@ -285,6 +305,10 @@ def parse_hanweb(text: str, url: str, base: str, max_pages: int) -> HanwebResult
             next_urls.append(_make_url(proxy, next_start, next_start + group - 1, pp, params))
     own_str = urlunsplit((own.scheme, own.netloc, own.path, own.query, ""))
     next_urls = [u for u in next_urls if u != own_str]
+    if ng_href is None and is_answer(text):
+        # An answer holds no address of the next window (and its totals may be counted for
+        # another perpage): the walk computes it from the request it sent (see .window).
+        next_urls = []
     return HanwebResult(
         items=items, next_urls=next_urls, last_page=last_page, page_count=page_count, params=params
     )

@@ -104,6 +104,18 @@ def _first_page_of(tpl: Template, own: str) -> bool:
     return own_head.startswith(head_dir) and "/" not in own_head[len(head_dir) :]
 
 
+_CURRENT = re.compile(r"当前(?:是)?第\s*(\d{1,5})\s*页|第\s*(\d{1,5})\s*/\s*\d{1,5}\s*页")
+
+
+def current_page_from_text(text: str) -> int | None:
+    """The page number a listing says it is (当前第3页, 第3/12页)."""
+    m = _CURRENT.search(text)
+    if not m:
+        return None
+    n = int(m.group(1) or m.group(2))
+    return n if n >= 1 else None
+
+
 def page_count_from_text(text: str) -> int | None:
     for rx in _COUNT_PATTERNS:
         m = rx.search(text)
@@ -222,6 +234,9 @@ def generic_paging(
             break
     if first is None and own_n is None and next_n is not None and _first_page_of(tpl, own):
         first = next_n - 1
+    current = current_page_from_text(raw_text)
+    if first is None and own_n is not None and current is not None and current <= own_n + 1:
+        first = own_n - current + 1  # 当前第3页 on index_3.html: index_N is page N
     if first is None:
         stem = tpl.pre.rsplit("/", 1)[-1].lower() if tpl.kind == "p" else ""
         first = 0 if stem == "index_" else 1
@@ -238,6 +253,9 @@ def generic_paging(
             u = tpl.make(n)
             if u != own:
                 urls.append(u)
+        if not urls and next_url and own_n - first + 1 < max_pages:
+            # the page links a next page its numbering guess put past the end: the link wins
+            return Paging(next_urls=[next_url], last_page=False, page_count=page_count, found=True)
         return Paging(next_urls=urls, last_page=own_n >= last_n, page_count=page_count, found=True)
     beyond: list[str] = []
     for p in nums:
