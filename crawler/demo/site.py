@@ -488,11 +488,11 @@ class DistrictSite:
         if self.style == "trs":
             k = _trs_listing_page(path)
             if k is not None:
-                return self._trs_listing(k, hdrs)
+                return self._static_listing(k, hdrs)
         elif self.style == "yueyang":
             k = _yy_listing_page(path)
             if k is not None:
-                return self._yy_listing(k, hdrs)
+                return self._static_listing(k, hdrs)
         else:
             if path in (f"/col/col{COLUMN_ID}/index.html", f"/col/col{COLUMN_ID}/"):
                 return self._hanweb_column(hdrs)
@@ -672,23 +672,15 @@ class DistrictSite:
             return []
         return self._entries()[k * self.page_size : (k + 1) * self.page_size]
 
-    def _trs_listing(self, k: int, hdrs: dict) -> Response:
+    def _static_listing(self, k: int, hdrs: dict) -> Response:
+        """Listing page k of a static style (TRS, Yueyang)."""
         if self._listing_state == "500":
             return self._error(500)
         count = 1 if self._listing_state == "empty" else self.page_count()
         if k >= count:
             return self._error(404)
-        render = lambda: self._render_trs_listing(k, count)  # noqa: E731
-        return self._static(("list", k), render, hdrs, self._listing_stamp)
-
-    def _yy_listing(self, k: int, hdrs: dict) -> Response:
-        if self._listing_state == "500":
-            return self._error(500)
-        count = 1 if self._listing_state == "empty" else self.page_count()
-        if k >= count:
-            return self._error(404)
-        render = lambda: self._render_yy_listing(k, count)  # noqa: E731
-        return self._static(("list", k), render, hdrs, self._listing_stamp)
+        draw = self._render_trs_listing if self.style == "trs" else self._render_yy_listing
+        return self._static(("list", k), lambda: draw(k, count), hdrs, self._listing_stamp)
 
     def _hanweb_column(self, hdrs: dict) -> Response:
         if self._listing_state == "500":
