@@ -99,24 +99,37 @@ def _meta_text(root, skip_el) -> str:
     return "".join(linearize(root, skip_el=skip_el, marks=True))
 
 
-def _wider_fields(doc, container, fields: dict) -> dict:
-    """Fields the article block lacks, read from the whole page: a 发布日期-class label
-    anywhere, a 来源 stated before the body (a rendered page may put its metadata line
-    above the title, outside the block; the footer's 文章来源 comes after the body)."""
+_SOURCE_REACH = 3  # levels above the article block where a 来源 line may stand
+
+
+def _wider_fields(doc, region, container, fields: dict) -> dict:
+    """Fields the article block lacks: a 发布日期-class label anywhere on the page; a 来源
+    stated before the body, a few levels around the block (a rendered page may put its
+    metadata line above the title, outside the block; the footer's 文章来源 comes after the
+    body, the header's menus further out)."""
     need = {"published", "source"} - fields.keys()
     if "source_empty" in fields:  # '来源：' with nothing after it: no source, not another
         need.discard("source")
     if not need:
         return {}
-    # a 来源 is read before the body only: the page's text may stop there
-    text = "".join(
-        linearize(doc, skip_el=container, marks=True, until_skipped="published" not in need)
-    )
+    scope = doc
+    if "published" not in need:
+        scope = region
+        for _ in range(_SOURCE_REACH):
+            up = scope.getparent()
+            if up is None or up is doc or tag_of(up) in ("body", "html"):
+                break
+            scope = up
+        if scope is region:
+            return {}
+    # a 来源 is read before the body only: the text may stop there
+    text = "".join(linearize(scope, skip_el=container, marks=True, until_skipped=scope is not doc))
     body_at = text.find(SKIPPED)
     wide = [
         lab
         for lab in find_labels(text)
-        if lab.kind == "pub1" or (lab.kind == "source" and 0 <= lab.pos < body_at)
+        if (lab.kind == "pub1" and "published" in need)
+        or (lab.kind == "source" and "source" in need and 0 <= lab.pos < body_at)
     ]
     return {k: v for k, v in pick_fields(wide).items() if k in need}
 
@@ -182,7 +195,7 @@ def _extract(
     fields = pick_fields(find_labels(region_text))
     doc = sc.body if sc.body is not None else tree
     if doc is not region:
-        fields.update(_wider_fields(doc, container, fields))
+        fields.update(_wider_fields(doc, region, container, fields))
     notice.published = fields.get("published") or line_date(region_text) or meta_published(metas)
     notice.written = fields.get("written")
     notice.source = fields.get("source")

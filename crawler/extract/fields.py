@@ -354,11 +354,11 @@ def _strip_tags(s: str) -> str:
 
 def _is_crumbs(piece: str, crumbs: list[str]) -> bool:
     """Whether a <title> piece is made of the breadcrumb's crumbs ('2007年第23号国务院公报'
-    of 首页 > 国务院公报 > 2007年第23号): the column's name."""
+    of 首页 > 国务院公报 > 2007年第23号): the column's name.  `crumbs`: squashed, longest
+    first."""
     rest = piece.replace(" ", "")
-    for c in sorted(crumbs, key=len, reverse=True):
-        if len(c) >= 2:
-            rest = rest.replace(c.replace(" ", ""), "")
+    for c in crumbs:
+        rest = rest.replace(c, "")
     return not rest and bool(piece)
 
 
@@ -409,7 +409,7 @@ def _stated_weakly(data: bytes, needle: bytes) -> bool:
 
 
 def own_title(
-    raw_title: str, sc, names: set[str], crumbs: list[str] = (), article: str = ""
+    raw_title: str, sc, names: set[str], crumbs: list[str] = (), titles: frozenset = frozenset()
 ) -> str:
     """The document <title> less the site's and column's names joined to it by a separator
     ('凯里市人民政府-标题', '标题_某区人民政府门户网站', '标题｜通知公告｜某区'): a name is cut
@@ -419,7 +419,7 @@ def own_title(
     pieces = [clean_title(p) for p in parts[0::2]]
     if len(pieces) == 1:
         return pieces[0]
-    crumbs = list(crumbs)
+    crumbs = sorted((c.replace(" ", "") for c in crumbs if len(c) >= 2), key=len, reverse=True)
     lo, hi = 0, len(pieces)
     # a <title> joins a site's name, its column and a channel or two: a few pieces at most
     # (the bound keeps a hostile title of thousands of pieces cheap)
@@ -432,7 +432,7 @@ def own_title(
     while (
         hi - lo > 1
         and lo < _MAX_CUT
-        and pieces[lo] != article
+        and pieces[lo] not in titles
         and _stated_name(pieces[lo], sc, names, crumbs)
     ):
         lo += 1
@@ -472,19 +472,24 @@ def extract_title(sc, names: tuple[str, ...] = (), crumbs: list[str] = ()):
     site = fold_ws(metas.get("sitename", ""))
     known = {n for n in (column, site, *map(fold_ws, names)) if n}
     raw_title = fold_ws(sc.doc_title or "")
-    doc_own = own_title(raw_title, sc, known, crumbs, art) if raw_title else ""
-    doc_squash = clean_title(raw_title).replace(" ", "")
-    art_squash = art.replace(" ", "")
-
-    best = None
-    best_rank = None
+    shown = []  # (element, text) of the visible title-like headings
     for el in sc.title_candidates:
         raw = text_of(el)
         if len(raw) > 2000 or is_hidden(el):
             continue
         text = clean_title(raw)
-        if not (4 <= len(text) <= 300) or text in known:
-            continue
+        if 4 <= len(text) <= 300 and text not in known:
+            shown.append((el, text))
+    # what names the notice: never a site name to cut (a heading as long as this is no
+    # site's name; a shorter one may be the logo's)
+    titles = frozenset((art, *(t for _, t in shown if len(t) > 20)))
+    doc_own = own_title(raw_title, sc, known, crumbs, titles) if raw_title else ""
+    doc_squash = clean_title(raw_title).replace(" ", "")
+    art_squash = art.replace(" ", "")
+
+    best = None
+    best_rank = None
+    for el, text in shown:
         squashed = text.replace(" ", "")
         if art and text == art:
             rank = 0

@@ -146,6 +146,11 @@ _ASSIGN = (
 _MARKUP = re.compile(r"<[^<>]{0,300}>")
 
 
+def _writes(code: str | None) -> bool:
+    """A short inline script that writes: a template's field (a long one is an application)."""
+    return bool(code) and len(code) < 4000 and "document.write" in code
+
+
 def script_output(code: str) -> str:
     """What an inline script shows through document.write, in the plain case a template
     writes a field: `var laiyuan = '吉林省公共资源交易平台'; if (laiyuan == "")
@@ -178,11 +183,10 @@ def _walk(el, tag, skip, skip_el, cells, out, edge="", stop=False):
         append("\n")
     elif tag in CELL_TAGS:
         append(cells)
-    elif edge:
-        append(edge)
     text = el.text
     if text:
-        append(_ws_fold(text))
+        # an edge mark where text follows an element's start or end: nothing else needs one
+        append(edge + _ws_fold(text) if edge else _ws_fold(text))
     for child in el:
         ctag = child.tag
         if ctag.__class__ is str and child is not skip_el:
@@ -191,21 +195,19 @@ def _walk(el, tag, skip, skip_el, cells, out, edge="", stop=False):
                 keys = child.keys()
                 if not ((keys and _hidden_by(child, keys)) or (skip is not None and skip(child))):
                     _walk(child, ctag, skip, skip_el, cells, out, edge, stop)
-            elif edge and ctag == "script" and child.text and "document.write" in child.text:
-                append(script_output(child.text))  # what a reader sees the script write
+            elif edge and ctag == "script" and _writes(child.text):
+                append(edge + script_output(child.text))  # what a reader sees it write
         elif edge and child is skip_el:
             append("\n" + SKIPPED + "\n")
             if stop:
                 raise _Skipped
         tail = child.tail
         if tail:
-            append(_ws_fold(tail))
+            append(edge + _ws_fold(tail) if edge else _ws_fold(tail))
     if block:
         append("\n")
     elif tag in CELL_TAGS:
         append(cells)
-    elif edge:
-        append(edge)
 
 
 def to_lines(chunks: list[str]) -> list[str]:
