@@ -482,6 +482,10 @@ def extract_title(sc, names: tuple[str, ...] = (), crumbs: list[str] = ()):
             shown.append((el, text))
     # what names the notice: never a site name to cut (a heading as long as this is no
     # site's name; a shorter one may be the logo's)
+    if art:  # a heading showing ArticleTitle is the title: nothing else to weigh
+        same = [(text, el) for el, text in shown if text == art]
+        if same:
+            return next((x for x in same if x[1].tag == "ucaptitle"), same[0])
     titles = frozenset((art, *(t for _, t in shown if len(t) > 20)))
     doc_own = own_title(raw_title, sc, known, crumbs, titles) if raw_title else ""
     doc_squash = clean_title(raw_title).replace(" ", "")
