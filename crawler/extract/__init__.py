@@ -7,7 +7,7 @@ No Scrapy, no SQLite: one lxml parse per page, then xpath/iteration over that on
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -174,6 +174,7 @@ def _extract(
         return notice
 
     sc = scan(tree, data)
+    sc.host = urlsplit(url).hostname or ""
     base_url = url
     if sc.base_href:
         try:
@@ -211,7 +212,7 @@ def _extract(
     notice.body = "\n".join(lines)
     notice.doc_number = fields.get("doc_number") or heading_number
     if notice.doc_number is None and "文号" in notice.body:  # a table row or column saying so
-        notice.doc_number = table_doc_number(container)
+        notice.doc_number = table_doc_number(container, lines[0] if lines else "")
     if overrides:
         page_text = _meta_text(sc.body if sc.body is not None else tree, None)
         for name, value in overrides.values(tree, page_text).items():

@@ -105,7 +105,7 @@ def _density_container(body):
     for el, score in scores.items():
         if tag_of(el) in ("body", "html") or is_hidden(el):
             continue
-        if score < 400 and _SITE_FOOTER.search(text_of(el)):
+        if score < 400 and _is_site_footer(text_of(el)):
             continue  # the site's footer outweighs a short notice: never its body
         anchors = el.iterfind(".//a")
         link_len = sum(len(fold_ws(text_of(a))) for a in anchors)
@@ -118,10 +118,17 @@ def _density_container(body):
     return best
 
 
-# What a site footer says (主办单位, ICP备案号, 网站标识码 …), and a notice's text does not.
-_SITE_FOOTER = re.compile(
-    r"ICP备|网站标识码|公网安备|版权所有|主办单位|主办[:：]|承办[:：]|技术支持[:：]"
-)
+# What a site footer says and a notice does not (ICP备案号, 网站标识码), or not three of at once
+# (an event's notice names its 主办单位 and 承办, not its 版权所有 or 技术支持 too).
+_FOOTER_SURE = re.compile(r"ICP备|网站标识码|公网安备")
+_FOOTER_WORDS = re.compile(r"版权所有|主办单位|主办[:：]|承办[:：]|技术支持[:：]|Copyright|©")
+
+
+def _is_site_footer(text: str) -> bool:
+    if _FOOTER_SURE.search(text):
+        return True
+    return len({m.group()[:2] for m in _FOOTER_WORDS.finditer(text)}) >= 3
+
 
 _SURE_RANK = 6  # container ranks specific enough to trust when empty (not a bare #content)
 
@@ -354,18 +361,32 @@ def _attachment_blocks(container) -> list:
     return marked
 
 
+_LINE_BREAKS = ("br", *_BLOCKISH, "table")
+
+
 def _own_line(a) -> bool:
-    """A link on a line of its own inside a longer block: after a <br> or a block element
-    (or at the block's start), and followed by nothing but white space or a <br>."""
-    if (a.tail or "").strip():
+    """A link on a line of its own inside a longer block: it (with the inline elements that
+    hold nothing else, `<span><a>…</a></span>`) comes after a <br> or a block element (or at
+    the block's start), and nothing but white space or a <br> follows it."""
+    node = a
+    parent = node.getparent()
+    while (
+        parent is not None
+        and tag_of(parent) not in _LINE_BREAKS
+        and len(parent) == 1
+        and not (parent.text or "").strip()
+        and not (node.tail or "").strip()
+    ):
+        node, parent = parent, parent.getparent()
+    if parent is None or (node.tail or "").strip():
         return False
-    nxt = a.getnext()
-    if nxt is not None and tag_of(nxt) not in ("br", *_BLOCKISH, "table"):
+    nxt = node.getnext()
+    if nxt is not None and tag_of(nxt) not in _LINE_BREAKS:
         return False
-    prev = a.getprevious()
+    prev = node.getprevious()
     if prev is None:
-        return not (a.getparent().text or "").strip()
-    return tag_of(prev) in ("br", *_BLOCKISH, "table") and not (prev.tail or "").strip()
+        return not (parent.text or "").strip()
+    return tag_of(prev) in _LINE_BREAKS and not (prev.tail or "").strip()
 
 
 def split_doc_number_line(lines: list[str]) -> tuple[str | None, list[str]]:

@@ -106,15 +106,42 @@ _WAF_MARKS = tuple(
 # A page with nothing to read whose script sets a cookie or reloads itself: a JS challenge
 # (its cookie name is often assembled from pieces, so no mark appears literally).
 _CHALLENGE_JS = re.compile(r"document\.cookie|location\.(?:href|replace|reload)|window\.location")
-_TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>", re.I | re.S)
+_TAG = re.compile(r"<[^<>]*>")  # [^<>]: an unclosed '<' fails at the next one, not the end
 # An inline script carrying a long opaque token (RS/瑞数-style challenges ship their
 # obfuscated state as one string of hundreds of characters), on a page with nothing to read.
-_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.I | re.S)
+_OPEN = re.compile(r"<(script|style)\b[^<>]*>", re.I)
 _OPAQUE = re.compile(r"[A-Za-z0-9_.$+/=%-]{400,}")
 
 
+def _blocks(html_text: str):
+    """(start, end, code start, tag) of each <script>/<style> block, found by a linear scan
+    (a lazy regex would rescan to the page's end from every unclosed one); an unclosed block
+    runs to the end."""
+    low = html_text.lower()
+    pos = 0
+    while True:
+        m = _OPEN.search(html_text, pos)
+        if m is None:
+            return
+        tag = m.group(1).lower()
+        close = low.find("</" + tag, m.end())
+        end = len(html_text) if close < 0 else low.find(">", close) + 1 or len(html_text)
+        yield m.start(), end, m.end(), close if close >= 0 else len(html_text)
+        pos = end
+
+
 def _visible_text(html_text: str) -> str:
-    return fold_ws(_TAGS.sub(" ", html_text))
+    parts, pos = [], 0
+    for start, end, _code, _close in _blocks(html_text):
+        parts.append(html_text[pos:start])
+        pos = end
+    parts.append(html_text[pos:])
+    return fold_ws(_TAG.sub(" ", " ".join(parts)))
+
+
+def _scripts(html_text: str):
+    for _start, _end, code, close in _blocks(html_text):
+        yield html_text[code:close]
 
 
 def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, str | None]:
@@ -156,7 +183,7 @@ def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, st
         m = _CHALLENGE_JS.search(html_text)
         if m:
             return "blocked", m.group(0)
-        if any(_OPAQUE.search(code) for code in _SCRIPT.findall(html_text)):
+        if any(_OPAQUE.search(code) for code in _scripts(html_text)):
             return "blocked", "script-only page with an opaque token"
     for hay in haystacks:
         low = hay.lower()

@@ -359,9 +359,12 @@ class _Footer:
 
 _MAX_BLOCKS = 200  # blocks looked through for one naming a person
 _PERSON_WORD = re.compile(f"{_spaced('联系人')}")
+# the heading of whose contact a block is: 1.采购人信息, （二）采购代理机构信息 — a line of its
+# own, naming a party (not any line ending in 信息: 详见公司官网招聘信息)
 _HEADING = re.compile(
     r"(?:^|\n)[ \t\u3000\xa0]*(?:\d{1,2}[.．、]|[(（]?[一二三四五六七八九十]{1,3}[)）、])?\s*"
-    r"(?P<h>[\u4e00-\u9fff]{2,10}信息)[ \t\u3000\xa0:：]*\n?[ \t\u3000\xa0]*$"
+    r"(?P<h>(?:采购人|采购单位|采购代理机构|代理机构|招标人|招标代理机构|建设单位|项目单位|项目)"
+    r"信息)[ \t\u3000\xa0:：]*\n?[ \t\u3000\xa0]*$"
 )
 
 

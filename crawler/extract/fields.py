@@ -9,6 +9,7 @@ from itertools import islice
 from .dates import date_alone, parse_date
 from .text import (
     EDGE,
+    SKIPPED,
     clean_title,
     fold_ws,
     is_hidden,
@@ -183,24 +184,52 @@ class Label:
     pos: int
 
 
-def find_labels(text: str) -> list[Label]:
-    """Every 'label：value' in linearized text (with or without element edge marks); a value
-    runs across inline elements to the next label or the line's end."""
+def _accepted(text: str) -> list[tuple[str, str, int, int]]:
+    """(kind, label, start, end) of the labels of linearized text that are labels: with a
+    colon (a strong one may stand without, before a value); and one that opens an element
+    glued to a Han character before it only where a label's value ended there — `来源:区政府`
+    `日期:…` — not inside a word an editor split over two elements (`开标` `时间：…`)."""
     hits = []
     for m in _label_matches(text):
         lab = _SPACES.sub("", m.group("lab"))
         kind = _KIND[lab]
+        start = m.start()
         if kind != "bare" and not m.group("colon"):
             nxt = text[m.end() : m.end() + 1]
             if lab not in _STRONG or not (nxt.isspace() or nxt.isdigit()):
                 continue
-        hits.append((kind, lab, m.start(), m.end()))
+        if start and text[start - 1] == EDGE and not _after_a_value(text, start):
+            continue
+        hits.append((kind, lab, start, m.end()))
+    return hits
+
+
+def _after_a_value(text: str, start: int) -> bool:
+    """Whether the text before an edge-opened label at `start` ends a value, not a word: it
+    ends in no Han character, or a label with its colon stands earlier on the line."""
+    i = start
+    while i and text[i - 1] == EDGE:
+        i -= 1
+    if not i or not ("\u4e00" <= text[i - 1] <= "\u9fff"):
+        return True
+    line = text[max(0, i - 120) : i]
+    line = line[line.rfind("\n") + 1 :]
+    return ":" in line or "：" in line
+
+
+def find_labels(text: str) -> list[Label]:
+    """Every 'label：value' in linearized text (with or without element edge marks); a value
+    runs across inline elements to the next label or the line's end, and never past the
+    place of the article body (text.SKIPPED)."""
+    hits = _accepted(text)
     out = []
     for i, (kind, lab, start, end) in enumerate(hits):
         if kind in ("bare", "other"):
             continue
         stop = hits[i + 1][2] if i + 1 < len(hits) else len(text)
         chunk = text[end:stop]
+        if SKIPPED in chunk:
+            chunk = chunk.partition(SKIPPED)[0]
         if EDGE in chunk:
             chunk = chunk.replace(EDGE, "")
         first, _, rest = chunk.partition("\n")
@@ -213,11 +242,18 @@ def find_labels(text: str) -> list[Label]:
     return out
 
 
+_FURNITURE_OPEN = re.compile(r"【\s*(?:打印|字号|字体|大|关闭|收藏|分享|纠错|显示)")
+
+
 def line_date(text: str) -> str | None:
     """A publish date printed without a label on a metadata line: the date opening a line
-    that goes on with labels (`2021年06月10日 17:35 来源：… 【打印】`)."""
-    for m in _label_matches(text):
-        start = m.start()
+    that goes on with labels (`2021年06月10日 17:35 来源：… 【打印】`), above the body."""
+    body = text.find(SKIPPED)
+    if body >= 0:
+        text = text[:body]
+    for kind, _lab, start, _end in _accepted(text):
+        if kind == "bare" and not _FURNITURE_OPEN.match(text, start):
+            continue  # a 【tag】 in a list's title is no metadata line
         before = text[max(0, start - 48) : start]  # a date and its spaces: never longer
         nl = before.rfind("\n")
         if nl < 0 and start > 48:
@@ -280,33 +316,43 @@ def pick_fields(labels: list[Label]) -> dict[str, str | None]:
 
 # --- a 文号 in a table ---------------------------------------------------------------
 
-_NUMBER_LABEL = re.compile(r"^[\u4e00-\u9fff]{0,10}(?:文号|发文字号|文件编号)[:：]?$")
+_NUMBER_LABEL = re.compile(r"^(?P<q>[\u4e00-\u9fff]{0,10}?)(?:文号|发文字号|文件编号)[:：]?$")
+# a number the notice cites, not its own: 批复文号, 依据文号, 原文号, 废止文件文号 …
+_CITED = re.compile(r"批复|依据|原|废止|引用|相关|参考|上级|来文|转发|引文")
+# a table of documents (序号 | 文件名称 | 文号): its numbers are others'
+_LIST_HEAD = re.compile(r"^(?:文件|规章|规范性文件|政策)?(?:名称|标题)$")
 DOC_NUMBER = re.compile(
     r"^[\u4e00-\u9fffA-Za-z]{1,20}\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,5}\s*号$"
 )
-_MAX_TABLES, _MAX_ROWS = 4, 60
+_MAX_ROWS = 60
 
 
-def table_doc_number(container) -> str | None:
-    """The notice's 文号 where its own table states it: a row labelled 文号 (…决定书文号 |
-    金罚决字〔2024〕36号), or a column headed so whose rows all hold one number.  A table
-    listing several numbers (a 目录 of documents) names none of them as this notice's."""
+def table_doc_number(container, lead: str) -> str | None:
+    """The notice's 文号 where its own table states it: the table the body opens with (its
+    first cell is `lead`, the body's first line), in a row labelled 文号 (…决定书文号 |
+    金罚决字〔2024〕36号) or a column headed so whose rows all hold one number.  A number
+    labelled as another's (批复文号, 原文号), a table listing documents, or a table listing
+    several numbers name none as this notice's."""
+    table = next(container.iter("table"), None)
+    if table is None:
+        return None
+    rows = [_cells(tr) for tr in islice(table.iter("tr"), _MAX_ROWS)]
+    rows = [r for r in rows if r]
+    if not rows or rows[0][0] != lead.replace(" ", "")[:80]:
+        return None
+    if any(_LIST_HEAD.match(c) for c in rows[0]):
+        return None
     found: set[str] = set()
-    for k, table in enumerate(container.iter("table")):
-        if k == _MAX_TABLES:
-            break
-        rows = [_cells(tr) for tr in islice(table.iter("tr"), _MAX_ROWS)]
-        for i, row in enumerate(rows):
-            for j, cell in enumerate(row):
-                if not _NUMBER_LABEL.match(cell):
-                    continue
-                if j + 1 < len(row) and DOC_NUMBER.match(row[j + 1]):  # label | value
-                    found.add(row[j + 1])
-                for below in rows[i + 1 :]:  # a header: the column below it
-                    if j < len(below) and DOC_NUMBER.match(below[j]):
-                        found.add(below[j])
-        if len(found) > 1:
-            return None
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            m = _NUMBER_LABEL.match(cell)
+            if not m or _CITED.search(m.group("q")):
+                continue
+            if j + 1 < len(row) and DOC_NUMBER.match(row[j + 1]):  # label | value
+                found.add(row[j + 1])
+            for below in rows[i + 1 :]:  # a header: the column below it
+                if j < len(below) and DOC_NUMBER.match(below[j]):
+                    found.add(below[j])
     return found.pop() if len(found) == 1 else None
 
 
@@ -364,6 +410,7 @@ def _is_crumbs(piece: str, crumbs: list[str]) -> bool:
 
 _NAME_NO, _NAME_WEAK, _NAME_STRONG = 0, 1, 2
 _MAX_CUT = 3  # name pieces cut at either end of a <title>
+_MAX_CRUMB = 16  # characters of a crumb that may name a column
 
 
 def _stated_name(piece: str, sc, names: set[str], crumbs: list[str], weak: bool = True) -> int:
@@ -378,7 +425,7 @@ def _stated_name(piece: str, sc, names: set[str], crumbs: list[str], weak: bool 
     if not weak or data is None or len(piece) < 2:
         return _NAME_NO
     for name in {piece, bare}:
-        if _stated_weakly(data, name.encode()):
+        if _stated_weakly(data, name.encode(), sc.host):
             return _NAME_WEAK
     return _NAME_NO
 
@@ -392,20 +439,47 @@ _CUE_RE = re.compile(
 _CUE_GAP = re.compile(r"(?:单位)?[\s\u3000:：]*")
 
 
-def _stated_weakly(data: bytes, needle: bytes) -> bool:
+def _stated_weakly(data: bytes, needle: bytes, host: str = "") -> bool:
     at, seen = data.find(needle), 0
     while at != -1 and seen < 16:
-        before = data[max(0, at - 120) : at]
-        if before.endswith(_ATTRS):
-            return True
-        cues = _CUE_RE.findall(before)
-        if cues:
-            cue = before.rfind(cues[-1]) + len(cues[-1])
-            gap = _strip_tags(before[cue:].decode("utf-8", "ignore")).replace("&nbsp;", "")
-            if _CUE_GAP.fullmatch(gap):
+        end = at + len(needle)
+        if _name_ends(data, end):
+            before = data[max(0, at - 120) : at]
+            if before.endswith(_ATTRS) and not _in_foreign_link(data, at, host):
                 return True
-        at, seen = data.find(needle, at + len(needle)), seen + 1
+            cues = _CUE_RE.findall(before)
+            if cues:
+                cue = before.rfind(cues[-1]) + len(cues[-1])
+                gap = _strip_tags(before[cue:].decode("utf-8", "ignore")).replace("&nbsp;", "")
+                if _CUE_GAP.fullmatch(gap):
+                    return True
+        at, seen = data.find(needle, end), seen + 1
     return False
+
+
+def _name_ends(data: bytes, end: int) -> bool:
+    """Whether the name found ends there: no Han character goes on with it (主办单位：
+    岳阳市人民政府办公室 does not state 岳阳市人民政府)."""
+    nxt = data[end : end + 3].decode("utf-8", "ignore")[:1]
+    return not nxt or not ("\u4e00" <= nxt <= "\u9fff")
+
+
+_A_OPEN = re.compile(rb"<a\b[^>]{0,400}?href\s*=\s*[\"']?(?:https?:)?//([^/\"'\s>:]+)", re.I)
+
+
+def _in_foreign_link(data: bytes, at: int, host: str) -> bool:
+    """Whether the attribute at `at` sits inside a link to another site (a 友情链接 logo
+    names that site, not this one)."""
+    before = data[max(0, at - 600) : at]
+    start = before.rfind(b"<a ")
+    if start < 0 or b"</a" in before[start:]:
+        return False
+    m = _A_OPEN.match(before, start)
+    if not m:
+        return False
+    other = m.group(1).decode("ascii", "ignore").lower().removeprefix("www.")
+    own = host.lower().removeprefix("www.")
+    return bool(own) and other != own and not other.endswith("." + own)
 
 
 def own_title(
@@ -419,13 +493,24 @@ def own_title(
     pieces = [clean_title(p) for p in parts[0::2]]
     if len(pieces) == 1:
         return pieces[0]
-    crumbs = sorted((c.replace(" ", "") for c in crumbs if len(c) >= 2), key=len, reverse=True)
+    # crumbs name columns; a long one, or one that is the notice's own title (many trails end
+    # with it), names nothing to cut
+    crumbs = sorted(
+        (
+            c.replace(" ", "")
+            for c in crumbs
+            if 2 <= len(c) <= _MAX_CRUMB and clean_title(c) not in titles
+        ),
+        key=len,
+        reverse=True,
+    )
     lo, hi = 0, len(pieces)
     # a <title> joins a site's name, its column and a channel or two: a few pieces at most
     # (the bound keeps a hostile title of thousands of pieces cheap)
     while (
         hi - lo > 1
         and len(pieces) - hi < _MAX_CUT
+        and pieces[hi - 1] not in titles
         and _stated_name(pieces[hi - 1], sc, names, crumbs)
     ):
         hi -= 1
@@ -436,7 +521,8 @@ def own_title(
         and _stated_name(pieces[lo], sc, names, crumbs)
     ):
         lo += 1
-    if hi - lo == 1 and _stated_name(pieces[lo], sc, names, crumbs, weak=False):
+    # an empty title slot ('通知公告 - 某区人民政府'): what is left is a name the metas give
+    if hi - lo == 1 and _stated_name(pieces[lo], sc, names, (), weak=False):
         return ""  # an empty title slot: '通知公告 - 某区人民政府'
     return clean_title("".join(parts[2 * lo : 2 * hi - 1]).strip(_TITLE_EDGE))
 

@@ -14,14 +14,15 @@ from lxml import etree
 _Comment = etree.Comment
 _CLASS_HINT = re.compile(
     r"title|biaoti|crumb|position|location|dqwz|weizhi|curpath|path|TRS_Editor|trs_editor|"
-    r"article_content|pages_content|UCAP-CONTENT|zoom|content|zw|con|zhengwen|neirong",
+    r"article_content|pages_content|UCAP-CONTENT|zoom|content|zw|con|zhengwen",
     re.I,
 )
 _TITLE_HINT = re.compile(r"title|biaoti", re.I)
 _CRUMB_HINT = re.compile(
     r"crumb|position|location|dqwz|weizhi|curpath|(?<![a-z])path(?![a-z])", re.I
 )
-_PINYIN_BODY = r"(?i:wenzhang[-_]?(?:content|con|nr|zw|body)|zhengwen|neirong)"
+# whole class tokens only (a "main-zhengwen-wrap" or a page-wide "neirong" wrapper is none)
+_PINYIN_BODY = r"(?i:(?:^|(?<=\s))(?:wenzhang[-_]?(?:content|con|nr|zw|body)|zhengwen)(?=\s|$))"
 _CONTAINER_CLASS = (
     # (rank, regex over class) - lower rank wins
     (2, re.compile(r"(?:^|\s)TRS_Editor(?:\s|$)")),
@@ -37,7 +38,7 @@ _CONTAINER_CLASS = (
     ),
 )
 # The article body named in pinyin, as Chinese templates often do: wenzhang (文章) -content,
-# zhengwen (正文), neirong (内容).
+# zhengwen (正文); not neirong (内容), which as often names a page-wide wrapper.
 _PINYIN_ID = re.compile(_PINYIN_BODY, re.I)
 _CONTAINER_ID = {
     "UCAP-CONTENT": 1,
@@ -72,6 +73,7 @@ class Scan:
         "body",
         "root",
         "data",
+        "host",
         "_maybe_label",
     )
 
@@ -88,6 +90,7 @@ class Scan:
         self.body = None
         self.root = root
         self.data: bytes | None = None  # the UTF-8 bytes the tree was parsed from
+        self.host = ""  # the page's host, where the caller knows it
         self._maybe_label: bool | None = None
 
     @property

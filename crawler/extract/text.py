@@ -152,23 +152,60 @@ def _writes(code: str | None) -> bool:
 
 
 def script_output(code: str) -> str:
-    """What an inline script shows through document.write, in the plain case a template
-    writes a field: `var laiyuan = '吉林省公共资源交易平台'; if (laiyuan == "")
-    document.write("默认") else document.write(laiyuan)`.  A variable the script sets to a
-    string is the field's value and wins over a literal (the template's fallback), which is
-    written only when no such variable holds text.  Anything more is not evaluated: ''."""
-    if len(code) > 20_000:
+    """What an inline script shows through document.write, where that is plain:
+
+    * straight-line code (no branch, loop or function): each write in turn, a variable
+      written being its last string assignment before the write;
+    * the template of a field: one variable, assigned a string once, written unless it is
+      empty — `var laiyuan = '吉林省公共资源交易平台'; if (laiyuan == "") document.write("默认");
+      else document.write(laiyuan)` shows the variable, or the fallback when it is empty.
+
+    Anything else is not evaluated: ''."""
+    if len(code) > 4000:
         return ""
-    literal = ""
-    for m in islice(_WRITE.finditer(code), 8):  # a template writes a field or two
-        if m.group(3):
-            a = re.search(_ASSIGN.format(name=re.escape(m.group(3))), code)
-            value = _MARKUP.sub("", a.group(2)).strip() if a else ""
-            if value:
-                return value
-        elif not literal:
-            literal = _MARKUP.sub("", m.group(2)).strip()
-    return literal
+    writes = list(islice(_WRITE.finditer(code), 8))
+    if not writes:
+        return ""
+    if not _FLOW.search(code):
+        out = []
+        for m in writes:
+            if m.group(2) is not None:
+                out.append(m.group(2))
+                continue
+            before = [v for at, v in _assigned(code, m.group(3)) if at < m.start()]
+            if not before:
+                return ""  # a value the script does not spell out
+            out.append(before[-1])
+        return _shown("".join(out))
+    names = {m.group(3) for m in writes if m.group(3)}
+    if len(names) != 1:
+        return ""
+    name = names.pop()
+    values = _assigned(code, name)
+    if len(values) != 1:
+        return ""
+    value = _shown(values[0][1])
+    if value:
+        return value
+    literals = [m.group(2) for m in writes if m.group(2) is not None]
+    if len(literals) == 1 and re.search(_EMPTY_TEST.format(name=re.escape(name)), code):
+        return _shown(literals[0])
+    return ""
+
+
+# branches, loops, functions: code whose writes depend on more than its text
+_FLOW = re.compile(r"\b(?:if|else|switch|for|while|do|function|return)\b|\?|=>")
+_EMPTY_TEST = r"\b{name}\s*[!=]==?\s*(['\"])\1|(['\"])\2\s*[!=]==?\s*{name}\b|!\s*{name}\b"
+
+
+def _assigned(code: str, name: str) -> list[tuple[int, str]]:
+    """(position, string) of each assignment of a string literal to `name`."""
+    rx = re.compile(_ASSIGN.format(name=re.escape(name)))
+    return [(m.start(), m.group(2)) for m in islice(rx.finditer(code), 16)]
+
+
+def _shown(html_text: str) -> str:
+    return _MARKUP.sub("", html_text).strip()
 
 
 def _ws_fold(text: str) -> str:

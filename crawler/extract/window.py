@@ -59,9 +59,8 @@ _MAX_CORES = 1_000  # dates and durations examined per sentence
 _FOLD = str.maketrans("０１２３４５６７８９", "0123456789")
 _FULLWIDTH_DIGIT = re.compile("[０-９]")
 
-# A window needs one of these. 质疑 is a procurement notice's objection (政府采购法 art. 52);
-# its 公告期限 is how long the notice stays up, no window to object in.
-_KEYWORDS = ("公示", "异议", "意见", "质疑", "听证")
+# A window needs one of these (a cheap test before the context patterns).
+_KEYWORDS = ("公示", "异议", "意见", "质疑", "听证", "公告期")
 # A line ending in a label colon ("公示时间：") continues on the next line.
 _LABEL_LINE = re.compile(r"([：:])[ \t\u3000\xa0]*\n\s*")
 _SENT_END = re.compile(r"[。;；！？!?\n]")
@@ -69,11 +68,16 @@ _LAST_SENT_END = re.compile(r".*[。;；！？!?\n]", re.S)
 
 # Context: said about objections or comments (strong), or only a following clause (weak).
 _NOISE = re.compile(r"公示期满|公告期满|公示结束|公示届满|无异议|没有异议|未提出异议|经公示|公示后")
-_STRONG = re.compile(
-    r"公示|异议|质疑|听证|征求[^。;；\n]{0,10}?意见|意见[^。;；\n]{0,6}?(?:反馈|建议)"
-    r"|反馈[^。;；\n]{0,6}?意见|提出[^。;；\n]{0,10}?意见|不同意见"
+# A procurement notice's 质疑 (政府采购法 art. 52: a supplier's formal objection) is one, said
+# as such (提出质疑, 质疑函), not the word in general (群众质疑较多的问题).  Its 公告期限 is how
+# long the notice stays up, no window to object in; elsewhere a 公告期 is a 公示's.
+_CONTEXT = (
+    r"公示|异议|听证|提出[^。;；\n]{0,10}?质疑|质疑函|征求[^。;；\n]{0,10}?意见"
+    r"|意见[^。;；\n]{0,6}?(?:反馈|建议)|反馈[^。;；\n]{0,6}?意见|提出[^。;；\n]{0,10}?意见|不同意见"
 )
-_OBJECTION = re.compile(r"公示|异议|质疑")  # the preferred kind of window
+_STRONG = re.compile(_CONTEXT + "|公告期")
+_STRONG_PROCUREMENT = re.compile(_CONTEXT)
+_OBJECTION = re.compile(r"公示|异议|提出[^。;；\n]{0,10}?质疑|质疑函")  # the preferred kind
 _WEAK = re.compile(r"异议|意见|反映|听证")
 _NOT_WINDOW = re.compile(
     r"有效期|有效日期|营业期限|经营期限|许可期限|合同期|租赁期|租期|施工期|工期|服务期|建设期"
@@ -350,10 +354,14 @@ def _is_the_gongshi(norm: str) -> bool:
 class _Notice:
     """What a window's sentence needs to know about the whole notice (computed once, lazily)."""
 
-    __slots__ = ("norm", "pub", "_gongshi")
+    __slots__ = ("norm", "pub", "_gongshi", "strong")
 
     def __init__(self, norm: str, pub: date | None):
         self.norm, self.pub, self._gongshi = norm, pub, None
+        procurement = ("采购" in norm or "招标" in norm) and any(
+            w in norm for w in ("中标", "成交", "投标", "供应商", "磋商")
+        )
+        self.strong = _STRONG_PROCUREMENT if procurement else _STRONG
 
     @property
     def is_gongshi(self) -> bool:
@@ -397,7 +405,7 @@ def _window_in(src: str, notice: _Notice, a: int, b: int):
         k = bisect_right(starts, m.start()) - 1
         if k not in usable:
             s, e = cl[k]
-            usable[k] = not (_NOT_WINDOW.search(norm, s, e) and not _ctx(norm, s, e, _STRONG))
+            usable[k] = not (_NOT_WINDOW.search(norm, s, e) and not _ctx(norm, s, e, notice.strong))
         if usable[k]:
             cores.append((k, m))
     first = None
@@ -407,7 +415,7 @@ def _window_in(src: str, notice: _Notice, a: int, b: int):
             continue
         tried.add(k)
         lo = cl[max(k - 2, 0)][0]
-        if _ctx(norm, lo, cl[k][1], _STRONG):
+        if _ctx(norm, lo, cl[k][1], notice.strong):
             first = k
             break
         if k + 1 < len(cl) and _ctx(norm, cl[k + 1][0], cl[k + 1][1], _WEAK):
@@ -533,7 +541,7 @@ def find_objection_window(body: str, published: str | None = None) -> dict | Non
     notice = _Notice(norm, _pub_date(published))
     fallback = None
     seen = 0  # sentences before this position are done
-    for key in _STRONG.finditer(norm):
+    for key in notice.strong.finditer(norm):
         if key.start() < seen:
             continue
         # the keyword's sentence: a window never crosses a sentence end
