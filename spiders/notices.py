@@ -208,10 +208,14 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
 
     # -- requests -----------------------------------------------------------------------------
 
-    def _listing_request(self, url: str, walk: str, records=None) -> scrapy.Request:
+    def _listing_request(
+        self, url: str, walk: str, records=None, planned: bool = False
+    ) -> scrapy.Request:
         meta = {"walk": walk, "site": self.site_of[walk]}
         if records:  # a data proxy window: the latest records of the walk (spiders.listing.window)
             meta["tzgg_records"] = records
+        if planned:  # a page the listing named (a column page lists its every window)
+            meta["tzgg_planned"] = True
         return scrapy.Request(
             url,
             priority=10,  # walk listings first: revisits and details queue behind them
@@ -269,7 +273,13 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         )
 
     def _walk_step(
-        self, walk: str, next_urls=(), failed: str | None = None, page: bool = True, records=None
+        self,
+        walk: str,
+        next_urls=(),
+        failed: str | None = None,
+        page: bool = True,
+        records=None,
+        planned: bool = False,
     ):
         """One listing request of the walk is done (`page`: it got a response): request the
         further pages it found (`records`: what a data proxy window carries to the next), and
@@ -279,7 +289,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             keyed.setdefault(canonicalize(url), url)
         accepted, state = self._advance_walk(walk, list(keyed), failed, page)
         for key in accepted:
-            yield self._listing_request(keyed[key], walk, records)
+            yield self._listing_request(keyed[key], walk, records, planned)
         if state["pending"] == 0:
             reason = state["failed"] or ("max_listing_pages" if state["bounded"] else None)
             yield WalkEnd(
@@ -344,7 +354,11 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             yield from self._walk_step(walk, failed=why)
             return
         items, next_urls, failed, records = page.items, page.next_urls, None, None
-        step = window_step(response.url, text, page, response.meta.get("tzgg_records", ()))
+        step = None
+        if not response.meta.get("tzgg_planned"):
+            # a window the listing did not name itself: the walk computes the next one (one
+            # the column page named is followed by the others it named, not by a chain)
+            step = window_step(response.url, text, page, response.meta.get("tzgg_records", ()))
         if step is not None:
             # A data proxy answer names no next window: ask for the one after the records it
             # got, list only records the walk has not seen, and stop where it repeats itself.
@@ -362,7 +376,9 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             request = self._detail_request(e.url, site)
             if request is not None:
                 yield request
-        yield from self._walk_step(walk, next_urls, failed=failed, records=records)
+        yield from self._walk_step(
+            walk, next_urls, failed=failed, records=records, planned=step is None
+        )
 
     def listing_failed(self, failure):
         yield self._failed(failure, "listing")

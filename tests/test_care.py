@@ -46,7 +46,8 @@ def test_backup_while_a_crawl_runs_is_whole_and_consistent(tmp_path, serve):
     site = DistrictSite(style="trs", page_size=20)
     site.generate(120)
     url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
-    proc = start_crawl(url, db, "-s", "DOWNLOAD_DELAY=0.02")
+    # long enough for a backup or two on a loaded machine
+    proc = start_crawl(url, db, "-s", "DOWNLOAD_DELAY=0.05")
     copies = []
     try:
         while proc.poll() is None and len(copies) < 4:
@@ -127,7 +128,8 @@ def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve)
     site = DistrictSite(style="trs", page_size=20)
     site.generate(150)
     url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
-    proc = start_crawl(url, db, "-s", "DOWNLOAD_DELAY=0.02")
+    # long enough for several rounds of readers on a loaded machine
+    proc = start_crawl(url, db, "-s", "DOWNLOAD_DELAY=0.05")
     rounds = 0
     try:
         while proc.poll() is None:

@@ -796,12 +796,35 @@ def test_a_crawl_walks_overlapping_windows_to_every_notice_once(proxy_site, tmp_
 
 
 def test_a_crawl_of_a_data_proxy_ignoring_its_window_stops_and_is_flagged(proxy_site, tmp_path):
-    srv, url = proxy_site(10, stuck=True)
-    code, [s], p = crawl(url, tmp_path / "s.db")
-    assert code == 3 and s["counts"]["new"] == 4, (s, p.stderr)
+    """All ten notices archived by a whole walk; then the server answers the first window
+    whatever is asked: the walk stops at the repeat, flagged, and the six notices it did not
+    reach are not delisted."""
+    srv, url = proxy_site(10)
+    db = tmp_path / "s.db"
+    code, [s], p = crawl(url, db)
+    assert code == 0 and s["counts"]["new"] == 10, (s, p.stderr)
+    srv.stuck, srv.log = True, []
+    code, [s], p = crawl(url, db)
+    assert code == 3, (s, p.stderr)
     assert any(f.startswith("listing_incomplete:repeated_records") for f in s["flags"]), s
     assert [window_of(u) for u in srv.log if "dataproxy.jsp" in u] == [(1, 4), (5, 8)]
-    assert events(tmp_path / "s.db", "--kind", "delisted") == []
+    assert events(db, "--kind", "delisted") == []
+
+
+def test_windows_a_column_page_names_are_walked_as_named(serve, tmp_path):
+    """A Hanweb column page names every window of its column; a data proxy that answers
+    fewer records than a window asks for must not make each named window start a chain of
+    computed ones (the requests would multiply): the walk asks for the named ones, once."""
+    from crawler.demo.site import DistrictSite
+
+    site = DistrictSite(style="hanweb", page_size=5)
+    site.generate(23)
+    site.proxy_cap = 3
+    url = site.listing_url(serve(site).base)
+    code, [s], p = crawl(url, tmp_path / "h.db")
+    assert code == 0, (s, p.stderr)
+    asked = [x for x in site.requests.paths() if "dataproxy" in x]
+    assert len(asked) == len(set(asked)) == 4, asked  # 6-10, 11-15, 16-20, 21-25
 
 
 # --- lists a script draws: a JavaScript object in the page ------------------------------------
@@ -1011,3 +1034,24 @@ def test_a_later_page_numbered_like_its_address_walks_on(current):
     page = parse_listing(_later_page(current), url)
     assert page.next_urls == ["http://www.example.gov.cn/41201/41250/index_4.html"]
     assert not page.last_page and len(page.items) == 5
+
+
+def test_a_page_number_the_server_clamps_ends_the_walk():
+    """共5页 with a 下一页 link on page 5 to ?page=6 (the server answers page 5 again): the
+    walk stops at the stated last page, it does not follow the link to the page bound."""
+
+    def page(n: int) -> str:
+        rows = "".join(
+            f'<li><a href="/tzgg/t{n}_{i}.html">关于第{n}页第{i}条事项的通知公告</a>'
+            f"<span>2024-0{1 + i}-1{i}</span></li>"
+            for i in range(5)
+        )
+        return (
+            f"<html><body><ul class='list'>{rows}</ul><div class='page'>共5页 当前第{min(n, 5)}页 "
+            f"<a href='list.jsp?page={max(n - 1, 1)}'>上一页</a>"
+            f"<a href='list.jsp?page={n + 1}'>下一页</a></div></body></html>"
+        )
+
+    for n in (5, 6):
+        got = parse_listing(page(n), f"http://www.example.gov.cn/tzgg/list.jsp?page={n}")
+        assert got.next_urls == [] and got.last_page, n

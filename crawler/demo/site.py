@@ -220,6 +220,7 @@ class DistrictSite:
         self.last_error: Exception | None = None  # what made the last 500, for debugging
         self._listing_state = "ok"
         self.detail_template = "ok"  # "redesign": see redesign_details()
+        self.proxy_cap: int | None = None  # hanweb: the most records a dataproxy answer holds
         self._lock = threading.RLock()
         self._notices: dict[int, _Notice] = {}
         self._routes: dict[str, int] = {}  # primary and alias paths
@@ -707,6 +708,8 @@ class DistrictSite:
         except ValueError:
             return self._error(500)  # as the real JSP does on junk
         start = max(start, 1)
+        if self.proxy_cap:  # a server that answers fewer records than a window asks for
+            end = min(end, start + self.proxy_cap - 1)
         records = "".join(_hanweb_record(n, p) for n, p in entries[start - 1 : max(end, 0)])
         xml = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<datastore>\n'

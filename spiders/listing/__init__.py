@@ -114,7 +114,10 @@ def _analyse(text: str, url: str, max_pages: int, overrides=None) -> tuple[Listi
         # No dated list in the live markup: the list may be data a script draws, or the
         # static list a template keeps commented out while a script draws it.
         drawn = script_list(doc, base, max_pages, url)
-        if drawn is not None and (drawn.dated or not items):
+        live = {i.url for i in items}
+        if drawn is not None and (not items or live.intersection(i.url for i in drawn.items)):
+            # the script's list where the markup holds none, or where it is the same list
+            # with dates (never a carousel's beside an undated live list)
             items, dated = drawn.items, drawn.dated
         else:
             drawn = None

@@ -237,9 +237,11 @@ def generic_paging(
     current = current_page_from_text(raw_text)
     if first is None and own_n is not None and current is not None and current <= own_n + 1:
         first = own_n - current + 1  # 当前第3页 on index_3.html: index_N is page N
+    guessed = first is None  # index_N is page N+1 (TRS) or page N: the link may tell
     if first is None:
         stem = tpl.pre.rsplit("/", 1)[-1].lower() if tpl.kind == "p" else ""
         first = 0 if stem == "index_" else 1
+        guessed = stem == "index_"
     if own_n is None:
         own_n = first
     if last_n is None and text_count:
@@ -253,8 +255,10 @@ def generic_paging(
             u = tpl.make(n)
             if u != own:
                 urls.append(u)
-        if not urls and next_url and own_n - first + 1 < max_pages:
-            # the page links a next page its numbering guess put past the end: the link wins
+        if guessed and not urls and next_n == last_n + 1 and own_n == last_n:
+            # index_N guessed as page N+1 says this is the last page, yet the page links the
+            # one after: it is numbered N, and that link is its last page (one past the
+            # guess, never further: a server that clamps a page number cannot loop a walk)
             return Paging(next_urls=[next_url], last_page=False, page_count=page_count, found=True)
         return Paging(next_urls=urls, last_page=own_n >= last_n, page_count=page_count, found=True)
     beyond: list[str] = []

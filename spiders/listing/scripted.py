@@ -198,6 +198,11 @@ def _title(v) -> str | None:
     return text or None
 
 
+_COLUMN_URL = re.compile(
+    r"(?:/|/index\.s?html?|/default\.s?html?|/list\.s?html?)(?:[?#].*)?$", re.I
+)
+
+
 def _entries(items: list, base: str) -> list[ListingEntry]:
     out: list[ListingEntry] = []
     seen: set[str] = set()
@@ -277,9 +282,10 @@ def script_list(doc, base: str, max_pages: int = 300, own: str | None = None) ->
                 if not entries:
                     continue
                 dated = sum(1 for e in entries if e.date)
-                lens = [len(e.title or "") for e in entries]
-                if dated * 2 < len(entries) and sum(lens) < 8 * len(lens):
-                    continue  # short undated names: a menu, not notices
+                if dated * 2 < len(entries):
+                    continue  # notices are dated: undated names are a menu or a config
+                if sum(1 for e in entries if _COLUMN_URL.search(e.url)) * 2 > len(entries):
+                    continue  # links to columns (…/index.html, …/): navigation
                 key = (dated, len(entries))
                 if best_key is None or key > best_key:
                     best, best_key = (entries, dated, owners, text), key
