@@ -1055,3 +1055,34 @@ def test_a_page_number_the_server_clamps_ends_the_walk():
     for n in (5, 6):
         got = parse_listing(page(n), f"http://www.example.gov.cn/tzgg/list.jsp?page={n}")
         assert got.next_urls == [] and got.last_page, n
+
+
+def test_a_script_s_carousel_never_replaces_the_live_list():
+    """Eight undated notices in the markup, and a dated focus-news array in a script: the
+    column is the eight, not the carousel (page 1's notices would go unseen)."""
+    rows = "".join(
+        f'<li><a href="/tzgg/202405/t2024050{i}_{i}.html">关于第{i}批项目资金拨付情况的公告</a></li>'
+        for i in range(1, 9)
+    )
+    html = (
+        "<html><body><script>var focusNews = ["
+        "{title: '我区召开2024年一季度经济运行分析会', url: '/xwdt/t20240420_1.html', time: '2024-04-20'},"
+        "{title: '区领导调研重点项目建设推进情况', url: '/xwdt/t20240418_2.html', time: '2024-04-18'}];"
+        f"</script><ul class='list'>{rows}</ul></body></html>"
+    )
+    page = parse_listing(html, "http://www.example.gov.cn/tzgg/index.html")
+    assert [i.url.rsplit("/", 1)[1] for i in page.items] == [
+        f"t2024050{i}_{i}.html" for i in range(1, 9)
+    ]
+
+
+def test_a_navigation_config_in_a_script_is_no_list():
+    html = (
+        "<html><head><script>var navConfig = {menus: ["
+        "{name: '政府信息公开指南和目录', url: '/xxgk/zn/index.html'},"
+        "{name: '政府信息公开工作年度报告', url: '/xxgk/nb/index.html'},"
+        "{name: '重点领域信息公开专栏', url: '/xxgk/zdly/index.html'}]};</script></head>"
+        "<body><div id='list'></div><script src='/js/list.js'></script></body></html>"
+    )
+    url = "http://www.example.gov.cn/tzgg/index.html"
+    assert parse_listing(html, url).items == [] and not is_listing(html, url)
