@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from crawler.items import NO_DELISTING
 from crawler.urls import canonicalize
 
 from . import health
@@ -94,6 +95,8 @@ def _walks(c, run, flags: list) -> tuple[list[str], dict]:
             flags.append(f"listing_incomplete:unfinished:{url}")
         elif not walk["complete"]:
             flags.append(f"listing_incomplete:{walk['reason'] or 'unknown'}:{url}")
+        elif (walk["reason"] or "").startswith(NO_DELISTING):
+            pass  # finished, but what it listed shows no absence (a list kept in a comment)
         else:
             complete.append(canonicalize(url))
     return complete, done

@@ -77,7 +77,11 @@ _ADVANCE = """
 local h, seen = KEYS[1], KEYS[2]
 redis.call('HINCRBY', h, 'pending', -1)
 redis.call('HINCRBY', h, 'pages', tonumber(ARGV[1]))
-if ARGV[2] ~= '' and redis.call('HGET', h, 'failed') == false then
+-- the first failure is the walk's; a note ('nodelist:…') gives way to any failure
+local cur = redis.call('HGET', h, 'failed')
+local note = 'nodelist:'
+if ARGV[2] ~= '' and (cur == false or (string.sub(cur, 1, #note) == note
+    and string.sub(ARGV[2], 1, #note) ~= note)) then
   redis.call('HSET', h, 'failed', ARGV[2])
 end
 local accepted = {}

@@ -84,6 +84,9 @@ class ListingPage:
     last_page: bool = False  # True when the page says it is the last one
     page_count: int | None = None  # total pages, when the page says
     family: str = "generic"
+    # where the items were read: the live markup, a script's data, or a list the template
+    # keeps in an HTML comment (which may be stale: it testifies to no absence)
+    source: str = "markup"
 
 
 # Records the spider yields.  Plain data so that a queue (scrapy-redis, later) can carry them
@@ -138,6 +141,11 @@ class Listed:
     listing_url: str  # this page
     walk: str = ""  # the listing's first page: the walk this page belongs to
     entries: list[ListingEntry] = field(default_factory=list)
+
+
+# A walk's reason that is a note, not a failure: the walk finished, but what it listed cannot
+# show a notice gone from the column (so it delists nothing, and flags nothing).
+NO_DELISTING = "nodelist:"
 
 
 @dataclass

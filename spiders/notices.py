@@ -19,7 +19,7 @@ from crawler.extract import classify_page, decode_html, extract_page
 from crawler.extract.classify import binary_kind
 from crawler.extract.overrides import version_tag
 from crawler.extract.parts import join_parts
-from crawler.items import Fetch, Listed, ListingEntry, WalkEnd
+from crawler.items import NO_DELISTING, Fetch, Listed, ListingEntry, WalkEnd
 from crawler.registry import Registry
 from crawler.urls import canonicalize, site_name
 from spiders.attachments import AttachmentsMixin, _too_large
@@ -291,13 +291,17 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         for key in accepted:
             yield self._listing_request(keyed[key], walk, records, planned)
         if state["pending"] == 0:
-            reason = state["failed"] or ("max_listing_pages" if state["bounded"] else None)
+            failed = state["failed"]
+            note = failed if failed and failed.startswith(NO_DELISTING) else None
+            if note:
+                failed = None
+            reason = failed or ("max_listing_pages" if state["bounded"] else None)
             yield WalkEnd(
                 site=self.site_of[walk],
                 listing_url=walk,
                 complete=reason is None,
                 pages=state["pages"],
-                reason=reason,
+                reason=reason or note,
             )
 
     def _advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
@@ -305,7 +309,11 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         state = self.walks[walk]
         state["pending"] -= 1
         state["pages"] += page
-        if failed and not state["failed"]:
+        # the first failure is the walk's; a note gives way to any failure
+        if failed and (
+            not state["failed"]
+            or (state["failed"].startswith(NO_DELISTING) and not failed.startswith(NO_DELISTING))
+        ):
             state["failed"] = failed
         accepted = []
         for key in keys:
@@ -354,6 +362,10 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             yield from self._walk_step(walk, failed=why)
             return
         items, next_urls, failed, records = page.items, page.next_urls, None, None
+        if page.source == "comment":
+            # a list the template keeps in a comment may be stale: the walk reads it, and it
+            # testifies to no notice gone from the column
+            failed = NO_DELISTING + "commented_list"
         step = None
         if not response.meta.get("tzgg_planned"):
             # a window the listing did not name itself: the walk computes the next one (one
@@ -364,7 +376,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             # got, list only records the walk has not seen, and stop where it repeats itself.
             items, records = step.entries, step.recent
             next_urls = [step.next_url] if step.next_url else []
-            failed = "repeated_records" if step.stalled else None
+            failed = "repeated_records" if step.stalled else failed
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in items]
         if entries or step is None:
             yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)

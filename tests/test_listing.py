@@ -827,6 +827,35 @@ def test_windows_a_column_page_names_are_walked_as_named(serve, tmp_path):
     assert len(asked) == len(set(asked)) == 4, asked  # 6-10, 11-15, 16-20, 21-25
 
 
+def _column(notices, commented: bool) -> bytes:
+    rows = "".join(f'<li><a href="{p}">{t}</a><span>{d}</span></li>' for p, t, d in notices)
+    inner = f"<!--<ul class='list'>{rows}</ul>-->" if commented else f"<ul class='list'>{rows}</ul>"
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>公示公告_青禾县水利局</title>"
+        f"</head><body><div class='crumb'>首页 &gt; 公示公告</div><div id='list'>{inner}</div>"
+        "<script src='/js/list.js'></script></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize("commented", [True, False])
+def test_a_list_kept_in_a_comment_delists_nothing(proxy_site, tmp_path, commented):
+    """A column whose only list is an HTML comment is crawled like any other, but the
+    comment may be stale: when it stops showing a notice, nothing is delisted (a live list
+    that stops showing one delists it, as ever)."""
+    srv, url = proxy_site(5)
+    column = url.split("/module")[0] + "/gsgg/index.html"
+    srv.pages["/gsgg/index.html"] = _column(srv.notices, commented)
+    db = tmp_path / "c.db"
+    code, [s], p = crawl(column, db)
+    assert code == 0 and s["flags"] == [] and s["counts"]["new"] == 5, (s, p.stderr)
+    kept = [srv.notices[i] for i in (0, 3, 4)]  # two from the middle of the list gone
+    srv.pages["/gsgg/index.html"] = _column(kept, commented)
+    code, [s], p = crawl(column, db)
+    assert code == 0 and s["flags"] == [], (s, p.stderr)
+    delisted = events(db, "--kind", "delisted")
+    assert len(delisted) == (0 if commented else 2)
+
+
 # --- lists a script draws: a JavaScript object in the page ------------------------------------
 
 SC = "https://www.scshb.example/zwgk/tzgg/"

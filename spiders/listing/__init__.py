@@ -110,6 +110,7 @@ def _analyse(text: str, url: str, max_pages: int, overrides=None) -> tuple[Listi
         items = block.entries() if block is not None else []
         dated = block.dated if block is not None else 0
     drawn = None
+    source = "markup"
     if listing_xp is None and dated == 0:
         # No dated list in the live markup: the list may be data a script draws, or the
         # static list a template keeps commented out while a script draws it.
@@ -119,11 +120,13 @@ def _analyse(text: str, url: str, max_pages: int, overrides=None) -> tuple[Listi
             # the script's list where the markup holds none, or where it is the same list
             # with dates (never a carousel's beside an undated live list)
             items, dated = drawn.items, drawn.dated
+            source = "script"
         else:
             drawn = None
             hidden = commented_block(doc, base) if not items else None
             if hidden is not None:
                 items, dated = hidden.entries(), hidden.dated
+                source = "comment"
     item_urls = [i.url for i in items]
 
     trs = parse_trs_paging(text, url)
@@ -180,6 +183,7 @@ def _analyse(text: str, url: str, max_pages: int, overrides=None) -> tuple[Listi
             last_page=last_page,
             page_count=page_count,
             family=family,
+            source=source,
         ),
         dated,
         mechanism,
