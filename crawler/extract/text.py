@@ -48,7 +48,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Classes that hide an element: the common utility names, and AngularJS's ng-hide (a DOM saved
 # from a browser keeps the hidden branches of its templates, with this class on them).
 HIDDEN_CLASSES = frozenset(
-    ("hide", "hidden", "display-none", "d-none", "sr-only", "none", "ng-hide", "layui-hide")
+    ("hide", "hidden", "display-none", "d-none", "sr-only", "none", "ng-hide")
 )
 _HIDDEN_CLASSES = HIDDEN_CLASSES
 
