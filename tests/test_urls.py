@@ -77,3 +77,32 @@ def test_failure_kinds():
         )
     ]
     assert kinds == ["robots", "redirect_loop", "dns", "timeout"]
+
+
+def test_join_url_is_urljoin():
+    """The quick join of plain relative paths gives what urljoin gives, on every base and
+    reference form (and a few thousand random ones)."""
+    import random
+    from urllib.parse import urljoin
+
+    from crawler.extract.text import join_url
+
+    bases = [
+        "http://a.gov.cn",
+        "http://a.gov.cn/",
+        "http://a.gov.cn/x/y/t1.html",
+        "https://a.gov.cn/x/y/",
+        "http://a.gov.cn/x/y/t1.html?q=1#f",
+        "http://a.gov.cn:8080/x/t.htm",
+        "http://a.gov.cn/x;p/y",
+        "http://u@a.gov.cn/x/",
+        "ftp://a/b",
+    ]
+    refs = ["W0201.jpg", "./W0201.jpg", "../a.pdf", "/abs/p.pdf", "a/./b", "a/../b", "./", "",
+            "?q", "#f", "//h/x", "mailto:a@b", "javascript:x", "a:b", "..", "a//b", "附件.pdf",
+            "%E9%99%84.pdf", "a?b", ".hidden", "./.a", "/", "a;b"]  # fmt: skip
+    rnd = random.Random(7)
+    refs += ["".join(rnd.choice("ab./-_%:?#@~=;!&") for _ in range(8)) for _ in range(3000)]
+    for base in bases:
+        for ref in refs:
+            assert join_url(base, ref) == urljoin(base, ref), (base, ref)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from crawler.items import Attachment
 
-from .text import fold_ws, text_of
+from .text import fold_ws, join_url, text_of
 
 DOC_EXTS = (
     "pdf doc docx xls xlsx wps et ett dps ofd zip rar 7z txt ppt pptx csv rtf tif tiff ceb "
@@ -53,7 +53,7 @@ def collect_attachments(roots, base_url: str) -> list[Attachment]:
             if not (is_doc_url(href) or is_doc_url(name)):
                 continue
             try:
-                url = urljoin(base_url, href)
+                url = join_url(base_url, href)
             except ValueError:
                 continue
             if not name:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -14,6 +13,7 @@ from .text import (
     block_lines,
     fold_ws,
     is_hidden,
+    join_url,
     remove_keep_tail,
     tag_of,
     text_of,
@@ -231,7 +231,7 @@ def _fix_names(el, names: tuple, base_url: str) -> None:
             del el.attrib[name]
         elif val and not low.startswith(("#", "mailto:", "tel:")) and "://" not in val[:10]:
             try:
-                el.set(name, urljoin(base_url, val))
+                el.set(name, join_url(base_url, val))
             except ValueError:
                 del el.attrib[name]
 
