@@ -1041,12 +1041,17 @@ def test_a_stale_commented_list_beside_a_live_one_is_ignored():
     assert all(i.date.startswith("2024-") for i in page.items)
 
 
-def _later_page(current_text: str) -> str:
-    rows = "".join(
-        f'<li><a href="/41201/41250/content_{9000 + i}.html">第{i}号停电检修通知</a>'
+def _dated_rows(href: str, title: str) -> str:
+    """Five dated rows; `href` and `title` are formats of the row's number i."""
+    return "".join(
+        f'<li><a href="{href.format(i=i)}">{title.format(i=i)}</a>'
         f"<span>2024-05-{10 + i:02d}</span></li>"
         for i in range(5)
     )
+
+
+def _later_page(current_text: str) -> str:
+    rows = _dated_rows("/41201/41250/content_90{i:02d}.html", "第{i}号停电检修通知")
     return (
         f"<html><body><ul class='list'>{rows}</ul><div class='page'>"
         "<a href='index.html'>首页</a><a href='index_2.html'>上一页</a>"
@@ -1070,11 +1075,7 @@ def test_a_page_number_the_server_clamps_ends_the_walk():
     walk stops at the stated last page, it does not follow the link to the page bound."""
 
     def page(n: int) -> str:
-        rows = "".join(
-            f'<li><a href="/tzgg/t{n}_{i}.html">关于第{n}页第{i}条事项的通知公告</a>'
-            f"<span>2024-0{1 + i}-1{i}</span></li>"
-            for i in range(5)
-        )
+        rows = _dated_rows(f"/tzgg/t{n}_{{i}}.html", f"关于第{n}页第{{i}}条事项的通知公告")
         return (
             f"<html><body><ul class='list'>{rows}</ul><div class='page'>共5页 当前第{min(n, 5)}页 "
             f"<a href='list.jsp?page={max(n - 1, 1)}'>上一页</a>"
