@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-EXTRACTOR_VERSION = "2"  # bumped when extraction output changes (then run `tzgg reextract`)
+EXTRACTOR_VERSION = "3"  # bumped when extraction output changes (then run `tzgg reextract`)
 
 # The fields whose change makes a new version (compared after whitespace folding).
 VERSION_FIELDS = (
