@@ -168,7 +168,6 @@ _FURNITURE_RE = re.compile(
     re.I,
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_HIDDEN_CLASSES = HIDDEN_CLASSES
 _TEXT_ONLY_DROP = SKIP_TAGS - _BAD_TAGS  # dropped from the text, harmless in the HTML
 _HTML, _TEXT = 1, 2  # what an element is dropped from
 
@@ -190,7 +189,7 @@ def _cached(fn):
 
 
 def _class_verdict(cls: str) -> int:
-    if _HIDDEN_CLASSES.intersection(cls.lower().split()):
+    if HIDDEN_CLASSES.intersection(cls.lower().split()):
         return _HTML
     if _FURNITURE_RE.search(cls):
         return _TEXT

@@ -358,7 +358,7 @@ class _Footer:
 
 
 _MAX_BLOCKS = 200  # blocks looked through for one naming a person
-_PERSON_WORD = re.compile(f"{_spaced('联系人')}")
+_PERSON_WORD = re.compile(_spaced("联系人"))
 # the heading of whose contact a block is: 1.采购人信息, （二）采购代理机构信息 — a line of its
 # own, naming a party (not any line ending in 信息: 详见公司官网招聘信息)
 _HEADING = re.compile(

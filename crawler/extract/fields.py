@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from itertools import islice
 
+from .body import DOC_NUMBER_LINE
 from .dates import date_alone, parse_date
 from .text import (
     EDGE,
@@ -15,6 +16,7 @@ from .text import (
     is_hidden,
     linearize,
     squash,
+    strip_tags,
     tag_of,
     text_of,
     to_lines,
@@ -321,9 +323,6 @@ _NUMBER_LABEL = re.compile(r"^(?P<q>[\u4e00-\u9fff]{0,10}?)(?:文号|发文字�
 _CITED = re.compile(r"批复|依据|原|废止|引用|相关|参考|上级|来文|转发|引文")
 # a table of documents (序号 | 文件名称 | 文号): its numbers are others'
 _LIST_HEAD = re.compile(r"^(?:文件|规章|规范性文件|政策)?(?:名称|标题)$")
-DOC_NUMBER = re.compile(
-    r"^[\u4e00-\u9fffA-Za-z]{1,20}\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*第?\s*\d{1,5}\s*号$"
-)
 _MAX_ROWS = 60
 
 
@@ -348,10 +347,10 @@ def table_doc_number(container, lead: str) -> str | None:
             m = _NUMBER_LABEL.match(cell)
             if not m or _CITED.search(m.group("q")):
                 continue
-            if j + 1 < len(row) and DOC_NUMBER.match(row[j + 1]):  # label | value
+            if j + 1 < len(row) and DOC_NUMBER_LINE.match(row[j + 1]):  # label | value
                 found.add(row[j + 1])
             for below in rows[i + 1 :]:  # a header: the column below it
-                if j < len(below) and DOC_NUMBER.match(below[j]):
+                if j < len(below) and DOC_NUMBER_LINE.match(below[j]):
                     found.add(below[j])
     return found.pop() if len(found) == 1 else None
 
@@ -383,19 +382,12 @@ def meta_published(metas: dict[str, str]) -> str | None:
 
 # --- title -----------------------------------------------------------------------------
 
-_TITLE_SPLIT = re.compile(r"\s*(?:_{1,2}|\s[-|—–]\s|\||｜|--|－)\s*")
-# What may join a site's name to a title: the separators above, and a bare -, — or – (凯里市
+# What may join a site's name to a title: _, |, ｜, --, －, and a bare -, — or – (凯里市
 # 人民政府-标题); only ever cut where the piece it joins is a name the page states elsewhere.
 _NAME_JOIN = re.compile(r"(\s*(?:_{1,2}|\||｜|--|－|-|—{1,2}|–)\s*)")
 _TITLE_EDGE = " -|—–_｜－"  # separators left at either end once a site name is cut off
 # A site's name as its <title> may print it: 某区人民政府门户网站, 中国宜春 网站 …
 _SITE_WORDS = re.compile(r"(?:门户网站|政府网站|官方网站|网站|官网|门户|政府网)$")
-_TAG = re.compile(r"<[^<>]{0,300}>")
-
-
-def _strip_tags(s: str) -> str:
-    """Markup some CMSs leave in a meta value (ArticleTitle = '<font …>[电子化]</font>…')."""
-    return _TAG.sub("", s) if "<" in s else s
 
 
 def _is_crumbs(piece: str, crumbs: list[str]) -> bool:
@@ -450,7 +442,7 @@ def _stated_weakly(data: bytes, needle: bytes, host: str = "") -> bool:
             cues = _CUE_RE.findall(before)
             if cues:
                 cue = before.rfind(cues[-1]) + len(cues[-1])
-                gap = _strip_tags(before[cue:].decode("utf-8", "ignore")).replace("&nbsp;", "")
+                gap = strip_tags(before[cue:].decode("utf-8", "ignore")).replace("&nbsp;", "")
                 if _CUE_GAP.fullmatch(gap):
                     return True
         at, seen = data.find(needle, end), seen + 1
@@ -523,7 +515,7 @@ def own_title(
         lo += 1
     # an empty title slot ('通知公告 - 某区人民政府'): what is left is a name the metas give
     if hi - lo == 1 and _stated_name(pieces[lo], sc, names, (), weak=False):
-        return ""  # an empty title slot: '通知公告 - 某区人民政府'
+        return ""
     return clean_title("".join(parts[2 * lo : 2 * hi - 1]).strip(_TITLE_EDGE))
 
 
@@ -553,7 +545,8 @@ def extract_title(sc, names: tuple[str, ...] = (), crumbs: list[str] = ()):
     if t:
         return clean_title(t), el
     metas = sc.metas
-    art = clean_title(_strip_tags(metas.get("articletitle", "")))
+    # (markup some CMSs leave in the meta: '<font …>[电子化]</font>…')
+    art = clean_title(strip_tags(metas.get("articletitle", "")))
     column = fold_ws(metas.get("columnname", ""))
     site = fold_ws(metas.get("sitename", ""))
     known = {n for n in (column, site, *map(fold_ws, names)) if n}

@@ -75,7 +75,6 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 HIDDEN_CLASSES = frozenset(
     ("hide", "hidden", "display-none", "d-none", "sr-only", "none", "ng-hide")
 )
-_HIDDEN_CLASSES = HIDDEN_CLASSES
 
 
 def is_hidden(el) -> bool:
@@ -85,7 +84,7 @@ def is_hidden(el) -> bool:
     if el.get("hidden") is not None:
         return True
     cls = el.get("class")
-    if cls and _HIDDEN_CLASSES.intersection(cls.lower().split()):
+    if cls and HIDDEN_CLASSES.intersection(cls.lower().split()):
         return True
     return False
 
@@ -97,7 +96,7 @@ def _style_hides(style: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _class_hides(cls: str) -> bool:
-    return bool(_HIDDEN_CLASSES.intersection(cls.lower().split()))
+    return bool(HIDDEN_CLASSES.intersection(cls.lower().split()))
 
 
 def _hidden_by(el, keys: list) -> bool:
@@ -171,9 +170,9 @@ _ASSIGN = (
 _MARKUP = re.compile(r"<[^<>]{0,300}>")
 
 
-def _writes(code: str | None) -> bool:
-    """A short inline script that writes: a template's field (a long one is an application)."""
-    return bool(code) and len(code) < 4000 and "document.write" in code
+def strip_tags(s: str) -> str:
+    """Text without the markup a value carries (a meta's `<font …>`, a written `<span>`)."""
+    return _MARKUP.sub("", s) if "<" in s else s
 
 
 def script_output(code: str) -> str:
@@ -230,7 +229,7 @@ def _assigned(code: str, name: str) -> list[tuple[int, str]]:
 
 
 def _shown(html_text: str) -> str:
-    return _MARKUP.sub("", html_text).strip()
+    return strip_tags(html_text).strip()
 
 
 def _ws_fold(text: str) -> str:
@@ -257,7 +256,7 @@ def _walk(el, tag, skip, skip_el, cells, out, edge="", stop=False):
                 keys = child.keys()
                 if not ((keys and _hidden_by(child, keys)) or (skip is not None and skip(child))):
                     _walk(child, ctag, skip, skip_el, cells, out, edge, stop)
-            elif edge and ctag == "script" and _writes(child.text):
+            elif edge and ctag == "script" and "document.write" in (child.text or ""):
                 append(edge + script_output(child.text))  # what a reader sees it write
         elif edge and child is skip_el:
             append("\n" + SKIPPED + "\n")
@@ -304,7 +303,7 @@ HIDDEN_XPATH = etree.XPath(
     " or @hidden or (@class and ("
     + " or ".join(
         f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')"
-        for c in sorted(_HIDDEN_CLASSES)
+        for c in sorted(HIDDEN_CLASSES)
     )
     + "))]"
 )
