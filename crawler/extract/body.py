@@ -7,16 +7,18 @@ import re
 from lxml import etree
 
 from .attachments import is_doc_url
+from .density import density_container
 from .text import (
     HIDDEN_CLASSES,
+    MAX_NEST,
     SKIP_TAGS,
     block_lines,
-    fold_ws,
     is_hidden,
     join_url,
-    remove_keep_tail,
+    remove_all_keep_tail,
     tag_of,
     text_of,
+    too_deep,
 )
 
 # Furniture inside a container, removed by class/id.
@@ -86,51 +88,14 @@ def _marker_container(sc):
     return parent
 
 
-def _density_container(body):
-    """Unknown template: the block whose paragraphs hold the most non-link text."""
-    scores: dict = {}
-    for el in body.iter("p", "br", "div", "td", "font", "span"):
-        tag = el.tag
-        if tag == "p":
-            n = len(fold_ws(text_of(el)))
-            if n:
-                par = el.getparent()
-                if par is not None:
-                    scores[par] = scores.get(par, 0) + n
-        elif tag in ("div", "td"):
-            n = len(fold_ws(el.text or "")) + sum(len(fold_ws(c.tail or "")) for c in el)
-            if n:
-                scores[el] = scores.get(el, 0) + n
-    best, best_score = None, 0
-    for el, score in scores.items():
-        if tag_of(el) in ("body", "html") or is_hidden(el):
-            continue
-        if score < 400 and _is_site_footer(text_of(el)):
-            continue  # the site's footer outweighs a short notice: never its body
-        anchors = el.iterfind(".//a")
-        link_len = sum(len(fold_ws(text_of(a))) for a in anchors)
-        total = len(fold_ws(text_of(el))) or 1
-        if link_len / total > 0.5:
-            continue
-        adj = score * (1 - link_len / total)
-        if adj > best_score:
-            best, best_score = el, adj
-    return best
-
-
-# What a site footer says and a notice does not (ICP备案号, 网站标识码), or not three of at once
-# (an event's notice names its 主办单位 and 承办, not its 版权所有 or 技术支持 too).
-_FOOTER_SURE = re.compile(r"ICP备|网站标识码|公网安备")
-_FOOTER_WORDS = re.compile(r"版权所有|主办单位|主办[:：]|承办[:：]|技术支持[:：]|Copyright|©")
-
-
-def _is_site_footer(text: str) -> bool:
-    if _FOOTER_SURE.search(text):
-        return True
-    return len({m.group()[:2] for m in _FOOTER_WORDS.finditer(text)}) >= 3
-
-
 _SURE_RANK = 6  # container ranks specific enough to trust when empty (not a bare #content)
+
+
+def _nested(containers: list, i: int, rank: int) -> set:
+    """The containers of this rank (they start at `i`) inside MAX_NEST others of it: one
+    holding it has at least its text and comes first, so it never wins over those."""
+    same = [el for r, _o, el in containers[i:] if r == rank]
+    return too_deep(same) if len(same) > MAX_NEST else set()
 
 
 def find_container(tree, sc):
@@ -139,10 +104,13 @@ def find_container(tree, sc):
     if c is not None:
         return c, "hanweb"
     best = empty = None
-    for rank, _order, el in sc.containers:
+    deep: set = set()
+    for i, (rank, _order, el) in enumerate(sc.containers):
         if best is not None and rank != best[0]:
             break
-        if is_hidden(el):
+        if i == 0 or rank != sc.containers[i - 1][0]:
+            deep = _nested(sc.containers, i, rank)
+        if is_hidden(el) or el in deep:
             continue
         n = len(text_of(el).strip())
         if n and (best is None or n > best[1]):
@@ -156,7 +124,7 @@ def find_container(tree, sc):
         # text (a picture, or a template that lost it).  Whatever else the page says (its
         # footer, a sidebar) is not its body.
         return empty, "known_empty"
-    c = _density_container(sc.body if sc.body is not None else tree)
+    c = density_container(sc.body if sc.body is not None else tree)
     if c is not None:
         return c, "density"
     return (sc.body if sc.body is not None else tree), "page"
@@ -315,12 +283,10 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
     if container.attrib:
         _fix_names(container, _attr_plan(tuple(container.attrib.keys()))[4], base_url)
     drop_html, drop_text = _sanitize(container, base_url)
-    for el in drop_html:
-        remove_keep_tail(el)  # removing an already-detached descendant is harmless
+    remove_all_keep_tail(drop_html)  # removing an already-detached descendant is harmless
     html = etree.tostring(container, method="html", encoding="unicode", with_tail=False).strip()
     drop_text += _attachment_blocks(container)
-    for el in drop_text:
-        remove_keep_tail(el)
+    remove_all_keep_tail(drop_text)
     lines = []
     for line in block_lines(container):
         if len(line) <= 60 and _FURNITURE_LINE.match(line):
@@ -338,7 +304,7 @@ _BLOCKISH = ("p", "li", "div", "tr", "td", "dd")
 
 def _attachment_blocks(container) -> list:
     """Paragraphs that are attachment entries: a document link and little else."""
-    marked = []
+    found = []  # (document link, its block)
     for a in container.iter("a"):
         href = a.get("href") or ""
         if not (is_doc_url(href) or is_doc_url(text_of(a).strip())):
@@ -346,18 +312,56 @@ def _attachment_blocks(container) -> list:
         block = a.getparent()
         while block is not None and block is not container and block.tag not in _BLOCKISH:
             block = block.getparent()
-        if block is None or any(block is m for m in marked):
+        found.append((a, block))
+    blocks = {b for _a, b in found if b is not None and b is not container}
+    # a block inside MAX_NEST others is none: an entry holds a link and little else
+    entries: dict = dict.fromkeys(too_deep(blocks), False) if len(blocks) > MAX_NEST else {}
+    marked = []
+    taken = set()  # what `marked` holds
+    link_texts: dict = {}
+    for a, block in found:
+        if block is None or block in taken:
             continue
         if block is not container:
-            rest = text_of(block)
-            for x in block.iter("a"):
-                rest = rest.replace(text_of(x), "")
-            if len(_NUMBERING.sub("", rest)) <= 6:
+            entry = entries.get(block)
+            if entry is None:
+                entry = entries[block] = _is_entry(block, link_texts)
+            if entry:
                 marked.append(block)
+                taken.add(block)
                 continue
         if _own_line(a):
             marked.append(a)
+            taken.add(a)
     return marked
+
+
+# Characters of a block's text the exact reading of an entry may go through (its text times its
+# links): past this, a block of thousands of links is read by the characters its links use.
+_REPLACE_BUDGET = 2_000_000
+
+
+def _is_entry(block, link_texts: dict) -> bool:
+    """Whether the block's text, less the text of each of its links (every occurrence, link by
+    link), holds at most 6 characters other than numbering."""
+    rest = text_of(block)
+    texts = []
+    for x in block.iter("a"):
+        t = link_texts.get(x)
+        if t is None:
+            t = link_texts[x] = text_of(x)
+        if t:
+            texts.append(t)
+    # what no link's text holds stays whatever is replaced: more than 6 such characters
+    # settle it at once
+    unused = rest.translate(dict.fromkeys(map(ord, set("".join(texts))), None))
+    if len(_NUMBERING.sub("", unused)) > 6:
+        return False
+    if len(texts) * len(rest) > _REPLACE_BUDGET:
+        return True
+    for t in texts:
+        rest = rest.replace(t, "")
+    return len(_NUMBERING.sub("", rest)) <= 6
 
 
 _LINE_BREAKS = ("br", *_BLOCKISH, "table")
@@ -372,7 +376,8 @@ def _own_line(a) -> bool:
     while (
         parent is not None
         and tag_of(parent) not in _LINE_BREAKS
-        and len(parent) == 1
+        and node.getprevious() is None  # the only child (len() counts all children)
+        and node.getnext() is None
         and not (parent.text or "").strip()
         and not (node.tail or "").strip()
     ):

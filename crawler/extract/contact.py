@@ -124,7 +124,9 @@ _PHONE = (
     r")(?![\d@])"
 )
 _PHONE_RE = re.compile(_PHONE)
-_RUN = rf"{_PHONE}(?:\s*(?:[,，;；、/／]|或|及|和|\s)\s*{_PHONE})*"
+# numbers joined by a mark or by spaces: `\s+` apart from `\s*mark\s*`, since `\s*(?:mark|\s)\s*`
+# splits a run of spaces every way before failing (quadratic in a long run)
+_RUN = rf"{_PHONE}(?:(?:\s*(?:[,，;；、/／]|或|及|和)\s*|\s+){_PHONE})*"
 _PHONE_RUN = re.compile(_RUN)  # (matched at the value's start)
 _PHONE_RUN_NEAR = re.compile(rf"(?s:.{{0,20}}?)(?P<run>{_RUN})")  # or within 20 characters
 _EMAIL = r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+"

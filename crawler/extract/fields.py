@@ -10,7 +10,9 @@ from .body import DOC_NUMBER_LINE
 from .dates import date_alone, parse_date
 from .text import (
     EDGE,
+    MAX_NEST,
     SKIPPED,
+    Budget,
     clean_title,
     fold_ws,
     is_hidden,
@@ -20,6 +22,7 @@ from .text import (
     tag_of,
     text_of,
     to_lines,
+    too_deep,
 )
 
 _CJK_BEFORE = r"(?<![\u4e00-\u9fff])"
@@ -159,22 +162,22 @@ _SPACES = re.compile("[ \u3000" + EDGE + "]")
 _LABEL_FIRST = re.compile("[" + "".join(re.escape(c) for c in sorted({k[0] for k in _KIND})) + "]")
 
 
-def _label_matches(text: str) -> list:
-    """_LABEL_RE.finditer(text), as a list."""
-    out = []
+def _label_matches(text: str):
+    """_LABEL_RE.finditer(text) (a generator: a page of labels holds millions, and match
+    objects kept alive all at once make the garbage collector's passes ever longer)."""
     search = _LABEL_FIRST.search
     match = _LABEL_RE.match
     pos = 0
     while True:
         hit = search(text, pos)
         if hit is None:
-            return out
+            return
         start = hit.start()
         m = match(text, start)  # the look-behind still sees the text before `start`
         if m is None:
             pos = start + 1
         else:
-            out.append(m)
+            yield m
             pos = m.end()  # never empty: every label has at least one character
 
 
@@ -521,14 +524,20 @@ def own_title(
 
 def _marker_text(sc, name: str) -> tuple[str | None, object | None]:
     """Text after a Hanweb `<!--<$[name]>begin-->` comment."""
+    passed = set()  # markers inside a stretch already read and found empty
     for c in sc.markers.get(name + "begin", ()):
-        if c.tail and c.tail.strip():
-            return fold_ws(c.tail), c.getparent()
+        tail = c.tail
+        if c in passed and not (tail and tail.strip()):
+            continue  # its stretch is the end of one read already: empty too
+        if tail and tail.strip():
+            return fold_ws(tail), c.getparent()
         parts = []
         for sib in c.itersiblings():
-            if not isinstance(sib.tag, str) and "end" in (sib.text or ""):
-                break
-            if isinstance(sib.tag, str):
+            if not isinstance(sib.tag, str):
+                if "end" in (sib.text or ""):
+                    break
+                passed.add(sib)
+            else:
                 parts.append(text_of(sib))
             parts.append(sib.tail or "")
         text = fold_ws("".join(parts))
@@ -552,7 +561,8 @@ def extract_title(sc, names: tuple[str, ...] = (), crumbs: list[str] = ()):
     known = {n for n in (column, site, *map(fold_ws, names)) if n}
     raw_title = fold_ws(sc.doc_title or "")
     shown = []  # (element, text) of the visible title-like headings
-    for el in sc.title_candidates:
+    candidates = _outer(sc.title_candidates)
+    for el in candidates:
         raw = text_of(el)
         if len(raw) > 2000 or is_hidden(el):
             continue
@@ -593,12 +603,20 @@ def extract_title(sc, names: tuple[str, ...] = (), crumbs: list[str] = ()):
         return art, None
     if doc_own:
         return doc_own, None
-    for el in sc.title_candidates:
+    for el in candidates:
         if el.tag == "h1":
             text = clean_title(text_of(el))
             if 4 <= len(text) <= 300 and text not in known:
                 return text, el
     return None, None
+
+
+def _outer(els: list) -> list:
+    """The candidates less those nested in MAX_NEST others (see text.too_deep)."""
+    if len(els) <= MAX_NEST:
+        return els
+    deep = too_deep(els)
+    return [el for el in els if el not in deep] if deep else els
 
 
 def _heads(full: str, head: str) -> bool:
@@ -624,8 +642,24 @@ def _crumb_skip(el) -> bool:
     return bool(cls.strip()) and bool(_CRUMB_FURNITURE.search(cls))
 
 
-def _trail_from(el) -> list[str]:
-    text = " ".join(to_lines(linearize(el, _crumb_skip)))
+# What reading an element costs, in characters of the budget: about its markup's size for one
+# walked over, more for a link whose text is read and weighed.
+_ELEMENT = 8
+_LINK = 32
+
+
+def _trail_from(el, budget: Budget) -> list[str]:
+    """The trail `el` holds (its crumbs, or its links); the elements walked and the characters
+    read are taken from `budget`."""
+    walked = 0
+
+    def skip(x) -> bool:
+        nonlocal walked
+        walked += 1
+        return _crumb_skip(x)
+
+    text = " ".join(to_lines(linearize(el, skip)))
+    budget.spend(_ELEMENT * walked + len(text))
     m = None
     for hit in _CRUMB_LABEL.finditer(text):
         m = hit  # the last label
@@ -635,7 +669,12 @@ def _trail_from(el) -> list[str]:
     parts = [p for p in parts if p]
     if len(parts) >= 2 and all(len(p) <= 40 for p in parts):
         return parts
-    links = [fold_ws(text_of(a)) for a in el.iter("a") if not _crumb_skip(a)]
+    links = []
+    for a in el.iter("a"):
+        if not _crumb_skip(a):
+            t = text_of(a)
+            budget.spend(_LINK + len(t))
+            links.append(fold_ws(t))
     links = [t for t in links if t and len(t) <= 40]
     if len(links) >= 2:
         return links
@@ -645,6 +684,13 @@ def _trail_from(el) -> list[str]:
 
 
 def extract_breadcrumb(sc) -> list[str]:
+    # Each element is read once, and all of them together no more than a few times the page:
+    # nested labels or crumb classes would have each level read whole.
+    size = (
+        len(sc.data) if sc.data is not None else len(text_of(sc.root)) if sc.root is not None else 0
+    )
+    budget = Budget(3 * size + 100_000)
+    tried = set()
     # 1. a '当前位置：' label: climb from it to the element that holds the trail.
     for el, is_tail in sc.crumb_label_nodes:
         t = el.tail if is_tail else el.text
@@ -655,18 +701,24 @@ def extract_breadcrumb(sc) -> list[str]:
         for _ in range(4):
             if el is None or tag_of(el) in ("body", "html"):
                 break
-            if tag_of(el) not in ("script", "style", "title") and not is_hidden(el):
-                trail = _trail_from(el)
-                if len(trail) >= 2:
-                    return trail
+            if el not in tried and tag_of(el) not in ("script", "style", "title"):
+                tried.add(el)
+                if not is_hidden(el):
+                    if budget.left <= 0:
+                        return []
+                    trail = _trail_from(el, budget)
+                    if len(trail) >= 2:
+                        return trail
             el = el.getparent()
     # 2. an element classed as a breadcrumb.
-    for el in sc.crumb_candidates:
-        if tag_of(el) in ("body", "html", "script", "style") or is_hidden(el):
+    for el in _outer(sc.crumb_candidates):
+        if el in tried or tag_of(el) in ("body", "html", "script", "style") or is_hidden(el):
             continue
+        if budget.left <= 0:
+            return []
         if el.find(".//a") is None:
             continue
-        trail = _trail_from(el)
+        trail = _trail_from(el, budget)
         if len(trail) >= 2:
             return trail
     return []

@@ -184,10 +184,12 @@ def _encoding(spec, where: str) -> str:
 def _after_label(text: str, labels: tuple[str, ...]) -> str | None:
     """The value printed after `label：` on its line, up to the next `label：` or a wide gap."""
     for label in labels:
+        # (the gap before a next label is tried where it begins only: from every character
+        # of a long gap it would be read to its end again)
         m = re.search(
             re.escape(label)
             + r"[\s\ue001]*[:：][\s\ue001]*(.*?)"
-            + r"(?=[\s\ue001]+[\u4e00-\u9fff]{2,6}\s*[:：]|\s{3,}|\n|$)",
+            + r"(?=(?<![\s\ue001])[\s\ue001]+[\u4e00-\u9fff]{2,6}\s*[:：]|\s{3,}|\n|$)",
             text,
         )
         value = m.group(1).replace(EDGE, "").strip() if m else ""

@@ -206,9 +206,9 @@ def scan(root, data: bytes | None = None) -> Scan:
             if tag is _Comment:
                 text = el.text
                 if text and "<$[" in text:
-                    m = _MARKER.search(text)
-                    if m:
-                        markers.setdefault(m.group(1) + m.group(2), []).append(el)
+                    mark = _marker(text)
+                    if mark:
+                        markers.setdefault(mark, []).append(el)
             else:
                 order += 1
                 _special(s, el, tag, order)
@@ -267,7 +267,25 @@ def _in_doc_order(*lists) -> list:
     return _UNION(a[0], a=a, b=b, c=rest[0] if rest else [])
 
 
-_MARKER = re.compile(r"<\$\[([^\]]+)\]>(begin|end)")
+_MARKER_END = re.compile(r"\]>(begin|end)")
+
+
+def _marker(text: str) -> str | None:
+    r"""'信息内容begin' of a comment holding `<$[信息内容]>begin`: the first match of
+    `<\$\[([^\]]+)\]>(begin|end)`, found in one pass (the pattern looks for a ']' to the end
+    of the comment from every '<$[' in it)."""
+    pos = 0
+    while (start := text.find("<$[", pos)) >= 0:
+        close = text.find("]", start + 3)
+        if close < 0:
+            return None  # no ']' after this '<$[': none after a later one either
+        m = _MARKER_END.match(text, close)
+        if m and close > start + 3:
+            return text[start + 3 : close] + m.group(1)
+        pos = close  # every '<$[' before this ']' ends at it too
+    return None
+
+
 # Tags that need a look beyond their class and id.
 _SPECIAL = ("meta", "title", "base", "body", "ucapcontent", "h1", "h2", "h3", "ucaptitle")
 

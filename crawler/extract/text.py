@@ -236,39 +236,99 @@ def _ws_fold(text: str) -> str:
     return " " if text.isspace() else _WS.sub(" ", text)
 
 
-def _walk(el, tag, skip, skip_el, cells, out, edge="", stop=False):
-    """Chunks of a kept element `el` (lower-case tag `tag`)."""
+def _walk(root, tag, skip, skip_el, cells, out, edge="", stop=False):
+    """Chunks of a kept element `root` (lower-case tag `tag`), by a loop over a stack of the
+    open elements: a page may nest elements deeper than Python's recursion limit."""
     append = out.append
-    block = tag in BLOCK_TAGS
-    if block:
+    if tag in BLOCK_TAGS:
         append("\n")
     elif tag in CELL_TAGS:
         append(cells)
-    text = el.text
+    text = root.text
     if text:
         # an edge mark where text follows an element's start or end: nothing else needs one
         append(edge + _ws_fold(text) if edge else _ws_fold(text))
-    for child in el:
-        ctag = child.tag
-        if ctag.__class__ is str and child is not skip_el:
-            # (the HTML parser gives lower-case tag names)
-            if ctag not in SKIP_TAGS:
-                keys = child.keys()
-                if not ((keys and _hidden_by(child, keys)) or (skip is not None and skip(child))):
-                    _walk(child, ctag, skip, skip_el, cells, out, edge, stop)
-            elif edge and ctag == "script" and "document.write" in (child.text or ""):
-                append(edge + script_output(child.text))  # what a reader sees it write
-        elif edge and child is skip_el:
-            append("\n" + SKIPPED + "\n")
-            if stop:
-                raise _Skipped
-        tail = child.tail
-        if tail:
-            append(edge + _ws_fold(tail) if edge else _ws_fold(tail))
-    if block:
-        append("\n")
-    elif tag in CELL_TAGS:
-        append(cells)
+    stack = [(iter(root), tag, None)]  # (children left, tag, the element they belong to)
+    while stack:
+        children, tag, el = stack[-1]
+        for child in children:
+            ctag = child.tag
+            if ctag.__class__ is str and child is not skip_el:
+                # (the HTML parser gives lower-case tag names)
+                if ctag not in SKIP_TAGS:
+                    keys = child.keys()
+                    if not (
+                        (keys and _hidden_by(child, keys)) or (skip is not None and skip(child))
+                    ):
+                        if ctag in BLOCK_TAGS:
+                            append("\n")
+                        elif ctag in CELL_TAGS:
+                            append(cells)
+                        text = child.text
+                        if text:
+                            append(edge + _ws_fold(text) if edge else _ws_fold(text))
+                        stack.append((iter(child), ctag, child))
+                        break  # into it; its tail comes once it is done
+                elif edge and ctag == "script" and "document.write" in (child.text or ""):
+                    append(edge + script_output(child.text))  # what a reader sees it write
+            elif edge and child is skip_el:
+                append("\n" + SKIPPED + "\n")
+                if stop:
+                    raise _Skipped
+            tail = child.tail
+            if tail:
+                append(edge + _ws_fold(tail) if edge else _ws_fold(tail))
+        else:  # the element is done: its end, then its tail (never the root's)
+            stack.pop()
+            if tag in BLOCK_TAGS:
+                append("\n")
+            elif tag in CELL_TAGS:
+                append(cells)
+            if el is not None:
+                tail = el.tail
+                if tail:
+                    append(edge + _ws_fold(tail) if edge else _ws_fold(tail))
+
+
+# Candidates (containers, titles, breadcrumbs, attachment blocks) nested deeper than this in
+# one another are left out: a page may nest them two thousand deep, and reading each one whole
+# would read the page once per level.  No page nests eight headings or article bodies.
+MAX_NEST = 8
+
+
+def too_deep(els, cap: int = MAX_NEST) -> set:
+    """The elements of `els` that lie inside `cap` or more of the others.  Each path up the
+    tree is walked once (the count of members at or above a node is kept)."""
+    members = set(els)
+    above: dict = {}  # node -> members among it and its ancestors
+    out = set()
+    for el in members:
+        path = []
+        node = el
+        while node is not None and node not in above:
+            path.append(node)
+            node = node.getparent()
+        count = above[node] if node is not None else 0
+        for n in reversed(path):
+            count += n in members
+            above[n] = count
+        if above[el] - 1 >= cap:
+            out.add(el)
+    return out
+
+
+class Budget:
+    """What a search may still read, in characters and elements, before it gives up."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, size: int):
+        self.left = size
+
+    def spend(self, n: int) -> bool:
+        """Take `n`; whether anything is left."""
+        self.left -= n
+        return self.left > 0
 
 
 def to_lines(chunks: list[str]) -> list[str]:
@@ -311,17 +371,33 @@ HIDDEN_XPATH = etree.XPath(
 
 def remove_keep_tail(el) -> None:
     """Remove `el` and its subtree, keeping the text that follows it."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    tail = el.tail
-    if tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
+    remove_all_keep_tail((el,))
+
+
+def remove_all_keep_tail(els) -> None:
+    """remove_keep_tail of each of `els` in turn; the text each removal hands on (to the kept
+    element before it, or to its parent) is written once at the end, not appended tail by tail
+    (which copies the growing text each time: quadratic in a run of removed siblings)."""
+    handed: dict = {}  # (element, "tail" | "text") -> the pieces handed to it, in order
+    for el in els:
+        parent = el.getparent()
+        if parent is None:
+            continue
+        tail = el.tail or ""
+        got = handed.pop((el, "tail"), None)
+        if got:
+            tail += "".join(got)
+        if tail:
+            prev = el.getprevious()
+            handed.setdefault((prev, "tail") if prev is not None else (parent, "text"), []).append(
+                tail
+            )
+        parent.remove(el)
+    for (node, where), pieces in handed.items():
+        if where == "tail":
+            node.tail = (node.tail or "") + "".join(pieces)
         else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(el)
+            node.text = (node.text or "") + "".join(pieces)
 
 
 LINE = "\ue000"  # a private-use mark for a block boundary while serializing text

@@ -45,23 +45,25 @@ from .generic import (
 )
 from .generic import _year_from_url as year_from_url
 
-_DATASTORE = re.compile(r"<datastore\b[^>]*>(.*?)</datastore\s*>", re.S | re.I)
-_RECORD = re.compile(
-    r"<record\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record\s*>", re.S | re.I
-)
-_NEXTGROUP = re.compile(
-    r"<nextgroup\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</nextgroup\s*>", re.S | re.I
-)
-_TOTAL_XML = re.compile(
-    r"<total_?(?:record|records|count)\b[^>]*>\s*(?:<!\[CDATA\[)?\s*(\d+)", re.I
-)
-_TOTALPAGE_XML = re.compile(r"<total_?page\b[^>]*>\s*(?:<!\[CDATA\[)?\s*(\d+)", re.I)
+# The datastore is scanned, not matched with lazy `<x>(.*?)</x>` patterns: those rescan to the
+# end of the text from every unclosed tag (a listing of 20,000 unclosed <record> took minutes).
+_OPEN = {name: re.compile(rf"<{name}\b", re.I) for name in ("datastore", "record", "nextgroup")}
+_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("datastore", "record", "nextgroup")}
+_CDATA_CLOSE = {
+    name: re.compile(rf"\]\]>\s*</{name}\s*>", re.I) for name in ("record", "nextgroup")
+}
+_CDATA_OPEN = re.compile(r"<!\[CDATA\[", re.I)
+_LEAD_WS = re.compile(r"\s*")
+_TOTAL_OPEN = re.compile(r"<total_?(?:record|records|count)\b", re.I)
+_TOTALPAGE_OPEN = re.compile(r"<total_?page\b", re.I)
+# the number a <totalrecord> tag opens with (one optional CDATA: no two \s* runs side by side)
+_NUMBER_AFTER = re.compile(r"\s*(?:<!\[CDATA\[\s*)?(\d+)", re.I)
 _TOTAL_JS = re.compile(
     r"""\b(?:totalRecord|totalRecords|allRecord)['"]?\s*[:=]\s*['"]?(\d+)""", re.I
 )
 _PERPAGE_JS = re.compile(r"""\bperPage['"]?\s*[:=]\s*['"]?(\d+)""", re.I)
 _PROXY_JS = re.compile(r"""\bproxyUrl['"]?\s*[:=]\s*['"]([^'"]+)['"]""", re.I)
-_HREF = re.compile(r"""href\s*=\s*(['"])(.*?)\1""", re.I | re.S)
+_HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 _DATAPROXY = re.compile(r"dataproxy\.jsp", re.I)
 FORM_KEYS = (
     "col",
@@ -78,11 +80,12 @@ _PARAM_JS = re.compile(
     r"""['"]?\b(col|appid|webid|path|columnid|sourceContentType|unitid|webname|permissiontype)"""
     r"""['"]?\s*:\s*(?:(['"])(.*?)\2|([\w.\-]+))"""
 )
-_HIDDEN = re.compile(r"<input\b[^>]*>", re.I)
+_INPUT_OPEN = re.compile(r"<input\b", re.I)
 _ATTR = re.compile(r"""\b(name|value)\s*=\s*(['"])(.*?)\2""", re.I | re.S)
 _RANGE_KEYS = frozenset(("startrecord", "endrecord", "perpage", "page"))
 _ART = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+", re.I)
 DEFAULT_PROXY = "/module/web/jpage/dataproxy.jsp"
+_MAX_DIGITS = 9  # a count written longer than this is junk, not a count
 
 
 _STORE_MARK = re.compile(r"<(?:datastore|recordset)\b", re.I)
@@ -100,34 +103,116 @@ def is_answer(text: str) -> bool:
     return _BARE.match(text) is not None
 
 
+class _Ahead:
+    """The leftmost match of `rx` at or after a position that only moves forward: each part
+    of the text is searched once, however many elements ask."""
+
+    def __init__(self, rx: re.Pattern, text: str):
+        self.rx, self.text, self.at, self.m = rx, text, -1, None
+
+    def find(self, pos: int) -> re.Match | None:
+        if self.at < 0 or pos < self.at or (self.m is not None and self.m.start() < pos):
+            self.at, self.m = pos, self.rx.search(self.text, pos)
+        return self.m
+
+
+def _tags(text: str, opener: re.Pattern, pos: int = 0):
+    """(start, end) of each `opener[^>]*>` tag, as finditer would give them. A tag with no
+    '>' after it ends the scan: no later tag has one either."""
+    while (m := opener.search(text, pos)) is not None:
+        gt = text.find(">", m.end())
+        if gt < 0:
+            return
+        yield m.start(), gt + 1
+        pos = gt + 1
+
+
+@dataclass(frozen=True)
+class _Element:
+    """One `<name …>…</name>` of the datastore XML."""
+
+    start: int
+    end: int
+    cdata: str | None  # the content of the CDATA section it holds, if it is one
+    raw: str | None  # else its content (spaces around it dropped)
+
+
+def _elements(text: str, name: str, wrapped: bool = True):
+    r"""The `<name>` elements of the text, as the lazy pattern
+    `<name\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</name\s*>` (with `wrapped`; else
+    `<name\b[^>]*>(.*?)</name\s*>`, the content as is) would find them, in one pass: a closer
+    missing after one element is missing after every later one, so the scan stops there."""
+    closer = _Ahead(_CLOSE[name], text)
+    cdata_closer = _Ahead(_CDATA_CLOSE[name], text) if wrapped else None
+    pos = 0
+    while (m := _OPEN[name].search(text, pos)) is not None:
+        gt = text.find(">", m.end())
+        if gt < 0:
+            return
+        body = gt + 1
+        if not wrapped:
+            c = closer.find(body)
+            if c is None:
+                return
+            yield _Element(m.start(), c.end(), None, text[body : c.start()])
+            pos = c.end()
+            continue
+        q = _LEAD_WS.match(text, body).end()
+        if _CDATA_OPEN.match(text, q):
+            c = cdata_closer.find(q + 9)
+            if c is not None:
+                yield _Element(m.start(), c.end(), text[q + 9 : c.start()], None)
+                pos = c.end()
+                continue
+        c = closer.find(q)
+        if c is None:
+            return
+        yield _Element(m.start(), c.end(), None, text[q : c.start()].rstrip())
+        pos = c.end()
+
+
+def _count(digits: str) -> int | None:
+    """A count as written; None for a number too long to be one (int() refuses 4,300 digits)."""
+    return int(digits) if len(digits) <= _MAX_DIGITS else None
+
+
+def _first_number(text: str, opener: re.Pattern) -> int | None:
+    """The number opening the content of the first `opener` tag that holds one."""
+    for _start, end in _tags(text, opener):
+        m = _NUMBER_AFTER.match(text, end)
+        if m:
+            return _count(m.group(1))
+    return None
+
+
 def answer_counts(text: str) -> tuple[int, int | None]:
     """(records, totalrecord or None) of a dataproxy answer."""
     store = _main_store(text)
-    body = store.group(1) if store else text
-    m = _TOTAL_XML.search(body)
-    return len(_RECORD.findall(body)), int(m.group(1)) if m else None
+    body = store.raw if store else text
+    n = sum(1 for _ in _elements(body, "record"))
+    return n, _first_number(body, _TOTAL_OPEN)
 
 
-def _main_store(text: str) -> re.Match | None:
+def _main_store(text: str) -> _Element | None:
     """The datastore with the most records (a page may carry several jpage modules)."""
     best = None
     best_n = -1
-    for m in _DATASTORE.finditer(text):
-        n = m.group(1).lower().count("<record")
+    for m in _elements(text, "datastore", wrapped=False):
+        n = m.raw.lower().count("<record")
         if n > best_n:
             best, best_n = m, n
     return best
 
 
-def records_of(text: str, store: re.Match | None = None) -> list[str]:
+def records_of(text: str, store: _Element | None = None) -> list[str]:
     m = store or _main_store(text)
-    body = m.group(1) if m else text
+    body = m.raw if m else text
     out = []
-    for r in _RECORD.finditer(body):
-        if r.group(1) is not None:
-            out.append(r.group(1))
+    for r in _elements(body, "record"):
+        if r.cdata is not None:
+            out.append(r.cdata)
         else:
-            out.append(html.unescape(r.group(2) or ""))
+            out.append(html.unescape(r.raw or ""))
     return out
 
 
@@ -195,8 +280,8 @@ def _form_params(text_wo_store: str, nextgroup_href: str | None) -> list[tuple[s
     for m in _PARAM_JS.finditer(text_wo_store):
         v = m.group(3) if m.group(2) else m.group(4)
         found.setdefault(m.group(1), v or "")
-    for m in _HIDDEN.finditer(text_wo_store):
-        attrs = {k.lower(): v for k, _, v in _ATTR.findall(m.group(0))}
+    for start, end in _tags(text_wo_store, _INPUT_OPEN):
+        attrs = {k.lower(): v for k, _, v in _ATTR.findall(text_wo_store[start:end])}
         name = attrs.get("name")
         if name in FORM_KEYS and "value" in attrs:
             found.setdefault(name, html.unescape(attrs["value"]))
@@ -228,27 +313,26 @@ def parse_hanweb(text: str, url: str, base: str, max_pages: int) -> HanwebResult
     items = parse_records(records, base)
     n = len(records)
     # The jpage configuration follows its datastore: look there first, then anywhere.
-    wo_store = (text[store.end() :] + text[: store.start()]) if store else text
-    ng = _NEXTGROUP.search(store.group(1) if store else text)
+    wo_store = (text[store.end :] + text[: store.start]) if store else text
+    ng = next(_elements(store.raw if store else text, "nextgroup"), None)
     ng_href = None
     if ng:
-        inner = ng.group(1) if ng.group(1) is not None else html.unescape(ng.group(2) or "")
+        inner = ng.cdata if ng.cdata is not None else html.unescape(ng.raw or "")
         mh = _HREF.search(inner)
         if mh:
-            ng_href = html.unescape(mh.group(2))
+            ng_href = html.unescape(mh.group(1) if mh.group(1) is not None else mh.group(2))
 
-    total = None
-    m = _TOTAL_XML.search(store.group(1) if store else text) or _TOTAL_XML.search(text)
-    if m:
-        total = int(m.group(1))
-    else:
+    total = _first_number(store.raw, _TOTAL_OPEN) if store else None
+    if total is None:
+        total = _first_number(text, _TOTAL_OPEN)
+    if total is None:
         m = _TOTAL_JS.search(wo_store)
         if m:
-            total = int(m.group(1))
+            total = _count(m.group(1))
     perpage = None
     m = _PERPAGE_JS.search(wo_store)
     if m:
-        perpage = int(m.group(1)) or None
+        perpage = _count(m.group(1)) or None
 
     own = urlsplit(url)
     own_q = parse_qsl(own.query, keep_blank_values=True)
@@ -271,9 +355,9 @@ def parse_hanweb(text: str, url: str, base: str, max_pages: int) -> HanwebResult
         proxy = urlunsplit((own.scheme, own.netloc, own.path, "", ""))
         if total is None:
             # A page total bounds the records (from above: the last page may be short).
-            mt = _TOTALPAGE_XML.search(text)
-            if mt:
-                total = int(mt.group(1)) * (perpage or group)
+            pages = _first_number(text, _TOTALPAGE_OPEN)
+            if pages is not None:
+                total = pages * (perpage or group)
         next_start = end + 1
     else:
         start, end = 1, n
@@ -319,6 +403,6 @@ def first_group_url(text: str, url: str) -> str:
     jpage (proxyUrl, perPage, the form fields) but embeds no records: what a browser would
     ask for (`tzgg probe` suggests it)."""
     m = _PERPAGE_JS.search(text)
-    perpage = (int(m.group(1)) if m else 0) or 20
+    perpage = (_count(m.group(1)) if m else 0) or 20
     proxy = _proxy_url(url, text, None, url)
     return _make_url(proxy, 1, perpage * 3, perpage, _form_params(text, None))

@@ -32,9 +32,11 @@ _CALL = re.compile(
     re.I,
 )
 _FIRST_STR = re.compile(r"""\s*(['"`])([^'"`\s<>]{2,300})\1""")
-# a URL named as such: url: '…', listApi = '…', dataUrl: '…' (not imgUrl, backUrl…)
+# a URL named as such: url: '…', listApi = '…', dataUrl: '…' (not imgUrl, backUrl…). The key
+# is a whole word, told apart by a look-ahead: `\w*api\w*` would backtrack through a long word
+# from every "api" in it.
 _URL_KEY = re.compile(
-    r"""\b(?:url|\w*api\w*|\w*(?:data|list|search|query|page)url)['"]?\s*[:=]\s*"""
+    r"""\b(?=url\b|\w*?api|\w*(?:data|list|search|query|page)url\b)\w+['"]?\s*[:=]\s*"""
     r"""(['"`])([^'"`\s<>]{2,300})\1""",
     re.I,
 )
@@ -139,10 +141,25 @@ def _scripts(doc):
         yield _LINE_COMMENT.sub("", _without_block_comments(text))
 
 
-def _empty(doc, ident: str) -> bool:
-    try:
-        el = doc.get_element_by_id(ident)
-    except KeyError:
+class _Ids:
+    """The first element of each id under `doc` (doc.get_element_by_id without a search of
+    the whole page for each of the ids a page's scripts name)."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.first: dict[str, object] | None = None
+
+    def get(self, ident: str):
+        if self.first is None:
+            self.first = {}
+            for el in self.doc.xpath("descendant-or-self::*[@id]"):
+                self.first.setdefault(el.get("id"), el)
+        return self.first.get(ident)
+
+
+def _empty(ids: _Ids, ident: str) -> bool:
+    el = ids.get(ident)
+    if el is None:
         return False
     return len(el) == 0 and not norm_text(el.text)
 
@@ -154,7 +171,9 @@ def _function_before(text: str, pos: int) -> str | None:
     return name
 
 
-def _score(doc, url: str, region: str, script_paging: list, func: str | None, method: str | None):
+def _score(
+    ids: _Ids, url: str, region: str, script_paging: list, func: str | None, method: str | None
+):
     words = _words(url)
     points, signals = 0, []
     if words & NOISE_WORDS:
@@ -174,9 +193,9 @@ def _score(doc, url: str, region: str, script_paging: list, func: str | None, me
         signals.append("paged by " + "/".join(names))
     if _LOOP.search(region) and _DRAW.search(region):
         points += 2
-        ids = dict.fromkeys(m.group(1) or m.group(2) for m in _INTO.finditer(region))
-        ids.update(dict.fromkeys(m.group(1) or m.group(2) for m in _TARGET.finditer(region)))
-        target = next((i for i in ids if _empty(doc, i)), None)
+        targets = dict.fromkeys(m.group(1) or m.group(2) for m in _INTO.finditer(region))
+        targets.update(dict.fromkeys(m.group(1) or m.group(2) for m in _TARGET.finditer(region)))
+        target = next((i for i in targets if _empty(ids, i)), None)
         if target:
             points += 1
             signals.append(f"its rows are drawn into the empty #{target}")
@@ -194,6 +213,7 @@ def script_requests(doc, url: str) -> list[ScriptRequest]:
     """The requests the page's inline scripts make for data, the list's first (`is_list`),
     noise (weather, counters, logins) left out."""
     found: dict[str, ScriptRequest] = {}
+    ids = _Ids(doc)
     calls = 0
     for text in _scripts(doc):
         script_paging = _PAGING.findall(text)[:3]  # paging stated anywhere in the script
@@ -229,7 +249,7 @@ def script_requests(doc, url: str) -> list[ScriptRequest]:
             if method is None and mm:
                 method = next((g.upper() for g in mm.groups() if g), None)
             func = _function_before(text, pos)
-            points, signals = _score(doc, src, region, script_paging, func, method)
+            points, signals = _score(ids, src, region, script_paging, func, method)
             if points < 0:
                 continue
             found[src] = ScriptRequest(src, method, points, signals)
@@ -239,13 +259,60 @@ def script_requests(doc, url: str) -> list[ScriptRequest]:
 # -- single-page apps -----------------------------------------------------------------------------
 
 _SLOTS = re.compile(r"\{\{[^{}]{1,80}\}\}")
-_BUNDLE = re.compile(r"(?:chunk|bundle|vendors?|app|main|runtime)[.-][\w.-]*\.js\b", re.I)
+# a bundle's file name: chunk-…/app.…/main.… then .js, in one run of name characters
+_BUNDLE_HEAD = re.compile(r"(?:chunk|bundle|vendors?|app|main|runtime)[.-]", re.I)
+_BUNDLE_TAIL = re.compile(r"\.js\b", re.I)
+_NAME_RUN = re.compile(r"[\w.-]+")
 _MOUNTS = ("app", "root", "__next", "__nuxt")
+_UNSEEN = frozenset(("script", "style"))
+
+
+def _is_bundle(src: str) -> bool:
+    """Whether `src` names a bundle (`chunk|bundle|vendors?|app|main|runtime` and `[.-]`,
+    then name characters up to `.js`): the earliest head of each run of name characters and a
+    tail after it, where a pattern backtracking from every head would rescan a long run."""
+    for run in _NAME_RUN.finditer(src):
+        head = _BUNDLE_HEAD.search(src, run.start(), run.end())
+        if head is not None and _BUNDLE_TAIL.search(src, head.end(), run.end()):
+            return True
+    return False
+
+
+def visible_text(doc) -> str:
+    """The text nodes under the page's <body> outside scripts and styles, joined by spaces:
+    `//body//text()[not(ancestor::script) and not(ancestor::style)]`, by a walk of the tree
+    (libxml2 sorts such a node-set in time quadratic in the text nodes that comments
+    separate)."""
+    out: list[str] = []
+    done: set = set()
+    for body in doc.xpath("//body"):
+        if any(a in done for a in body.iterancestors()):
+            continue  # its text is already out (a body inside a body)
+        done.add(body)
+        hidden = body.tag in _UNSEEN or any(a.tag in _UNSEEN for a in body.iterancestors())
+        if body.text and not hidden:
+            out.append(body.text)
+        stack = [(iter(body), hidden, None)]
+        while stack:
+            children, hidden, node = stack[-1]
+            child = next(children, None)
+            if child is None:  # the node's subtree is done: then its tail
+                stack.pop()
+                if node is not None and node.tail and not stack[-1][1]:
+                    out.append(node.tail)
+            elif isinstance(child.tag, str):
+                inner = hidden or child.tag in _UNSEEN
+                if child.text and not inner:
+                    out.append(child.text)
+                stack.append((iter(child), inner, child))
+            elif child.tail and not hidden:  # a comment or PI: only its tail is text
+                out.append(child.tail)
+    return " ".join(out)
 
 
 def single_page_app(doc) -> str | None:
     """What makes the page a single-page app (its content built in the browser), or None."""
-    visible = " ".join(doc.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
+    visible = visible_text(doc)
     slots = len(_SLOTS.findall(visible))
     angular = vue = 0
     for n, el in enumerate(doc.iter()):
@@ -265,7 +332,7 @@ def single_page_app(doc) -> str | None:
         return "an AngularJS template (ng-… attributes, {{…}} slots)"
     if vue and slots:
         return "a Vue app (v-… directives, {{…}} slots)"
-    bundles = [s for s in all_scripts(doc) if _BUNDLE.search(s.get("src") or "")]
+    bundles = [s for s in all_scripts(doc) if _is_bundle(s.get("src") or "")]
     modules = [s for s in all_scripts(doc) if (s.get("type") or "").lower() == "module"]
     for ident in _MOUNTS:
         try:

@@ -16,6 +16,7 @@ _CALL = re.compile(r"(?<![\w.$])createPageHTML\s*\(([^()]{0,300})\)")
 _ARG_STR = re.compile(r"""^\s*(['"])(.*?)\1\s*$""")
 _IDENT = re.compile(r"^\s*([A-Za-z_$][\w$.]*)\s*$")
 _VAR_TMPL = r"""(?<![\w$.]){name}\s*=\s*['"]?(\d+)"""
+_MAX_DIGITS = 9
 _ARTICLE_PREFIX = re.compile(r"^t\d{8}_\d+", re.I)
 
 
@@ -49,9 +50,30 @@ class TrsPaging:
         return self.current >= self.count - 1
 
 
-def _var(text: str, name: str) -> int | None:
-    m = re.search(_VAR_TMPL.format(name=re.escape(name)), text)
-    return int(m.group(1)) if m else None
+# Every `name = 12` of the text, overlapping ones too (a zero-width match at each name), so
+# that the first assignment of each name is read in one pass: one search per name a call
+# passes would rescan the page for each of thousands of calls.
+_ASSIGN = re.compile(r"""(?<![\w$.])(?=([\w$]+)\s*=\s*['"]?(\d+))""")
+
+
+class _Vars:
+    """The integer a page first assigns to each name (read on the first question)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.first: dict[str, str] | None = None
+
+    def get(self, name: str) -> int | None:
+        if self.first is None:
+            self.first = {}
+            for m in _ASSIGN.finditer(self.text):
+                self.first.setdefault(m.group(1), m.group(2))
+        if name not in self.first and not name:  # what the pattern without a name finds
+            m = re.search(_VAR_TMPL.format(name=""), self.text)
+            self.first[name] = m.group(1) if m else ""
+        digits = self.first.get(name)
+        # a number longer than this is junk, not a page count (int() refuses 4,300 digits)
+        return int(digits) if digits and len(digits) <= _MAX_DIGITS else None
 
 
 def _own_prefix_ext(url: str) -> tuple[str, str]:
@@ -67,6 +89,7 @@ def parse_trs_paging(text: str, url: str) -> TrsPaging | None:
     """The TRS pagination of a page, or None when it has none."""
     if "createPageHTML" not in text and "countPage" not in text:
         return None
+    variables = _Vars(text)
     for m in _CALL.finditer(text):
         before = text[max(0, m.start() - 40) : m.start()]
         if re.search(r"function\s*$", before) or re.search(r"\bfunction\b[^;{}]*$", before):
@@ -90,7 +113,7 @@ def parse_trs_paging(text: str, url: str) -> TrsPaging | None:
                 continue
             mi = _IDENT.match(arg)
             if mi:
-                v = _var(text, mi.group(1).rsplit(".", 1)[-1])
+                v = variables.get(mi.group(1).rsplit(".", 1)[-1])
                 if v is None:
                     ok = False
                     break
@@ -111,10 +134,10 @@ def parse_trs_paging(text: str, url: str) -> TrsPaging | None:
         if count < 1:
             count = 1
         return TrsPaging(count=count, current=min(current, count - 1), prefix=prefix, ext=ext)
-    count = _var(text, "countPage")
+    count = variables.get("countPage")
     if count is None:
         return None
-    current = _var(text, "currentPage") or 0
+    current = variables.get("currentPage") or 0
     prefix, ext = _own_prefix_ext(url)
     count = max(count, 1)
     return TrsPaging(count=count, current=min(current, count - 1), prefix=prefix, ext=ext)
