@@ -5,7 +5,7 @@ the notice events, with `url` the listing URL.
 * broken: a listing yields no notices (a redesign moved the column), the share of detail pages
   without a title, a date or a body jumps (the template changed), or every revisit fails;
 * blocked: a listing or a good share of detail pages answer with block pages (WAF challenges,
-  访问过于频繁, 403 / 412 / 429).
+  访问过于频繁, 403 / 412 / 429) or login walls.
 
 An event is raised when a flag appears, not again while the next runs keep it: a watchdog
 hears once that its crawl of a district broke, and `tzgg runs` shows every flagged run.
@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 
 from crawler.urls import canonicalize
+
+from .outcome import BLOCKING
 
 BLOCKED_WALK = {"blocked", "http_403", "http_412", "http_451", "http_429"}
 MIN_PAGES = 5  # detail pages extracted before a share of them means anything
@@ -85,12 +87,13 @@ def _verdict(kind: str, reason: str, url: str, evidence: dict) -> dict:
 
 
 def _blocked_pages(c, rid: int) -> dict | None:
+    marks = ", ".join("?" * len(BLOCKING))
     total, blocked, phrase, example = c.execute(
-        "SELECT count(*), sum(outcome IN ('blocked', 'transient:http_429')),"
-        " max(CASE WHEN outcome = 'blocked' THEN phrase END),"
-        " max(CASE WHEN outcome IN ('blocked', 'transient:http_429') THEN url END)"
+        f"SELECT count(*), sum(outcome IN ({marks})),"
+        " max(CASE WHEN outcome IN ('blocked', 'transient:login_wall') THEN phrase END),"
+        f" max(CASE WHEN outcome IN ({marks}) THEN url END)"
         " FROM captures WHERE run_id = ? AND kind IN ('detail', 'part')",
-        (rid,),
+        (*BLOCKING, *BLOCKING, rid),
     ).fetchone()
     if not blocked or blocked < MIN_BLOCKED or blocked < BLOCKED_SHARE * total:
         return None

@@ -1,8 +1,8 @@
 """Classify one detail fetch: a version, a removal, a block, or a transient failure. Pure.
 
 Only definitive answers count as removals (404, 410, a soft 404, a redirect away to the home
-page or an error page).  Anything that could be the network, the server or an anti-bot wall is
-logged and retried next crawl, never recorded as a removal or an edit.
+page or an error page).  Anything that could be the network, the server, an anti-bot wall or a
+login wall is logged and retried next crawl, never recorded as a removal or an edit.
 """
 
 from __future__ import annotations
@@ -10,11 +10,22 @@ from __future__ import annotations
 import json
 
 BLOCK_STATUSES = {403, 412, 451}
+LOGIN_WALL = "transient:login_wall"
+# outcomes of a site refusing the crawler (on a detail page or an article's later page),
+# counted together for `site_blocked`
+BLOCKING = (
+    "blocked",
+    "transient:http_429",
+    LOGIN_WALL,
+    "transient:part_blocked",
+    "transient:part_login_wall",
+)
 
 
 def classify(fetch: dict) -> str:
     """Return ok | not_modified | removed:<reason> | blocked | transient:<kind> | empty.
-    (The store makes an `ok` page `degraded` when it lost what the archived version had.)"""
+    (The store makes an `ok` page `degraded` when it lost what the archived version had.)
+    A login wall is `transient:login_wall`: a failure named so, counted with the blocks."""
     if fetch.get("error"):
         return f"transient:{fetch['error']}"
     status = fetch.get("status")
@@ -34,6 +45,8 @@ def classify(fetch: dict) -> str:
         return f"transient:http_{status}"
     if fetch.get("page_class") == "blocked":
         return "blocked"
+    if fetch.get("page_class") == "login_wall":  # whatever it shows (a date, a title)
+        return LOGIN_WALL
     if fetch.get("redirected") and (fetch.get("home") or fetch.get("page_class") == "soft_404"):
         return "removed:redirected_away"
     if fetch.get("page_class") == "soft_404":

@@ -115,7 +115,7 @@ class Fetch:
     decoded_from: str | None = None  # Content-Encoding the body was decompressed from
     error: str | None = None  # timeout | dns | connection | ... for failed attempts
     notice: dict | None = None  # Notice.to_dict() when the page was a detail page
-    page_class: str = "ok"  # ok | soft_404 | blocked
+    page_class: str = "ok"  # ok | soft_404 | blocked | login_wall
     phrase: str | None = None  # the phrase that classified the page
     encoding: str | None = None  # the charset the body was decoded with
     charset: str | None = None  # the charset the HTTP headers declared

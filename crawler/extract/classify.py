@@ -1,9 +1,13 @@
-"""Is a fetched page a notice, a soft 404 (removed notice) or a block page?"""
+"""Is a fetched page a notice, a soft 404 (removed notice), a block page or a login wall?
+
+Phrases (页面不存在, 访问过于频繁 …) judge only pages without an article's structure (see
+structure.py): a notice that says 已撤销 or 验证码 in its own words stays a notice."""
 
 from __future__ import annotations
 
 import re
 
+from .structure import NO_SHAPE, page_shape, says_only
 from .text import fold_ws
 
 # Phrases that mean "this page is gone", strongest first.
@@ -29,6 +33,10 @@ SOFT_404 = (
     "页面未找到",
     "无法找到该页",
     "找不到您要访问的页面",
+    "找不到文件或目录",
+    "File or directory not found",
+    "HTTP状态 404",
+    "HTTP Status 404",
     "信息已撤销",
     "文章已撤销",
     "内容已撤销",
@@ -144,19 +152,54 @@ def _scripts(html_text: str):
         yield html_text[code:close]
 
 
-def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, str | None]:
-    """('ok', None) | ('soft_404', phrase) | ('blocked', phrase).
+LOGIN_WALL = "password field"  # the phrase of a login wall: what shows it
+_PASSWORD = re.compile(r"""type\s*=\s*["']?\s*password""", re.I)
+# every phrase, squashed and lower-cased, longest first (页面不存在 before 不存在)
+_PHRASES = tuple(
+    sorted({"".join(p.split()).lower() for p in SOFT_404 + SOFT_404_WEAK + BLOCKED}, key=len)[::-1]
+)
+SHORT = 200  # characters of body text: a page with less has little to read
+# A body that says nothing but an error phrase and a few words ('该信息已被删除或已过期！')
+# is an error in the article's template, not a notice's text.
+_BODY_SLACK = 8
 
-    A phrase counts only where it dominates: in a short title, or in a short page. A real
-    notice whose body mentions 撤销 or 验证码 stays 'ok'."""
+
+def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, str | None]:
+    """('ok', None) | ('soft_404', phrase) | ('blocked', phrase) | ('login_wall', what).
+
+    A page with an article's structure (a notice's title shown on it and a body container
+    holding more than an error phrase) is a notice whatever its words say, unless a
+    password field stands in the article's place.  On other pages a phrase counts where it
+    dominates (in a short title, or in a short page), and a page with a password field
+    whose title or heading says 登录 or 身份认证 is a login wall."""
+    kind, phrase = _by_phrase(title, body, html_text)
+    password = bool(html_text) and _PASSWORD.search(html_text) is not None
+    if kind == "ok" and not password:
+        return kind, phrase
+    shape = page_shape(html_text, _PHRASES) if html_text else NO_SHAPE
+    if shape.login:
+        return "login_wall", LOGIN_WALL
+    if shape.article and not says_only(_squash(body).lower(), _PHRASES, _BODY_SLACK):
+        return "ok", None
+    return kind, phrase
+
+
+def _squash(s: str | None) -> str:
+    return "".join((s or "").split())
+
+
+def _by_phrase(title: str | None, body: str, html_text: str) -> tuple[str, str | None]:
+    """The verdict of the phrases alone: one counts only where it dominates, in a short
+    title or in a short page."""
     title = fold_ws(title)
     body = fold_ws(body)
-    short_body = len(body) < 200
+    short_body = len(body) < SHORT
     # 1. the title: the phrase must be most of it (not '关于公布已撤销登记社会组织名单的公告').
     if title:
+        low_title = title.lower()
         for kind, phrases in (("soft_404", SOFT_404), ("blocked", BLOCKED)):
             for p in phrases:
-                if p.lower() in title.lower() and (short_body or len(title) - len(p) <= 12):
+                if p.lower() in low_title and (short_body or len(title) - len(p) <= 12):
                     return kind, p
     if not short_body:
         return "ok", None
