@@ -18,6 +18,8 @@ NOTICE_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted")
 # Health flags of a run, recorded beside the notice events (notice_id NULL, url = the listing).
 SITE_KINDS = ("site_broken", "site_blocked")
 EVENT_KINDS = NOTICE_KINDS + SITE_KINDS
+# The failure of a request tzgg made and never sent: its URL is over URLLENGTH_LIMIT.
+UNSENT = "url_too_long"
 
 
 def finish(archive, c, run_id: int, at: str, errors: int, stopped: bool | str = False) -> dict:
@@ -211,6 +213,15 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
             (rid,),
         ).fetchall(),
     )
+    # A link the run did not follow for its length (`url_too_long`) may be an archived notice
+    # listed at a new URL: a notice listed under the same date is held as seen.
+    unsent = {
+        canonicalize(u)
+        for (u,) in c.execute(
+            "SELECT url FROM captures WHERE run_id = ? AND outcome = ?",
+            (rid, "transient:" + UNSENT),
+        )
+    }
     for walk in complete:
         # Columns drop old items by design: only what is newer than the oldest item this
         # listing still shows counts.
@@ -233,8 +244,13 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
             " AND coalesce(n.listed_date, substr(v.published, 1, 10)) <= ?)",
             (walk, rid, oldest),
         )
-        # Delisted: this listing showed it once, this whole walk of it does not, no listing of
-        # the run does, and it is still online.
+        # Delisted: this listing showed it once, neither this whole walk of it nor the one
+        # before showed it, no listing of the run does, and it is still online.  One walk is
+        # not enough: a column that drops an item while it is walked moves the next one up
+        # onto a page already read, and that one would be missed (see `_previous_walk`).
+        before = _previous_walk(c, walk, rid)
+        if before is None:
+            continue
         rows = c.execute(
             "SELECT n.id, n.url, v.title, v.version,"
             " coalesce(n.listed_date, substr(v.published, 1, 10)) AS d FROM listed_on o"
@@ -243,10 +259,20 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
             " WHERE o.walk = ? AND o.last_run < ? AND n.status = 'active'"
             " AND EXISTS (SELECT 1 FROM captures c WHERE c.run_id = ? AND c.notice_id = n.id"
             "   AND c.outcome IN ('ok', 'not_modified'))",
-            (walk, rid, rid),
+            (walk, before, rid),
         ).fetchall()
+        held = unsent and {
+            d
+            for u, d in c.execute(
+                "SELECT canonical_url, date FROM listings WHERE run_id = ? AND walk = ?",
+                (rid, walk),
+            )
+            if u in unsent
+        }
         for r in rows:
             if r["id"] in listed or r["d"] is None or r["d"] <= oldest:
+                continue
+            if held and (None in held or r["d"] in held):
                 continue
             c.execute("UPDATE notices SET status='delisted' WHERE id=?", (r["id"],))
             archive.event(
@@ -258,8 +284,23 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
                 rid,
                 version=r["version"],
                 title=r["title"],
-                evidence={"listing_url": walk, "oldest_listed": oldest},
+                evidence={"listing_url": walk, "oldest_listed": oldest, "walks": [before, rid]},
             )
+
+
+def _previous_walk(c, walk: str, rid: int) -> int | None:
+    """The run of the last complete walk of this listing before run `rid` (a finished run,
+    whose walk could show an absence), or None.
+
+    A notice is delisted only when two such walks in a row did not show it: an item a shift
+    hid from one walk (the column dropped an item above it after its page was read) shows up
+    in the next, while a real delisting is recorded by the second crawl after it."""
+    return c.execute(
+        "SELECT max(w.run_id) FROM walks w JOIN runs r ON r.id = w.run_id"
+        " WHERE w.listing_url = ? AND w.run_id < ? AND w.complete = 1"
+        " AND r.finished IS NOT NULL AND coalesce(w.reason, '') NOT LIKE ?",
+        (walk, rid, NO_DELISTING + "%"),
+    ).fetchone()[0]
 
 
 def _summary(c, run, flags: list) -> dict:
@@ -277,11 +318,16 @@ def _summary(c, run, flags: list) -> dict:
     ):
         pages += responses
         if outcome.startswith("transient:"):
-            failures[outcome.split(":", 1)[1]] += n
+            name = outcome.split(":", 1)[1]
         elif outcome in ("blocked", "empty", "degraded"):
-            failures[outcome] += n
+            name = outcome
         elif outcome.startswith("attachment_failed:"):  # the notice was kept, the file not
-            failures["attachment_" + outcome.split(":", 1)[1]] += n
+            name = "attachment_" + outcome.split(":", 1)[1]
+        else:
+            continue
+        # a request never sent counts under one name, whatever it was for (listing page,
+        # notice, part, attachment): listing_url_too_long, attachment_url_too_long ...
+        failures[UNSENT if name.endswith(UNSENT) else name] += n
     return {
         "run": rid,
         "site": run["site"],

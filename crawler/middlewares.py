@@ -3,14 +3,50 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
 from crawler.urls import canonicalize
+
+logger = logging.getLogger(__name__)
+
+
+class UrlTooLong(IgnoreRequest):
+    """A request whose URL is longer than URLLENGTH_LIMIT: not sent (`url_too_long`)."""
+
+
+class UrlLengthLimit:
+    """URLLENGTH_LIMIT, enforced so that the request's errback hears of it.
+
+    Scrapy's own UrlLengthMiddleware (a spider middleware, off in tzgg's settings) drops an
+    over-long request silently: a notice waiting for that attachment or part was never stored,
+    a walk waiting for that page never ended.  Here it fails like a fetch that got no answer,
+    and its errback records the failure.  A redirect is followed whatever its length, as
+    before: the limit is on the links the crawl makes, not on where a server sends it."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        limit = crawler.settings.getint("URLLENGTH_LIMIT")
+        if limit <= 0:
+            raise NotConfigured
+        return cls(limit)
+
+    def process_request(self, request, spider=None):
+        if len(request.url) > self.limit and not request.meta.get("redirect_urls"):
+            logger.info(
+                "not fetched (URL of %d characters): %.200s…", len(request.url), request.url
+            )
+            raise UrlTooLong(f"URL of {len(request.url)} characters, over {self.limit}")
+        return None
 
 
 class ContentEncodingMiddleware:
@@ -100,7 +136,7 @@ def retry_after(value: bytes | None, now: datetime | None = None) -> float | Non
     if not value:
         return None
     text = value.decode("latin-1").strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "²" (0xB2), which isdigit() admits
         return float(text)
     try:
         when = parsedate_to_datetime(text)
