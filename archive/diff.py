@@ -1,10 +1,203 @@
-"""A readable field-by-field diff between two versions of a notice. Pure."""
+"""Diffs between two versions of a notice, in bounded time and memory whatever the text. Pure.
+
+difflib's matcher is quadratic or worse on hostile text (random hex: 71 s for 20 KB), so every
+diff here runs on a work budget: the matcher is charged, before each step, an upper bound of
+that step's work, and stops when the budget is spent.  A diff then falls back to a coarser
+one: characters, then lines (changed lines compared character by character while the budget
+lasts), then the changed middle shown whole.  The budget is a count of steps, not a clock, so
+the same texts always give the same diff."""
 
 from __future__ import annotations
 
 import difflib
+from collections import Counter
+from dataclasses import dataclass
+from itertools import accumulate
 
 SCALARS = ("title", "published", "source", "doc_number", "index_number", "written")
+# Steps of difflib's inner loop per stage (characters, lines, refining changed lines): about
+# 0.1 s of CPU each, so a diff of any size costs at most about 0.3 s
+BUDGET = 1_000_000
+_SETUP = 20  # what starting a matcher costs, in steps
+
+
+class TooCostly(Exception):
+    """The diff would go over its budget."""
+
+
+class Budget:
+    def __init__(self, steps: int):
+        self.left = steps
+
+    def charge(self, steps: int) -> None:
+        if steps > self.left:
+            raise TooCostly
+        self.left -= steps
+
+
+class _Matcher(difflib.SequenceMatcher):
+    """difflib's matcher, charged for its work (no junk heuristics: the same result on every
+    size of text)."""
+
+    def __init__(self, a, b, budget: Budget):
+        budget.charge(len(a) + len(b) + _SETUP)  # indexing b, counting a's matches
+        # the first step's bound, before any indexing (Counter counts at C speed)
+        ca, cb = Counter(a), Counter(b)
+        if len(a) + sum(n * cb[x] for x, n in ca.items()) + _SETUP > budget.left:
+            raise TooCostly
+        super().__init__(None, a, b, autojunk=False)
+        self._budget = budget
+        # the inner loop of find_longest_match visits, for each a[i], at most every j of b2j[a[i]]
+        self._work = list(accumulate((len(self.b2j.get(x, ())) for x in a), initial=0))
+
+    def find_longest_match(self, alo=0, ahi=None, blo=0, bhi=None):
+        ahi = len(self.a) if ahi is None else ahi
+        self._budget.charge(ahi - alo + self._work[ahi] - self._work[alo] + _SETUP)
+        return super().find_longest_match(alo, ahi, blo, bhi)
+
+
+def _common_prefix(a, b) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # binary search over slices: C-speed comparisons, log n of them
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a, b, limit: int) -> int:
+    lo, hi = 0, min(len(a), len(b)) - limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their "\\n" kept (only "\\n": what the archive's body text uses)."""
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+@dataclass(frozen=True)
+class TextDiff:
+    """`ops`: ("equal", text, text) or ("change", old, new), which put together give the old
+    text (second items) and the new (third).  `level`: how finely the changes were found:
+    "characters"; "lines" (some changed lines are shown whole: too costly to compare each
+    character); "whole" (too large to compare finely: the changed middle is shown whole)."""
+
+    ops: list[tuple[str, str, str]]
+    level: str
+
+
+def _chars(a: str, b: str, budget: Budget) -> Ops:
+    ops = []
+    for tag, a1, a2, b1, b2 in _Matcher(a, b, budget).get_opcodes():
+        ops.append(("equal" if tag == "equal" else "change", a[a1:a2], b[b1:b2]))
+    return ops
+
+
+Ops = list[tuple[str, str, str]]
+
+
+def _refine(a: list[str], b: list[str], budget: Budget, whole: bool) -> tuple[Ops, bool]:
+    """Changed lines compared character by character: as one block (unless `whole`: the
+    block is all the text, already tried), else line by line when as many lines went as
+    came, while the budget lasts; whether every change was refined."""
+    old, new = "".join(a), "".join(b)
+    if not old or not new:
+        return [("change", old, new)], True
+    try:
+        if not whole:
+            return _chars(old, new, budget), True
+    except TooCostly:
+        pass
+    if len(a) != len(b) or (whole and len(a) == 1):
+        return [("change", old, new)], False
+    ops: Ops = []
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        try:
+            ops += _chars(x, y, budget)
+        except TooCostly:  # the rest shown whole (not one more try per line)
+            return ops + [("change", "".join(a[i:]), "".join(b[i:]))], False
+    return ops, True
+
+
+def _by_lines(a: str, b: str, budget: int) -> tuple[Ops, bool]:
+    """A line diff with its changed lines refined; whether every change was refined."""
+    if a.count("\n") + b.count("\n") > budget:
+        raise TooCostly  # not even split into lines: the lists alone would cost too much
+    la, lb = _lines(a), _lines(b)
+    opcodes = _Matcher(la, lb, Budget(budget)).get_opcodes()
+    refine = Budget(budget)
+    ops, fine = [], True
+    for tag, a1, a2, b1, b2 in opcodes:
+        if tag == "equal":
+            ops.append(("equal", "".join(la[a1:a2]), "".join(lb[b1:b2])))
+            continue
+        whole = (a1, a2, b1, b2) == (0, len(la), 0, len(lb))
+        refined, all_fine = _refine(la[a1:a2], lb[b1:b2], refine, whole)
+        ops += refined
+        fine = fine and all_fine
+    return ops, fine
+
+
+def text_diff(old: str | None, new: str | None, budget: int = BUDGET) -> TextDiff:
+    """What changed from `old` to `new`, character by character when that fits the budget."""
+    old, new = old or "", new or ""
+    p = _common_prefix(old, new)
+    s = _common_suffix(old, new, p)
+    a, b = old[p : len(old) - s], new[p : len(new) - s]
+    level = "characters"
+    if not a or not b:
+        middle = [("change", a, b)] if a or b else []
+    else:
+        try:
+            middle = _chars(a, b, Budget(budget))
+        except TooCostly:
+            try:
+                middle, fine = _by_lines(a, b, budget)
+                level = "characters" if fine else "lines"
+            except TooCostly:
+                middle, level = [("change", a, b)], "whole"
+    if p:
+        middle.insert(0, ("equal", old[:p], new[:p]))
+    if s:
+        middle.append(("equal", old[len(old) - s :], new[len(new) - s :]))
+    return TextDiff(_joined(middle), level)
+
+
+def _joined(ops: Ops) -> Ops:
+    """Runs of one kind joined into one op (a refined block may end as the next begins)."""
+    runs: list[tuple[str, list[str], list[str]]] = []
+    for kind, a, b in ops:
+        if not (a or b):
+            continue
+        if not runs or runs[-1][0] != kind:
+            runs.append((kind, [], []))
+        runs[-1][1].append(a)
+        runs[-1][2].append(b)
+    return [(kind, "".join(a), "".join(b)) for kind, a, b in runs]
+
+
+def _line_groups(a: list[str], b: list[str], context: int):
+    """difflib's grouped opcodes of two lists of lines, or, over the budget, the common head
+    and tail and one change between them."""
+    try:
+        return list(_Matcher(a, b, Budget(BUDGET)).get_grouped_opcodes(context))
+    except TooCostly:
+        p = _common_prefix(a, b)
+        s = _common_suffix(a, b, p)
+        n = min(context, p)
+        head = [("equal", p - n, p, p - n, p)] if n else []
+        n = min(context, s)
+        tail = [("equal", len(a) - s, len(a) - s + n, len(b) - s, len(b) - s + n)] if n else []
+        return [[*head, ("replace", p, len(a) - s, p, len(b) - s), *tail]]
 
 
 def field_diff(old: dict, new: dict, context: int = 1) -> list[str]:
@@ -16,9 +209,13 @@ def field_diff(old: dict, new: dict, context: int = 1) -> list[str]:
     b = (new.get("body") or "").splitlines()
     if a != b:
         lines.append("  body:")
-        for line in list(difflib.unified_diff(a, b, lineterm="", n=context))[2:]:
-            if not line.startswith("@@"):
-                lines.append(f"    {line}")
+        for group in _line_groups(a, b, context):
+            for tag, a1, a2, b1, b2 in group:
+                if tag == "equal":
+                    lines += [f"     {x}" for x in a[a1:a2]]
+                    continue
+                lines += [f"    -{x}" for x in a[a1:a2]]
+                lines += [f"    +{x}" for x in b[b1:b2]]
     old_att = {x["url"]: x["name"] for x in old.get("attachments") or []}
     new_att = {x["url"]: x["name"] for x in new.get("attachments") or []}
     # same URL and name, other bytes (both downloads known)

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from archive.store import Archive
-from tests.conftest import serving_ui
+from tests.conftest import serving_ui, tzgg
 
 SITE = "www.example.gov.cn"
 BASE = f"http://{SITE}"
@@ -64,7 +64,7 @@ def server(tmp_path_factory):
     a.ingest(gone, run)
     a.finish_run(run)
     a.close()
-    with serving_ui(db) as base:
+    with serving_ui(db, "--allow-sql") as base:  # visitors' SQL is tried below
         yield base
 
 
@@ -115,3 +115,37 @@ def test_visitors_sql_cannot_smuggle_markup(server):
         page = _get(f"{server}?" + urllib.parse.urlencode({"sql": sql}))
         assert "<script>alert(" not in page and "<img src=x" not in page, sql
         assert "&lt;script&gt;alert(" in page or "&lt;img src=x" in page, sql  # shown as text
+
+
+def test_a_busy_port_is_one_line_exit_1_and_nothing_is_left_in_tmp(server, tmp_path):
+    port = urllib.parse.urlsplit(server).port  # the running server holds it
+    db = tmp_path / "archive.db"
+    Archive(db).close()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    p = tzgg("serve", "--db", db, "--port", port, env={"TMPDIR": str(scratch)}, timeout=60)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.splitlines() == [
+        f"tzgg: error: cannot serve on 127.0.0.1:{port}: Address already in use"
+    ]
+    assert list(scratch.iterdir()) == []  # no metadata folder left behind
+
+
+def test_an_archive_whose_name_holds_hash_or_percent_is_the_one_served(tmp_path):
+    """Issue 15 #13: Datasette opened `file:x#1.db?mode=ro` unescaped, i.e. the file `x`."""
+    for name, n in (("x", 1), ("x#1%41.db", 2)):  # `x`: the file a cut path would open
+        a = Archive(tmp_path / name)
+        run = a.begin_run(SITE, [])
+        a.ingest(_fetch(n, "2026-01-01T00:00:00Z", "征地范围见附图。"), run)
+        a.finish_run(run)
+        a.close()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with serving_ui(tmp_path / "x#1%41.db", name="x_1_41", env=env) as base:
+        rows = json.load(urllib.request.urlopen(base + "/notices.json?_shape=array"))
+        assert [r["url"] for r in rows] == [f"{BASE}/tzgg/t2.html"]
+    assert list(scratch.iterdir()) == []  # the link to it is gone with the server
+    made = {p.name for p in tmp_path.iterdir()} - set(before)
+    assert made <= {"x#1%41.db-wal", "x#1%41.db-shm"}  # its own WAL files; none for `x`

@@ -1,20 +1,29 @@
-"""`tzgg serve`: Datasette over the archive, with pages a journalist needs without SQL."""
+"""`tzgg serve`: Datasette over the archive, with pages a journalist needs without SQL.
+
+The UI serves the tables below and tzgg's own pages (canned queries over them), nothing else:
+webhooks (their URLs carry tokens), deliveries, captures, bodies and every other table have
+no page, no JSON, no CSV and no SQL that reads them (tzgg_plugin.py)."""
 
 from __future__ import annotations
 
+import re
+import signal
+import socket
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "plugins"
+SERVED_TABLES = ("notices", "versions", "events", "runs")
 
+# tzgg_search reads the full-text index on a connection of its own (the UI's may not)
 _SEARCH = """
-select n.id, cv.title, substr(cv.published, 1, 10) as published, n.status, n.site,
+select n.id, v.title, substr(v.published, 1, 10) as published, n.status, n.site,
   tzgg_snippet(v.title, v.body, :q) as snippet, n.url
-from search_index s
-  join versions v on v.rowid = (s.rowid & 4294967295)
-  join notices n on n.id = v.notice_id and v.version = n.current_version
-  join versions cv on cv.notice_id = n.id and cv.version = n.current_version
-where search_index match tzgg_match(:q)
-order by s.rowid desc limit 100
+from json_each(tzgg_search(:q)) s
+  join versions v on v.rowid = s.value
+  join notices n on n.id = v.notice_id
+order by s.key
 """
 
 _EVENTS = """
@@ -70,7 +79,6 @@ def metadata(db_name: str) -> dict:
                     "events": {
                         "description": "新增、修改、删除、恢复、下架、重新上架 · every change",
                     },
-                    "search_index": {"hidden": True},
                 },
                 "queries": {
                     "search": {
@@ -99,3 +107,73 @@ def metadata(db_name: str) -> dict:
             }
         },
     }
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound now: a busy port is an error before anything starts."""
+    family, kind, proto, _, addr = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def run(db: Path, sock: socket.socket, *, allow_sql: bool) -> None:
+    """Datasette over `db` on `sock` until Ctrl-C or SIGTERM (in this process: no metadata
+    file to write, so nothing left behind)."""
+    import asyncio
+
+    import uvicorn
+    from datasette.app import Datasette
+
+    try:  # with rich installed, Datasette prints each visitor's 404 or bad SQL with locals
+        import rich
+
+        rich.get_console().quiet = True  # (a server error still prints its traceback)
+    except ImportError:
+        pass
+    with _plain_path(Path(db)) as path:
+        ds = Datasette(
+            [str(path)],
+            metadata=metadata(path.stem),
+            plugins_dir=str(PLUGIN_DIR),
+            settings={"default_allow_sql": allow_sql},
+        )
+
+        async def main():
+            await ds.invoke_startup()
+            server = uvicorn.Server(uvicorn.Config(ds.app(), lifespan="on", log_level="info"))
+            await server.serve(sockets=[sock])
+
+        # uvicorn stops cleanly on Ctrl-C or SIGTERM, then raises the signal again: as an
+        # exception, so the link above is removed
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            pass
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _plain_path(db: Path):
+    """`db`, or where its name holds a character Datasette would read as part of a URI (it
+    opens `file:{path}?mode=ro` unescaped: `x#1.db` would open `x`), a link to it with a
+    plain name in a temporary folder, removed on exit. SQLite follows the link, so the
+    archive's own -wal and -shm are the ones used."""
+    if not set(str(db.resolve())) & set("#?%"):
+        yield db
+        return
+    with tempfile.TemporaryDirectory(prefix="tzgg-serve-") as tmp:
+        link = Path(tmp) / re.sub(r"[#?%]", "_", db.name)
+        link.symlink_to(db.resolve())
+        yield link
