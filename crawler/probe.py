@@ -3,7 +3,8 @@
 Fetch one listing page, run the listing parser on it as a crawl would (with the site's
 overrides, when the registry has any), extract the first notice it lists, and, when nothing
 is found, say what the page looks like and which override or URL to try.  No Scrapy, no
-SQLite: urllib for the two fetches, the pure listing and extraction code for the rest.
+SQLite: crawler.fetch for the two fetches (bounded as a crawl's), the pure listing and
+extraction code for the rest.
 
     report = probe(url, overrides)      # the dict `tzgg probe --json` prints
     print(format_report(report))
@@ -11,18 +12,13 @@ SQLite: urllib for the two fetches, the pure listing and extraction code for the
 
 from __future__ import annotations
 
-import gzip
-import http.client
 import re
-import urllib.error
-import urllib.request
 from collections import Counter
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from crawler.extract import classify_page, decode_html, extract_notice
 from crawler.extract.overrides import Overrides
-from crawler.fetchone import USER_AGENT
+from crawler.fetch import Fetched, FetchError, fetch
 from spiders.listing import _ARTICLE_MARKS, _DETAIL_URL, is_listing, parse_listing
 from spiders.listing.generic import (
     _hint_tokens,
@@ -33,57 +29,11 @@ from spiders.listing.generic import (
     resolve,
 )
 from spiders.listing.hanweb import first_group_url
-from spiders.listing.sources import is_service, script_requests, single_page_app
+from spiders.listing.sources import is_service, script_requests, single_page_app, visible_text
 from spiders.listing.window import following
 
 FAMILIES = ("trs", "hanweb", "jyh", "fujian", "generic")
 SAMPLE_CHARS = 120  # of the first notice's body, in the text report
-
-
-class ProbeError(Exception):
-    """The page could not be fetched at all (DNS, refused, timeout): one line for the user."""
-
-
-@dataclass
-class Fetched:
-    url: str  # as asked
-    final_url: str  # after redirects
-    status: int
-    reason: str
-    body: bytes
-    charset: str | None  # as the HTTP header declares it
-
-
-def fetch(url: str, timeout: float = 20) -> Fetched:
-    """One GET, as `tzgg extract` makes it; an HTTP error status is an answer (its page says
-    whether the site blocks us), a network failure a ProbeError."""
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return _fetched(url, resp, resp.status, resp.reason)
-    except urllib.error.HTTPError as exc:
-        try:
-            return _fetched(url, exc, exc.code, str(exc.reason))
-        finally:
-            exc.close()
-    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
-        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-        raise ProbeError(f"{url}: cannot fetch: {reason}") from None
-
-
-def _fetched(url: str, resp, status: int, reason: str) -> Fetched:
-    try:
-        body = resp.read()
-    except http.client.IncompleteRead as exc:  # cut short: what came still speaks
-        body = exc.partial
-    except (OSError, http.client.HTTPException):  # an error answer cut short: its status speaks
-        body = b""
-    if resp.headers.get("Content-Encoding", "").lower() == "gzip":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError):
-            pass
-    return Fetched(url, resp.geturl(), status, reason, body, resp.headers.get_content_charset())
 
 
 # -- the probe -------------------------------------------------------------------------------
@@ -149,7 +99,7 @@ def _sample(url: str, ov: Overrides | None, get) -> tuple[dict | None, list[str]
     """(the first notice as extracted, hints about it)."""
     try:
         got = get(url)
-    except ProbeError as exc:
+    except FetchError as exc:
         return None, [f"the first notice could not be fetched: {exc}"]
     if got.status >= 400:
         return None, [f"the first notice answered HTTP {got.status} {got.reason} ({url})"]
@@ -160,7 +110,9 @@ def _sample(url: str, ov: Overrides | None, get) -> tuple[dict | None, list[str]
     hints = []
     kind, phrase = classify_page(notice.title, notice.body, decode_html(got.body, charset)[0])
     if kind != "ok":
-        what = "blocks the probe" if kind == "blocked" else "says the page is gone"
+        what = {"blocked": "blocks the probe", "login_wall": "is a login wall"}.get(
+            kind, "says the page is gone"
+        )
         hints.append(f"the first notice's page {what} (“{phrase}”): {url}")
     elif not notice.body:
         hints.append('the first notice has no body text: name its container with body = "…"')
@@ -239,7 +191,7 @@ def _nothing_hints(
             "single-page apps is out of scope for tzgg; look for the column on a page the "
             "server sends whole (the site's 政府信息公开 platform, or an older column page)"
         )
-    visible = norm_text(_visible(doc))
+    visible = norm_text(visible_text(doc))
     links = _content_links(doc, base)
     if len(links) < 3 or len(visible) < 100:
         hints.append(
@@ -261,10 +213,6 @@ def _nothing_hints(
             "in the site's registry entry (a CSS selector, or xpath:…) and probe with --registry"
         )
     return hints
-
-
-def _visible(doc) -> str:
-    return " ".join(doc.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"))
 
 
 def _key_for(url: str) -> str:

@@ -3,16 +3,21 @@ its record before the archive sees it: so changed bytes are an edit of the notic
 
 Each file is fetched once per crawl (by canonical URL), conditionally when the archive holds
 an earlier download, at most `download_maxsize` bytes.  A file that fails (timeout, 5xx, 404,
-too large, an HTML page) never fails the notice: the archive keeps what it knew of it."""
+too large, an HTML page) never fails the notice: the archive keeps what it knew of it.
+
+Its text is read by `FileTextMiddleware` as part of its download, in a worker process
+(crawler.textpool) that the reactor awaits: a slow or hostile file holds its own notice only."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import scrapy
+from scrapy.utils.reactor import is_asyncio_reactor_installed
 
-from crawler.extract.attachment_text import extract_text
 from crawler.extract.files import download_ext
+from crawler.textpool import TextPool
 from crawler.urls import canonicalize
 
 MAX_PER_NOTICE = 30
@@ -138,13 +143,13 @@ class AttachmentsMixin:
                 "file": i,
                 "key": key,
                 "download_maxsize": self.file_max,
+                "file_name": doc["fetch"].notice["attachments"][i]["name"],  # for its format
             },
             dont_filter=True,
         )
 
     def parse_file(self, response):
         doc, i, key = (response.meta[k] for k in ("doc", "file", "key"))
-        entry = doc["fetch"].notice["attachments"][i]
         rec = self._file_record(self._fetch(response, "attachment"))
         status, result = response.status, None
         if 200 <= status < 300 and _html_page(rec["content_type"], response.body):
@@ -154,7 +159,7 @@ class AttachmentsMixin:
         elif 200 <= status < 300:
             body = rec["body"] = response.body
             sha = rec["sha256"] = hashlib.sha256(body).hexdigest()
-            text, error = extract_text(body, response.url, rec["content_type"], entry["name"])
+            text, error = response.meta.get("file_text", (None, None))
             rec["text"], rec["text_error"] = text, error
             result = {"sha256": sha, "size": len(body)}
             self.file_texts[key] = {
@@ -202,3 +207,59 @@ class AttachmentsMixin:
             content_type=_content_type(fetch.headers),
         )
         return rec
+
+
+_READ = ("pdf", "docx", "doc", "wps")  # what may be a PDF or a DOCX (a .doc often is one)
+
+
+class FileTextMiddleware:
+    """The text of a downloaded attachment (PDF, DOCX), read in a worker process while the
+    reactor goes on, put in the request's meta as `file_text`: (text, error).  Below the
+    retry and redirect middlewares (550, 600), so it sees the final answer only.  The worker
+    starts (in the background) with the first file's download, and stops with the spider."""
+
+    def __init__(self, crawler):
+        self.memory_mb = crawler.settings.getint("TZGG_TEXT_MEMORY_MB")
+        self.pool: TextPool | None = None
+        crawler.signals.connect(self.close, signal=scrapy.signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        name = request.meta.get("file_name")
+        if name is not None and download_ext(request.url, name) in _READ:
+            self._pool().start()  # in the background, while the first file downloads
+
+    async def process_response(self, request, response, spider=None):
+        meta = request.meta
+        if "file_name" not in meta or not 200 <= response.status < 300 or not response.body:
+            return response
+        raw = response.headers.get(b"Content-Type")
+        ctype = _content_type([("Content-Type", raw.decode("latin-1"))]) if raw else None
+        if _html_page(ctype, response.body):
+            return response
+        future = self._pool().submit(response.body, response.url, ctype, meta["file_name"])
+        meta["file_text"] = await _awaited(future)
+        return response
+
+    def _pool(self) -> TextPool:
+        if self.pool is None:
+            self.pool = TextPool(self.memory_mb)
+        return self.pool
+
+    def close(self, spider=None):
+        if self.pool is not None:
+            self.pool.close()
+
+
+async def _awaited(future):
+    """A concurrent future awaited in the reactor, without a thread where asyncio's loop is
+    the reactor's (Scrapy's default), with one that waits otherwise."""
+    if is_asyncio_reactor_installed():
+        return await asyncio.wrap_future(future)
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet.threads import deferToThread
+
+    return await maybe_deferred_to_future(deferToThread(future.result))

@@ -20,6 +20,7 @@ from crawler.extract import attachment_text
 from crawler.extract.attachment_text import extract_text
 from crawler.extract.files import download_ext, safe_attachment_name
 from tests.conftest import crawl, events, tzgg
+from tests.limits import run_limited
 from tests.test_store import SITE, fetch
 
 SHA = "ab" * 32
@@ -124,6 +125,67 @@ def test_a_file_that_would_take_too_long_is_cut_off(monkeypatch):
     start = time.monotonic()
     assert extract_text(make_pdf(["x"]), "http://x/a.pdf") == ("第一页", "timeout")
     assert time.monotonic() - start < 5
+
+
+# -- bombs: each extracted format's, and an archive-only type's, under hard limits ----------
+
+_BOMBS_RUN = """
+import json
+from crawler.demo.documents import make_pdf
+from crawler.textpool import TextPool
+from tests.bombs import BOMBS, docx_ratio_bomb
+
+pool = TextPool(memory_mb=256, seconds=1)
+files = {n: (build(), name, ctype) for n, (build, name, ctype) in BOMBS.items()}
+files["docx_lying"] = (docx_ratio_bomb(lying=True), "lying.docx", None)
+files["after"] = (make_pdf(["炸弹之后 赵敏"]), "after.pdf", "application/pdf")
+out = {n: pool.submit(body, "http://x/" + name, ctype, name).result()
+       for n, (body, name, ctype) in files.items()}
+pool.close()
+print(json.dumps(out))
+"""
+
+
+def test_every_bomb_costs_a_worker_its_limits_and_the_caller_nothing():
+    """Run through the crawl's entry point (crawler.textpool) in a process of at most 600 MiB
+    and 20 s of CPU, its worker at 256 MiB and 1 s a file: each bomb gives no text, or the
+    text read before the limit, and a reason; a file after them is read as usual."""
+    out = run_limited(_BOMBS_RUN, cpu_s=20, mem_mb=600, wall_s=60)
+    got = {n: tuple(r) for n, r in json.loads(out).items()}
+    cost = ("timeout", "too_costly", "too_large")
+    assert got["docx_flat"][0] is None and got["docx_flat"][1] in ("no_text", "timeout")
+    assert got["docx_ratio"] == (None, "too_large")
+    assert got["docx_lying"][0] is None and got["docx_lying"][1] in ("too_large", "invalid")
+    assert got["pdf_flate"][0] is None and got["pdf_flate"][1] in cost
+    assert got["pdf_pages"][1] == "timeout"  # the pages read in time are kept
+    assert got["pdf_nested"] in ((None, "invalid"), (None, "unreadable"))
+    assert got["pdf_loop"] in ((None, "invalid"), (None, "unreadable"))
+    assert got["zip"] == (None, None)  # archive-only: kept, never unzipped, no worker
+    assert got["after"] == ("炸弹之后 赵敏", None)
+
+
+_KILLED_RUN = """
+import multiprocessing, os, signal, time
+from crawler.demo.documents import make_pdf
+from crawler.textpool import TextPool
+from tests.bombs import pdf_pages_bomb
+
+pool = TextPool(memory_mb=256, seconds=30)
+future = pool.submit(pdf_pages_bomb(), "http://x/pages.pdf")
+while not multiprocessing.active_children():
+    time.sleep(0.05)
+time.sleep(0.5)
+[worker] = multiprocessing.active_children()
+os.kill(worker.pid, signal.SIGKILL)  # as the kernel kills a worker past its limit
+print(future.result())
+print(pool.submit(make_pdf(["换了新的进程"]), "http://x/a.pdf").result())
+pool.close()
+"""
+
+
+def test_a_worker_killed_by_its_limits_is_replaced():
+    out = run_limited(_KILLED_RUN, cpu_s=10, mem_mb=600, wall_s=40)
+    assert out.splitlines() == ["(None, 'too_costly')", "('换了新的进程', None)"]
 
 
 def test_a_version_hash_without_file_hashes_is_unchanged():

@@ -12,12 +12,17 @@ from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
+from scrapy.settings import Settings
 
+from crawler.demo.site import DistrictSite
 from crawler.extract.overrides import OverrideError, Overrides, version_tag
 from crawler.items import EXTRACTOR_VERSION, ListingEntry, Notice
 from crawler.probe import _garbled, format_report
 from spiders.listing import is_listing, parse_listing
+from spiders.notices import NoticesSpider
 from tests.conftest import crawl, events, require_realpages, tzgg
+from tests.faultsite import FaultServer
+from tests.limits import run_limited
 
 FIX = Path(__file__).parent / "fixtures" / "probe"
 KEYS = {"url", "cms", "items", "next_page", "pages", "sample", "hints"}
@@ -746,3 +751,67 @@ def test_probing_a_data_proxy_window_names_the_window_a_crawl_asks_next(pages, t
     assert (
         r["next_page"] == f"{base}/module/web/jpage/dataproxy.jsp?startrecord=6&endrecord=10&{form}"
     )
+
+
+# --- the fetch: as a crawl's, with its User-Agent and its size limit ------------------------
+
+_CLI = """
+import json, subprocess, sys
+out = []
+for args in ARGS:
+    p = subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True,
+                       text=True, timeout=60)
+    out.append([p.returncode, p.stdout, p.stderr])
+print(json.dumps(out))
+"""
+
+
+def test_extract_and_probe_stop_a_gzip_bomb_at_download_maxsize():
+    """340 KB on the wire, 100 MB once decompressed: both commands, and everything they start,
+    run under 400 MiB of address space; each says too_large in one line."""
+    site = DistrictSite(style="trs")
+    site.add("关于征地的公告", body=["正文。"])
+    srv = FaultServer(site)
+    try:
+        srv.fault("/tzgg/bomb.html", "huge", size=100_000_000, gzip=True)
+        url = srv.url("/tzgg/bomb.html")
+        args = [["extract", url], ["probe", url]]
+        out = run_limited(_CLI, setup=f"ARGS = {args!r}", cpu_s=20, mem_mb=400)
+    finally:
+        srv.close()
+    for code, stdout, stderr in json.loads(out):
+        assert code == 1 and stdout == "", stderr
+        assert stderr.count("\n") == 1 and "too_large" in stderr and "DOWNLOAD_MAXSIZE" in stderr
+
+
+def test_extract_and_probe_send_the_crawls_user_agent(tmp_path):
+    site = DistrictSite(style="trs")
+    nid = site.add("关于征地的公告", body=["各有关单位：", "现予公告。"])
+    agents = []
+    handle = site.handle
+
+    def recording(method, target, headers=None, *rest):
+        agents.append((urlsplit(target).path, (headers or {}).get("User-Agent")))
+        return handle(method, target, headers, *rest)
+
+    site.handle = recording
+    srv = FaultServer(site)
+    contact = ("-s", "TZGG_CONTACT=watch@example.org")
+    try:
+        p = tzgg("probe", srv.listing_url(), *contact, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        p = tzgg("extract", srv.url(site.path(nid)), *contact, "--json", cwd=tmp_path)
+        assert p.returncode == 0 and json.loads(p.stdout)["title"] == "关于征地的公告", p.stderr
+        p = tzgg("probe", srv.listing_url(), "-s", "CONCURRENT_REQUESTS=1", cwd=tmp_path)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr  # not a fetch setting
+    finally:
+        srv.close()
+    # the User-Agent a crawl sends: the spider's, from the same settings
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    settings.set("TZGG_CONTACT", "watch@example.org", priority="cmdline")
+    NoticesSpider.update_settings(settings)
+    crawls = settings["USER_AGENT"]
+    assert "watch@example.org" in crawls
+    assert {path for path, _ in agents} == {urlsplit(srv.listing_url()).path, site.path(nid)}
+    assert {agent for _, agent in agents} == {crawls}

@@ -1,7 +1,9 @@
 """The text of PDF and DOCX attachments, for search.  Pure: no Scrapy, no SQLite.
 
 Files come from anyone: every failure is caught and named in one word, and pages, text,
-unzipped size and time are capped, so a hostile file costs the crawl seconds at most."""
+unzipped size and time are capped.  The crawl runs `extract_text` in a worker process under a
+memory limit (crawler.textpool), so what the caps miss costs a worker, never the crawl;
+`file_kind` runs in the crawl itself and reads nothing but the first bytes and names."""
 
 from __future__ import annotations
 
@@ -24,6 +26,10 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 class _Timeout(BaseException):
     """Raised by the alarm: a BaseException, so no `except Exception` in a parser eats it."""
+
+
+class _TooLarge(Exception):
+    """A zip member past its cap, whatever its header declared."""
 
 
 @contextmanager
@@ -63,27 +69,32 @@ def file_kind(body: bytes, url: str = "", content_type: str | None = None, name:
 
 
 def _has_docx_part(body: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as z:
-            return "word/document.xml" in z.namelist()
-    except Exception:
-        return False
+    """A member named word/document.xml (names are stored as they are): a search of the bytes,
+    never an unzip, as this runs in the crawl."""
+    return b"word/document.xml" in body
 
 
 def extract_text(
-    body: bytes, url: str = "", content_type: str | None = None, name: str = ""
+    body: bytes,
+    url: str = "",
+    content_type: str | None = None,
+    name: str = "",
+    seconds: float | None = None,
 ) -> tuple[str | None, str | None]:
     """(text, None), or (None or partial text, one word: invalid | encrypted | timeout |
-    too_large | no_text | unreadable); (None, None) for a format not read."""
+    too_large | too_costly | no_text | unreadable); (None, None) for a format not read.
+    `seconds`: the time allowed (MAX_SECONDS)."""
     kind = file_kind(body or b"", url, content_type, name)
     if kind is None:
         return None, None
     pieces: list[str] = []
     try:
-        with _deadline(MAX_SECONDS):
+        with _deadline(seconds or MAX_SECONDS):
             error = (_pdf if kind == "pdf" else _docx)(body, pieces)
     except _Timeout:
         error = "timeout"
+    except _TooLarge:
+        error = "too_large"
     except Exception as exc:  # anything a damaged or hostile file makes a parser raise
         pieces, error = [], _word(exc)
     # lone surrogates (broken ToUnicode maps) cannot be stored; NULs end strings in SQLite
@@ -98,7 +109,11 @@ def _word(exc: Exception) -> str:
     name = type(exc).__name__.lower()
     if "decrypt" in name or "password" in str(exc).lower():
         return "encrypted"
-    if isinstance(exc, MemoryError | RecursionError):
+    if "limitreached" in name:  # pypdf's own caps (stream sizes, tokens, elements)
+        return "too_large"
+    if isinstance(exc, MemoryError):  # the worker's memory limit (crawler.textpool)
+        return "too_costly"
+    if isinstance(exc, RecursionError):
         return "unreadable"
     return "invalid"
 
@@ -126,50 +141,65 @@ def _pdf(body: bytes, out: list[str]) -> str | None:
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_P, _T = f"{_W}p", f"{_W}t"
 MAX_DOCUMENT_XML = 32 * 1024 * 1024  # word/document.xml, unzipped
 
 
 def _docx(body: bytes, out: list[str]) -> str | None:
-    """Paragraph texts of word/document.xml (table cells included), streamed: a small file
-    that unzips to gigabytes of XML costs a bounded read, never a whole tree in memory."""
+    """Paragraph texts of word/document.xml (table cells included), streamed through a parser
+    that builds no tree: any XML, however many elements, costs the text kept and a buffer.
+    The unzipped bytes are counted as they come, so a member that lies about its size stops
+    at the cap."""
     from lxml import etree
 
     with zipfile.ZipFile(io.BytesIO(body)) as z:
         info = z.getinfo("word/document.xml")
         if info.file_size > MAX_DOCUMENT_XML:
             return "too_large"
-        total = 0
+        paragraphs = _Paragraphs(out)
+        parser = etree.XMLParser(
+            target=paragraphs, resolve_entities=False, no_network=True, huge_tree=False
+        )
+        left = MAX_DOCUMENT_XML
         with z.open(info) as xml:
-            capped = _Capped(xml, MAX_DOCUMENT_XML)
-            for _, p in etree.iterparse(
-                capped, tag=f"{_W}p", resolve_entities=False, huge_tree=False
-            ):
-                text = "".join(t.text or "" for t in p.iter(f"{_W}t"))
-                p.clear()  # free what was read: the paragraph, and those before it
-                parent = p.getparent()
-                while parent is not None and p.getprevious() is not None:
-                    del parent[0]
-                if text:
-                    out.append(text)
-                    total += len(text)
-                    if total >= MAX_CHARS:
-                        break
+            while paragraphs.total < MAX_CHARS:
+                chunk = xml.read(65536)
+                if not chunk:
+                    parser.close()
+                    break
+                left -= len(chunk)
+                if left < 0:
+                    raise _TooLarge
+                parser.feed(chunk)
+        out.extend(t for t in ("".join(p) for p in paragraphs.open) if t)  # cut at MAX_CHARS
     return None
 
 
-class _Capped(io.RawIOBase):
-    """A stream that ends with an error past `limit` bytes (a zip entry may lie about its
-    unzipped size)."""
+class _Paragraphs:
+    """An lxml parser target: the text of each w:p (its w:t runs, a nested paragraph apart)
+    appended to `out` as the paragraph ends; nothing is kept past MAX_CHARS."""
 
-    def __init__(self, raw, limit: int):
-        self.raw, self.left = raw, limit
+    def __init__(self, out: list[str]):
+        self.out, self.open, self.in_t, self.total = out, [], 0, 0
 
-    def readable(self) -> bool:
-        return True
+    def start(self, tag, attrib):
+        if tag == _P:
+            self.open.append([])
+        elif tag == _T:
+            self.in_t += 1
 
-    def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(65536 if n is None or n < 0 else min(n, 65536))
-        self.left -= len(data)
-        if self.left < 0:
-            raise ValueError("document.xml larger than declared")
-        return data
+    def end(self, tag):
+        if tag == _P and self.open:
+            text = "".join(self.open.pop())
+            if text:
+                self.out.append(text)
+        elif tag == _T:
+            self.in_t -= 1
+
+    def data(self, text):
+        if self.in_t and self.open and self.total < MAX_CHARS:
+            self.open[-1].append(text)
+            self.total += len(text)  # counted as it comes: one endless run is cut too
+
+    def close(self):
+        return None
