@@ -1,14 +1,16 @@
-"""Times: observed times are RFC 3339 UTC; what sites print is Asia/Shanghai. Pure."""
+"""Times: observed times are RFC 3339 UTC; what sites print is China's time, +08:00. Pure."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from dateutil import parser as dateparser
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# China Standard Time, a fixed +08:00 (as crawler/extract/dates.py writes what sites print):
+# not the tz database's Asia/Shanghai, whose 1900 is local mean time (+08:05:43) and whose
+# summers of 1986-1991 are +09:00.
+SHANGHAI = timezone(timedelta(hours=8), "+08:00")
 
 
 def utcnow() -> str:
@@ -16,7 +18,7 @@ def utcnow() -> str:
 
 
 def local_day(at: str) -> str:
-    """The Asia/Shanghai date (YYYY-MM-DD) of an RFC 3339 time."""
+    """The date in China (YYYY-MM-DD, +08:00) of an RFC 3339 time."""
     return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(SHANGHAI).date().isoformat()
 
 
@@ -30,9 +32,9 @@ _PERIOD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 def parse_user_time(text: str, *, end_of_day: bool = False) -> str:
     """A time a user typed (--since, --as-of ...) as RFC 3339 UTC.
 
-    Without an offset it means Asia/Shanghai.  A year, a month or a day alone (2021, 2021-09,
-    2021-09-30) means the start of that period, or with `end_of_day` its end (--as-of 2021 is
-    the archive at the close of 2021, not on 1 January)."""
+    Without an offset it means China's time, +08:00.  A year, a month or a day alone (2021,
+    2021-09, 2021-09-30) means the start of that period, or with `end_of_day` its end (--as-of
+    2021 is the archive at the close of 2021, not on 1 January)."""
     text = text.strip()
     bad = ValueError(f"not a date or time: {text!r} (use e.g. 2021-09-30 or 2021-09-30T12:00)")
     period = _PERIOD.fullmatch(text)

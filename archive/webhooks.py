@@ -8,7 +8,8 @@ event is delivered when the receiver answers 2xx; until then it is pending, and 
 fails is left alone for a while (1 min, doubling each time, at most 6 h) before the same event
 is sent again: a hook's events never overtake each other.  Every attempt is recorded in
 `deliveries`, and an event acknowledged at a URL is never sent to that URL again, whichever of
-its hooks sent it.
+its hooks sent it.  A URL's `user:password@` is sent as HTTP basic auth (the `Authorization`
+header, the URL without it), and is masked (`user:***@`) in every output and table.
 
 A hook's identity is a hash of its URL and filters: editing a filter makes a new subscriber.
 It takes over where the hooks of its URL that left the registry had got to (their cursors), so
@@ -22,6 +23,7 @@ db.py; the archive's id is kept in `archive_meta`, made when first needed.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import hmac
@@ -40,7 +42,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from crawler.urls import mask_url, split_userinfo
 
 from .bigrams import QueryError
 from .db import META_SQL
@@ -66,12 +70,23 @@ class HookError(ValueError):
 
 @dataclass(frozen=True)
 class Hook:
-    url: str
+    url: str  # a user:password in it is masked here (`user:***@`): see __post_init__
     kinds: tuple[str, ...] | None = None
     query: str | None = None
     sites: tuple[str, ...] | None = None  # None: every site
     secret: str | None = field(default=None, repr=False, compare=False)
     secret_env: str | None = field(default=None, repr=False, compare=False)  # read when sending
+    auth: tuple[str, str] | None = field(default=None, repr=False, compare=False)  # user, pw
+
+    def __post_init__(self):
+        # A URL's user:password is sent as HTTP basic auth, never in the URL (whose host it is
+        # not); what is kept as `url` has it masked, so no output, table or identity holds it.
+        userinfo, _ = split_userinfo(self.url)
+        if userinfo is not None:
+            if self.auth is None:
+                user, _, password = userinfo.partition(":")
+                object.__setattr__(self, "auth", (unquote(user), unquote(password)))
+            object.__setattr__(self, "url", mask_url(self.url))
 
     @classmethod
     def from_dict(cls, entry, *, sites: tuple[str, ...] | None = None) -> Hook:
@@ -119,6 +134,25 @@ class Hook:
         return None
 
     @property
+    def target(self) -> str:
+        """The URL the POST goes to: `url` without its user part (sent as a header)."""
+        return split_userinfo(self.url)[1]
+
+    def scrub(self, text: str | None) -> str | None:
+        """The text with the hook's password (and its basic-auth token) masked: a receiver
+        may echo them in its answer, which is recorded."""
+        if text and self.auth:
+            for word in (self._basic, self.auth[1]):
+                if word:
+                    text = text.replace(word, "***")
+        return text
+
+    @property
+    def _basic(self) -> str:
+        user, password = self.auth
+        return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+    @property
     def config(self) -> dict:
         """What the hook subscribes to (never its secret)."""
         return {
@@ -147,6 +181,8 @@ class Hook:
             "Idempotency-Key": f"tzgg-{archive}-{self.identity[:12]}-{event['id']}",
             "X-Tzgg-Event-Id": str(event["id"]),
         }
+        if self.auth:
+            headers["Authorization"] = f"Basic {self._basic}"
         secret = self.secret or (os.environ.get(self.secret_env) if self.secret_env else None)
         if secret:
             digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
@@ -156,9 +192,9 @@ class Hook:
 
 def _check_url(url) -> str:
     """The hook's URL when a POST can be sent to it; else HookError, in one line."""
-    what = f"url: an http(s) URL, not {url!r}"
     if not isinstance(url, str):
-        raise HookError(what)
+        raise HookError(f"url: an http(s) URL, not {url!r}")
+    what = f"url: an http(s) URL, not {mask_url(url)!r}"
     bad = _BAD_URL_CHARS.search(url)
     if bad and bad.group() > "\x7f":
         raise HookError(
@@ -171,7 +207,7 @@ def _check_url(url) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", …
-        raise HookError(f"{what}: {exc}") from None
+        raise HookError(f"{what}: {str(exc).replace(url, mask_url(url))}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HookError(what)
     if port == 0:
@@ -243,13 +279,15 @@ def register(conn: sqlite3.Connection, hooks: list[Hook], now=None) -> int:
     Any other new hook gets the events after this moment."""
     archive_id(conn)
     known = _webhooks(conn)
-    if all(_known(known, hook) for hook in hooks):
+    unmasked = any(mask_url(r["url"]) != r["url"] for r in known.values())
+    if not unmasked and all(_known(known, hook) for hook in hooks):
         return 0  # the usual case: nothing to write, no write lock taken
     at = format_utc(_clock(now)())
     if not conn.in_transaction:  # read and write under the write lock: a crawl and a
         conn.execute("BEGIN IMMEDIATE")  # `tzgg deliver` may register at the same time
     with conn:
         top = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        _mask_stored(conn)
         known = _webhooks(conn)
         live = {hook.identity for hook in hooks}
         old = [r for r in known.values() if r["identity"] not in live and not _replaced(r)]
@@ -282,6 +320,25 @@ def register(conn: sqlite3.Connection, hooks: list[Hook], now=None) -> int:
                     (json.dumps(config, ensure_ascii=False), r["id"]),
                 )
     return added
+
+
+def _mask_stored(conn: sqlite3.Connection) -> None:
+    """Mask the passwords of hooks recorded before tzgg masked them (never delivered: their
+    URL did not resolve); a hook of the same URL then takes over where they were."""
+    for r in conn.execute("SELECT id, url, config FROM webhooks").fetchall():
+        url = mask_url(r["url"])
+        if url != r["url"]:
+            config = {**json.loads(r["config"]), "url": url}
+            conn.execute(
+                "UPDATE webhooks SET url = ?, config = ? WHERE id = ?",
+                (url, json.dumps(config, ensure_ascii=False), r["id"]),
+            )
+            password = split_userinfo(r["url"])[0].partition(":")[2]
+            if password:  # "InvalidURL: nonnumeric port: 'password@host'"
+                conn.execute(
+                    "UPDATE deliveries SET error = replace(error, ?, '***') WHERE webhook_id = ?",
+                    (password, r["id"]),
+                )
 
 
 def _webhooks(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
@@ -421,21 +478,32 @@ def post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | No
     except urllib.error.HTTPError as exc:
         with exc:
             if 300 <= exc.code < 400:
-                where = exc.headers.get("Location") if exc.headers else None
+                where = _clean(exc.headers.get("Location") or "", 200) if exc.headers else ""
+                where = where or "(no Location)"
                 return exc.code, f"HTTP {exc.code} redirect to {where} (not followed for a POST)"
             try:
-                said = exc.read(300).decode("utf-8", "replace")
+                said = exc.read(400).decode("utf-8", "replace")
             except (OSError, http.client.HTTPException):
                 said = ""
-            return exc.code, _line(f"HTTP {exc.code} {exc.reason} {said}")
+            return exc.code, http_error(exc.code, exc.reason, said)
     except urllib.error.URLError as exc:
-        return None, _line(f"cannot connect: {exc.reason}")
+        return None, _clean(f"cannot connect: {exc.reason}", 300)
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        return None, _line(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        return None, _clean(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 300)
 
 
-def _line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()[:300]
+def http_error(status: int, reason, said: str = "") -> str:
+    """`HTTP 500 Internal Server Error`, then what the receiver's body said, if anything, cut
+    short and quoted: `HTTP 500 Internal Server Error; the receiver said "…"`."""
+    out = f"HTTP {status} {_clean(str(reason or ''), 60)}".rstrip()
+    said = _clean(said, 100)
+    return f"{out}; the receiver said {json.dumps(said, ensure_ascii=False)}" if said else out
+
+
+def _clean(text: str, limit: int) -> str:
+    """One line of printable text, at most `limit` characters (… when cut)."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -556,8 +624,9 @@ def _send_one(
         status, error = (
             (None, unsigned)
             if unsigned
-            else call.send(hook.url, body, headers, timeout=max(min(call.timeout, left), 0.1))
+            else call.send(hook.target, body, headers, timeout=max(min(call.timeout, left), 0.1))
         )
+        error = hook.scrub(error)
         tried += 1
         ok = error is None and status is not None and 200 <= status < 300
         with conn:

@@ -51,7 +51,8 @@ def worker(redis_url, overrides, profile, verbose):
     from scrapy.crawler import CrawlerProcess
 
     from crawler.cli import _one_line_log_records, crawl_settings
-    from crawler.distributed import WORKER_SETTINGS, WorkerSpider, shown
+    from crawler.distributed import WORKER_SETTINGS, WorkerSpider
+    from crawler.urls import mask_url
 
     _server(redis_url)
     settings = crawl_settings("", overrides, profile, verbose, progress=False)
@@ -68,7 +69,7 @@ def worker(redis_url, overrides, profile, verbose):
     settings.set("REDIS_URL", redis_url, priority="cmdline")
     if not verbose:
         _one_line_log_records()
-    click.echo(f"tzgg worker: waiting for crawls in {shown(redis_url)}", err=True)
+    click.echo(f"tzgg worker: waiting for crawls in {mask_url(redis_url)}", err=True)
     # Scrapy asks its scheduler for more every 5 s when it has nothing in hand; a worker's
     # requests come from other processes and from hosts whose turn comes, so it asks often.
     ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = 0.2

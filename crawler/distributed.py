@@ -2,14 +2,15 @@
 writes the archive.
 
 `tzgg ingest` opens the runs, and puts a *job* in Redis: the listings, the revisits (with the
-conditional headers the archive knows), the registry text and the crawl's bounds.  Workers
-(scrapy-redis: the request queue and start URLs in Redis) take any job's requests, run the
-same spider as `tzgg crawl`, and push each record, pickled, onto the job's item list; the
-ingester alone writes them.  The state a single process keeps in memory is in Redis, per job:
-the detail pages requested (each is fetched once per crawl), each listing walk's pages and
-pending requests, and the count of requests not yet answered.  When that count is 0 and the
-item list is drained, the job is done and its runs are finished exactly as `tzgg crawl`
-finishes them.
+conditional headers the archive knows), what fetching needs of the registry (each site's
+listings, hosts and overrides, `registry.FETCH_KEYS`: never a webhook or its secret) and the
+crawl's bounds.  Workers (scrapy-redis: the request queue and start URLs in Redis) take any
+job's requests, run the same spider as `tzgg crawl`, and push each record, pickled, onto the
+job's item list; the ingester alone writes them.  The state a single process keeps in memory
+is in Redis, per job: the detail pages requested (each is fetched once per crawl), each
+listing walk's pages and pending requests, and the count of requests not yet answered.  When
+that count is 0 and the item list is drained, the job is done and its runs are finished
+exactly as `tzgg crawl` finishes them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import logging
 import pickle
 import secrets
 import time
-import tomllib
 import warnings
 from collections import Counter
 from urllib.parse import urlsplit
@@ -32,8 +32,8 @@ from scrapy_redis.queue import Base
 from scrapy_redis.spiders import RedisMixin
 
 from crawler.middlewares import sleep
-from crawler.registry import Registry
-from crawler.urls import canonicalize
+from crawler.registry import Registry, fetch_view
+from crawler.urls import canonicalize, mask_url
 from crawler.writer import as_record
 from spiders.notices import NoticesSpider
 
@@ -353,7 +353,7 @@ class WorkerSpider(RedisMixin, NoticesSpider):
     def _load(self, job: Job) -> None:
         spec = job.spec
         self._set_sites(spec["listing_urls"], spec["site_of"])
-        reg = Registry.from_dict(tomllib.loads(spec["registry"])) if spec["registry"] else None
+        reg = Registry.from_dict(spec["registry"]) if spec["registry"] else None
         self.overrides = self._site_overrides(None, reg)
         self.max_pages = spec["max_pages"]
         self.files_on = spec["attachments"]
@@ -466,22 +466,14 @@ for _name in (
 # -- the ingester's side ------------------------------------------------------------------------
 
 
-def shown(url: str) -> str:
-    """The Redis URL to print: its password masked (logs end up in journals)."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
-
-
 def connect(url: str):
     """A Redis client, checked now: a wrong URL is one clear error, not a stalled crawl."""
     try:
         server = redis.Redis.from_url(url, socket_connect_timeout=10)
         server.ping()
     except (redis.RedisError, ValueError) as exc:
-        message = str(exc).replace(url, shown(url))
-        raise ConnectionError(f"cannot reach Redis at {shown(url)}: {message}") from None
+        message = str(exc).replace(url, mask_url(url))  # logs end up in journals
+        raise ConnectionError(f"cannot reach Redis at {mask_url(url)}: {message}") from None
     return server
 
 
@@ -530,7 +522,8 @@ def job_inputs(settings, plan: dict[str, str], reg) -> tuple[dict, list, dict]:
     spec = {
         "listing_urls": list(plan),
         "site_of": plan,
-        "registry": reg.path.read_text(encoding="utf-8") if reg is not None else None,
+        # what fetching needs of the registry, no more: never its webhooks or their secrets
+        "registry": fetch_view(reg, plan) if reg is not None else None,
         "max_pages": settings.getint("TZGG_MAX_LISTING_PAGES"),
         "attachments": settings.getbool("TZGG_ATTACHMENTS"),
         "attachment_max_bytes": settings.getint("TZGG_ATTACHMENT_MAX_BYTES"),

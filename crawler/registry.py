@@ -44,6 +44,11 @@ _KNOWN = {
     "verified",
     "webhooks",
 }
+_TOP = ("sites", "webhooks")  # the file's top-level tables
+# What a `tzgg worker` gets of a site's entry: how to fetch and read its pages.  An allow-list:
+# nothing else of the registry (webhooks and their secrets, names, schedules, a key added
+# later) leaves the ingester's machine.
+FETCH_KEYS = ("listings", "hosts", "overrides")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _REGION = re.compile(r"^\d{2,12}$")
 
@@ -93,11 +98,18 @@ class Registry:
             raise RegistryError(f"cannot read registry {path}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses once per level of [ or {
+            raise RegistryError(f"{path}: not valid TOML: values nested too deeply") from None
         return cls.from_dict(data, path)
 
     @classmethod
     def from_dict(cls, data: dict, path: str | Path = "sites.toml") -> Registry:
         path = Path(path)
+        unknown = sorted(set(data) - set(_TOP))
+        if unknown:  # `[[webhook]]` for `[[webhooks]]` must not leave a hook unheard of
+            raise RegistryError(
+                f"{path.name}: unknown top-level keys {unknown} (known: {list(_TOP)})"
+            )
         sites = {}
         table = data.get("sites", {})
         if not isinstance(table, dict):
@@ -154,6 +166,22 @@ class Registry:
             for h in site.hosts:
                 seen[h] = seen.get(h, 0) + 1
         return {h for h, n in seen.items() if n > 1}
+
+
+def fetch_view(reg: Registry, plan: dict[str, str]) -> dict:
+    """The registry as a worker needs it for a crawl of `plan` (listing URL -> site), to load
+    with `Registry.from_dict`: the entries a crawl reads those pages with (the sites planned,
+    and every entry with a listing on a planned host, among which `for_url` chooses), each
+    with its FETCH_KEYS only."""
+    hosts = {site_name(u) for u in plan}
+    wanted = set(plan.values())
+    return {
+        "sites": {
+            key: {k: site.raw[k] for k in FETCH_KEYS if k in site.raw}
+            for key, site in reg.sites.items()
+            if key in wanted or site.hosts & hosts
+        }
+    }
 
 
 def _common_dir(a: str, b: str) -> str:

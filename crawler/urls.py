@@ -29,6 +29,29 @@ def site_name(url: str) -> str:
     return host
 
 
+def split_userinfo(url: str) -> tuple[str | None, str]:
+    """(the user part of the URL's authority, None when it has none; the URL without it),
+    read as urlsplit reads it: the authority ends at the first `/`, `?` or `#`, the user part
+    at its last `@`."""
+    scheme, sep, rest = url.partition("://")
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not (sep and at):
+        return None, url
+    return userinfo, f"{scheme}://{host}{rest[end:]}"
+
+
+def mask_url(url: str) -> str:
+    """The URL to print, log or store: a password in it as `***` (`https://user:***@host/…`),
+    a user name alone too (it may be a token: `https://***@host/…`)."""
+    userinfo, bare = split_userinfo(url)
+    if userinfo is None:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    scheme, _, rest = bare.partition("://")
+    return f"{scheme}://{user + ':***' if colon else '***'}@{rest}"
+
+
 @lru_cache(maxsize=1 << 16)  # a crawl canonicalizes each URL several times (dedupe, store)
 def canonicalize(url: str) -> str:
     """Fold the ways one page is spelled: scheme/host case, default port, fragment,

@@ -170,7 +170,7 @@ def test_workers_and_ingester_make_the_archive_a_single_crawl_makes(
     trs, han, urls = _sites(serve)
     single, dist = tmp_path / "single.db", tmp_path / "dist.db"
     workers(2)
-    for round_ in range(2):
+    for round_ in range(3):  # a delisting is recorded by the second walk without the notice
         code, one, p = _crawl(urls, single)
         assert code == 0, p.stderr[-2000:]
         code, two, p = ingest(redis_db, dist, *urls)
@@ -301,3 +301,59 @@ def test_an_ingest_stopped_mid_crawl_writes_what_was_fetched_and_leaves_nothing_
     assert set(left) <= {"tzgg:dupefilter"} | {k for k in left if k.startswith("tzgg:host:")}, left
     code, [again], p = ingest(redis_db, db, url)
     assert code == 0 and again["counts"]["new"] == 60 - summary["counts"]["new"], again
+
+
+def test_workers_get_what_fetching_needs_of_the_registry_and_never_a_webhook(
+    serve, workers, redis_db, tmp_path
+):
+    """Every command Redis receives during an ingest (MONITOR) is free of the registry's
+    webhook URLs and secrets; the workers still read pages with the site's overrides."""
+    import threading
+
+    import redis
+
+    site = DistrictSite()
+    site.generate(4)
+    url = site.listing_url(serve(site).base)
+    reg = tmp_path / "sites.toml"
+    reg.write_text(
+        "[[webhooks]]\n"
+        'url = "http://hookuser:pw-global-7@127.0.0.1:9/global-token-q1"\n'
+        'secret = "sign-global-k2"\nkinds = ["site_blocked"]\n'
+        f'[sites.d]\nname = "district-name-n7"\nlistings = ["{url}"]\nschedule = "daily"\n'
+        'webhooks = [{ url = "http://127.0.0.1:9/site-token-r3", secret_env = "HOOK_ENV_X" }]\n'
+        "[sites.d.overrides]\n"
+        "source = \"xpath://meta[@name='SiteName']/@content\"\n"
+        '[sites.other]\nlistings = ["http://other.example.org/x/"]\n'
+        'webhooks = [{ url = "http://127.0.0.1:9/other-token-s5", secret = "sign-other-k6" }]\n',
+        encoding="utf-8",
+    )
+    server = redis.Redis.from_url(redis_db)
+    said, ready = [], threading.Event()
+
+    def watch():
+        with server.monitor() as monitor:
+            ready.set()
+            for command in monitor.listen():
+                said.append(command["command"])
+                if "tzgg-test-end" in command["command"]:
+                    return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    assert ready.wait(10)
+    workers(1)
+    code, [summary], p = ingest(redis_db, tmp_path / "a.db", "d", "--registry", reg)
+    redis.Redis.from_url(redis_db).echo("tzgg-test-end")
+    watcher.join(10)
+    assert code == 0 and summary["counts"]["new"] == 4, (summary, p.stderr[-2000:])
+    text = "\n".join(said)
+    assert "xpath://meta" in text  # the monitor saw the job, with the site's overrides
+    for secret in ("hookuser", "pw-global", "token-", "sign-", "HOOK_ENV_X"):
+        assert secret not in text, secret
+    for unneeded in ("district-name-n7", "daily", "other.example.org"):  # nor what is not needed
+        assert unneeded not in text, unneeded
+    conn = sqlite3.connect(tmp_path / "a.db")
+    sources = {r[0] for r in conn.execute("SELECT source FROM versions")}
+    conn.close()
+    assert sources == {site.name}, sources  # the workers read pages with the overrides

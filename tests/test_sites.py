@@ -4,6 +4,7 @@ key as the site's name everywhere, and `tzgg runs`."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -295,7 +296,14 @@ def test_sites_add_to_a_hand_written_entry_whose_listings_is_a_string(tmp_path):
         "[sites]\na = 1\n",
         '[sites.a]\nlistings = ["http://a.gov.cn/l/"]\nregion = "湖南"\n',
         "[sites.a\n",
+        # a misspelt table would leave its hooks unheard of
+        '[[webhook]]\nurl = "https://hooks.example.org/tzgg"\n',
+        '[site.a]\nlistings = ["http://a.gov.cn/l/"]\n',
+        # nested deeper than the parser recurses
+        "[sites.a]\nlistings = " + "[" * 5000 + "]" * 5000 + "\n",
+        "x = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n",
     ],
+    ids=lambda text: text[:20],
 )
 def test_a_registry_that_does_not_load_is_a_one_line_error_and_left_as_it_is(tmp_path, text):
     reg = write(tmp_path / "sites.toml", text)
@@ -312,6 +320,19 @@ def test_a_registry_that_does_not_load_is_a_one_line_error_and_left_as_it_is(tmp
     one_line_error(p)
     assert reg.read_text(encoding="utf-8") == text
     one_line_error(tzgg("sites", "add", "ftp://www.b.gov.cn/l/", cwd=tmp_path))
+
+
+def test_an_unknown_top_level_key_or_deep_nesting_stops_a_crawl_in_one_line(tmp_path):
+    for text, said in (
+        ('[[webhook]]\nurl = "https://h.org/x"\n', "unknown top-level keys ['webhook']"),
+        ("a = " + "[" * 5000 + "]" * 5000 + "\n", "values nested too deeply"),
+    ):
+        reg = write(tmp_path / "sites.toml", text)
+        with pytest.raises(RegistryError, match=re.escape(said)):
+            Registry.load(reg)
+        p = tzgg("crawl", "http://127.0.0.1:9/l/", "--registry", reg, "--db", tmp_path / "a.db")
+        assert said in one_line_error(p)
+        assert not (tmp_path / "a.db").exists()
 
 
 def test_sites_add_writes_through_a_symlink_and_concurrent_adds_all_land(tmp_path):

@@ -28,7 +28,8 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 class Receiver:
     """A loopback HTTP server that records every request and answers as scripted: an HTTP
-    status, "drop" (close the connection without an answer) or "302"; then 200."""
+    status, (status, body: bytes or a function of the request's headers), "drop" (close the
+    connection without an answer) or "302"; then 200."""
 
     def __init__(self, script=(), port: int = 0):
         self.requests: list[dict] = []
@@ -45,11 +46,14 @@ class Receiver:
                 if action == "drop":
                     self.close_connection = True
                     return
+                action, said = action if isinstance(action, tuple) else (action, b"")
+                said = said(self.headers) if callable(said) else said
                 self.send_response(int(action))
                 if action == 302:
                     self.send_header("Location", "/moved-hook")
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(said)))
                 self.end_headers()
+                self.wfile.write(said)
 
             def log_message(self, *args):
                 pass
@@ -233,6 +237,64 @@ def test_a_redirect_is_not_followed_and_the_budget_bounds_a_call(tmp_path, recei
 
     r = deliver(conn, [hook], now=T0 + timedelta(hours=1), budget_s=0)
     assert r["out_of_time"] and r["sent"] == 0 and len(rx.requests) == 1
+
+
+def test_an_error_says_status_and_reason_and_quotes_a_little_of_the_body_apart(receiver):
+    noisy = ("busy\r\n\x1b[31m" + "很" * 300).encode()
+    rx = receiver([(500, b"ok"), (503, noisy), 404])
+    error = 'HTTP 500 Internal Server Error; the receiver said "ok"'  # not "… Error ok"
+    assert post(rx.url(), b"{}", {}, 5) == (500, error)
+    status, error = post(rx.url(), b"{}", {}, 5)
+    assert status == 503 and error.startswith(
+        'HTTP 503 Service Unavailable; the receiver said "busy [31m很很'
+    )
+    assert error.endswith('…"') and len(error) <= 150 and error.isprintable(), error
+    assert post(rx.url(), b"{}", {}, 5) == (404, "HTTP 404 Not Found")
+
+
+PASSWORD = "Zq7%40wX"  # percent-encoded in the URL: the password is "Zq7@wX"
+
+
+def test_a_user_and_password_in_the_url_are_basic_auth_and_never_stored(tmp_path, receiver):
+    import base64
+
+    token = base64.b64encode(b"alice:Zq7@wX").decode()
+    # the receiver refuses once, echoing the credential it got (which must not be recorded)
+    rx = receiver([(500, lambda headers: f"{headers['Authorization']} Zq7@wX".encode())])
+    url = f"http://alice:{PASSWORD}@127.0.0.1:{rx.port}/hook"
+    [hook] = Registry.from_dict({"webhooks": [{"url": url}]}).hooks
+    assert hook.url == f"http://alice:***@127.0.0.1:{rx.port}/hook" and "Zq7" not in repr(hook)
+    assert hook == Hook(f"http://alice:other@127.0.0.1:{rx.port}/hook")  # same subscriber
+    db = tmp_path / "a.db"
+    conn = connect(db)
+    # a hook an older tzgg recorded with its password in the clear (never delivered: the
+    # whole netloc was taken for the host) is masked, and the hook takes over from it
+    config = json.dumps({"url": url, "kinds": None, "query": None, "sites": None})
+    conn.execute(
+        "INSERT INTO webhooks (identity, url, config, first_event, cursor, created)"
+        " VALUES ('old', ?, ?, 0, 0, '2026-01-01T00:00:00.000Z')",
+        (url, config),
+    )
+    conn.execute(
+        "INSERT INTO deliveries (webhook_id, event_id, attempts, error) VALUES (1, 1, 1, ?)",
+        (f"InvalidURL: nonnumeric port: '{PASSWORD}@127.0.0.1:{rx.port}'",),
+    )
+    conn.commit()
+    three_notices(db)
+    r = deliver(conn, [hook], now=T0, attempts_now=1)
+    assert r["sent"] == 0 and r["hooks"][0]["error"] == (
+        'HTTP 500 Internal Server Error; the receiver said "Basic *** ***"'
+    )
+    r = deliver(conn, [hook], now=T0 + timedelta(hours=1))
+    assert r["sent"] == 3 and [b["id"] for b in rx.bodies()] == [1, 1, 2, 3]
+    assert {q["headers"]["Authorization"] for q in rx.requests} == {f"Basic {token}"}
+    assert {q["headers"]["Host"] for q in rx.requests} == {f"127.0.0.1:{rx.port}"}
+    stored = "\n".join(conn.iterdump())
+    assert "Zq7" not in stored and token not in stored and "alice:***@" in stored
+    # a bad URL's error does not show the password either
+    with pytest.raises(RegistryError) as exc:
+        Registry.from_dict({"webhooks": [{"url": f"http://alice:{PASSWORD}@h.org:abc/x"}]})
+    assert "Zq7" not in str(exc.value) and "'http://alice:***@h.org:abc/x'" in str(exc.value)
 
 
 def test_the_signature_verifies_with_the_secret_and_the_body_is_utf8(tmp_path, receiver):
@@ -630,6 +692,31 @@ def test_tzgg_deliver_without_hooks_or_with_a_bad_one(tmp_path):
     ]
     p = deliver_cli("--db", tmp_path / "none.db", "--registry", reg.with_name("ok.toml"))
     assert p.returncode == 2 and "no registry" in p.stderr
+
+
+def test_no_output_of_crawl_deliver_or_sites_list_shows_a_hooks_password(tmp_path, serve, receiver):
+    site = DistrictSite()
+    site.generate(2)
+    listing = site.listing_url(serve(site).base)
+    rx = receiver([500] * 3)  # down for the crawl's three tries, then up
+    hook = f"http://alice:{PASSWORD}@127.0.0.1:{rx.port}/hook"
+    reg, db = tmp_path / "sites.toml", tmp_path / "a.db"
+    reg.write_text(
+        f'[sites.d]\nlistings = ["{listing}"]\nwebhooks = [{{ url = "{hook}" }}]\n',
+        encoding="utf-8",
+    )
+    shown = f"http://alice:***@127.0.0.1:{rx.port}/hook"
+    runs = [tzgg("crawl", "d", "--db", db, "--registry", reg, "--profile", "test", "-q")]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert f"webhooks: sent 0, pending 2 ({shown} next try at" in runs[0].stderr
+    runs.append(deliver_cli("--db", db, "--registry", reg, "--force"))
+    assert runs[-1].returncode == 0 and runs[-1].stdout == f"{shown}: sent 2, pending 0\n"
+    runs.append(deliver_cli("--db", db, "--registry", reg, "--json"))
+    assert json.loads(runs[-1].stdout)["hooks"][0]["url"] == shown
+    runs += [tzgg("sites", "list", *a, "--db", db, "--registry", reg) for a in ([], ["--json"])]
+    for p in runs:
+        assert "Zq7" not in p.stdout + p.stderr, p.args
+    assert len(rx.bodies()) == 3 + 2 and all("Authorization" in q["headers"] for q in rx.requests)
 
 
 # -- a real crawl -------------------------------------------------------------------------------
