@@ -2,15 +2,20 @@
 
 The bag holds the WARC and its index, the notices as JSONL, and every attachment archived by
 the as-of time, named by its SHA-256 (never by a name from the site), with
-`manifest-sha256.txt` and a `bag-info.txt` naming the sites, the as-of time and tzgg's version."""
+`manifest-sha256.txt` and a `bag-info.txt` naming the archive's keeper (Source-Organization,
+when given), the sites, the as-of time and tzgg's version."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
+import os
+import shutil
 import sqlite3
 import tempfile
+import time
 import zlib
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -20,15 +25,20 @@ import bagit
 from crawler.extract.files import safe_attachment_name
 
 from .asof import notices_as_of, site_clause, sites_as_of
-from .export import REDACTION_NOTE, notice_records, write_jsonl
+from .export import REDACTION_NOTE, Counted, notice_records, write_jsonl
 from .warc import write_warc
+
+STAGING = ".tzgg-wacz-"
+STALE_UNLOCKED_S = 60  # a staging folder with no lock yet is being made, unless older
 
 
 def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | None) -> dict:
     from wacz.main import main as wacz_main
 
-    # staged beside the output, not in $TMPDIR (often RAM-backed, and small)
-    with tempfile.TemporaryDirectory(prefix=".tzgg-wacz-", dir=path.parent) as tmp:
+    sweep_staging(path.parent)
+    # staged beside the output, not in $TMPDIR (often RAM-backed, and small); locked while in
+    # use, so a later export knows a folder left by a killed one from one still at work
+    with tempfile.TemporaryDirectory(prefix=STAGING, dir=path.parent) as tmp, _held(tmp):
         tmp = Path(tmp)
         warc = tmp / "tzgg.warc.gz"
         stats = write_warc(conn, warc, tmp / "index.cdxj", at=at, site=site, filename=warc.name)
@@ -41,6 +51,45 @@ def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | Non
             if wacz_main(args):
                 raise RuntimeError("the wacz package could not package the WARC")
     return stats | {"pages": n}
+
+
+@contextlib.contextmanager
+def _held(folder: str):
+    fd = os.open(os.path.join(folder, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def sweep_staging(folder: Path) -> list[Path]:
+    """Remove the WACZ staging folders in `folder` that no export holds (left by one that was
+    killed); return them."""
+    swept = []
+    for d in folder.glob(STAGING + "*"):
+        try:
+            if d.is_symlink() or not d.is_dir() or _in_use(d):
+                continue
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        swept.append(d)
+    return swept
+
+
+def _in_use(staging: Path) -> bool:
+    try:
+        fd = os.open(staging / "lock", os.O_RDONLY)
+    except FileNotFoundError:  # just made (its lock comes next), or left before it had one
+        return time.time() - staging.stat().st_mtime < STALE_UNLOCKED_S
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _write_pages(conn, path: Path, *, at: str, site: str | None) -> int:
@@ -100,13 +149,14 @@ def write_bag(
     site: str | None,
     history: bool,
     redacted: bool,
+    owner: str | None = None,
 ) -> dict:
     folder.mkdir()
     sites = sites_as_of(conn, at, site)
     with open(folder / "notices.jsonl", "w", encoding="utf-8", newline="\n") as fh:
-        records = notice_records(conn, at, site=site, history=history, redacted=redacted)
-        n = write_jsonl(records, fh)
-    stats = {"notices": n}
+        records = Counted(notice_records(conn, at, site=site, history=history, redacted=redacted))
+        write_jsonl(records, fh)
+    stats = records.summary(history)
     if not redacted:  # the original bytes carry the very numbers redaction masks
         warc = folder / "tzgg.warc.gz"
         stats |= write_warc(
@@ -114,14 +164,17 @@ def write_bag(
         )
         stats["attachments"] = _attachments(conn, folder / "attachments", at=at, site=site)
     info = {
-        "Source-Organization": ", ".join(sites) or "(none)",
         "External-Description": f"tzgg archive of 通知公告 notices as it stood at {at}",
         "Tzgg-As-Of": at,
         "Tzgg-Sites": " ".join(sites),
         "Tzgg-Version": package_version("tzgg"),
-        "Tzgg-Notices": str(n),
+        "Tzgg-Notices": str(records.notices),
         "Tzgg-History": "every version up to the as-of time" if history else "current versions",
     }
+    if history:
+        info["Tzgg-Versions"] = str(records.versions)
+    if owner:  # who keeps the archive, not the sites it holds (those are Tzgg-Sites)
+        info["Source-Organization"] = owner
     if redacted:
         info["Tzgg-Redacted"] = f"{REDACTION_NOTE}; WARC and attachments left out"
     bagit.make_bag(str(folder), info, processes=1, checksums=["sha256"])

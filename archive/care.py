@@ -9,6 +9,8 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+from .db import sqlite_uri
+
 
 def verify(conn: sqlite3.Connection, progress=None) -> dict:
     """Re-hash every stored body (pages, joined parts, attachments) and run SQLite's
@@ -48,12 +50,12 @@ def verify(conn: sqlite3.Connection, progress=None) -> dict:
 def backup(conn: sqlite3.Connection, path: str | os.PathLike) -> dict:
     """A consistent copy of the archive (VACUUM INTO: one snapshot, compacted), written
     beside `path` and renamed into place once SQLite says the copy is whole."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.unlink(missing_ok=True)
+    path = Path(path).absolute()  # an absolute name is never read as a `file:` URI
+    tmp = partial_path(path)
+    _remove_copy(tmp)
     try:
         conn.execute("VACUUM INTO ?", (str(tmp),))
-        copy = sqlite3.connect(f"file:{tmp}?mode=ro", uri=True)
+        copy = sqlite3.connect(sqlite_uri(tmp, "ro"), uri=True)
         try:
             check = [r[0] for r in copy.execute("PRAGMA quick_check")]
             notices = copy.execute("SELECT count(*) FROM notices").fetchone()[0]
@@ -63,6 +65,18 @@ def backup(conn: sqlite3.Connection, path: str | os.PathLike) -> dict:
             raise sqlite3.DatabaseError(f"the copy does not check: {check[0]}")
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove_copy(tmp)
         raise
     return {"path": str(path), "bytes": path.stat().st_size, "notices": notices}
+
+
+def partial_path(path: str | os.PathLike) -> Path:
+    """Where a backup to `path` is written until it checks."""
+    path = Path(path)
+    return path.with_name(path.name + ".partial")
+
+
+def _remove_copy(tmp: Path) -> None:
+    # with its rollback journal, which a VACUUM INTO that failed (a full disk) leaves behind
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{tmp}{suffix}").unlink(missing_ok=True)

@@ -14,6 +14,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote_from_bytes
 
 SCHEMA_VERSION = 6
 BUSY_TIMEOUT_MS = 30_000
@@ -222,6 +223,14 @@ META_SQL = "CREATE TABLE IF NOT EXISTS archive_meta (key TEXT PRIMARY KEY, value
 # made when first needed, so older archives need no migration for it)
 
 
+def sqlite_uri(path: str | os.PathLike, mode: str) -> str:
+    """A `file:` URI (open it with uri=True) naming exactly `path`: its `#`, `?` and `%` are
+    escaped, so SQLite never reads them as the URI's fragment, query or an escape, and a path
+    that starts with `file:` is a path.  `mode`: ro, rw or rwc."""
+    absolute = os.fsencode(Path(path).absolute())
+    return f"file://{quote_from_bytes(absolute, safe='/')}?mode={mode}"
+
+
 def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Connection:
     """Open (and if needed create or migrate) the archive at `path`."""
     path = Path(path)
@@ -231,10 +240,8 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
         if path.parent and not path.parent.exists():
             raise ArchiveError(f"cannot create archive: folder {path.parent} does not exist")
     try:
-        if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-        else:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        uri = sqlite_uri(path, "ro" if readonly else "rwc")
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -1,7 +1,9 @@
 """`tzgg export`: the archive as it stood at a moment, as JSONL, CSV, WARC, WACZ or a BagIt bag.
 
 Every format streams from the archive (one notice, one capture at a time) and is written to
-`<output>.partial` first, then renamed: an export that fails leaves no file that looks whole."""
+`<output>.partial` first, then renamed: an export that fails leaves no file that looks whole.
+What it would replace and is not its own (an SQLite file, a `.partial` it did not just make) and
+what would stop the rename (a bag onto a symbolic link) are refused before any work."""
 
 from __future__ import annotations
 
@@ -110,16 +112,25 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_cell(name: str, value) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) sends
+# the reader's data away): OWASP's CSV injection list.  Such a text cell gets a leading `'`.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(name: str, value, *, raw: bool = False) -> str:
     if value is None:
         return ""
+    if isinstance(value, int | float):  # a number is a value, never a formula: as it is
+        return str(value)
     if name == "attachments":
-        return " | ".join(f"{a.get('name') or ''} <{a['url']}>" for a in value)
-    if isinstance(value, list):
-        return " | ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        text = " | ".join(f"{a.get('name') or ''} <{a['url']}>" for a in value)
+    elif isinstance(value, list):
+        text = " | ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    return text if raw or not text.startswith(FORMULA_STARTS) else "'" + text
 
 
 def write_jsonl(records: Iterable[dict], fh) -> int:
@@ -131,14 +142,35 @@ def write_jsonl(records: Iterable[dict], fh) -> int:
     return n
 
 
-def write_csv(records: Iterable[dict], fh) -> int:
+def write_csv(records: Iterable[dict], fh, *, raw: bool = False) -> int:
+    """CSV for spreadsheets: a text cell a spreadsheet would run as a formula starts with `'`
+    (unless `raw`)."""
     w = csv.writer(fh)
     w.writerow(CSV_COLUMNS)
     n = 0
     for r in records:
-        w.writerow([_csv_cell(c, r.get(c)) for c in CSV_COLUMNS])
+        w.writerow([_csv_cell(c, r.get(c), raw=raw) for c in CSV_COLUMNS])
         n += 1
     return n
+
+
+class Counted:
+    """Records passed through, counting them and the notices they belong to (a history has
+    several records, one per version, of one notice, and they come together)."""
+
+    def __init__(self, records: Iterable[dict]):
+        self.records, self.versions, self.notices = records, 0, 0
+
+    def __iter__(self):
+        last = None
+        for r in self.records:
+            self.versions += 1
+            if r["id"] != last:
+                self.notices, last = self.notices + 1, r["id"]
+            yield r
+
+    def summary(self, history: bool) -> dict:
+        return {"notices": self.notices} | ({"versions": self.versions} if history else {})
 
 
 def notice_records(conn, at: str, *, site=None, history=False, redacted=False):
@@ -151,21 +183,29 @@ def notice_records(conn, at: str, *, site=None, history=False, redacted=False):
 
 @contextmanager
 def atomic_path(path: Path, *, folder: bool = False, force: bool = False):
-    """Yield a `.partial` path beside `path`; rename it to `path` when the block succeeds."""
+    """Yield a `.partial` path beside `path`; rename it to `path` when the block succeeds.
+    Everything that would stop the rename, or replace what is not ours, is refused first."""
+    if folder and path.is_symlink():  # the bag could not be renamed onto it
+        raise ExportError(f"{path} is a symbolic link; give the path of a new folder")
     if path.exists():
         if folder:
             if not path.is_dir() or any(path.iterdir()):
                 raise ExportError(f"{path} exists and is not an empty folder")
         elif path.is_dir():
             raise ExportError(f"{path} is a folder")
-        elif _is_sqlite(path):  # an archive, perhaps this one: never replaced
+        elif is_sqlite(path):  # an archive, perhaps this one: never replaced
             raise ExportError(f"{path} is an SQLite database; it is never replaced by an export")
         elif not force:
             raise ExportError(f"{path} exists (pass --force to replace it)")
     if not path.parent.is_dir():
         raise ExportError(f"folder {path.parent} does not exist")
     tmp = path.with_name(path.name + ".partial")
-    _remove(tmp)
+    if tmp.exists() or tmp.is_symlink():  # an interrupted export's, or someone else's
+        if is_sqlite(tmp):
+            raise ExportError(f"{tmp} is an SQLite database; it is never replaced by an export")
+        if not force:
+            raise ExportError(f"{tmp} exists (left by an interrupted export? --force replaces it)")
+        _remove(tmp)
     try:
         yield tmp
         if folder and path.exists():
@@ -176,7 +216,8 @@ def atomic_path(path: Path, *, folder: bool = False, force: bool = False):
         raise
 
 
-def _is_sqlite(path: Path) -> bool:
+def is_sqlite(path: str | os.PathLike) -> bool:
+    """Whether `path` is an SQLite database (an archive, perhaps): never an export's to replace."""
     try:
         with open(path, "rb") as fh:
             return fh.read(16) == b"SQLite format 3\x00"
@@ -185,7 +226,9 @@ def _is_sqlite(path: Path) -> bool:
 
 
 def _remove(path: Path) -> None:
-    if path.is_dir():
+    if path.is_symlink():  # the link, never what it points to
+        path.unlink()
+    elif path.is_dir():
         shutil.rmtree(path)
     elif path.exists():
         path.unlink()
@@ -213,8 +256,11 @@ def _export(
     history: bool = False,
     redacted: bool = False,
     force: bool = False,
+    raw_csv: bool = False,
+    owner: str | None = None,
 ) -> dict:
-    """Write the export; return a summary (counts, paths)."""
+    """Write the export; return a summary (counts, paths).  `owner`: who keeps the archive
+    (a bag's Source-Organization)."""
     output = Path(output)
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
@@ -222,27 +268,33 @@ def _export(
         raise ExportError(
             "--redact applies to text exports (jsonl, csv, bagit); a WARC keeps the original bytes"
         )
+    if raw_csv and fmt != "csv":
+        raise ExportError("--raw-csv applies to --format csv")
     if fmt in ("jsonl", "csv"):
         with atomic_path(output, force=force) as tmp:
             records = notice_records(conn, at, site=site, history=history, redacted=redacted)
+            counted = Counted(records)
             if fmt == "jsonl":
                 with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-                    n = write_jsonl(records, fh)
+                    write_jsonl(counted, fh)
             else:  # Excel reads UTF-8 only with a BOM
                 with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                    n = write_csv(records, fh)
-        return {"format": fmt, "output": str(output), "notices": n, "as_of": at}
+                    write_csv(counted, fh, raw=raw_csv)
+        summary = {"format": fmt, "output": str(output)} | counted.summary(history)
+        return summary | {"as_of": at}
     from . import bag, warc
 
     if fmt == "warc":
         cdxj = Path(f"{output}.cdxj")
-        with atomic_path(output, force=force) as tmp, atomic_path(cdxj, force=True) as tmp_cdxj:
+        with atomic_path(output, force=force) as tmp, atomic_path(cdxj, force=force) as tmp_cdxj:
             stats = warc.write_warc(conn, tmp, tmp_cdxj, at=at, site=site, filename=output.name)
         return {"format": fmt, "output": str(output), "index": str(cdxj), "as_of": at} | stats
     if fmt == "wacz":
         with atomic_path(output, force=force) as tmp:
             stats = bag.write_wacz(conn, tmp, at=at, site=site)
         return {"format": fmt, "output": str(output), "as_of": at} | stats
-    with atomic_path(output, folder=True) as tmp:
-        stats = bag.write_bag(conn, tmp, at=at, site=site, history=history, redacted=redacted)
+    with atomic_path(output, folder=True, force=force) as tmp:
+        stats = bag.write_bag(
+            conn, tmp, at=at, site=site, history=history, redacted=redacted, owner=owner
+        )
     return {"format": fmt, "output": str(output), "as_of": at} | stats

@@ -2,7 +2,8 @@
 
 A feed is a pure function of the archive: entries keep their ids and times, and the feed's
 `updated` is its newest entry's time (never "now"), so regenerating an unchanged feed gives the
-same bytes and a reader sees nothing new.
+same bytes and a reader sees nothing new.  A feed with no entry is as of the archive's newest
+event, or else its last crawl (now only for an archive never crawled).
 
 Entry ids: `urn:tzgg:event:<site>:<notice id, or "site" for a health event>:<event id>:<time>`
 -- the event id is the archive's own (never reused), and the site, notice and time keep two
@@ -27,9 +28,9 @@ from feedgen.feed import FeedGenerator
 from .diff import field_diff
 from .eventfilter import EventFilter
 from .queries import event_dict, version_dict
+from .timeutil import utcnow
 
 BODY_EXCERPT = 300  # characters of a new notice's body in its entry
-EPOCH = "1970-01-01T00:00:00Z"  # the `updated` of a feed with nothing in it, ever
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -71,9 +72,17 @@ def recent_events(
 
 
 def newest_event_time(conn: sqlite3.Connection) -> str:
-    """The time of the archive's newest event: an empty feed's `updated`."""
+    """The time of the archive's newest event, or else of its last crawl: an empty events
+    feed's `updated`."""
     row = conn.execute("SELECT max(at) FROM events").fetchone()
-    return row[0] if row and row[0] else EPOCH
+    return row[0] if row and row[0] else last_crawl_time(conn)
+
+
+def last_crawl_time(conn: sqlite3.Connection) -> str:
+    """When the archive was last crawled (its newest run's end, or start while it runs): what
+    an empty list of open windows is true as of.  Now, for an archive never crawled."""
+    row = conn.execute("SELECT max(coalesce(finished, started)) FROM runs").fetchone()
+    return row[0] if row and row[0] else utcnow()
 
 
 def describe(kind: str, filters: dict) -> tuple[str, str]:
@@ -109,7 +118,7 @@ def events_atom(
     """An Atom document of events (given newest first); `names`: site key -> display name."""
     names = names or {}
     entries = [event_entry(conn, e, names.get(e["site"]) or e["site"]) for e in events]
-    newest = max((e["at"] for e in events), default=None) or updated or EPOCH
+    newest = max((e["at"] for e in events), default=None) or updated or utcnow()
     return _atom(feed_id, title, newest, entries, self_url)
 
 
@@ -248,7 +257,7 @@ def objections_atom(
     """An Atom document of open windows (archive.objections.open_objections)."""
     names = names or {}
     entries = [objection_entry(n, names.get(n["site"]) or n["site"]) for n in notices]
-    newest = max((n["first_seen"] for n in notices), default=None) or updated or EPOCH
+    newest = max((n["first_seen"] for n in notices), default=None) or updated or utcnow()
     return _atom(feed_id, title, newest, entries, self_url)
 
 

@@ -47,12 +47,19 @@ def verify(db, as_json):
 def backup(path, db, force):
     """A consistent copy of the archive at PATH (VACUUM INTO), while crawls go on."""
     from archive.care import backup as run_backup
+    from archive.care import partial_path
 
     target = Path(path)
-    if target.resolve() in {Path(f"{db}{s}").resolve() for s in ("", "-wal", "-shm")}:
+    archive_files = {Path(f"{db}{s}").resolve() for s in ("", "-wal", "-shm", "-journal")}
+    if target.resolve() in archive_files:
         raise Fail(f"{path} is the archive itself", 2)
+    written = {Path(f"{partial_path(target)}{s}") for s in ("", "-wal", "-shm", "-journal")}
+    if {w.resolve() for w in written} & archive_files:
+        raise Fail(f"backing up to {path} would write over the archive {db}", 2)
     if target.exists() and not force:
         raise Fail(f"{path} exists (--force replaces it)", 2)
+    if partial_path(target).exists() and not force:  # it may not be ours
+        raise Fail(f"{partial_path(path)} exists (--force replaces it)", 2)
     if not target.parent.is_dir():
         raise Fail(f"no folder {target.parent} for {path}", 2)
     conn = _open(db)

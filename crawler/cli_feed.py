@@ -101,7 +101,12 @@ def feed(
         notices = find(conn, today=today, within=within, sites=sites)[:limit]
         feed_id, title = atom.describe("objections", {**filters, "within": within})
         data = atom.objections_atom(
-            notices, feed_id=feed_id, title=title, names=names, self_url=self_url
+            notices,
+            feed_id=feed_id,
+            title=title,
+            names=names,
+            self_url=self_url,
+            updated=atom.last_crawl_time(conn),
         )
     else:
         try:
@@ -159,6 +164,11 @@ def _check_output(output: str, db: str) -> None:
         raise Fail(f"--output {output} would overwrite the archive {db}", 2)
     if Path(output).is_dir():
         raise Fail(f"--output {output} is a folder; give the feed's file name", 2)
+    from archive.export import is_sqlite
+
+    for path in (output, f"{output}.partial"):  # another archive, perhaps: never replaced
+        if is_sqlite(path):
+            raise Fail(f"{path} is an SQLite database; a feed never replaces one", 2)
 
 
 def write_atomically(output: str, data: bytes) -> None:

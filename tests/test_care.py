@@ -4,6 +4,9 @@ while a crawl writes to it."""
 from __future__ import annotations
 
 import json
+import random
+import resource
+import signal
 import sqlite3
 import time
 import zlib
@@ -198,3 +201,80 @@ def test_the_crawler_never_leaves_its_site_unless_the_registry_allows_a_host(tmp
     code, [s], p = crawl("d", db, "--registry", reg)
     assert code == 0, p.stderr
     assert "/files/plan.pdf" in other.requests.paths()
+
+
+def test_every_command_uses_an_archive_path_with_hash_question_mark_and_percent(tmp_path, serve):
+    """Issue 15 #13: `watch.db#1?…` was cut at `#` (a crawl made an empty `watch.db`, a reader
+    read another archive, a backup wrote `bk`).  Every command family, on such names."""
+    from archive.db import sqlite_uri
+
+    site = DistrictSite(style="trs", page_size=10)
+    for i in range(1, 4):
+        site.add(f"关于第{i}批征地的公告", f"2021-09-0{i} 09:00", body=["征地范围如下。"])
+    url = site.listing_url(serve(site).base)
+    db = tmp_path / "watch.db#1?mode=ro&x=%41 b"
+    code, _, p = crawl(url, db)
+    assert code == 0, p.stderr
+
+    def count(path) -> int:
+        conn = sqlite3.connect(sqlite_uri(path, "ro"), uri=True)
+        return conn.execute("SELECT count(*) FROM notices").fetchone()[0]
+
+    def run(*args) -> str:
+        p = tzgg(*args, "--db", db, cwd=tmp_path)
+        assert p.returncode == 0, (args, p.stderr)
+        return p.stdout
+
+    assert count(db) == 3
+    assert len(run("search", "征地", "--json").splitlines()) == 3
+    changes = [json.loads(line) for line in run("changes", "--json").splitlines()]
+    assert len(changes) == 3
+    assert json.loads(run("show", changes[0]["url"], "--json"))["url"] == changes[0]["url"]
+    run("export", "--format", "jsonl", "-o", "out#1?%41.jsonl")
+    assert len((tmp_path / "out#1?%41.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+    run("backup", "bk#1?%41.db")
+    assert count(tmp_path / "bk#1?%41.db") == 3
+    run("feed", "-o", "f#1?.xml")
+    assert (tmp_path / "f#1?.xml").read_bytes().count(b"<entry>") == 3
+    run("verify")
+    made = {p.name for p in tmp_path.iterdir()}
+    assert {n for n in made if not n.startswith(db.name)} == {
+        "out#1?%41.jsonl",
+        "bk#1?%41.db",
+        "f#1?.xml",
+    }
+
+
+def _file_size_limit(limit: int):
+    def apply():  # writes past it fail with EFBIG, as on a full disk (not a SIGXFSZ kill)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_backup_onto_a_full_disk_leaves_nothing_behind(tmp_path):
+    """Issue 15 #16: VACUUM INTO that runs out of room left `PATH.partial-journal`."""
+    from tests.test_store import crawl as store
+    from tests.test_store import fetch, notice
+
+    rng = random.Random(15)
+    text = "".join(chr(0x4E00 + i) for i in range(400))
+    records = [
+        fetch(n, notice=notice(n, body="".join(rng.choices(text, k=3000)))) for n in range(1, 121)
+    ]
+    db = tmp_path / "a.db"
+    store(db, records)  # a few MB: past SQLite's page cache, so the copy has a journal
+    out = tmp_path / "out"
+    out.mkdir()
+    p = tzgg("backup", out / "b.db", "--db", db, preexec_fn=_file_size_limit(200_000))
+    assert p.returncode == 1 and "backup of" in p.stderr and "Traceback" not in p.stderr
+    assert len(p.stderr.splitlines()) == 1, p.stderr
+    assert list(out.iterdir()) == []
+    # a `.partial` someone else left is not ours to remove, unless --force
+    (out / "b.db.partial").write_bytes(b"keep me")
+    p = tzgg("backup", out / "b.db", "--db", db)
+    assert p.returncode == 2 and "b.db.partial exists" in p.stderr
+    assert (out / "b.db.partial").read_bytes() == b"keep me"
+    assert tzgg("backup", out / "b.db", "--db", db, "--force").returncode == 0
+    assert sorted(x.name for x in out.iterdir()) == ["b.db"]

@@ -353,7 +353,9 @@ def test_changes_lists_open_objection_windows(archive):
     assert f"{iso(3)}  3 days left" in p.stdout and f"opens {iso(2)}" in p.stdout
     assert "公示期为" in p.stdout and url["f"] in p.stdout
     p = tzgg("changes", "--db", archive["db"], "--open-objections", "--site", "elsewhere.gov.cn")
-    assert p.returncode == 0 and p.stdout == ""
+    assert (
+        p.returncode == 2 and "no site 'elsewhere.gov.cn'" in p.stderr
+    )  # neither archived nor registered
     p = tzgg("changes", "--db", archive["db"], "--within", "7")
     assert p.returncode == 2 and "--within" in one_line_error(p)
     p = tzgg("changes", "--db", archive["db"], "--open-objections", "--kind", "new")
@@ -559,3 +561,32 @@ def test_an_open_window_entry_is_updated_each_day_its_count_changes():
     assert objection_entry(n | {"first_seen": "2026-11-26T01:00:00.000Z"}, "")["updated"] == (
         "2026-11-26T01:00:00.000Z"
     )
+
+
+def test_a_feed_never_replaces_an_sqlite_file(archive, tmp_path):
+    """Issue 15 #16: `--output other.db` wrote over another archive."""
+    data = archive["db"].read_bytes()
+    for name in ("other.db", "x.partial"):  # X.partial: the file a feed to X writes first
+        (tmp_path / name).write_bytes(data)
+    for target in ("other.db", "x"):
+        p = tzgg("feed", "--db", archive["db"], "-o", tmp_path / target)
+        assert p.returncode == 2 and "SQLite" in one_line_error(p)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["other.db", "x.partial"]
+    assert all((tmp_path / name).read_bytes() == data for name in ("other.db", "x.partial"))
+
+
+def test_an_empty_feed_is_as_of_the_last_crawl_never_1970(tmp_path):
+    from tests.test_store import crawl as store
+    from tests.test_store import fetch
+
+    db = tmp_path / "a.db"
+    store(db, [fetch(1)])  # no 公示 window in it
+    finished = sqlite3.connect(db).execute("SELECT max(finished) FROM runs").fetchone()[0]
+    for args in (["--open-objections"], ["--kind", "removed"]):
+        out = tmp_path / "feed.xml"
+        p = tzgg("feed", "--db", db, "-o", out, *args)
+        assert p.returncode == 0, p.stderr
+        parsed = feedparser.parse(out.read_bytes())
+        assert parsed.entries == []
+        expected = finished if args == ["--open-objections"] else "2026-01-01T00:00:00"
+        assert parsed.feed.updated.startswith(expected[:19]), (args, parsed.feed.updated)
