@@ -14,7 +14,6 @@ import click
 
 from archive.db import ArchiveBusy, ArchiveError, archive_lock, connect, site_lock
 from archive.queries import EVENT_KINDS, changes, find_notice, notice_history
-from archive.timeutil import utcnow
 from crawler.cliutil import (  # noqa: F401  (the helpers, re-exported for subcommands)
     EXIT_BUSY,
     EXIT_FLAGGED,
@@ -243,6 +242,13 @@ def _one_line_log_records() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
+    # robots.txt that cannot be fetched: the listing behind it fails too, and is counted
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_as_info)
+
+
+def _as_info(record: logging.LogRecord) -> bool:
+    record.levelno, record.levelname = logging.INFO, "INFO"
+    return True
 
 
 def _run_crawl(settings, plan: dict[str, str], adopt: dict | None = None):
@@ -324,18 +330,24 @@ def changes_cmd(db, since, site, kind, region, registry, open_objections, within
     since = _since(since)
     conn = _open(db)
     sites = None
-    if region is not None:
-        sites = site_filter(conn, _load_registry(registry), None, region, db)
+    if site is not None or region is not None:
+        sites = site_filter(conn, _load_registry(registry), site, region, db)
     if open_objections:
         from archive.objections import open_objections as find
 
-        if site is not None:
-            sites = [s for s in sites or [site] if s == site]
-        for o in find(conn, today=shanghai_today(), within=within, sites=sites):
+        found = find(conn, today=shanghai_today(), within=within, sites=sites)
+        for o in found:
             click.echo(json.dumps(o, ensure_ascii=False) if as_json else format_objection(o))
+        if not found:
+            say_none(
+                "no 公示 window is open" + (f" or closing within {within} days" if within else "")
+            )
         return
-    for e in changes(conn, since=since, site=site, kind=kind, sites=sites):
+    events = changes(conn, since=since, site=site, kind=kind, sites=sites)
+    for e in events:
         click.echo(json.dumps(e, ensure_ascii=False) if as_json else format_event(e))
+    if not events:
+        say_none("no event" + (f" since {since}" if since else ""))
 
 
 @cli.command()
@@ -421,7 +433,9 @@ def search(
     from archive.search import search as run_search
 
     conn = _open(db)
-    sites = site_filter(conn, _load_registry(registry), None, region, db) if region else None
+    sites = None
+    if site is not None or region is not None:
+        sites = site_filter(conn, _load_registry(registry), site, region, db)
     try:
         results = run_search(
             conn,
@@ -443,6 +457,14 @@ def search(
             click.echo(json.dumps(r, ensure_ascii=False))
             continue
         click.echo(_search_line(r))
+    if not results:
+        say_none(f"no notice matches {query!r}" + ("" if in_history else " (try --in-history)"))
+
+
+def say_none(message: str) -> None:
+    """An empty result, said on a terminal; a script reading stdout still gets nothing."""
+    if sys.stdout.isatty():
+        click.echo(f"tzgg: {message}", err=True)
 
 
 def _search_line(r: dict) -> str:
@@ -473,19 +495,26 @@ def _search_line(r: dict) -> str:
 @_db_option
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to share it.")
-def serve(db, port, host):
-    """A web UI (Datasette) over the archive: search, removals, edits, histories, diffs."""
-    import tempfile
+@click.option(
+    "--allow-sql",
+    is_flag=True,
+    help="Let visitors run their own read-only SQL (over the served tables only).",
+)
+def serve(db, port, host, allow_sql):
+    """A web UI (Datasette) over the archive: search, removals, edits, histories, diffs.
 
-    from crawler.webui import PLUGIN_DIR, metadata
+    It serves the tables notices, versions, events and runs and tzgg's pages; no other
+    table (webhooks, captures, …) can be read through it."""
+    from crawler.webui import listen, run
 
     _open(db).close()  # a missing or old archive: a clear error now (and an upgrade)
-    meta = Path(tempfile.mkdtemp(prefix="tzgg-serve-")) / "metadata.json"
-    meta.write_text(json.dumps(metadata(Path(db).stem), ensure_ascii=False), encoding="utf-8")
-    cmd = [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(meta)]
-    cmd += ["--plugins-dir", str(PLUGIN_DIR), "--host", host, "--port", str(port)]
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        raise Fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}", 1) from None
+    port = sock.getsockname()[1]
     click.echo(f"tzgg: serving {db} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    os.execv(sys.executable, cmd)
+    run(Path(db), sock, allow_sql=allow_sql)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -511,36 +540,67 @@ def serve(db, port, host):
 @click.option("--history", is_flag=True, help="jsonl/csv/bagit: every version up to then.")
 @click.option("--redact", is_flag=True, help="Mask 身份证号 and mobile numbers in text exports.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--raw-csv", is_flag=True, help="csv: no leading ' on cells that look like formulas.")
+@click.option(
+    "-s",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="TZGG_OWNER: who keeps the archive (a bag's Source-Organization; else TZGG_CONTACT).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def export(db, as_of, site, region, registry, fmt, output, history, redact, force, as_json):
+def export(
+    db,
+    as_of,
+    site,
+    region,
+    registry,
+    fmt,
+    output,
+    history,
+    redact,
+    force,
+    raw_csv,
+    overrides,
+    as_json,
+):
     """The archive as it stood at a moment, as WARC, WACZ, JSONL, CSV or a BagIt bag."""
     from archive.export import ExportError
     from archive.export import export as run_export
+    from crawler.cliutil import as_of_moment, settings_given, unwound_on_sigterm
 
-    at = _since(as_of, end=True) if as_of else utcnow()
+    given = settings_given(overrides, ("TZGG_OWNER", "TZGG_CONTACT"))
+    owner = given.get("TZGG_OWNER") or given.get("TZGG_CONTACT")
+    at = as_of_moment(as_of)
     archive_files = {Path(f"{db}{suffix}").resolve() for suffix in ("", "-wal", "-shm", "-journal")}
     if Path(output).resolve() in archive_files or Path(f"{output}.cdxj").resolve() in archive_files:
         raise Fail(f"--output {output} would overwrite the archive {db}", 2)
     conn = _open(db)
-    if (
-        site
-        and not conn.execute("SELECT 1 FROM notices WHERE site = ? LIMIT 1", (site,)).fetchone()
-    ):
-        known = ", ".join(r[0] for r in conn.execute("SELECT DISTINCT site FROM notices")) or "none"
-        raise Fail(f"no site {site!r} in {db} (sites: {known})", 2)
-    if region:
+    if site or region:
         site = site_filter(conn, _load_registry(registry), site, region, db)
     try:
-        summary = run_export(
-            conn, fmt, output, at=at, site=site, history=history, redacted=redact, force=force
-        )
+        with unwound_on_sigterm():
+            summary = run_export(
+                conn,
+                fmt,
+                output,
+                at=at,
+                site=site,
+                history=history,
+                redacted=redact,
+                force=force,
+                raw_csv=raw_csv,
+                owner=owner,
+            )
     except ExportError as exc:
         raise Fail(str(exc), 2) from None
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
         return
     counts = ", ".join(
-        f"{v} {k}" for k, v in summary.items() if k in ("notices", "pages", "attachments")
+        f"{v} {k}"
+        for k, v in summary.items()
+        if k in ("notices", "versions", "pages", "attachments")
     )
     records = summary.get("records")
     if records:
@@ -559,13 +619,19 @@ def export(db, as_of, site, region, registry, fmt, output, history, redact, forc
 @click.option("--json", "as_json", is_flag=True)
 @_registry_option
 @click.option("--site", "site_key", help="Use this registry entry's overrides.")
-def extract(source, url, as_json, registry, site_key):
-    """The normalized notice of one page, for checking a site (and its overrides)."""
+@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="A crawl setting.")
+def extract(source, url, as_json, registry, site_key, overrides):
+    """The normalized notice of one page, for checking a site (and its overrides).  A URL is
+    fetched as a crawl would (its User-Agent, DOWNLOAD_MAXSIZE): -s TZGG_CONTACT=you@example.org"""
+    from crawler.cli_probe import fetcher_for
     from crawler.extract import extract_notice
-    from crawler.fetchone import fetch_page
+    from crawler.fetch import FetchError, fetch_page
 
     if "://" in source:
-        body, charset, url = fetch_page(source)
+        try:
+            body, charset, url = fetch_page(source, fetcher_for(overrides))
+        except FetchError as exc:
+            raise Fail(str(exc)) from None
     else:
         path = Path(source)
         if not path.is_file():
@@ -639,12 +705,22 @@ def reextract(db, registry):
 
 
 @cli.command()
-@click.option("--db", type=click.Path(dir_okay=False), help="Keep the demo archive here.")
-def demo(db):
-    """Serve the bundled example district offline and crawl it three times."""
-    from crawler.democmd import run_demo
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    help="Keep the demo archive here: a new file, or an earlier demo's, started afresh.",
+)
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Only serve the district, for your own crawls; Enter or SIGUSR1 changes it a round.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), help="With --serve (default 8765).")
+def demo(db, serve, port):
+    """Serve the bundled example district offline and crawl it once a round."""
+    from crawler.democmd import demo_command
 
-    run_demo(db)
+    demo_command(db, serve, port)
 
 
 def _subcommands() -> None:
@@ -663,6 +739,13 @@ def _subcommands() -> None:
 _subcommands()
 
 
+def usage_line(exc: click.UsageError) -> str:
+    """A usage error as one line, with the command's --help to turn to."""
+    where = exc.ctx.command_path if exc.ctx is not None else "tzgg"
+    message = " ".join(exc.format_message().split()).replace("from: ", "from ")
+    return f"tzgg: error: {message} (see '{where} --help')"
+
+
 def main(argv=None):
     debug = "--debug" in (argv if argv is not None else sys.argv)
     if debug:
@@ -670,6 +753,12 @@ def main(argv=None):
     try:
         cli.main(args=argv, prog_name="tzgg", standalone_mode=False)
     except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # one line, not click's usage block
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `tzgg`: the help it asked for
+            exc.show()
+        else:
+            click.echo(usage_line(exc), err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()

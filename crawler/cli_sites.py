@@ -18,6 +18,7 @@ from crawler.cliutil import (
     _load_registry,
     _open,
     _registry_option,
+    site_filter,
 )
 
 HEADER = """\
@@ -234,6 +235,10 @@ def list_sites(registry, db, region, as_json):
     if reg is None:
         raise Fail("no registry: create one with `tzgg sites add URL` (or see --registry)", 2)
     last = _last_runs(db)
+    if not Path(db).exists() and not as_json:
+        click.echo(
+            f"tzgg: note: no archive at {db}: runs are read from --db FILE or $TZGG_DB", err=True
+        )
     for site in reg.select(region=region, every=True):
         row = {
             "key": site.key,
@@ -248,7 +253,7 @@ def list_sites(registry, db, region, as_json):
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
         run = row["last_run"]
-        state = f"last run {_local(run['started'])} {run['status']}" if run else "never crawled"
+        state = f"last run {_local(run['started'])} {run['status']}" if run else f"no run in {db}"
         head = f"{site.key}  {site.name or ''}  {site.region or ''}  [{row['schedule']}]"
         click.echo(f"{head}  {state}" + ("" if site.verified else "  (not verified)"))
         for u in site.listings:
@@ -307,15 +312,17 @@ def run_dict(r) -> dict:
 @click.command()
 @_db_option
 @click.option("--site", help="Only this site.")
+@_registry_option
 @click.option("--flagged", is_flag=True, help="Only runs with a flag.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
-def runs(db, site, flagged, limit, as_json):
+def runs(db, site, registry, flagged, limit, as_json):
     """Every crawl of each site, newest first: pages, events, failures and health flags."""
     conn = _open(db)
     sql = "SELECT * FROM runs"
     where, args = [], []
-    if site:
+    if site is not None:
+        site_filter(conn, _load_registry(registry), site, None, db)
         where.append("site = ?")
         args.append(site)
     if flagged:

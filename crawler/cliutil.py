@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from archive.db import ArchiveBusy, ArchiveError, connect
-from archive.timeutil import parse_user_time
+from archive.timeutil import parse_user_time, utcnow
 
 EXIT_FLAGGED = 3
 EXIT_BUSY = 75
@@ -78,6 +80,49 @@ def _since(value: str | None, *, end: bool = False) -> str | None:
         raise Fail(str(exc), 2) from None
 
 
+def as_of_moment(value: str | None) -> str:
+    """--as-of as RFC 3339 UTC, never after now: the archive cannot say how things stand
+    later, so a later moment means now, and a moment wholly in the future gets a warning."""
+    now = utcnow()
+    if value is None:
+        return now
+    at = _since(value, end=True)
+    if _since(value) > now:  # its start: today's date is the present, not the future
+        click.echo(f"tzgg: warning: --as-of {value} is in the future; using now, {now}", err=True)
+    return min(at, now)
+
+
+def settings_given(overrides: tuple[str, ...], names: tuple[str, ...]) -> dict[str, str]:
+    """-s NAME=VALUE for a command that reads only `names` (an unknown name is a usage error,
+    not silently ignored)."""
+    out = {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or name not in names:
+            raise Fail(f"-s {item}: this command reads only {', '.join(names)} (NAME=VALUE)", 2)
+        out[name] = value
+    return out
+
+
+@contextmanager
+def unwound_on_sigterm():
+    """SIGTERM ends the command as Ctrl-C does, unwinding it: what it was writing (a
+    `.partial`, a staging folder) is removed on the way out."""
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    except SystemExit as exc:
+        if exc.code == 128 + signal.SIGTERM:
+            click.echo("tzgg: stopped by SIGTERM; the unfinished output was removed", err=True)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _check_listing_url(value: str) -> str:
     from crawler.registry import _http_url
 
@@ -90,11 +135,15 @@ def _check_listing_url(value: str) -> str:
 
 def site_filter(conn, reg, site: str | None, region: str | None, db: str) -> list[str] | None:
     """The site keys to keep (None: every site): --site, the registry's sites of --region, or
-    both (then the site must be in the region).  An unknown site or region is a usage error."""
-    if site is not None and not _known_site(conn, reg, site):
-        known = [r[0] for r in conn.execute("SELECT DISTINCT site FROM events ORDER BY site")]
-        where = f"{db}" + (f" or {reg.path}" if reg is not None else "")
-        raise Fail(f"no site {site!r} in {where} (sites: {', '.join(known) or 'none'})", 2)
+    both (then the site must be in the region).  A site in neither the archive nor the registry
+    is a usage error; a registered site never crawled into this archive gives a note on stderr
+    (its result is empty, not wrong)."""
+    if site is not None and not _archived_site(conn, site):
+        if reg is None or site not in reg.sites:
+            known = [r[0] for r in conn.execute("SELECT DISTINCT site FROM runs ORDER BY site")]
+            where = f"{db}" + (f" or {reg.path}" if reg is not None else "")
+            raise Fail(f"no site {site!r} in {where} (sites: {', '.join(known) or 'none'})", 2)
+        click.echo(f"tzgg: note: site {site!r} of {reg.path} was never crawled into {db}", err=True)
     if region is None:
         return [site] if site is not None else None
     if reg is None:
@@ -111,10 +160,8 @@ def site_filter(conn, reg, site: str | None, region: str | None, db: str) -> lis
     return keys
 
 
-def _known_site(conn, reg, site: str) -> bool:
-    if reg is not None and site in reg.sites:
-        return True
-    for table in ("events", "notices"):
+def _archived_site(conn, site: str) -> bool:
+    for table in ("runs", "events", "notices"):
         if conn.execute(f"SELECT 1 FROM {table} WHERE site = ? LIMIT 1", (site,)).fetchone():
             return True
     return False

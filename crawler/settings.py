@@ -31,12 +31,17 @@ HTTPERROR_ALLOW_ALL = True
 # The archive writer is synchronous: items in parallel only add scheduling overhead.
 CONCURRENT_ITEMS = 1
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+# Longer URLs are not fetched: each is a failure (`url_too_long`), never a silent drop.
+URLLENGTH_LIMIT = 2083
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None}
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.UrlLengthLimit": 50,  # replaces Scrapy's, which tells no errback
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.SafeMetaRefreshMiddleware": 580,  # a javascript: refresh: not followed
     "crawler.middlewares.RetryAfterMiddleware": 560,  # sees a 429/503 before RetryMiddleware
     "crawler.middlewares.ContentEncodingMiddleware": 595,
     "crawler.middlewares.RedirectHopsMiddleware": 650,  # sees a 3xx before RedirectMiddleware
+    "spiders.attachments.FileTextMiddleware": 540,  # a file's text, in a worker process
 }
 EXTENSIONS = {"crawler.timelimit.CrawlTimeLimit": 500}
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalFingerprinter"
@@ -45,6 +50,8 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalFingerprinter"
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+# A download given up is a counted failure in the run's summary, not an error to print.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 
 # tzgg's own settings.
 TZGG_DB = os.environ.get("TZGG_DB", "tzgg.db")
@@ -66,6 +73,7 @@ TZGG_PROGRESS = False
 # and index the text of PDF and DOCX ones; a file larger than the limit is recorded, not kept.
 TZGG_ATTACHMENTS = True
 TZGG_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+TZGG_TEXT_MEMORY_MB = 768  # the address space of the process reading their text (MiB)
 TZGG_LOCKS_HELD = False  # set by `tzgg crawl`, which takes the archive's locks itself  # print a progress line to stderr while crawling
 
 # A fast profile for tests and benchmarks on loopback (`tzgg crawl --profile test`).

@@ -19,6 +19,7 @@ from crawler.extract import classify_page, decode_html, extract_page
 from crawler.extract.classify import binary_kind
 from crawler.extract.overrides import version_tag
 from crawler.extract.parts import join_parts
+from crawler.fetch import user_agent
 from crawler.items import NO_DELISTING, Fetch, Listed, ListingEntry, WalkEnd
 from crawler.registry import Registry
 from crawler.urls import canonicalize, site_name
@@ -63,6 +64,7 @@ _FAILURES = {
     "ResponseNeverReceived": "connection",
     "DownloadFailedError": "connection",
     "ResponseDataLossError": "connection",
+    "UrlTooLong": "url_too_long",  # never sent (crawler.middlewares.UrlLengthLimit)
 }
 
 
@@ -134,11 +136,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         super().update_settings(settings)
         if not settings.get("USER_AGENT"):
             contact = settings.get("TZGG_CONTACT")
-            settings.set(
-                "USER_AGENT",
-                f"tzgg/0.1 (archive of government notices; +{contact})",
-                priority="spider",
-            )
+            settings.set("USER_AGENT", user_agent(contact), priority="spider")
 
     async def start(self):
         self.max_pages = self.settings.getint("TZGG_MAX_LISTING_PAGES")
@@ -345,10 +343,10 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         page = parse_listing(text, response.url, self.max_pages + 1, overrides=ov)
         if first and (not page.items or not is_listing(text, response.url, overrides=ov)):
             # a WAF challenge or 访问过于频繁 page is the site blocking us, not a redesign
-            blocked = classify_page(None, "", text)[0] == "blocked"
+            blocked = classify_page(None, "", text)[0] in ("blocked", "login_wall")
             yield from self._walk_step(walk, failed="blocked" if blocked else "no_notices_found")
             return
-        if not page.items and classify_page(None, "", text)[0] == "blocked":
+        if not page.items and classify_page(None, "", text)[0] in ("blocked", "login_wall"):
             # rate limits bite a few pages in: a walk cut short there is incomplete, so
             # nothing it did not reach counts as delisted
             yield from self._walk_step(walk, failed="blocked")
@@ -445,7 +443,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         # and is retried next crawl.
         if response.status in (404, 410) or fetch.home or fetch.page_class == "soft_404":
             article["todo"] = []
-        elif got is None or fetch.page_class == "blocked" or not part.body:
+        elif got is None or fetch.page_class in ("blocked", "login_wall") or not part.body:
             article["todo"] = []
             if fetch.error:
                 article["failed"] = fetch.error
@@ -453,7 +451,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
                 article["failed"] = f"part_http_{response.status}"
             else:
                 article["failed"] = (
-                    "part_blocked" if fetch.page_class == "blocked" else "part_empty"
+                    f"part_{fetch.page_class}" if fetch.page_class != "ok" else "part_empty"
                 )
         else:
             article["got"].append((fetch.url, response.body, part))

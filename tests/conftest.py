@@ -64,19 +64,20 @@ def start_crawl(url: str, db, *extra) -> subprocess.Popen:
 
 
 @contextmanager
-def serving_ui(db):
-    """`tzgg serve` on a free loopback port; yields its base URL (…/archive) once it answers."""
+def serving_ui(db, *extra, name="archive", env=None):
+    """`tzgg serve` on a free loopback port; yields its base URL (…/`name`) once it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
+        [*cmd, *extra],
         cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        env=dict(os.environ, PYTHONPATH=str(REPO), **(env or {})),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}/archive"
+    base = f"http://127.0.0.1:{port}/{name}"
     deadline = time.monotonic() + 30
     while True:
         try:

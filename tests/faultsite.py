@@ -9,6 +9,7 @@ government sites do.
 
 Faults (keyword options in brackets):
 
+* ``hostile`` [body]: 200 with these bytes as the page (input made to cost a parser dearly);
 * ``hang``: read the request, never answer (past any download timeout);
 * ``reset``: send the status line, headers and half the body, then RST (SO_LINGER 0);
 * ``close`` [rst=False]: close the connection before sending a byte (FIN, or RST);
@@ -25,6 +26,13 @@ Faults (keyword options in brackets):
   (gzip: the page itself, compressed without a Content-Encoding);
 * ``empty``: the notice's own template with no title, date or body (a CMS that lost them);
   on a listing page, the listing with no notices in its list.
+* ``login`` [dated=True]: the notice's template turned login wall (title 用户登录, a password
+  form in the body), still showing the notice's date unless dated=False.
+* ``shift`` [nid]: the first request for the path takes notice nid off the listing, then
+  the page is answered as it now stands: a column that drops an item while a crawl walks
+  it (on a later page, what followed the item has moved up a page).
+* ``bomb`` [kind="docx_flat"]: an attachment bomb, one of tests.bombs.BOMBS
+  (a DOCX, PDF or zip that unpacks or parses into gigabytes or minutes).
 
 `hits` counts the requests for each path (query left off), faulted or not.
 """
@@ -170,6 +178,9 @@ class FaultServer:
 
     # -- the faults -----------------------------------------------------------------------
 
+    def _do_hostile(self, conn, f, method, target, headers) -> None:
+        self._send(conn, self._html(200, f.opts["body"]))
+
     def _do_hang(self, conn, f, method, target, headers) -> None:
         self._closing.wait(f.opts.get("seconds", 60))
 
@@ -283,6 +294,30 @@ class FaultServer:
                 page = site._render_trs_detail(blank)
         self._send(conn, self._html(200, page.encode()))
 
+    def _do_login(self, conn, f, method, target, headers) -> None:
+        site, path = self.site, urlsplit(target).path
+        with site._lock:
+            n = site._notices[site._routes[path]]
+            wall = dataclasses.replace(
+                n, title="用户登录", source="统一身份认证平台", body=[_LOGIN_TIP],
+                published=n.published if f.opts.get("dated", True) else "",
+                doc_number=None, index_number=None, written=None, attachments=[], parts=[],
+            )  # fmt: skip
+            page = site._render_trs_detail(wall)
+        page = page.replace(f"<p>　　{_LOGIN_TIP}</p>", f"<p>　　{_LOGIN_TIP}</p>{_LOGIN_FORM}")
+        self._send(conn, self._html(200, page.encode()))
+
+    def _do_shift(self, conn, f, method, target, headers) -> None:
+        if f.served == 1:
+            self.site.delist(f.opts["nid"])
+        self._send(conn, self.site.handle(method, target, headers))
+
+    def _do_bomb(self, conn, f, method, target, headers) -> None:
+        from tests.bombs import BOMBS
+
+        build, _, ctype = BOMBS[f.opts.get("kind", "docx_flat")]
+        self._send(conn, Response(200, [("Content-Type", ctype)], build()))
+
     def _head_bytes(self, resp: Response, length: int | None) -> bytes:
         lines = [f"HTTP/1.1 {resp.status} {_reason(resp.status)}", "Server: nginx"]
         lines += ["Connection: close"] + [f"{k}: {v}" for k, v in resp.headers]
@@ -291,6 +326,12 @@ class FaultServer:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+_LOGIN_TIP = "本信息需登录后查看。"
+_LOGIN_FORM = (
+    '<form action="/member/login.do" method="post"><p>用户名：<input type="text" name="username">'
+    '</p><p>密　码：<input type="password" name="password"></p><button type="submit">登录</button>'
+    "</form>"
+)
 _PARA = ("<p>　　征收范围内的土地现状调查结果予以公告。</p>\n" * 2000).encode()
 _HEAD = b"<!DOCTYPE html><html><head><meta charset='utf-8'><title>t</title></head><body>"
 

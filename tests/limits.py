@@ -28,8 +28,9 @@ def _limits(cpu_s: int, mem_mb: int):
     return apply
 
 
-def run_limited(code: str, *, setup: str = "", cpu_s: int = 10, mem_mb: int = 1024,
-                wall_s: float | None = None) -> str:
+def run_limited(
+    code: str, *, setup: str = "", cpu_s: int = 10, mem_mb: int = 1024, wall_s: float | None = None
+) -> str:
     """Run `setup` then `code` in a fresh interpreter with at most `cpu_s` seconds of CPU and
     `mem_mb` MiB of address space; return its stdout. The limits apply to `setup` too, so
     build big inputs cheaply (string repetition). Fails the calling test, with the reason,

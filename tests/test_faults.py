@@ -1,4 +1,4 @@
-"""Hostile and broken sites (issue #7): real crawls through `tests/faultsite.py`.
+"""Hostile and broken sites (issues #7 and #15): real crawls through `tests/faultsite.py`.
 
 Each test archives a small site normally, crawls it again with faults on some of its pages,
 and checks that the crawl ends by itself within its bound, exits 0 (3 where it flags the site),
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -20,8 +21,13 @@ import time
 
 import pytest
 
+from archive.store import Archive
+from crawler.demo.documents import make_pdf
 from crawler.demo.site import DistrictSite
+from crawler.urls import canonicalize
+from tests.bombs import BOMBS
 from tests.conftest import REPO, events, tzgg
+from tests.conftest import crawl as crawl_once
 from tests.faultsite import FaultServer
 
 TIMEOUT = ("-s", "DOWNLOAD_TIMEOUT=2")
@@ -343,3 +349,297 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after(b"Thu, 26 Nov 2026 08:00:30 GMT", now) == 30
     assert retry_after(b"Thu, 26 Nov 2026 07:00:00 GMT", now) == 0  # already past
     assert retry_after(b"soon", now) is None and retry_after(None, now) is None
+    # unreadable, so the default delay: never a ValueError (digits Latin-1 has beyond 0-9)
+    for odd in (b"\xb2", b"1\xb9", b"\xb3\xb2\xb9", b"\xd9\xa3", b"\xbc", b"-5", b"1.5", b""):
+        assert retry_after(odd, now) is None, odd
+
+
+# -- over-long links and listings that shift while walked (issue #15, items 1 and 3) ------
+
+LONG = "x" * 2100  # with any scheme and host, a URL over URLLENGTH_LIMIT (2083)
+
+
+def since(db, before: list) -> list[tuple[str, str]]:
+    return [(e["kind"], e["url"]) for e in events(db)[len(before) :]]
+
+
+def test_an_over_long_link_is_a_counted_failure_and_loses_no_notice(tmp_path, faulty):
+    """A link over URLLENGTH_LIMIT is never fetched: each is a failure `url_too_long` (an
+    attachment, a notice listed at such a URL, a listing page), and nothing waits for it: the
+    notice linking it is stored, an edit adding one is an edit, and no walk is left open."""
+    site = DistrictSite(style="trs", page_size=10)
+    site.generate(6)
+    a, b, c = site.nids()[:3]
+    site.edit(a, attachments=[("征地名单.pdf", f"/files/{LONG}.pdf"), ("附表.pdf", "/files/t.pdf")])
+    site.move(b, f"/tzgg/{LONG}.html")  # listed at a URL too long to fetch
+    srv = faulty(site)
+    url, db = srv.listing_url(), tmp_path / "a.db"
+    code, [s], p = crawl_once(url, db, *TIMEOUT)
+    assert code == 0 and s["failures"] == {"url_too_long": 2}, (s, p.stderr[-2000:])
+    assert sorted(e["url"] for e in events(db)) == sorted(
+        srv.url(site.path(n)) for n in site.nids() if n != b
+    )
+    conn = sqlite3.connect(db)
+    outcomes = conn.execute(
+        "SELECT kind, outcome FROM captures WHERE length(url) > 2083 ORDER BY kind"
+    ).fetchall()
+    assert outcomes == [("attachment", "attachment_failed:url_too_long"),
+                        ("detail", "transient:url_too_long")]  # fmt: skip
+
+    # an archived notice gains such a link: an edit, recorded
+    before = events(db)
+    site.edit(c, attachments=[("补充名单.pdf", f"/files/{LONG}b.pdf")])
+    code, [s], p = crawl_once(url, db, *TIMEOUT)
+    assert code == 0 and s["failures"] == {"url_too_long": 3}, (s, p.stderr[-2000:])
+    assert since(db, before) == [("edited", srv.url(site.path(c)))]
+
+    # a listing whose own URL is too long: its walk ends, incomplete, with the failure named
+    long_listing = f"{url}?{LONG}"
+    code, [s], p = crawl_once(long_listing, tmp_path / "b.db", *TIMEOUT)
+    assert s["failures"] == {"url_too_long": 1}, (s, p.stderr[-2000:])
+    assert s["flags"] == [f"listing_incomplete:url_too_long:{long_listing}"]
+
+
+def test_a_listing_that_shifts_during_the_walk_delists_nothing(tmp_path, faulty):
+    """Ten a page, newest first: the site drops an item of page 1 after the walk read page 1,
+    so the first item of page 2 moves up onto page 1 and this walk never sees it.  No
+    `delisted` for it (and no `relisted` next crawl); the item really dropped is `delisted`
+    by the second crawl after it left the listing."""
+    site = DistrictSite(style="trs", page_size=10)
+    site.generate(15)
+    srv = faulty(site)
+    url, db = srv.listing_url(), tmp_path / "a.db"
+    code, [s], p = crawl_once(url, db, *TIMEOUT)
+    assert code == 0 and s["counts"]["new"] == 15, p.stderr[-2000:]
+    dropped, moved = site.listed_nids()[3], site.listed_nids()[10]
+
+    before = events(db)
+    srv.fault("/tzgg/index_1.html", "shift", nid=dropped)  # page 2, asked after page 1
+    code, [s], p = crawl_once(url, db, *TIMEOUT)
+    assert code == 0 and s["flags"] == [], (s, p.stderr[-2000:])
+    assert site.listed_nids()[9] == moved  # it was on page 1 when page 2 was read
+    assert since(db, before) == []
+    srv.clear()
+
+    for crawled in ("first", "second"):  # crawls after the item left the listing
+        before = events(db)
+        code, [s], p = crawl_once(url, db, *TIMEOUT)
+        assert code == 0 and s["flags"] == [], (s, p.stderr[-2000:])
+        got = since(db, before)
+        assert got == ([] if crawled == "first" else [("delisted", srv.url(site.path(dropped)))])
+
+
+SITE = "www.example.gov.cn"
+LISTING = f"http://{SITE}/tzgg/index.html"
+
+
+def _notice(n: int, url: str) -> dict:
+    return {
+        "url": url,
+        "title": f"关于第{n}号事项的公示",
+        "published": f"2021-09-{10 + n:02d}T16:12:00+08:00",
+        "body": f"第{n}号事项如下。",
+        "attachments": [],
+    }
+
+
+def _run(db, shown: list[tuple[str, str]], fetched: list[dict]) -> list[dict]:
+    """One run of the store: the listing shows `shown` [(url, date)], a whole walk."""
+    archive = Archive(db)
+    run = archive.begin_run(SITE, [LISTING])
+    entries = [{"url": u, "title": None, "date": d} for u, d in shown]
+    got = archive.ingest(
+        {"type": "listed", "site": SITE, "listing_url": LISTING, "entries": entries}, run
+    )
+    for rec in fetched:
+        got += archive.ingest({"type": "fetch", "site": SITE, "kind": "detail", **rec}, run)
+    archive.ingest({"type": "walk", "site": SITE, "listing_url": LISTING, "complete": True}, run)
+    archive.finish_run(run)
+    archive.close()
+    return [e["kind"] for e in got]
+
+
+def test_an_unfetchable_listed_link_holds_the_notice_listed_under_its_date(tmp_path):
+    """The listing shows notice 3 at a new URL too long to fetch, its old URL still serving
+    it: the link may be notice 3, so notice 3 is never delisted because of it."""
+    db = tmp_path / "a.db"
+    urls = {n: f"http://{SITE}/tzgg/t{n}.html" for n in (1, 2, 3, 4)}
+    dates = {n: f"2021-09-{10 + n:02d}" for n in urls}
+
+    def ok(n):
+        return {"url": urls[n], "at": "2026-01-01T00:00:00Z", "status": 200,
+                "body": b"<html></html>", "notice": _notice(n, urls[n])}  # fmt: skip
+
+    _run(db, [(urls[n], dates[n]) for n in urls], [ok(n) for n in urls])
+    long_url = f"http://{SITE}/tzgg/{LONG}.html"
+    unsent = {"url": long_url, "at": "2026-01-02T00:00:00Z", "error": "url_too_long"}
+    shown = [(urls[n], dates[n]) for n in (1, 2, 4)] + [(long_url, dates[3])]
+    for _ in range(3):
+        _run(db, shown, [ok(n) for n in urls] + [unsent])
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM events WHERE kind = 'delisted'").fetchone()[0] == 0
+    # the same listing without that link: notice 3 is delisted (two walks without it)
+    for _ in range(2):
+        _run(db, [(urls[n], dates[n]) for n in (1, 2, 4)], [ok(n) for n in urls])
+    delisted = conn.execute("SELECT url FROM events WHERE kind = 'delisted'").fetchall()
+    assert delisted == [(urls[3],)]
+
+
+# -- short genuine notices and login walls (issue #15, items 2 and 4) -------------------------
+
+
+def test_a_login_wall_showing_a_date_is_a_failed_fetch_never_an_edit(tmp_path, faulty):
+    """Archived notices whose pages turn into the site's login wall (用户登录, a source and a
+    date in the notice's template, a password form for a body): each is a failed fetch named
+    login_wall, counted with the blocks (three of twelve: site_blocked), never an edit; a
+    new notice behind the wall is not archived as 用户登录; all is as it was once the wall
+    is gone.  Two short new notices that say 信息已撤销 and 验证码 are archived."""
+    site = DistrictSite(style="trs", page_size=4)
+    site.generate(12)
+    srv = faulty(site)
+    url, db = srv.listing_url(), tmp_path / "a.db"
+    c = run_crawl(url, db, *TIMEOUT)
+    assert c.code == 0 and c.summary["counts"]["new"] == 12, c.stderr
+    ids = site.nids()
+    fresh = site.add("关于第三批城镇建设用地征收土地的公告", published="2026-04-01 09:00")
+    short = [
+        site.add(
+            "关于撤销某某建材有限公司排污许可证的公告",
+            published="2026-04-02 10:00",
+            body="你公司排污许可证系以虚假材料取得，我局决定予以撤销，相关信息已撤销。特此公告。",
+        ),
+        site.add(
+            "关于启用政务服务网短信验证码登录的通知",
+            published="2026-04-03 10:00",
+            body="自5月1日起，政务服务网个人用户改用手机号码加短信验证码登录。",
+        ),
+    ]
+    srv.fault(site.path(ids[0]), "login")  # showing the notice's own date
+    srv.fault(site.path(ids[1]), "login")
+    srv.fault(site.path(ids[2]), "login", dated=False)  # the same wall without a date
+    srv.fault(site.path(fresh), "login")
+    before, kept = events(db), _current(db, ids[:3], site, srv)
+    c = run_crawl(url, db, *TIMEOUT)
+    assert c.code == 3 and c.flags == [f"site_blocked:block_pages:{url}"], c.summary
+    assert c.failures == {"login_wall": 4}
+    new = events(db)[len(before) :]
+    assert sorted((e["kind"], e.get("reason") or "", e["url"]) for e in new) == sorted(
+        [("site_blocked", "block_pages", url)]
+        + [("new", "", srv.url(site.path(nid))) for nid in short]
+    )
+    assert [e["evidence"]["blocked"] for e in new if e["kind"] == "site_blocked"] == [4]
+    assert _current(db, ids[:3], site, srv) == kept  # title, source, body as archived
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 14
+    conn.close()
+    srv.clear()
+    before = events(db)
+    c = run_crawl(url, db, *TIMEOUT)
+    assert c.code == 0 and c.flags == [] and c.failures == {}, c.summary
+    assert [(e["kind"], e["url"]) for e in events(db)[len(before) :]] == [
+        ("new", srv.url(site.path(fresh)))
+    ]
+
+
+def _current(db, nids, site, srv) -> list:
+    conn = sqlite3.connect(db)
+    try:
+        return [
+            conn.execute(
+                "SELECT v.title, v.source, v.body, v.published FROM versions v"
+                " JOIN notices n ON n.id = v.notice_id AND v.version = n.current_version"
+                " JOIN notice_urls u ON u.notice_id = n.id WHERE u.canonical_url = ?",
+                (canonicalize(srv.url(site.path(nid))),),
+            ).fetchone()
+            for nid in nids
+        ]
+    finally:
+        conn.close()
+
+
+# -- attachment bombs of every extracted format (issue #15, item 7) ---------------------------
+
+CRAWL_MB = 900  # the crawl's address space: a parser in the crawl itself would need more
+
+
+def _address_space(mb: int):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+
+    return apply
+
+
+def test_a_notice_linking_bombs_is_stored_with_its_files_texts_missing_and_why(tmp_path):
+    site = DistrictSite(style="trs")
+    names = ("docx_flat", "pdf_flate", "zip")
+    nid = site.add(
+        "关于征地补偿名单的公告",
+        body=["各有关单位：", "名单见附件。"],
+        attachments=[(BOMBS[n][1], f"/files/{BOMBS[n][1]}") for n in names]
+        + [("正常.pdf", "/files/good.pdf")],
+    )
+    site.add("另一条通知", body=["没有附件。"])
+    site.set_file("/files/good.pdf", make_pdf(["正常的名单 赵敏"]))
+    srv = FaultServer(site)
+    try:
+        for n in names:
+            srv.fault(f"/files/{BOMBS[n][1]}", "bomb", kind=n)
+        db = tmp_path / "a.db"
+        # the crawl under an address-space limit; its text worker at 200 MiB of its own
+        p = tzgg(
+            "crawl", srv.listing_url(), "--db", db, "--profile", "test", "-q", "--json",
+            "-s", "TZGG_TEXT_MEMORY_MB=200",
+            preexec_fn=_address_space(CRAWL_MB), timeout=120,
+        )  # fmt: skip
+    finally:
+        srv.close()
+    [s] = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    assert p.returncode == 0 and s["counts"]["new"] == 2, (s, p.stderr[-2000:])
+    assert "Traceback" not in p.stderr and "MemoryError" not in p.stderr
+    conn = sqlite3.connect(db)
+    # the notice is stored, every file kept (a download that worked), its text row says why
+    rows = conn.execute(
+        "SELECT c.url, c.outcome, t.text, t.error FROM captures c"
+        " JOIN attachment_texts t ON t.sha256 = c.body_sha256 WHERE c.kind = 'attachment'"
+    ).fetchall()
+    got = {url.rsplit("/", 1)[1]: (outcome, text, error) for url, outcome, text, error in rows}
+    assert got == {
+        "bomb.docx": ("attachment", None, "no_text"),  # read whole, in bounded memory
+        "flate.pdf": ("attachment", None, "too_costly"),  # the worker's 200 MiB
+        "bomb.zip": ("attachment", None, None),  # kept, never unzipped
+        "good.pdf": ("attachment", "正常的名单 赵敏", None),  # the worker was replaced
+    }
+    [(title, atts)] = conn.execute(
+        "SELECT v.title, v.attachments FROM versions v JOIN notices n ON n.id = v.notice_id"
+        " WHERE n.url = ?",
+        (srv.base + site.path(nid),),
+    ).fetchall()
+    assert title == "关于征地补偿名单的公告"
+    assert all(len(a["sha256"]) == 64 for a in json.loads(atts))
+
+
+# -- pages made to cost a parser dearly (issue #15, item 5) ---------------------------------
+
+HOSTILE_LISTING = (
+    b"<html><body><datastore><recordset>" + b"<record>x" * 60_000  # no </record>, ever
+    + b"<totalrecord" + b"9" * 5_000 + b"<script>createPageHTML(" * 20_000
+)  # fmt: skip
+HOSTILE_DETAIL = (
+    b"<html><head><title></title></head><body>" + b"<div>" * 40_000  # deeper than libxml2 goes
+    + b"<!--" + b"<script>x</script>" * 30_000 + b"<a href=" * 30_000
+)  # fmt: skip
+
+
+def test_pages_made_to_cost_a_parser_dearly_do_not_hold_the_crawl(tmp_path, faulty):
+    """A listing page of unclosed Hanweb records (which took minutes, the reactor blocked) and
+    a notice page of deep nesting and an unclosed comment full of scripts: each is read in
+    linear time, the crawl ends well within its bound, and neither is a change."""
+    site, srv, url, db = archived(tmp_path, faulty)
+    srv.fault("/tzgg/index_1.html", "hostile", body=HOSTILE_LISTING)
+    srv.fault(site.path(site.nids()[0]), "hostile", body=HOSTILE_DETAIL)
+    before, n = events(db), versions(db)
+    c = run_crawl(url, db, *TIMEOUT, "-s", "TZGG_MAX_CRAWL_SECONDS=20", limit=40, name="hostile")
+    assert c.code == 3 and c.flags == [f"listing_incomplete:empty_page:{url}"], c.summary
+    assert c.failures == {"empty": 1}, c.summary
+    assert check_faulted(c, db, before, n) == []
+    then_nothing_new(srv, url, db, "hostile pages, then none")

@@ -108,7 +108,10 @@ def test_doc_numbers_phrases_one_character_and_filters(archive):
     assert dates == sorted(dates, reverse=True)
     in_july = _search(db, "公示", "--from", "2021-07-01", "--to", "2021-07-31")
     assert in_july and all(r["published"].startswith("2021-07") for r in in_july)
-    assert _search(db, "公示", "--site", "nowhere.gov.cn") == []
+    p = tzgg(
+        "search", "公示", "--site", "nowhere.gov.cn", "--db", db
+    )  # neither archived nor registered
+    assert p.returncode == 2 and "no site 'nowhere.gov.cn'" in p.stderr
 
 
 def test_bad_queries_are_one_line_errors(archive):
