@@ -10,9 +10,36 @@ import sys
 
 import pytest
 
+from crawler.cli import main
 from tests.conftest import REPO, crawl, tzgg
 
 REFUSED = "http://127.0.0.1:9/tzgg/index.html"  # the discard port: nothing listens
+
+
+class Ran:
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """`tzgg ARGS` in this process (what needs no crawl: no interpreter to start each time)."""
+    monkeypatch.delenv("TZGG_DB", raising=False)
+    monkeypatch.delenv("TZGG_REGISTRY", raising=False)
+
+    def run(*args, cwd=None) -> Ran:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return run
 
 
 def only_line(p) -> str:
@@ -33,8 +60,8 @@ def only_line(p) -> str:
         ["sites", "frobnicate"],
     ],
 )
-def test_usage_errors_are_one_line_exit_2(tmp_path, args):
-    p = tzgg(*[a.format(tmp=tmp_path) for a in args], cwd=tmp_path)
+def test_usage_errors_are_one_line_exit_2(tmp_path, cli, args):
+    p = cli(*[a.format(tmp=tmp_path) for a in args], cwd=tmp_path)
     assert p.returncode == 2, p.stderr
     line = only_line(p)
     assert line.startswith("tzgg: error: ") and "--help" in line, line
@@ -69,16 +96,16 @@ SITE_COMMANDS = [
 
 
 @pytest.mark.parametrize("args", SITE_COMMANDS)
-def test_one_rule_for_site_everywhere(archive, tmp_path, args):
+def test_one_rule_for_site_everywhere(archive, tmp_path, cli, args):
     db, reg, _ = archive
     args = [a.format(tmp=tmp_path) for a in args]
-    p = tzgg(*args, "--db", db, "--registry", reg, "--site", "nosuch")
+    p = cli(*args, "--db", db, "--registry", reg, "--site", "nosuch")
     assert p.returncode == 2, (args, p.stdout, p.stderr)
     assert "no site 'nosuch'" in only_line(p)
-    p = tzgg(*args, "--db", db, "--registry", reg, "--site", "later")
+    p = cli(*args, "--db", db, "--registry", reg, "--site", "later")
     assert p.returncode == 0, (args, p.stderr)
     assert "never crawled" in only_line(p)
-    p = tzgg(*args, "--db", db, "--registry", reg, "--site", "127.0.0.1:9")  # crawled: quiet
+    p = cli(*args, "--db", db, "--registry", reg, "--site", "127.0.0.1:9")  # crawled: quiet
     assert p.returncode == 0 and "never crawled" not in p.stderr, (args, p.stderr)
 
 
@@ -121,10 +148,10 @@ def test_an_empty_result_is_said_on_a_terminal_and_silent_in_a_pipe(archive):
         assert p.returncode == 0 and p.stdout == "" and p.stderr == "", (args, p.stderr)
 
 
-def test_sites_list_names_the_archive_it_read(archive, tmp_path):
+def test_sites_list_names_the_archive_it_read(archive, tmp_path, cli):
     db, reg, _ = archive
-    p = tzgg("sites", "list", "--registry", reg, cwd=tmp_path)  # ./tzgg.db: absent
+    p = cli("sites", "list", "--registry", reg, cwd=tmp_path)  # ./tzgg.db: absent
     assert p.returncode == 0
     assert "no archive at tzgg.db" in p.stderr and "no run in tzgg.db" in p.stdout, p
-    p = tzgg("sites", "list", "--registry", reg, "--db", db)
+    p = cli("sites", "list", "--registry", reg, "--db", db)
     assert p.returncode == 0 and p.stderr == "" and f"no run in {db}" in p.stdout
