@@ -66,6 +66,8 @@ _FAILURES = {
     "ResponseDataLossError": "connection",
     "UrlTooLong": "url_too_long",  # never sent (crawler.middlewares.UrlLengthLimit)
 }
+# page classes of a site refusing the crawler: a failed fetch, never a change
+REFUSED = ("blocked", "login_wall")
 
 
 def _failure_kind(failure) -> str:
@@ -343,10 +345,10 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         page = parse_listing(text, response.url, self.max_pages + 1, overrides=ov)
         if first and (not page.items or not is_listing(text, response.url, overrides=ov)):
             # a WAF challenge or 访问过于频繁 page is the site blocking us, not a redesign
-            blocked = classify_page(None, "", text)[0] in ("blocked", "login_wall")
+            blocked = classify_page(None, "", text)[0] in REFUSED
             yield from self._walk_step(walk, failed="blocked" if blocked else "no_notices_found")
             return
-        if not page.items and classify_page(None, "", text)[0] in ("blocked", "login_wall"):
+        if not page.items and classify_page(None, "", text)[0] in REFUSED:
             # rate limits bite a few pages in: a walk cut short there is incomplete, so
             # nothing it did not reach counts as delisted
             yield from self._walk_step(walk, failed="blocked")
@@ -443,7 +445,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         # and is retried next crawl.
         if response.status in (404, 410) or fetch.home or fetch.page_class == "soft_404":
             article["todo"] = []
-        elif got is None or fetch.page_class in ("blocked", "login_wall") or not part.body:
+        elif got is None or fetch.page_class in REFUSED or not part.body:
             article["todo"] = []
             if fetch.error:
                 article["failed"] = fetch.error
