@@ -40,14 +40,14 @@ def fill(unit: str, head: str, size: int) -> bytes:
 
 
 def _listing(url):
-    from spiders.listing import parse_listing
+    from crawler.parse.listing import parse_listing
 
     return lambda b: parse_listing(b.decode(), url)
 
 
 def _sources(b: bytes):
-    from spiders.listing.generic import parse_html
-    from spiders.listing.sources import script_requests, single_page_app
+    from crawler.parse.listing.generic import parse_html
+    from crawler.parse.listing.sources import script_requests, single_page_app
 
     doc = parse_html(b.decode())
     script_requests(doc, COLUMN)
@@ -55,33 +55,33 @@ def _sources(b: bytes):
 
 
 def _window(b: bytes):
-    from spiders.listing import parse_listing
-    from spiders.listing.window import window_step
+    from crawler.parse.listing import parse_listing
+    from crawler.parse.listing.window import window_step
 
     text = b.decode()
     window_step(PROXY, text, parse_listing(text, PROXY))
 
 
 def _extract(b: bytes):
-    from crawler.extract import extract_page
+    from crawler.parse.notice import extract_page
 
     extract_page(b, DETAIL)
 
 
 def _classify(b: bytes):
-    from crawler.extract import classify_page
+    from crawler.parse.notice import classify_page
 
     classify_page("", "", b.decode())
 
 
 def _objection(b: bytes):
-    from crawler.extract.window import find_objection_window
+    from crawler.parse.notice.window import find_objection_window
 
     find_objection_window(b.decode(), "2021-06-01")
 
 
 def _contact(b: bytes):
-    from crawler.extract.contact import find_contact
+    from crawler.parse.notice.contact import find_contact
 
     find_contact(b.decode())
 

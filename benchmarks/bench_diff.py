@@ -1,4 +1,4 @@
-"""Diff benchmark: the UI's `tzgg_diff` (archive.diff.text_diff, on a work budget) against the
+"""Diff benchmark: the UI's `tzgg_diff` (archive.storage.diff.text_diff, on a work budget) against the
 unbounded character diff it replaced and difflib on lines, in the same run; then the
 `version_diff` page of `tzgg serve` over archives holding those edits.
 
@@ -32,8 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from archive.diff import text_diff  # noqa: E402
-from archive.store import Archive  # noqa: E402
+from archive.storage.diff import text_diff  # noqa: E402
+from archive.storage.store import Archive  # noqa: E402
 
 CHARS = (
     "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能"

@@ -46,8 +46,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_search import make_notice  # noqa: E402
 
-from archive.db import SCHEMA_VERSION, connect  # noqa: E402
-from archive.store import Archive  # noqa: E402
+from archive.storage.db import SCHEMA_VERSION, connect  # noqa: E402
+from archive.storage.store import Archive  # noqa: E402
 
 FORMATS = ("warc", "wacz", "jsonl", "csv", "bagit")
 GENERATOR = 1  # bump when the generated archive changes: cached archives are rebuilt
@@ -237,7 +237,7 @@ class Page:
 
 
 def fetch(page: Page, at: datetime, *, status=200, body=None, headers=()) -> dict:
-    """The record the spider yields for one detail page (see crawler/items.py `Fetch`)."""
+    """The record the spider yields for one detail page (see crawler/schema/records.py `Fetch`)."""
     request = [*REQUEST, ["Referer", f"http://{page.site}/tzgg/index.html"]]
     reason = {200: "OK", 304: "Not Modified", 404: "Not Found"}[status]
     return {
@@ -394,9 +394,9 @@ def peak_kib():
 """
 _EXPORT = """
 import json, sys, time
-from archive.db import connect
+from archive.storage.db import connect
 from archive.export import export
-import archive.bag, archive.warc
+import archive.export.bag, archive.export.warc
 fmt, db, out, at = sys.argv[1:5]
 if fmt == "wacz":
     import wacz.main
@@ -414,7 +414,7 @@ _WARCIO = """
 import io, json, sqlite3, sys, time, zlib
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
-from archive.headers import unpack
+from archive.storage.headers import unpack
 db, out = sys.argv[1:3]
 start_rss = peak_kib()
 t = time.perf_counter()

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import lxml.html
 
-    from crawler.extract import extract_notice
+    from crawler.parse.notice import extract_notice
 
     manifest = json.loads((REALPAGES / "manifest.json").read_text(encoding="utf-8"))
     entries = [

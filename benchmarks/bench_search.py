@@ -6,7 +6,7 @@
 
 A generated archive of notices whose text is built from varied Chinese notice templates
 (places, offices, topics, amounts, dates, 文号), stored through the archive's own entry point
-(so ingest includes indexing); then, per query shape, p50/p95 latency of `archive.search`
+(so ingest includes indexing); then, per query shape, p50/p95 latency of `archive.storage.search`
 (newest first and by relevance), of an FTS5 `trigram` table over the same text (its LIKE
 fallback for two-character words, which trigram cannot match), and of `LIKE '%…%'`.
 """
@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive.search import search  # noqa: E402
-from archive.store import Archive  # noqa: E402
+from archive.storage.search import search  # noqa: E402
+from archive.storage.store import Archive  # noqa: E402
 
 PLACES = "岳阳楼区 君山区 云溪区 南湖新区 经开区 屈原区 临湘市 汨罗市 平江县 湘阴县 华容县".split()
 TOWNS = "郭镇乡 城陵矶街道 枫桥湖街道 洞庭街道 奇家岭街道 望岳路街道 东风湖街道 金鹗山街道".split()

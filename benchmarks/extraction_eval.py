@@ -212,7 +212,7 @@ class MissingSystem(Exception):
 
 
 def _decode(raw: bytes, charset: str | None) -> str:
-    from crawler.extract import decode_html
+    from crawler.parse.notice import decode_html
 
     return decode_html(raw, charset)[0]
 
@@ -235,8 +235,8 @@ class Tzgg(System):
     date_mode = "strict"
 
     def __init__(self):
-        from crawler.extract import classify_page, extract_notice, extract_page
-        from spiders.listing import parse_listing
+        from crawler.parse.listing import parse_listing
+        from crawler.parse.notice import classify_page, extract_notice, extract_page
 
         self._extract_notice = extract_notice
         self._extract_page = extract_page

@@ -12,7 +12,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
-from crawler.urls import canonicalize
+from crawler.schema.urls import canonicalize
 
 logger = logging.getLogger(__name__)
 

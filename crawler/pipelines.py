@@ -6,8 +6,8 @@ from contextlib import ExitStack
 
 from twisted.internet.task import LoopingCall
 
-from archive.db import archive_lock, site_lock
-from crawler.writer import ArchiveWriter, as_record
+from archive.storage.db import archive_lock, site_lock
+from archive.storage.writer import ArchiveWriter, as_record
 
 FLUSH_SECONDS = 0.5
 

@@ -43,7 +43,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RedirectHopsMiddleware": 650,  # sees a 3xx before RedirectMiddleware
     "spiders.attachments.FileTextMiddleware": 540,  # a file's text, in a worker process
 }
-EXTENSIONS = {"crawler.timelimit.CrawlTimeLimit": 500}
+EXTENSIONS = {"crawler.extensions.CrawlTimeLimit": 500}
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalFingerprinter"
 # Sites are on the web: a link to file:, ftp: or s3: must never read the crawling machine's
 # files (or anyone's bucket) into an archive that may be published.

@@ -31,8 +31,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
-from crawler.extract import attachment_text
-from crawler.extract.attachment_text import file_kind
+from crawler.parse.notice import attachment_text
+from crawler.parse.notice.attachment_text import file_kind
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ import hashlib
 import scrapy
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
-from crawler.extract.files import download_ext
+from crawler.parse.notice.files import download_ext
+from crawler.schema.urls import canonicalize
 from crawler.textpool import TextPool
-from crawler.urls import canonicalize
 
 MAX_PER_NOTICE = 30
 _RECORD_KEYS = (

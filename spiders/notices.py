@@ -12,21 +12,21 @@ from urllib.parse import urlsplit
 
 import scrapy
 
-from archive.attachments import validators
-from archive.db import connect
-from archive.revisits import revisit_targets
-from crawler.extract import classify_page, decode_html, extract_page
-from crawler.extract.classify import binary_kind
-from crawler.extract.overrides import version_tag
-from crawler.extract.parts import join_parts
-from crawler.fetch import user_agent
-from crawler.items import NO_DELISTING, Fetch, Listed, ListingEntry, WalkEnd
-from crawler.registry import Registry
-from crawler.urls import canonicalize, site_name
+from archive.storage.attachments import validators
+from archive.storage.db import connect
+from archive.storage.revisits import revisit_targets
+from crawler.parse.listing import is_listing, parse_listing
+from crawler.parse.listing.trs import article_parts
+from crawler.parse.listing.window import window_step
+from crawler.parse.notice import classify_page, decode_html, extract_page
+from crawler.parse.notice.classify import binary_kind
+from crawler.parse.notice.overrides import version_tag
+from crawler.parse.notice.parts import join_parts
+from crawler.schema.records import NO_DELISTING, Fetch, Listed, ListingEntry, WalkEnd
+from crawler.schema.urls import canonicalize, site_name
+from crawler.sites.fetch import user_agent
+from crawler.sites.registry import Registry
 from spiders.attachments import AttachmentsMixin, _too_large
-from spiders.listing import is_listing, parse_listing
-from spiders.listing.trs import article_parts
-from spiders.listing.window import window_step
 
 
 def utc_now() -> str:
@@ -212,7 +212,9 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         self, url: str, walk: str, records=None, planned: bool = False
     ) -> scrapy.Request:
         meta = {"walk": walk, "site": self.site_of[walk]}
-        if records:  # a data proxy window: the latest records of the walk (spiders.listing.window)
+        if (
+            records
+        ):  # a data proxy window: the latest records of the walk (crawler.parse.listing.window)
             meta["tzgg_records"] = records
         if planned:  # a page the listing named (a column page lists its every window)
             meta["tzgg_planned"] = True

@@ -103,7 +103,7 @@ def events(db, *extra) -> list[dict]:
 
 def real_page_notice(name: str):
     """extract_notice of one page of ../shared/realpages (skips when they are absent)."""
-    from crawler.extract import extract_notice
+    from crawler.parse.notice import extract_notice
 
     path = require_realpages() / name
     return extract_notice(path.read_bytes(), "https://www.pingtan.gov.cn/x/t1.htm")

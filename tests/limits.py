@@ -2,7 +2,7 @@
 RLIMIT_AS, so a quadratic parser or a decompression bomb fails the test by being killed, not
 by a measured threshold that a noisy machine could trip or hide.
 
-    out = run_limited("from crawler.extract import classify_page; print(classify_page(PAGE))",
+    out = run_limited("from crawler.parse.notice import classify_page; print(classify_page(PAGE))",
                       setup="PAGE = '<p>' * 1_000_000", cpu_s=10, mem_mb=1024)
 """
 

@@ -13,12 +13,12 @@ import zipfile
 
 import pytest
 
-from archive.versioning import normalized, version_hash
+from archive.storage.versioning import normalized, version_hash
 from crawler.demo.documents import make_docx, make_pdf
 from crawler.demo.site import DistrictSite, Response
-from crawler.extract import attachment_text
-from crawler.extract.attachment_text import extract_text
-from crawler.extract.files import download_ext, safe_attachment_name
+from crawler.parse.notice import attachment_text
+from crawler.parse.notice.attachment_text import extract_text
+from crawler.parse.notice.files import download_ext, safe_attachment_name
 from tests.conftest import crawl, events, tzgg
 from tests.limits import run_limited
 from tests.test_store import SITE, fetch
@@ -527,7 +527,7 @@ def _file(body: bytes, status: int = 200) -> dict:
 
 
 def _ingest(db, *records):
-    from archive.store import Archive
+    from archive.storage.store import Archive
 
     a = Archive(db)
     run = a.begin_run(SITE)
@@ -556,8 +556,8 @@ def test_a_file_hash_without_its_text_row_is_not_listed(tmp_path):
     assert _ingest(db, _record("/t1.html", sha=True, texts=[text])) == []  # a baseline
     [(_, _, [entry])] = _versions(db)
     assert entry["sha256"] == sha
-    from archive.db import connect
-    from archive.search import search
+    from archive.storage.db import connect
+    from archive.storage.search import search
 
     [hit] = search(connect(db), "令狐冲")
     assert hit["in_attachments"] == [{"name": "名单.pdf", "url": PDF_URL}]

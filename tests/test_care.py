@@ -123,10 +123,10 @@ def test_a_page_over_the_size_bound_is_a_failed_fetch_never_an_edit(tmp_path, se
 def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve):
     """changes, search, show and export read while a crawl writes (WAL): never an error,
     never a half-written notice."""
-    from archive.db import connect
     from archive.export import export
-    from archive.queries import changes, notice_history
-    from archive.search import search
+    from archive.storage.db import connect
+    from archive.storage.queries import changes, notice_history
+    from archive.storage.search import search
 
     site = DistrictSite(style="trs", page_size=20)
     site.generate(150)
@@ -206,7 +206,7 @@ def test_the_crawler_never_leaves_its_site_unless_the_registry_allows_a_host(tmp
 def test_every_command_uses_an_archive_path_with_hash_question_mark_and_percent(tmp_path, serve):
     """Issue 15 #13: `watch.db#1?…` was cut at `#` (a crawl made an empty `watch.db`, a reader
     read another archive, a backup wrote `bk`).  Every command family, on such names."""
-    from archive.db import sqlite_uri
+    from archive.storage.db import sqlite_uri
 
     site = DistrictSite(style="trs", page_size=10)
     for i in range(1, 4):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import classify_page, extract_notice, extract_page, fold_ws
+from crawler.parse.notice import classify_page, extract_notice, extract_page, fold_ws
 from tests.limits import run_limited
 
 LONG = "经研究，决定撤销以下行政许可事项。" * 30
@@ -150,7 +150,7 @@ def test_classifying_adversarial_pages_is_linear():
         print(n)
         """,
         setup="""
-        from crawler.extract import classify_page
+        from crawler.parse.notice import classify_page
         SHAPES = [  # (head, repeated, tail)
             ("<!--", "<script>", ""),
             ("", "<a ", ""),

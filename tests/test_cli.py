@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from archive.db import site_lock
+from archive.storage.db import site_lock
 from crawler.demo.scenario import build_demo_site
 from crawler.demo.site import DistrictSite
 from tests.conftest import REPO, crawl, events, tzgg
@@ -233,8 +233,8 @@ STALE = "http://127.0.0.1:1/"
 
 def stale_demo_archive(db) -> None:
     """A demo archive as an earlier `tzgg demo --db` left it: marked, a loopback site."""
-    from archive.store import Archive
-    from crawler.democmd import _mark
+    from archive.storage.store import Archive
+    from crawler.cli.demo import _mark
 
     a = Archive(db)
     run = a.begin_run("yueyanglou", [STALE + "tzgg/index.html"])
@@ -292,7 +292,7 @@ def test_records_that_cannot_be_stored_fail_the_crawl(tmp_path, serve):
 
 
 def test_readers_are_not_blocked_by_an_open_write_transaction(tmp_path):
-    from archive.store import Archive
+    from archive.storage.store import Archive
 
     db = tmp_path / "a.db"
     a = Archive(db, batch=1000)
@@ -322,7 +322,7 @@ def test_readers_are_not_blocked_by_an_open_write_transaction(tmp_path):
 def test_a_fresh_archive_opened_by_many_at_once(tmp_path):
     import concurrent.futures
 
-    from archive.db import SCHEMA_VERSION, connect
+    from archive.storage.db import SCHEMA_VERSION, connect
 
     for i in range(10):
         db = tmp_path / f"race{i}.db"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from crawler.extract.contact import find_contact
+from crawler.parse.notice.contact import find_contact
 from tests.conftest import real_page_notice
 
 

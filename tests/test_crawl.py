@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections import Counter
 
-from archive.headers import unpack
+from archive.storage.headers import unpack
 from crawler.demo.scenario import apply_round, build_demo_site
 from crawler.demo.site import DistrictSite
 from tests.conftest import crawl, events, tzgg

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import parse_date
-from crawler.extract.dates import parse_dates
+from crawler.parse.notice import parse_date
+from crawler.parse.notice.dates import parse_dates
 
 
 @pytest.mark.parametrize(

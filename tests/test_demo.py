@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from archive.db import connect
+from archive.storage.db import connect
 from crawler.demo.scenario import apply_round, build_demo_site
 from tests.conftest import REPO, crawl, events, tzgg
 

@@ -1,11 +1,11 @@
-"""Diffs between versions (archive/diff.py and the UI's tzgg_diff): exact, as fine as the
+"""Diffs between versions (archive/storage/diff.py and the UI's tzgg_diff): exact, as fine as the
 budget allows, and bounded in cost whatever the texts (a hard CPU limit, no timing)."""
 
 from __future__ import annotations
 
 import random
 
-from archive.diff import field_diff, text_diff
+from archive.storage.diff import field_diff, text_diff
 from tests.limits import run_limited
 
 # Built in the child, cheaply: random hex (nothing in common), a table with every amount
@@ -54,7 +54,7 @@ def test_the_uis_diff_is_bounded_whatever_the_texts():
 def test_field_diff_is_bounded_whatever_the_bodies():
     out = run_limited(
         """
-        from archive.diff import field_diff
+        from archive.storage.diff import field_diff
         for a, b in CASES:
             print(len(field_diff({"body": a}, {"body": b})) > 1)
         """,

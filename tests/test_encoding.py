@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import codecs
 
-from crawler.extract import decode_html, extract_notice
+from crawler.parse.notice import decode_html, extract_notice
 
 TEXT = "关于开展秋季森林防火检查的通知"
 

@@ -24,10 +24,10 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.export import redact, redact_text
-from archive.timeutil import utcnow
 from crawler.demo.documents import make_pdf
 from crawler.demo.site import DistrictSite
 from crawler.demo.site import serve as serve_site
+from crawler.schema.times import utcnow
 from tests.conftest import crawl, tzgg
 
 BIN = Path(sys.executable).parent
@@ -487,7 +487,7 @@ def test_an_existing_output_is_kept_unless_forced(archive, tmp_path):
 
 
 def test_a_year_or_month_as_of_means_its_end():
-    from archive.timeutil import parse_user_time
+    from crawler.schema.times import parse_user_time
 
     assert parse_user_time("2021", end_of_day=True) == "2021-12-31T15:59:59.999Z"
     assert parse_user_time("2021-09", end_of_day=True) == "2021-09-30T15:59:59.999Z"
@@ -501,8 +501,8 @@ def test_a_year_or_month_as_of_means_its_end():
 
 
 def test_warc_headers_are_the_bytes_received():
-    from archive.headers import pack
-    from archive.warc import response_headers
+    from archive.export.warc import response_headers
+    from archive.storage.headers import pack
 
     gbk = 'attachment; filename="征地名单.pdf"'.encode("gbk")
     row = {
@@ -580,7 +580,7 @@ def test_history_counts_versions_and_notices_and_the_bag_names_its_owner(archive
 def test_a_future_as_of_means_now_with_a_warning(archive, tmp_path):
     from datetime import datetime
 
-    from archive.timeutil import SHANGHAI
+    from crawler.schema.times import SHANGHAI
 
     for as_of, warned in (("2999-01-01", True), (str(datetime.now(SHANGHAI).date()), False)):
         out = tmp_path / "x.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import extract_notice, extract_page
+from crawler.parse.notice import extract_notice, extract_page
 
 TEXT = "关于开展秋季森林防火检查的通知"
 PAD = "<!-- " + "x" * 5000 + " -->"  # pushes the first non-ASCII byte past the quick check

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import classify_page, decode_html, extract_notice
+from crawler.parse.notice import classify_page, decode_html, extract_notice
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "extract"
 

@@ -16,9 +16,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-from crawler.extract import classify_page, decode_html, extract_notice, extract_page
-from crawler.extract.text import fold_ws, squash
-from spiders.listing import parse_listing
+from crawler.parse.listing import parse_listing
+from crawler.parse.notice import classify_page, decode_html, extract_notice, extract_page
+from crawler.parse.notice.text import fold_ws, squash
 from tests.conftest import REPO, require_realpages
 
 REALPAGES = require_realpages(module_level=True)

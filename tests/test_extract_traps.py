@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from crawler.extract import classify_page, extract_notice
-from crawler.extract.contact import find_contact
-from crawler.extract.text import script_output
-from crawler.extract.window import find_objection_window
+from crawler.parse.notice import classify_page, extract_notice
+from crawler.parse.notice.contact import find_contact
+from crawler.parse.notice.text import script_output
+from crawler.parse.notice.window import find_objection_window
 
 URL = "http://www.yueyang.gov.cn/a/b/content_1.html"
 PARAS = "".join(

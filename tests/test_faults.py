@@ -21,10 +21,10 @@ import time
 
 import pytest
 
-from archive.store import Archive
+from archive.storage.store import Archive
 from crawler.demo.documents import make_pdf
 from crawler.demo.site import DistrictSite
-from crawler.urls import canonicalize
+from crawler.schema.urls import canonicalize
 from tests.bombs import BOMBS
 from tests.conftest import REPO, events, tzgg
 from tests.conftest import crawl as crawl_once

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 import feedparser
 import pytest
 
-from archive.feed import entry_html, event_id, events_atom
-from archive.objections import open_objections
-from archive.timeutil import SHANGHAI, utcnow
+from archive.export.feed import entry_html, event_id, events_atom
+from archive.storage.objections import open_objections
 from crawler.demo.site import DistrictSite
 from crawler.demo.site import serve as serve_site
+from crawler.schema.times import SHANGHAI, utcnow
 from tests.conftest import crawl, events, tzgg
 
 TODAY = datetime.now(SHANGHAI).date()
@@ -425,10 +425,10 @@ def test_a_query_reads_each_notice_version_once_and_the_feed_keeps_its_rule(
     """Many events of few notices (a long-running archive): a query reads and matches each
     (notice, version) once per feed, and the newest-first reading that stops at --limit picks
     the entries the plain rule (every event, filtered, newest first) picks."""
-    from archive import eventfilter
-    from archive.eventfilter import EventFilter
-    from archive.feed import recent_events
-    from archive.queries import changes
+    from archive.export.feed import recent_events
+    from archive.storage import eventfilter
+    from archive.storage.eventfilter import EventFilter
+    from archive.storage.queries import changes
 
     db = tmp_path / "many.db"
     src, dst = sqlite3.connect(archive["db"]), sqlite3.connect(db)
@@ -503,7 +503,7 @@ def test_archived_text_is_escaped_and_made_xml_safe():
 
 
 def test_open_objections_rules_on_hand_made_windows(tmp_path):
-    from archive.db import connect
+    from archive.storage.db import connect
 
     conn = connect(tmp_path / "w.db")
     today = "2024-05-10"
@@ -548,7 +548,7 @@ def test_open_objections_rules_on_hand_made_windows(tmp_path):
 
 
 def test_an_open_window_entry_is_updated_each_day_its_count_changes():
-    from archive.feed import objection_entry
+    from archive.export.feed import objection_entry
 
     n = {
         "id": "abc", "version": 2, "site": "yylq", "title": "关于拟征收土地的公示",

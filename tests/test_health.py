@@ -101,8 +101,8 @@ def test_every_revisit_failing_is_flagged_broken(tmp_path, serve):
 def test_a_removal_is_placed_against_the_notice_s_window_by_its_captures(tmp_path):
     """The label comes from when the notice was last seen online and first seen gone, not
     from the run that confirmed the removal (TZGG_REMOVAL_CONFIRMATIONS=2, daily crawls)."""
-    from archive.db import connect
-    from archive.queries import changes
+    from archive.storage.db import connect
+    from archive.storage.queries import changes
     from tests.test_store import crawl as store_crawl
     from tests.test_store import fetch, listed, notice, walk
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import extract_notice
+from crawler.parse.notice import extract_notice
 
 URL = "http://www.example.gov.cn/41201/41250/content_2290417.html"
 

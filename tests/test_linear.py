@@ -267,61 +267,64 @@ PAGES: dict[str, list[tuple]] = {
 def read(family: str, page: str) -> None:
     """Run the parsers of `family` on `page`."""
     if family in ("hanweb", "trs", "generic", "jyh", "scripted", "commented", "pagination"):
-        from spiders.listing import is_listing, parse_listing
+        from crawler.parse.listing import is_listing, parse_listing
 
         for url in {"hanweb": (COLUMN, PROXY), "trs": (TRS,), "jyh": (JYH,)}.get(family, (COLUMN,)):
             parse_listing(page, url)
         if family == "generic":
             is_listing(page, COLUMN)
         if family == "hanweb":
-            from spiders.listing.hanweb import answer_counts, first_group_url
+            from crawler.parse.listing.hanweb import answer_counts, first_group_url
 
             answer_counts(page)
             first_group_url(page, COLUMN)
         if family == "trs":
-            from spiders.listing.trs import article_parts
+            from crawler.parse.listing.trs import article_parts
 
             article_parts(page, "http://www.mmx.gov.cn/a/t20210101_1.html")
         if family == "pagination":
-            from spiders.listing.pagination import current_page_from_text, page_count_from_text
+            from crawler.parse.listing.pagination import (
+                current_page_from_text,
+                page_count_from_text,
+            )
 
             page_count_from_text(page)
             current_page_from_text(page)
     elif family == "sources":
-        from spiders.listing.generic import parse_html
-        from spiders.listing.sources import script_requests, single_page_app
+        from crawler.parse.listing.generic import parse_html
+        from crawler.parse.listing.sources import script_requests, single_page_app
 
         doc = parse_html(page)
         script_requests(doc, COLUMN)
         single_page_app(doc)
     elif family == "window":
-        from spiders.listing import parse_listing
-        from spiders.listing.window import following, window_step
+        from crawler.parse.listing import parse_listing
+        from crawler.parse.listing.window import following, window_step
 
         following(PROXY, page)
         window_step(PROXY, page, parse_listing(page, PROXY))
     elif family == "detail":
-        from crawler.extract import classify_page, extract_page
+        from crawler.parse.notice import classify_page, extract_page
 
         notice, text, _ = extract_page(page.encode("utf-8"), DETAIL)
         classify_page(notice.title, notice.body, text)
     elif family == "overrides":
-        from crawler.extract import extract_page
-        from crawler.extract.overrides import Overrides
+        from crawler.parse.notice import extract_page
+        from crawler.parse.notice.overrides import Overrides
 
         site = Overrides.from_dict({"source": {"labels": ["来源"]}})
         extract_page(page.encode("utf-8"), DETAIL, overrides=site)
     elif family == "classify":
-        from crawler.extract import classify_page
+        from crawler.parse.notice import classify_page
 
         classify_page("", "", page)
         classify_page(None, "页面", page)
     elif family == "objection_window":
-        from crawler.extract.window import find_objection_window
+        from crawler.parse.notice.window import find_objection_window
 
         find_objection_window(page, "2021-06-01")
     elif family == "contact":
-        from crawler.extract.contact import find_contact
+        from crawler.parse.notice.contact import find_contact
 
         find_contact(page)
 

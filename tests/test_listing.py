@@ -11,9 +11,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from crawler.items import ListingEntry
-from spiders.listing import is_listing, parse_listing
-from spiders.listing.window import MEMORY, following, next_window, window_of, window_step
+from crawler.parse.listing import is_listing, parse_listing
+from crawler.parse.listing.window import MEMORY, following, next_window, window_of, window_step
+from crawler.schema.records import ListingEntry
 from tests.conftest import crawl, events, require_realpages
 
 FIX = Path(__file__).parent / "fixtures" / "listing"
@@ -578,7 +578,7 @@ def test_trs_multi_page_article_is_not_a_listing():
 
 
 def test_a_link_broken_over_lines_is_read_as_a_browser_reads_it():
-    from spiders.listing.generic import resolve
+    from crawler.parse.listing.generic import resolve
 
     base = "http://www.x.gov.cn/tzgg/index.html"
     assert (
@@ -968,7 +968,7 @@ def test_javascript_arrays_that_are_not_notices_are_not_a_list():
 
 
 def test_hostile_scripts_cost_little_and_crash_nothing():
-    from spiders.listing.scripted import MAX_ITEMS
+    from crawler.parse.listing.scripted import MAX_ITEMS
 
     item = "{title: '关于某项工作的通知公告', url: '/a/%d.html', pubDate: '2024-01-01'}"
     huge = _js_page("{list: [" + ",".join(item % i for i in range(200_000)) + "]}")

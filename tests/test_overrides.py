@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from crawler.extract import extract_notice
-from crawler.extract.overrides import OverrideError, Overrides
-from crawler.registry import Registry, RegistryError
+from crawler.parse.notice import extract_notice
+from crawler.parse.notice.overrides import OverrideError, Overrides
+from crawler.sites.registry import Registry, RegistryError
 from tests.conftest import crawl, events, tzgg
 
 URL = "http://www.odd.gov.cn/news/show.php?id=88"
@@ -193,7 +193,7 @@ def test_two_districts_on_one_host_keep_their_own_overrides(tmp_path, serve):
     import sqlite3
 
     from crawler.demo.scenario import build_demo_site
-    from crawler.registry import PageExtractor, SiteExtractor
+    from crawler.sites.registry import PageExtractor, SiteExtractor
 
     site = build_demo_site(style="hanweb")
     srv = serve(site)
@@ -265,8 +265,8 @@ def test_for_url_is_none_when_entries_tie_and_a_host_of_one_entry_is_that_entry(
 
 
 def test_an_extractor_bound_to_a_site_reads_with_that_sites_overrides():
-    from crawler.extract.overrides import version_tag
-    from crawler.registry import PageExtractor
+    from crawler.parse.notice.overrides import version_tag
+    from crawler.sites.registry import PageExtractor
 
     reg = Registry.from_dict(
         {

@@ -15,10 +15,10 @@ from lxml import etree
 from scrapy.settings import Settings
 
 from crawler.demo.site import DistrictSite
-from crawler.extract.overrides import OverrideError, Overrides, version_tag
-from crawler.items import EXTRACTOR_VERSION, ListingEntry, Notice
-from crawler.probe import _garbled, format_report
-from spiders.listing import is_listing, parse_listing
+from crawler.parse.listing import is_listing, parse_listing
+from crawler.parse.notice.overrides import OverrideError, Overrides, version_tag
+from crawler.schema.records import EXTRACTOR_VERSION, ListingEntry, Notice
+from crawler.sites.probe import _garbled, format_report
 from spiders.notices import NoticesSpider
 from tests.conftest import crawl, events, require_realpages, tzgg
 from tests.faultsite import FaultServer

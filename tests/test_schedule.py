@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive.db import connect, site_lock
-from crawler.cadence import MAX_SPREAD, CadenceError, parse_cadence
-from crawler.scheduler import Scheduler, cron_line, crontab, stamp
+from archive.storage.db import connect, site_lock
+from crawler.service.scheduler import Scheduler, cron_line, crontab, stamp
+from crawler.sites.cadence import MAX_SPREAD, CadenceError, parse_cadence
 from tests.conftest import tzgg
 
 T0 = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
@@ -115,7 +115,7 @@ def test_cadences_parse_and_bound_their_jitter():
 
 def on_grid(cad, key, t):
     """Whether t is one of the site's times: the schedule's, moved by the site's offset."""
-    from crawler.cadence import EPOCH
+    from crawler.sites.cadence import EPOCH
 
     if cad.cron is None:
         return (t - EPOCH - cad.offset(key)) % cad.period == timedelta(0)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from archive.bigrams import (
+from archive.storage.bigrams import (
     QueryError,
     match_expression,
     matches,

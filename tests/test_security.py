@@ -24,7 +24,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from archive.store import Archive
+from archive.storage.store import Archive
 from crawler.demo.documents import make_docx, make_pdf
 from crawler.demo.site import DistrictSite, esc
 from crawler.demo.site import serve as serve_site

@@ -93,7 +93,7 @@ def test_the_site_writes_the_seed_layout():
 
 
 def test_extract_a_seed_page():
-    from crawler.extract import extract_notice
+    from crawler.parse.notice import extract_notice
 
     site = seed_site()
     nid = seed_nid(site)
@@ -121,7 +121,7 @@ def test_extract_a_seed_page():
 def test_every_seed_page_gives_its_own_body():
     """Short notices too: the template's footer (主办, 网站标识码, ICP备) outweighs a two-line
     notice in a text-density guess, and must never be taken for its body."""
-    from crawler.extract import extract_notice
+    from crawler.parse.notice import extract_notice
 
     site = seed_site()
     site.generate(30, seed=3)

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from archive.store import Archive
+from archive.storage.store import Archive
 from tests.conftest import serving_ui, tzgg
 
 SITE = "www.example.gov.cn"

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from crawler.demo.scenario import build_demo_site
-from crawler.registry import Registry, RegistryError
+from crawler.sites.registry import Registry, RegistryError
 from tests.conftest import REPO, crawl, events, tzgg
 
 
@@ -374,7 +374,7 @@ def test_sites_add_writes_through_a_symlink_and_concurrent_adds_all_land(tmp_pat
 
 
 def test_sites_list_shows_a_runs_time_in_shanghai_saying_so(tmp_path):
-    from archive.store import Archive
+    from archive.storage.store import Archive
 
     write(tmp_path / "sites.toml", '[sites.a]\nlistings = ["http://a.gov.cn/l/"]\n')
     db = tmp_path / "a.db"
@@ -420,7 +420,7 @@ def test_a_host_two_districts_share_gives_each_key_the_notices_its_listing_showe
 
 
 def test_a_key_crawl_waits_for_a_crawl_of_its_host_by_url(tmp_path, serve):
-    from archive.db import site_lock
+    from archive.storage.db import site_lock
 
     site = build_demo_site(style="trs")
     url, db = site.listing_url(serve(site).base), tmp_path / "a.db"

@@ -8,9 +8,9 @@ from datetime import UTC
 
 import pytest
 
-from archive.db import ArchiveError, connect
-from archive.queries import changes, notice_history
-from archive.store import Archive, notice_id
+from archive.storage.db import ArchiveError, connect
+from archive.storage.queries import changes, notice_history
+from archive.storage.store import Archive, notice_id
 
 SITE = "www.example.gov.cn"
 BASE = f"http://{SITE}"
@@ -298,7 +298,7 @@ def test_headers_are_kept_whole_and_packed_small(db):
         ["X-自定义", "值"],
     ]
     crawl(db, [fetch(1, headers=headers, request_headers=[["User-Agent", "tzgg/0.1"]])])
-    from archive.headers import unpack
+    from archive.storage.headers import unpack
 
     row = connect(db).execute("SELECT headers, request_headers, final_url FROM captures").fetchone()
     assert unpack(row[0]) == headers and unpack(row[1]) == [["User-Agent", "tzgg/0.1"]]
@@ -316,7 +316,7 @@ def test_keep_all_bodies_setting(db):
 def test_revisit_policy_recent_slices_the_old_notices(db):
     from datetime import datetime
 
-    from archive.revisits import revisit_targets
+    from archive.storage.revisits import revisit_targets
 
     old = [fetch(n, notice=notice(n, published=f"2019-01-{n:02d}")) for n in range(1, 29)]
     recent = fetch(29, notice=notice(29, published="2026-11-20T09:00:00+08:00"))
@@ -642,7 +642,7 @@ def test_event_ids_are_never_reused(db):
 
 
 def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
-    from archive.db import MIGRATIONS, SCHEMA_VERSION
+    from archive.storage.db import MIGRATIONS, SCHEMA_VERSION
 
     db = tmp_path / "old.db"
     a = Archive(db)
@@ -670,7 +670,7 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
     assert conn.execute("SELECT count(*) FROM attachment_texts").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
     # and the notices archived before are searchable
-    from archive.search import search
+    from archive.storage.search import search
 
     assert [r["id"] for r in search(conn, "事项")] == [notice_id(SITE, f"{BASE}/tzgg/t1.html")]
     nid = notice_id(SITE, f"{BASE}/tzgg/t1.html")
@@ -708,7 +708,7 @@ def test_objection_window_and_contact_are_kept_with_the_version(tmp_path):
 
 
 def test_an_upgraded_extractor_is_not_an_edit(tmp_path):
-    from crawler.items import EXTRACTOR_VERSION, Notice
+    from crawler.schema.records import EXTRACTOR_VERSION, Notice
 
     better = "各有关单位：\n第1号事项如下。\n（正文的第二页，旧的抽取器漏掉了）"
 
@@ -753,7 +753,7 @@ def test_an_extractor_that_fails_on_an_old_page_does_not_lose_the_record(tmp_pat
 
 
 def test_after_an_upgrade_a_known_notice_at_a_new_url_is_not_new(tmp_path):
-    from crawler.items import EXTRACTOR_VERSION, Notice
+    from crawler.schema.records import EXTRACTOR_VERSION, Notice
 
     better = "各有关单位：\n第1号事项如下。\n（旧的抽取器漏掉的一段）"
 
@@ -782,7 +782,7 @@ def test_an_archive_path_names_that_file_whatever_its_characters(tmp_path, monke
     with them escaped, never one that cuts the name at `#` or `?` (and reads x.db instead)."""
     from urllib.parse import unquote
 
-    from archive.db import sqlite_uri
+    from archive.storage.db import sqlite_uri
 
     monkeypatch.chdir(tmp_path)
     crawl(tmp_path / "x.db", [fetch(1)])  # what a cut-off name would open instead

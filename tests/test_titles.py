@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from crawler.extract import extract_notice
+from crawler.parse.notice import extract_notice
 
 URL = "http://www.example.gov.cn/zwgk/tzgg/202405/t20240521_1.html"
 BODY = "<div class='TRS_Editor'><p>" + "各有关单位：现将有关事项通知如下。" * 8 + "</p></div>"

@@ -14,9 +14,9 @@ import urllib.request
 import pytest
 from datasette.utils import tilde_encode
 
-from archive.db import connect
-from archive.store import Archive
-from archive.webhooks import Hook, register
+from archive.notify.webhooks import Hook, register
+from archive.storage.db import connect
+from archive.storage.store import Archive
 from tests.conftest import serving_ui
 from tests.test_serve import SITE, _fetch
 

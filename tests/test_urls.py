@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.urls import canonicalize, site_name
+from crawler.schema.urls import canonicalize, site_name
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_join_url_is_urljoin():
     import random
     from urllib.parse import urljoin
 
-    from crawler.extract.text import join_url
+    from crawler.parse.notice.text import join_url
 
     bases = [
         "http://a.gov.cn",

@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from archive.db import connect
-from archive.webhooks import Hook, archive_id, deliver, pending, post, register
+from archive.notify.webhooks import Hook, archive_id, deliver, pending, post, register
+from archive.storage.db import connect
 from crawler.demo.site import DistrictSite
-from crawler.registry import Registry, RegistryError
+from crawler.sites.registry import Registry, RegistryError
 from tests.conftest import crawl, events, tzgg
 from tests.test_store import SITE, fetch, listed, notice, walk
 from tests.test_store import crawl as store_crawl
@@ -217,7 +217,7 @@ def test_a_receiver_down_is_left_alone_until_its_next_try_and_blocks_no_other(tm
 
 
 def test_the_wait_doubles_up_to_six_hours():
-    from archive.webhooks import retry_delay
+    from archive.notify.webhooks import retry_delay
 
     assert [retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 4, 9)] == [1, 2, 4, 8, 256]
     assert retry_delay(10) == retry_delay(50) == timedelta(hours=6)
@@ -590,7 +590,7 @@ def test_a_long_backlog_is_read_once_per_notice_and_a_call_keeps_to_its_budget(
 
 def count_text_reads(monkeypatch) -> list:
     """Record each (notice, version) whose text a filter reads."""
-    from archive import eventfilter
+    from archive.storage import eventfilter
 
     reads: list = []
     real = eventfilter.notice_text
@@ -723,7 +723,7 @@ def test_no_output_of_crawl_deliver_or_sites_list_shows_a_hooks_password(tmp_pat
 
 
 def test_a_real_crawls_new_and_removed_events_reach_the_receiver(tmp_path, serve, receiver):
-    from crawler.cli_hooks import deliver_after_crawl, register_before_crawl
+    from crawler.cli.hooks import deliver_after_crawl, register_before_crawl
 
     site = DistrictSite(style="trs")
     for i in range(1, 5):

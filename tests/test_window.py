@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from crawler.extract.window import find_objection_window
-from crawler.extract.workdays import add_working_days, is_workday
+from crawler.parse.notice.window import find_objection_window
+from crawler.parse.notice.workdays import add_working_days, is_workday
 from tests.conftest import real_page_notice
 
 

@@ -18,8 +18,8 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from markupsafe import Markup
 
-from archive.bigrams import QueryError, match_expression, parse_query, snippet
-from archive.diff import text_diff
+from archive.storage.bigrams import QueryError, match_expression, parse_query, snippet
+from archive.storage.diff import text_diff
 from crawler.webui import SERVED_TABLES
 
 NO_MATCH = '"zzqtzggnomatchzzq"'  # a word no document holds: an empty result, not an error page
@@ -125,7 +125,7 @@ _NOTES = {
 
 def tzgg_diff(old: str | None, new: str | None) -> str:
     """Side by side, characters that changed marked: <del> on the left, <ins> on the right.
-    Bounded in time whatever the texts (archive/diff.py): coarser, with a note, when large."""
+    Bounded in time whatever the texts (archive/storage/diff.py): coarser, with a note, when large."""
     diff = text_diff(old, new)
     left, right = [], []
     for op, a, b in diff.ops:

@@ -1,0 +1,180 @@
+"""Packages: a WACZ (with the `wacz` package) and a BagIt bag (with `bagit`).
+
+The bag holds the WARC and its index, the notices as JSONL, and every attachment archived by
+the as-of time, named by its SHA-256 (never by a name from the site), with
+`manifest-sha256.txt` and a `bag-info.txt` naming the archive's keeper (Source-Organization,
+when given), the sites, the as-of time and tzgg's version."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+import zlib
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import bagit
+
+from archive.export import REDACTION_NOTE, Counted, notice_records, write_jsonl
+from archive.export.warc import write_warc
+from archive.storage.asof import notices_as_of, site_clause, sites_as_of
+from crawler.parse.notice.files import safe_attachment_name
+
+STAGING = ".tzgg-wacz-"
+STALE_UNLOCKED_S = 60  # a staging folder with no lock yet is being made, unless older
+
+
+def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | None) -> dict:
+    from wacz.main import main as wacz_main
+
+    sweep_staging(path.parent)
+    # staged beside the output, not in $TMPDIR (often RAM-backed, and small); locked while in
+    # use, so a later export knows a folder left by a killed one from one still at work
+    with tempfile.TemporaryDirectory(prefix=STAGING, dir=path.parent) as tmp, _held(tmp):
+        tmp = Path(tmp)
+        warc = tmp / "tzgg.warc.gz"
+        stats = write_warc(conn, warc, tmp / "index.cdxj", at=at, site=site, filename=warc.name)
+        pages = tmp / "pages.jsonl"
+        n = _write_pages(conn, pages, at=at, site=site)
+        args = ["create", "-o", str(path), str(warc), "-p", str(pages), "--copy-pages"]
+        args += ["--hash-type", "sha256"]
+        args += ["--title", f"tzgg archive as of {at}"]
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
+            if wacz_main(args):
+                raise RuntimeError("the wacz package could not package the WARC")
+    return stats | {"pages": n}
+
+
+@contextlib.contextmanager
+def _held(folder: str):
+    fd = os.open(os.path.join(folder, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def sweep_staging(folder: Path) -> list[Path]:
+    """Remove the WACZ staging folders in `folder` that no export holds (left by one that was
+    killed); return them."""
+    swept = []
+    for d in folder.glob(STAGING + "*"):
+        try:
+            if d.is_symlink() or not d.is_dir() or _in_use(d):
+                continue
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        swept.append(d)
+    return swept
+
+
+def _in_use(staging: Path) -> bool:
+    try:
+        fd = os.open(staging / "lock", os.O_RDONLY)
+    except FileNotFoundError:  # just made (its lock comes next), or left before it had one
+        return time.time() - staging.stat().st_mtime < STALE_UNLOCKED_S
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _write_pages(conn, path: Path, *, at: str, site: str | None) -> int:
+    """pages.jsonl: each notice's page at the capture that made its version then."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Notices"}))
+        fh.write("\n")
+        for r in notices_as_of(conn, at, site=site):
+            page = {"url": r["version_url"], "ts": r["valid_from"], "title": r["title"] or ""}
+            fh.write(json.dumps(page, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def _attachments(conn, folder: Path, *, at: str, site: str | None) -> int:
+    """Copy each attachment archived by `at` into `folder`; list them in attachments.jsonl."""
+    from archive.storage.headers import unpack
+
+    folder.mkdir()
+    # the first capture of each distinct file by then (grouped by SQLite, spilling to disk)
+    sql = (
+        "SELECT c.body_sha256 AS sha, c.url, c.notice_id, c.at, c.headers FROM ("
+        " SELECT min(id) AS first FROM captures WHERE kind = 'attachment' AND at <= :t"
+        " AND body_sha256 IS NOT NULL {site} GROUP BY body_sha256"
+        ") f JOIN captures c ON c.id = f.first ORDER BY c.id"
+    )
+    clause, names = site_clause("site", site)
+    sql = sql.format(site=clause)
+    n = 0
+    with open(folder.parent / "attachments.jsonl", "w", encoding="utf-8") as index:
+        for r in conn.execute(sql, {"t": at, **names}):
+            data = conn.execute("SELECT data FROM bodies WHERE sha256 = ?", (r["sha"],)).fetchone()
+            if data is None:  # failed or too large: nothing was kept
+                continue
+            ctype = next((v for k, v in unpack(r["headers"]) if k.lower() == "content-type"), None)
+            name = safe_attachment_name(r["sha"], r["url"], None, ctype)
+            (folder / name).write_bytes(zlib.decompress(data[0]))
+            entry = {
+                "path": f"attachments/{name}",
+                "sha256": r["sha"],
+                "url": r["url"],
+                "notice_id": r["notice_id"],
+                "first_captured": r["at"],
+                "content_type": ctype,
+            }
+            index.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def write_bag(
+    conn: sqlite3.Connection,
+    folder: Path,
+    *,
+    at: str,
+    site: str | None,
+    history: bool,
+    redacted: bool,
+    owner: str | None = None,
+) -> dict:
+    folder.mkdir()
+    sites = sites_as_of(conn, at, site)
+    with open(folder / "notices.jsonl", "w", encoding="utf-8", newline="\n") as fh:
+        records = Counted(notice_records(conn, at, site=site, history=history, redacted=redacted))
+        write_jsonl(records, fh)
+    stats = records.summary(history)
+    if not redacted:  # the original bytes carry the very numbers redaction masks
+        warc = folder / "tzgg.warc.gz"
+        stats |= write_warc(
+            conn, warc, folder / "tzgg.warc.gz.cdxj", at=at, site=site, filename=warc.name
+        )
+        stats["attachments"] = _attachments(conn, folder / "attachments", at=at, site=site)
+    info = {
+        "External-Description": f"tzgg archive of 通知公告 notices as it stood at {at}",
+        "Tzgg-As-Of": at,
+        "Tzgg-Sites": " ".join(sites),
+        "Tzgg-Version": package_version("tzgg"),
+        "Tzgg-Notices": str(records.notices),
+        "Tzgg-History": "every version up to the as-of time" if history else "current versions",
+    }
+    if history:
+        info["Tzgg-Versions"] = str(records.versions)
+    if owner:  # who keeps the archive, not the sites it holds (those are Tzgg-Sites)
+        info["Source-Organization"] = owner
+    if redacted:
+        info["Tzgg-Redacted"] = f"{REDACTION_NOTE}; WARC and attachments left out"
+    bagit.make_bag(str(folder), info, processes=1, checksums=["sha256"])
+    return stats

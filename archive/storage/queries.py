@@ -1,0 +1,121 @@
+"""Reading the archive: changes, a notice's history. Readers never block a running crawl
+(WAL mode lets them read while a crawl writes)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from archive.storage.runs import EVENT_KINDS  # noqa: F401  (re-exported for the CLI)
+from crawler.schema.urls import canonicalize
+
+VERSION_COLUMNS = ("title", "published", "source", "doc_number", "index_number", "written", "body")
+
+
+def event_dict(row: sqlite3.Row) -> dict:
+    out = {
+        "id": row["id"],
+        "notice_id": row["notice_id"],
+        "url": row["url"],
+        "site": row["site"],
+        "kind": row["kind"],
+        "at": row["at"],
+        "title": row["title"],
+        "version": row["version"],  # the notice's version the event is about (None: a site's)
+    }
+    if row["kind"] == "edited":
+        out["fields"] = json.loads(row["fields"] or "[]")
+    if row["kind"] == "removed" or row["kind"].startswith("site_"):
+        out["reason"] = row["reason"]
+        out["evidence"] = json.loads(row["evidence"] or "{}")
+        # removed after its 公示 ended: routine; while it was open: the alarm a watchdog wants
+        for name in ("window_closed", "window_open"):
+            if out["evidence"].get(name):
+                out[name] = out["evidence"][name]
+    elif row["evidence"]:
+        out["evidence"] = json.loads(row["evidence"])
+    return out
+
+
+def changes(
+    conn: sqlite3.Connection,
+    *,
+    since: str | None = None,
+    site: str | None = None,
+    kind: str | None = None,
+    notice_id: str | None = None,
+    sites: list[str] | None = None,
+    after_id: int | None = None,
+) -> list[dict]:
+    """Events in order; `sites` (e.g. a region's) and `after_id` (a reader's cursor) narrow."""
+    filters = {
+        "at >= ?": since,
+        "site = ?": site,
+        "kind = ?": kind,
+        "notice_id = ?": notice_id,
+        "id > ?": after_id,
+    }
+    where = [cond for cond, value in filters.items() if value is not None]
+    args = [value for value in filters.values() if value is not None]
+    if sites is not None:
+        where.append(f"site IN ({','.join('?' * len(sites))})")
+        args += sites
+    sql = "SELECT * FROM events"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return [event_dict(r) for r in conn.execute(sql + " ORDER BY at, id", args)]
+
+
+def find_notice(conn: sqlite3.Connection, key: str) -> str | None:
+    """A notice id from an id or any URL it was seen at."""
+    row = conn.execute("SELECT id FROM notices WHERE id = ?", (key,)).fetchone()
+    if row:
+        return row[0]
+    row = conn.execute(
+        "SELECT notice_id FROM notice_urls WHERE canonical_url = ? OR url = ?",
+        (canonicalize(key) if "://" in key else key, key),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def version_dict(row: sqlite3.Row) -> dict:
+    out = {
+        "version": row["version"],
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+    }
+    for name in VERSION_COLUMNS:
+        out[name] = row[name]
+    out["attachments"] = json.loads(row["attachments"])
+    out["url"] = row["url"]
+    out["breadcrumb"] = json.loads(row["breadcrumb"])
+    out["changed"] = json.loads(row["changed"])
+    for name in ("objection_window", "contact"):
+        out[name] = json.loads(row[name]) if row[name] else None
+    out["extractor_version"] = row["extractor_version"]
+    return out
+
+
+def notice_history(conn: sqlite3.Connection, nid: str) -> dict:
+    n = conn.execute("SELECT * FROM notices WHERE id = ?", (nid,)).fetchone()
+    urls = [
+        r[0]
+        for r in conn.execute(
+            "SELECT url FROM notice_urls WHERE notice_id = ? ORDER BY first_seen", (nid,)
+        )
+    ]
+    versions = [
+        version_dict(r)
+        for r in conn.execute("SELECT * FROM versions WHERE notice_id = ? ORDER BY version", (nid,))
+    ]
+    return {
+        "id": n["id"],
+        "url": n["url"],
+        "urls": urls,
+        "site": n["site"],
+        "status": n["status"],
+        "first_seen": n["first_seen"],
+        "last_seen": n["last_seen"],
+        "versions": versions,
+        "events": changes(conn, notice_id=nid),
+    }

@@ -1,0 +1,342 @@
+"""The end of a run: removals (unless the run holds them), delistings, and its summary.
+
+Removals wait until here because one run must see the whole site before it can tell a few
+removed notices from a redesign or an outage that makes most of them vanish at once."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from archive.storage import health
+from archive.storage.outcome import evidence
+from crawler.schema.records import NO_DELISTING
+from crawler.schema.urls import canonicalize
+
+NOTICE_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted")
+# Health flags of a run, recorded beside the notice events (notice_id NULL, url = the listing).
+SITE_KINDS = ("site_broken", "site_blocked")
+EVENT_KINDS = NOTICE_KINDS + SITE_KINDS
+# The failure of a request tzgg made and never sent: its URL is over URLLENGTH_LIMIT.
+UNSENT = "url_too_long"
+
+
+def finish(archive, c, run_id: int, at: str, errors: int, stopped: bool | str = False) -> dict:
+    """`stopped`: True when a shutdown cut the crawl short (the run is `interrupted`, made
+    again soon); "time_limit" when TZGG_MAX_CRAWL_SECONDS did (the run is finished, flagged
+    incomplete, and holds its removals: it has not seen the whole site)."""
+    run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+    timed_out = stopped == "time_limit"
+    flags: list[str] = (
+        ["incomplete:time_limit"] if timed_out else ["interrupted:shutdown"] if stopped else []
+    )
+    complete, walks = _walks(c, run, flags)
+    if errors:
+        flags.append(f"archive_errors:{errors}")
+    _health(c, run, walks, at, flags)
+    _decide_removals(archive, c, run, flags, hold=timed_out)
+    _decide_delistings(archive, c, run, complete, at)
+    summary = _summary(c, run, flags)
+    c.execute(
+        "UPDATE runs SET finished=?, status=?, pages=?, counts=?, failures=?, flags=? WHERE id=?",
+        (
+            at,
+            summary["status"],
+            summary["pages"],
+            json.dumps(summary["counts"]),
+            json.dumps(summary["failures"]),
+            json.dumps(flags, ensure_ascii=False),
+            run_id,
+        ),
+    )
+    return summary
+
+
+HEALTH_TITLES = {
+    "no_notices": "the listing shows no notices (a redesign moved the column?)",
+    "fields_missing": "most pages lack a title, date or body (the template changed?)",
+    "revisits_failed": "every revisit of an archived notice failed",
+    "listing_blocked": "the listing answers with a block page",
+    "block_pages": "the site answers with block pages (WAF, 访问过于频繁, 403/412/429)",
+}
+
+
+def _health(c, run, walks: dict, at: str, flags: list) -> None:
+    """Flag the run, and raise an event when a flag first appears for the site."""
+    for v in health.assess(c, run, walks):
+        flags.append(f"{health.flag(v)}:{v['url']}")
+        if not health.is_new(c, run, v):
+            continue
+        c.execute(
+            "INSERT INTO events (notice_id, site, url, kind, at, run_id, title, reason, evidence)"
+            " VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run["site"],
+                v["url"],
+                v["kind"],
+                at,
+                run["id"],
+                HEALTH_TITLES[v["reason"]],
+                v["reason"],
+                json.dumps(v["evidence"], ensure_ascii=False),
+            ),
+        )
+
+
+def _walks(c, run, flags: list) -> tuple[list[str], dict]:
+    """The listing walks of the run that reached their last page (a flag for each other),
+    and every walk by its listing URL."""
+    done = {
+        r["listing_url"]: r for r in c.execute("SELECT * FROM walks WHERE run_id=?", (run["id"],))
+    }
+    complete = []
+    for url in json.loads(run["listing_urls"] or "[]") or list(done):
+        walk = done.get(canonicalize(url))
+        if walk is None:
+            flags.append(f"listing_incomplete:unfinished:{url}")
+        elif not walk["complete"]:
+            flags.append(f"listing_incomplete:{walk['reason'] or 'unknown'}:{url}")
+        elif (walk["reason"] or "").startswith(NO_DELISTING):
+            pass  # finished, but what it listed shows no absence (a list kept in a comment)
+        else:
+            complete.append(canonicalize(url))
+    return complete, done
+
+
+def _decide_removals(archive, c, run, flags: list, hold: bool = False) -> None:
+    rid = run["id"]
+    revisits = c.execute(
+        "SELECT count(DISTINCT url) FROM captures WHERE run_id=? AND kind='detail' AND revisit=1",
+        (rid,),
+    ).fetchone()[0]
+    gone = c.execute(
+        "SELECT * FROM captures WHERE run_id=? AND kind='detail' AND revisit=1"
+        " AND outcome LIKE 'removed:%' ORDER BY id",
+        (rid,),
+    ).fetchall()
+    if not gone:
+        return
+    if hold:
+        flags.append(f"removals_held:time_limit:{len(gone)}")
+        return
+    if revisits >= archive.hold_min_revisits and len(gone) * 2 > revisits:
+        flags.append(f"removals_held:{len(gone)}_of_{revisits}_revisits_failed")
+        return
+    for cap in gone:
+        nid = cap["notice_id"]
+        # The requested URL is gone, and so is the URL it was redirected to, when it is one of
+        # the notice's own (that URL may not have been fetched directly this run).
+        urls = {canonicalize(cap["url"]), canonicalize(cap["final_url"] or cap["url"])}
+        for canon in urls:
+            row = archive.url_row(c, canon)
+            if row is None or row["notice_id"] != nid or row["gone"]:
+                continue
+            streak = row["gone_streak"] + 1
+            c.execute(
+                "UPDATE notice_urls SET gone_streak=?, gone=? WHERE canonical_url=?",
+                (streak, int(streak >= archive.removal_confirmations), canon),
+            )
+        # Removed when no URL of it serves it any more (a URL that redirects does not count).
+        alive = c.execute(
+            "SELECT count(*) FROM notice_urls WHERE notice_id=? AND gone=0 AND redirects_to IS NULL",
+            (nid,),
+        ).fetchone()[0]
+        status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
+        if alive or status == "removed":
+            continue
+        cur = archive.current(c, nid)
+        c.execute("UPDATE notices SET status='removed' WHERE id=?", (nid,))
+        proof = evidence(dict(cap)) | _window_state(c, cur, nid)
+        archive.event(
+            c,
+            "removed",
+            nid,
+            cap["url"],
+            cap["at"],
+            rid,
+            version=cur["version"],
+            title=cur["title"],
+            reason=cap["outcome"].split(":", 1)[1],
+            evidence=proof,
+        )
+
+
+def _window_state(c, version, nid: str) -> dict:
+    """Where the removal falls against the version's 公示, from the captures that saw the
+    notice last online and first gone (not from the run confirming it):
+    {window_open: its last day} when it was gone by that day (the public's time to object was
+    cut short: the alarm); {window_closed: its last day} when it was still online on that day
+    and gone after (routine).  Between the two, nothing is claimed."""
+    window = json.loads(version["objection_window"] or "null") if version else None
+    end = ((window or {}).get("end") or "")[:10]
+    if not end:
+        return {}
+    from crawler.schema.times import local_day
+
+    alive = c.execute(
+        "SELECT max(at) FROM captures WHERE notice_id = ? AND kind = 'detail'"
+        " AND outcome IN ('ok', 'not_modified')",
+        (nid,),
+    ).fetchone()[0]
+    gone = c.execute(
+        "SELECT min(at) FROM captures WHERE notice_id = ? AND kind = 'detail'"
+        " AND outcome LIKE 'removed:%' AND at > ?",
+        (nid, alive or ""),
+    ).fetchone()[0]
+    if gone and local_day(gone) <= end:
+        return {"window_open": end}
+    if alive and local_day(alive) >= end:
+        return {"window_closed": end}
+    return {"window_end": end}
+
+
+def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
+    rid = run["id"]
+    # Listed in this run: any of its URLs was, including URLs it gained during the run.
+    listed = {
+        nid: (url, walk)
+        for nid, url, walk in c.execute(
+            "SELECT u.notice_id, u.url, l.walk FROM listings l JOIN notice_urls u"
+            " ON u.canonical_url = l.canonical_url WHERE l.run_id = ?",
+            (rid,),
+        )
+    }
+    for nid, (url, walk) in listed.items():  # a delisted notice listed again at a new URL
+        archive.relist_if_delisted(c, nid, url, at, rid, walk)
+    c.executemany(
+        "INSERT INTO listed_on (notice_id, walk, last_run) VALUES (?, ?, ?)"
+        " ON CONFLICT (walk, notice_id) DO UPDATE SET last_run = excluded.last_run",
+        c.execute(
+            "SELECT DISTINCT u.notice_id, l.walk, l.run_id FROM listings l JOIN notice_urls u"
+            " ON u.canonical_url = l.canonical_url WHERE l.run_id = ?",
+            (rid,),
+        ).fetchall(),
+    )
+    # A link the run did not follow for its length (`url_too_long`) may be an archived notice
+    # listed at a new URL: a notice listed under the same date is held as seen.
+    unsent = {
+        canonicalize(u)
+        for (u,) in c.execute(
+            "SELECT url FROM captures WHERE run_id = ? AND outcome = ?",
+            (rid, "transient:" + UNSENT),
+        )
+    }
+    for walk in complete:
+        # Columns drop old items by design: only what is newer than the oldest item this
+        # listing still shows counts.
+        oldest = c.execute(
+            "SELECT min(coalesce(l.date, substr(v.published, 1, 10))) FROM listings l"
+            " LEFT JOIN notice_urls u ON u.canonical_url = l.canonical_url"
+            " LEFT JOIN notices n ON n.id = u.notice_id"
+            " LEFT JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
+            " WHERE l.run_id = ? AND l.walk = ?",
+            (rid, walk),
+        ).fetchone()[0]
+        if oldest is None:
+            continue
+        # Gone from the listing by design (no newer than what it still shows): forget them, so
+        # a pinned or relisted old item cannot make them all look delisted later.
+        c.execute(
+            "DELETE FROM listed_on WHERE walk = ? AND last_run < ? AND notice_id IN ("
+            " SELECT n.id FROM notices n JOIN versions v ON v.notice_id = n.id"
+            " AND v.version = n.current_version WHERE n.id = listed_on.notice_id"
+            " AND coalesce(n.listed_date, substr(v.published, 1, 10)) <= ?)",
+            (walk, rid, oldest),
+        )
+        # Delisted: this listing showed it once, neither this whole walk of it nor the one
+        # before showed it, no listing of the run does, and it is still online.  One walk is
+        # not enough: a column that drops an item while it is walked moves the next one up
+        # onto a page already read, and that one would be missed (see `_previous_walk`).
+        before = _previous_walk(c, walk, rid)
+        if before is None:
+            continue
+        rows = c.execute(
+            "SELECT n.id, n.url, v.title, v.version,"
+            " coalesce(n.listed_date, substr(v.published, 1, 10)) AS d FROM listed_on o"
+            " JOIN notices n ON n.id = o.notice_id"
+            " JOIN versions v ON v.notice_id = n.id AND v.version = n.current_version"
+            " WHERE o.walk = ? AND o.last_run < ? AND n.status = 'active'"
+            " AND EXISTS (SELECT 1 FROM captures c WHERE c.run_id = ? AND c.notice_id = n.id"
+            "   AND c.outcome IN ('ok', 'not_modified'))",
+            (walk, before, rid),
+        ).fetchall()
+        held = unsent and {
+            d
+            for u, d in c.execute(
+                "SELECT canonical_url, date FROM listings WHERE run_id = ? AND walk = ?",
+                (rid, walk),
+            )
+            if u in unsent
+        }
+        for r in rows:
+            if r["id"] in listed or r["d"] is None or r["d"] <= oldest:
+                continue
+            if held and (None in held or r["d"] in held):
+                continue
+            c.execute("UPDATE notices SET status='delisted' WHERE id=?", (r["id"],))
+            archive.event(
+                c,
+                "delisted",
+                r["id"],
+                r["url"],
+                at,
+                rid,
+                version=r["version"],
+                title=r["title"],
+                evidence={"listing_url": walk, "oldest_listed": oldest, "walks": [before, rid]},
+            )
+
+
+def _previous_walk(c, walk: str, rid: int) -> int | None:
+    """The run of the last complete walk of this listing before run `rid` (a finished run,
+    whose walk could show an absence), or None.
+
+    A notice is delisted only when two such walks in a row did not show it: an item a shift
+    hid from one walk (the column dropped an item above it after its page was read) shows up
+    in the next, while a real delisting is recorded by the second crawl after it."""
+    return c.execute(
+        "SELECT max(w.run_id) FROM walks w JOIN runs r ON r.id = w.run_id"
+        " WHERE w.listing_url = ? AND w.run_id < ? AND w.complete = 1"
+        " AND r.finished IS NOT NULL AND coalesce(w.reason, '') NOT LIKE ?",
+        (walk, rid, NO_DELISTING + "%"),
+    ).fetchone()[0]
+
+
+def _summary(c, run, flags: list) -> dict:
+    rid = run["id"]
+    counts = dict.fromkeys(EVENT_KINDS, 0)
+    for kind, n in c.execute(
+        "SELECT kind, count(*) FROM events WHERE run_id=? GROUP BY kind", (rid,)
+    ):
+        counts[kind] = n
+    failures: Counter = Counter()
+    pages = 0
+    for outcome, responses, n in c.execute(
+        "SELECT outcome, count(status), count(*) FROM captures WHERE run_id=? GROUP BY outcome",
+        (rid,),
+    ):
+        pages += responses
+        if outcome.startswith("transient:"):
+            name = outcome.split(":", 1)[1]
+        elif outcome in ("blocked", "empty", "degraded"):
+            name = outcome
+        elif outcome.startswith("attachment_failed:"):  # the notice was kept, the file not
+            name = "attachment_" + outcome.split(":", 1)[1]
+        else:
+            continue
+        # a request never sent counts under one name, whatever it was for (listing page,
+        # notice, part, attachment): listing_url_too_long, attachment_url_too_long ...
+        failures[UNSENT if name.endswith(UNSENT) else name] += n
+    return {
+        "run": rid,
+        "site": run["site"],
+        "status": "interrupted"
+        if "interrupted:shutdown" in flags
+        else "flagged"
+        if flags
+        else "ok",
+        "pages": pages,
+        "counts": counts,
+        "failures": dict(failures),
+        "flags": list(flags),
+    }

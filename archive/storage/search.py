@@ -1,0 +1,293 @@
+"""Full-text search over every version: a contentless FTS5 index of application-made bigrams
+(see bigrams.py), kept in step with the versions table, and the search query itself."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+
+from archive.storage.bigrams import (
+    Term,
+    document,
+    match_expression,
+    matches,
+    mentions,
+    parse_query,
+    snippet,
+)
+
+INDEX_SQL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5("
+    "doc, content='', tokenize='unicode61 remove_diacritics 0')"
+)
+_DOC_COLUMNS = (
+    "rowid, title, doc_number, index_number, source, body, attachments, published, first_seen"
+)
+# An index row's id is (publish day << 32) | the version's rowid: FTS5 walks matches in rowid
+# order, so newest-first (and a date range) stops after the first screenful, not after every
+# match.  The version is `rowid & _LOW`.
+_SHIFT = 32
+_LOW = (1 << _SHIFT) - 1
+_EPOCH = date(1900, 1, 1)
+
+
+def _day(iso: str | None) -> int:
+    try:
+        return (date.fromisoformat(iso[:10]) - _EPOCH).days if iso else 0
+    except ValueError:
+        return 0
+
+
+def _index_rowid(row) -> int:
+    return (_day(row["published"] or row["first_seen"]) << _SHIFT) | row["rowid"]
+
+
+def _doc(c: sqlite3.Connection, row) -> str:
+    """A version's indexed text: its fields, its attachments' names, then the text of each
+    attachment it lists by sha256 (stable: a text row is written once, before any version
+    listing it is indexed)."""
+    entries = json.loads(row["attachments"] or "[]")
+    names = " ".join(a["name"] for a in entries)
+    texts = attachment_texts(c, [a["sha256"] for a in entries if a.get("sha256")])
+    return document(
+        row["title"],
+        row["doc_number"],
+        row["index_number"],
+        row["source"],
+        row["body"],
+        names,
+        *texts.values(),
+    )
+
+
+def _text(c: sqlite3.Connection, row) -> str:
+    """What `_doc` indexes, as plain text: for words the index cannot hold (one character)."""
+    fields = [row[k] or "" for k in ("title", "doc_number", "index_number", "source", "body")]
+    if row["attachments"] and row["attachments"] != "[]":
+        entries = json.loads(row["attachments"])
+        fields += [a["name"] for a in entries]
+        fields += attachment_texts(c, [a["sha256"] for a in entries if a.get("sha256")]).values()
+    return "\n".join(fields)
+
+
+def attachment_texts(c: sqlite3.Connection, shas: list[str]) -> dict[str, str]:
+    """sha256 -> extracted text, in the order given (each file once), texts only."""
+    shas = list(dict.fromkeys(shas))
+    if not shas:
+        return {}
+    rows = dict(
+        c.execute(
+            "SELECT sha256, text FROM attachment_texts WHERE text IS NOT NULL"
+            f" AND sha256 IN ({','.join('?' * len(shas))})",
+            shas,
+        ).fetchall()
+    )
+    return {sha: rows[sha] for sha in shas if sha in rows}
+
+
+def _row(c: sqlite3.Connection, nid: str, version: int):
+    return c.execute(
+        f"SELECT {_DOC_COLUMNS} FROM versions WHERE notice_id=? AND version=?", (nid, version)
+    ).fetchone()
+
+
+def _insert(c: sqlite3.Connection, row) -> None:
+    c.execute(
+        "INSERT INTO search_index (rowid, doc) VALUES (?, ?)", (_index_rowid(row), _doc(c, row))
+    )
+
+
+def index_version(c: sqlite3.Connection, nid: str, version: int) -> None:
+    _insert(c, _row(c, nid, version))
+
+
+def unindex_version(c: sqlite3.Connection, nid: str, version: int) -> None:
+    """Before a version's fields are rewritten: a contentless index forgets a row only when
+    told its id and the tokens it was indexed with."""
+    row = _row(c, nid, version)
+    c.execute(
+        "INSERT INTO search_index (search_index, rowid, doc) VALUES ('delete', ?, ?)",
+        (_index_rowid(row), _doc(c, row)),
+    )
+
+
+def reindex_all(c: sqlite3.Connection) -> int:
+    c.execute("DELETE FROM search_index")
+    n = 0
+    for row in c.execute(f"SELECT {_DOC_COLUMNS} FROM versions").fetchall():
+        _insert(c, row)
+        n += 1
+    return n
+
+
+def search(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    site: str | None = None,
+    sites: list[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    source: str | None = None,
+    status: str | None = None,
+    in_history: bool = False,
+    sort: str = "relevance",
+    limit: int = 20,
+) -> list[dict]:
+    """Notices matching `query` (raises bigrams.QueryError for a query that cannot be run).
+
+    By default a notice's current version must match; `in_history` also finds text that only
+    an earlier version held (the result says which).  One result per notice.  Dates filter
+    and order on the matching version's publish date."""
+    terms = parse_query(query)
+    where, args = [], []
+    if site:
+        where.append("n.site = ?")
+        args.append(site)
+    if sites is not None:  # a region's sites
+        where.append(f"n.site IN ({','.join('?' * len(sites))})")
+        args += sites
+    if status:
+        where.append("n.status = ?")
+        args.append(status)
+    if source:
+        where.append("cv.source LIKE ?")
+        args.append(f"%{source}%")
+    if not in_history:
+        where.append("v.version = n.current_version")
+    low = _day(date_from) << _SHIFT if date_from else 0
+    high = ((_day(date_to) + 1) << _SHIFT) - 1 if date_to else (1 << 62)
+    check = (
+        # CROSS JOIN keeps this order: the batch's versions first (a site filter would
+        # otherwise tempt the planner to read all the site's notices)
+        "SELECT v.rowid, v.notice_id, v.version FROM versions v CROSS JOIN notices n ON n.id ="
+        " v.notice_id CROSS JOIN versions cv ON cv.notice_id = n.id AND cv.version ="
+        " n.current_version WHERE v.rowid IN ({ids})" + "".join(f" AND {w}" for w in where)
+    )
+    if any(t.needs_scan for t in terms):  # a one-character word: read the text itself
+        found = f"SELECT {_DOC_COLUMNS} FROM versions"
+        hits = [(r[0], 0.0) for r in conn.execute(found) if matches(_text(conn, r), terms)]
+        hits = [h for h in hits if _in_range(conn, h[0], low, high)]
+        if sort != "relevance":  # order the hits as the index would
+            hits.sort(key=lambda h: _sort_key(conn, h[0]), reverse=sort == "newest")
+        picked = _pick(conn, check, args, hits, limit)
+        return [_result(conn, nid, version, terms) for nid, version in picked]
+    expr = match_expression(terms)
+    if sort == "relevance":
+        sql = (
+            "SELECT rowid, rank FROM search_index WHERE search_index MATCH ?"
+            " AND rowid BETWEEN ? AND ? ORDER BY rank"
+        )
+        hits = ((r[0] & _LOW, r[1]) for r in conn.execute(sql, (expr, low, high)))
+        picked = _pick(conn, check, args, hits, limit)
+    else:
+        direction = "DESC" if sort == "newest" else "ASC"
+        sql = (
+            "SELECT rowid FROM search_index WHERE search_index MATCH ?"
+            f" AND rowid BETWEEN ? AND ? ORDER BY rowid {direction}"
+        )
+        hits = ((r[0] & _LOW, 0.0) for r in conn.execute(sql, (expr, low, high)))
+        picked = _pick(conn, check, args, hits, limit)
+    return [_result(conn, nid, version, terms) for nid, version in picked]
+
+
+def _in_range(conn, rowid: int, low: int, high: int) -> bool:
+    return low <= _sort_key(conn, rowid) <= high
+
+
+def _pick(conn, check: str, args: list, hits, limit: int) -> list:
+    """The first `limit` notices among matching versions taken in order, in batches: each
+    batch is checked against the filters in one query.  A notice's latest matching version
+    is the one reported."""
+    out: dict[str, int] = {}
+    batch: list[int] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        sql = check.format(ids=",".join("?" * len(batch)))
+        rows = {r["rowid"]: r for r in conn.execute(sql, [*batch, *args])}
+        for rowid in batch:
+            r = rows.get(rowid)
+            if r is not None and len(out) < limit:
+                out[r["notice_id"]] = max(out.get(r["notice_id"], 0), r["version"])
+            elif r is not None and r["notice_id"] in out:
+                out[r["notice_id"]] = max(out[r["notice_id"]], r["version"])
+        batch.clear()
+
+    size = max(limit * 2, 50)
+    for rowid, _rank in hits:
+        batch.append(rowid)
+        if len(batch) >= size:
+            flush()
+            if len(out) >= limit:
+                break
+            size = min(size * 4, 5000)
+    flush()
+    return list(out.items())
+
+
+def _sort_key(conn, rowid: int) -> int:
+    """A version's index row id (its date order), for hits found by reading the text."""
+    row = conn.execute(
+        "SELECT rowid, published, first_seen FROM versions WHERE rowid = ?", (rowid,)
+    ).fetchone()
+    return _index_rowid(row)
+
+
+def _result(conn, nid: str, version: int, terms: list[Term]) -> dict:
+    n = conn.execute("SELECT * FROM notices WHERE id = ?", (nid,)).fetchone()
+    cur = _version(conn, nid, n["current_version"])
+    hit = cur if version == n["current_version"] else _version(conn, nid, version)
+    page = f"{hit['title'] or ''} {hit['body'] or ''}"
+    found = _in_attachments(conn, hit, terms)
+    # the snippet shows where the words are: the page, else the first attachment holding them
+    text, spans = snippet(found[0][1] if found and not mentions(page, terms) else page, terms)
+    urls = [
+        u[0]
+        for u in conn.execute(
+            "SELECT url FROM notice_urls WHERE notice_id = ? ORDER BY first_seen", (nid,)
+        )
+    ]
+    out = {
+        "id": nid,
+        "url": n["url"],
+        "urls": urls,
+        "site": n["site"],
+        "title": cur["title"],
+        "published": cur["published"],
+        "source": cur["source"],
+        "doc_number": cur["doc_number"],
+        "status": n["status"],
+        "version": n["current_version"],
+        "matched_version": version,
+        "snippet": text,
+        "highlights": spans,
+        "in_attachments": [{"name": a["name"], "url": a["url"]} for a, _ in found],
+    }
+    if n["status"] != "active":  # when, and why, it went
+        e = conn.execute(
+            "SELECT at, reason FROM events WHERE notice_id = ? AND kind = ? ORDER BY id DESC",
+            (nid, n["status"]),
+        ).fetchone()
+        if e is not None:
+            out["status_since"] = e["at"]
+            out["reason"] = e["reason"]
+    return out
+
+
+def _version(conn, nid: str, version: int):
+    return conn.execute(
+        "SELECT title, body, published, source, doc_number, attachments FROM versions"
+        " WHERE notice_id = ? AND version = ?",
+        (nid, version),
+    ).fetchone()
+
+
+def _in_attachments(conn, row, terms: list[Term]) -> list[tuple[dict, str]]:
+    """(entry, text) of the version's attachments whose text holds a word of the query: read
+    for the results shown only."""
+    entries = [a for a in json.loads(row["attachments"] or "[]") if a.get("sha256")]
+    texts = attachment_texts(conn, [a["sha256"] for a in entries])
+    return [(a, texts[a["sha256"]]) for a in entries if mentions(texts.get(a["sha256"]), terms)]

@@ -1,0 +1,785 @@
+"""The `tzgg` command: one small function per verb over the crawler and the archive."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from archive.storage.db import ArchiveBusy, ArchiveError, archive_lock, connect, site_lock
+from archive.storage.queries import EVENT_KINDS, changes, find_notice, notice_history
+from crawler.cli.common import (  # noqa: F401  (the helpers, re-exported for subcommands)
+    EXIT_BUSY,
+    EXIT_FLAGGED,
+    Fail,
+    _check_listing_url,
+    _db_option,
+    _load_registry,
+    _open,
+    _registry_option,
+    _since,
+    site_filter,
+)
+from crawler.schema.urls import canonicalize, site_name
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tzgg")
+def cli():
+    """tzgg: crawl 通知公告 columns into a versioned archive of every edit and removal."""
+
+
+# -- crawl --------------------------------------------------------------------------------------
+
+
+def crawl_settings(
+    db: str, overrides: tuple[str, ...], profile: str, verbose: bool, progress: bool
+):
+    os.environ["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    defaults = settings.copy()  # a value is checked against the setting's type, not a profile's
+    if profile == "test":
+        settings.setdict(settings.getdict("TEST_PROFILE"), priority="cmdline")
+    settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
+    settings.set("TZGG_PROGRESS", progress, priority="cmdline")
+    settings.set("TZGG_DB", db, priority="cmdline")
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: use -s NAME=VALUE", param_hint="-s")
+        _check_setting_value(name, value, defaults.get(name))
+        settings.set(name, value, priority="cmdline")
+    if settings.get("TZGG_REVISIT") not in ("all", "recent"):
+        raise click.BadParameter("TZGG_REVISIT is `all` or `recent`", param_hint="-s")
+    return settings
+
+
+def _check_setting_value(name: str, value: str, default) -> None:
+    """A value that cannot be read as its setting's type is a usage error now, not a
+    traceback from inside the crawl."""
+    from scrapy.settings import BaseSettings
+
+    probe = BaseSettings({name: value})
+    try:
+        if isinstance(default, bool):
+            probe.getbool(name)
+        elif isinstance(default, int):
+            probe.getint(name)
+        elif isinstance(default, float):
+            probe.getfloat(name)
+    except ValueError:
+        kind = type(default).__name__
+        raise click.BadParameter(
+            f"{name}={value!r} is not a valid {kind}", param_hint="-s"
+        ) from None
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, metavar="[URL_OR_SITE]...")
+@click.option("--all", "every", is_flag=True, help="Every site of the registry.")
+@click.option("--region", help="The registry's sites of this 行政区划代码 (4306: all of 岳阳).")
+@_db_option
+@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@click.option(
+    "--profile",
+    type=click.Choice(["default", "test"]),
+    default="default",
+    help="`test`: no delay, no AutoThrottle, short timeouts (loopback sites only).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print each site's summary as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@_registry_option
+def crawl(targets, every, region, db, overrides, profile, as_json, verbose, quiet, registry):
+    """Crawl listings (URLs, or registry keys) and revisit the notices already archived."""
+    reg = _load_registry(registry)
+    plan = crawl_plan(reg, targets, every=every, region=region)
+    settings = crawl_settings(
+        db, overrides, profile, verbose, progress=not quiet and sys.stderr.isatty()
+    )
+    if reg is not None:
+        settings.set("TZGG_REGISTRY", str(reg.path.resolve()), priority="cmdline")
+        _site_delays(settings, reg, plan, profile)
+    crawl_locked(settings, reg, plan, as_json, _run_crawl)
+
+
+def crawl_locked(settings, reg, plan: dict[str, str], as_json: bool, run) -> None:
+    """Crawl the plan with `run(settings, plan, adopt)` under the archive's and the sites'
+    locks; print the summaries, deliver webhooks, and exit as `tzgg crawl` does."""
+    db = settings.get("TZGG_DB")  # `-s TZGG_DB=...` wins, as for any setting
+    _open(db, readonly=False).close()  # create or migrate now: a bad path fails before crawling
+    settings.set("TZGG_LOCKS_HELD", True, priority="cmdline")
+    adopt = _adoptions(reg, plan)
+    # the hosts being adopted too: a crawl of one by URL must not run meanwhile
+    names = set(plan.values()) | {h for hosts in adopt.values() for h in hosts}
+    with ExitStack() as locks:
+        try:
+            locks.enter_context(archive_lock(db, exclusive=False))
+            for site in sorted(names):
+                locks.enter_context(site_lock(db, site))
+        except ArchiveBusy as exc:
+            raise Fail(str(exc), EXIT_BUSY) from None
+        _hooks_before(db, reg)
+        summaries = run(settings, plan, adopt)
+    if summaries is None:
+        raise Fail("the crawl stopped before it finished (run with -v to see Scrapy's log)")
+    for s in summaries:
+        click.echo(json.dumps(s, ensure_ascii=False) if as_json else format_summary(s))
+    _hooks_after(db, reg, as_json)
+    lost = sum(
+        int(f.split(":")[1])
+        for s in summaries
+        for f in s["flags"]
+        if f.startswith("archive_errors:")
+    )
+    if lost:
+        raise Fail(f"{lost} records could not be stored in {db} (run with -v for the errors)")
+    if any(s["status"] != "ok" for s in summaries):
+        sys.exit(EXIT_FLAGGED)
+
+
+def crawl_plan(reg, targets, *, every: bool = False, region: str | None = None) -> dict[str, str]:
+    """listing URL -> the site it is archived under: its registry key, else its host."""
+    from crawler.sites.registry import RegistryError
+
+    if (every or region) and reg is None:
+        raise Fail("--all and --region read the site registry: none found (see --registry)", 2)
+    if not targets and not every and not region:
+        raise Fail("name what to crawl: listing URLs, registry keys, --all or --region", 2)
+    plan: dict[str, str] = {}
+    keys = []
+    for t in targets:
+        if "://" in t:
+            _check_listing_url(t)
+            entry = reg.for_url(t) if reg is not None else None
+            plan[t] = entry.key if entry is not None else site_name(t)
+        elif reg is not None and t in reg.sites:
+            keys.append(t)
+        else:
+            where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
+            raise Fail(f"unknown site {t!r} {where}; or give the listing URL", 2)
+    if reg is not None:
+        try:
+            chosen = reg.select(keys, region=region, every=every)
+        except RegistryError as exc:
+            raise Fail(str(exc), 2) from None
+        for site in chosen:
+            if not site.listings:
+                raise Fail(f"site {site.key!r} in {reg.path} has no listings to crawl", 2)
+            plan.update(dict.fromkeys(site.listings, site.key))
+    if not plan:
+        raise Fail(f"no site of {reg.path} is in region {region}", 2)
+    return plan
+
+
+def _adoptions(reg, plan: dict[str, str]) -> dict[str, dict[str, list[str] | None]]:
+    """registry key -> {host its notices may have been archived under before it had an entry:
+    None (all of that host's), or for a host several entries share, the key's listings there
+    (the notices they showed)}."""
+    if reg is None:
+        return {}
+    shared = reg.shared_hosts()
+    out: dict[str, dict] = {}
+    for url, key in plan.items():
+        host = site_name(url)
+        if key not in reg.sites or host == key:
+            continue
+        hosts = out.setdefault(key, {})
+        if host not in shared:
+            hosts[host] = None
+        else:
+            hosts.setdefault(host, []).append(canonicalize(url))
+    return out
+
+
+def _site_delays(settings, reg, plan: dict[str, str], profile: str) -> None:
+    """A registry entry's `delay` as Scrapy's per-host download slot delay."""
+    if profile == "test":
+        return
+    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+    for url, key in plan.items():
+        site = reg.sites.get(key)
+        if site is not None and site.delay is not None:
+            slots[urlsplit(url).hostname] = {"delay": site.delay}
+    settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
+
+
+def _hooks_before(db: str, reg) -> None:
+    """Webhooks added to the registry hear of this crawl's events."""
+    if reg is not None and reg.hooks:
+        from crawler.cli.hooks import register_before_crawl
+
+        register_before_crawl(db, reg)
+
+
+def _hooks_after(db: str, reg, quiet: bool) -> None:
+    if reg is None or not reg.hooks:
+        return
+    from crawler.cli.hooks import deliver_after_crawl
+
+    line = deliver_after_crawl(db, reg)
+    if line and not quiet:
+        click.echo(line, err=True)
+
+
+def _one_line_log_records() -> None:
+    """Without --verbose, Scrapy's errors are shown as one line each, never a traceback."""
+    make = logging.getLogRecordFactory()
+
+    def factory(name, level, fn, lno, msg, args, exc_info, func=None, sinfo=None, **kw):
+        record = make(name, level, fn, lno, msg, args, None, func, sinfo, **kw)
+        if exc_info and exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({type(exc_info[1]).__name__})"
+            record.args = None
+        return record
+
+    logging.setLogRecordFactory(factory)
+    # robots.txt that cannot be fetched: the listing behind it fails too, and is counted
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_as_info)
+
+
+def _as_info(record: logging.LogRecord) -> bool:
+    record.levelno, record.levelname = logging.INFO, "INFO"
+    return True
+
+
+def _run_crawl(settings, plan: dict[str, str], adopt: dict | None = None):
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.notices import NoticesSpider
+
+    if settings.get("LOG_LEVEL") != "INFO":
+        _one_line_log_records()
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(NoticesSpider)
+    graceful = process._signal_shutdown
+
+    def shutdown(signum, frame):  # the run is recorded as cut short, and made again
+        crawler.tzgg_stopped = True
+        graceful(signum, frame)
+
+    process._signal_shutdown = shutdown
+    process.crawl(crawler, url=list(plan), site_keys=plan, adopt=adopt or {})
+    process.start()
+    return crawler.stats.get_value("tzgg/summaries")
+
+
+def format_summary(s: dict) -> str:
+    counts = " · ".join(
+        f"{n} {k}" for k, n in s["counts"].items() if n or not k.startswith("site_")
+    )
+    fails = ", ".join(f"{k} {n}" for k, n in sorted(s["failures"].items())) or "none"
+    lines = [f"{s['site']}: {s['pages']} pages fetched · {counts}", f"  failures: {fails}"]
+    for flag in s["flags"]:
+        lines.append(f"  flagged: {flag}")
+    return "\n".join(lines)
+
+
+# -- changes and show --------------------------------------------------------------------------
+
+
+def format_event(e: dict) -> str:
+    detail = ""
+    if e["kind"] == "edited":
+        detail = f" [{', '.join(e['fields'])}]"
+    elif e["kind"] == "removed":
+        closed = f"; after its 公示 closed {e['window_closed']}" if e.get("window_closed") else ""
+        if e.get("window_open"):
+            closed = f"; WHILE its 公示 was open, until {e['window_open']}"
+        detail = f" ({e['reason']}{closed})"
+    elif e["kind"].startswith("site_"):
+        detail = f" ({e['reason']})"
+    return f"{e['at']}  {e['kind']:<9} {e['site']}  {e['title'] or '∅'}{detail}\n    {e['url']}"
+
+
+@cli.command("changes")
+@_db_option
+@click.option("--since", help="Only events at or after this time (Asia/Shanghai unless given).")
+@click.option("--site", help="Only this site.")
+@click.option("--kind", type=click.Choice(EVENT_KINDS), help="Only this kind of event.")
+@click.option("--region", metavar="CODE", help="Only the registry's sites of this 行政区划代码.")
+@_registry_option
+@click.option(
+    "--open-objections",
+    is_flag=True,
+    help="Instead of events: notices whose 公示 window is open today, closing soonest first.",
+)
+@click.option(
+    "--within",
+    type=click.IntRange(0, 3650),
+    metavar="N",
+    help="With --open-objections: windows closing in the next N days (started or not).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+def changes_cmd(db, since, site, kind, region, registry, open_objections, within, as_json):
+    """What changed: new, edited, removed, restored, delisted and relisted notices."""
+    from crawler.cli.feed import format_objection, shanghai_today
+
+    if within is not None and not open_objections:
+        raise Fail("--within goes with --open-objections", 2)
+    if open_objections and (since or kind):
+        raise Fail("--since and --kind select events, not open windows", 2)
+    since = _since(since)
+    conn = _open(db)
+    sites = None
+    if site is not None or region is not None:
+        sites = site_filter(conn, _load_registry(registry), site, region, db)
+    if open_objections:
+        from archive.storage.objections import open_objections as find
+
+        found = find(conn, today=shanghai_today(), within=within, sites=sites)
+        for o in found:
+            click.echo(json.dumps(o, ensure_ascii=False) if as_json else format_objection(o))
+        if not found:
+            say_none(
+                "no 公示 window is open" + (f" or closing within {within} days" if within else "")
+            )
+        return
+    events = changes(conn, since=since, site=site, kind=kind, sites=sites)
+    for e in events:
+        click.echo(json.dumps(e, ensure_ascii=False) if as_json else format_event(e))
+    if not events:
+        say_none("no event" + (f" since {since}" if since else ""))
+
+
+@cli.command()
+@click.argument("key", metavar="URL_OR_ID")
+@_db_option
+@click.option("--json", "as_json", is_flag=True)
+def show(key, db, as_json):
+    """A notice's history: every version and event."""
+    from archive.storage.diff import field_diff
+
+    conn = _open(db)
+    nid = find_notice(conn, key)
+    if nid is None:
+        raise Fail(f"no notice {key!r} in {db}")
+    h = notice_history(conn, nid)
+    if as_json:
+        click.echo(json.dumps(h, ensure_ascii=False))
+        return
+    first = h["versions"][0]
+    click.echo(f"{h['versions'][-1]['title']}\n  id {h['id']} · {h['site']} · {h['status']}")
+    for u in h["urls"]:
+        click.echo(f"  {u}")
+    for name in ("objection_window", "contact"):  # as the current version states them
+        if h["versions"][-1].get(name):
+            click.echo(f"  {name}: {_shown(name, h['versions'][-1][name])}")
+    click.echo(f"\nversion 1 (first seen {first['first_seen']}):")
+    for name in ("published", "source", "doc_number", "index_number", "written"):
+        if first[name]:
+            click.echo(f"  {name}: {first[name]}")
+    for old, new in zip(h["versions"], h["versions"][1:], strict=False):
+        click.echo(f"\nversion {new['version']} (first seen {new['first_seen']}):")
+        click.echo("\n".join(field_diff(old, new)) or "  (no field changes)")
+    click.echo("\nevents:")
+    for e in h["events"]:
+        click.echo("  " + format_event(e).replace("\n", "\n  "))
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def _day(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from crawler.parse.notice import parse_date
+
+    day = parse_date(value)
+    if day is None or len(day) < 10:
+        raise click.BadParameter(f"{value!r} is not a date (use 2023-05-06)")
+    return day[:10]
+
+
+@cli.command()
+@click.argument("query")
+@_db_option
+@click.option("--site", help="Only this site.")
+@click.option("--region", help="Only the registry's sites of this 行政区划代码 (4306: 岳阳).")
+@_registry_option
+@click.option("--from", "date_from", help="Published on or after this date.")
+@click.option("--to", "date_to", help="Published on or before this date.")
+@click.option("--source", help="Issuing office contains this text.")
+@click.option("--status", type=click.Choice(["active", "removed", "delisted"]))
+@click.option("--in-history", is_flag=True, help="Also text only earlier versions held.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+def search(
+    query,
+    db,
+    site,
+    region,
+    registry,
+    date_from,
+    date_to,
+    source,
+    status,
+    in_history,
+    sort,
+    limit,
+    as_json,
+):
+    """Chinese full-text search: words of two characters and more, "phrases", AND, OR, NOT."""
+    from archive.storage.bigrams import QueryError
+    from archive.storage.search import search as run_search
+
+    conn = _open(db)
+    sites = None
+    if site is not None or region is not None:
+        sites = site_filter(conn, _load_registry(registry), site, region, db)
+    try:
+        results = run_search(
+            conn,
+            query,
+            site=site,
+            sites=sites,
+            date_from=_day(date_from),
+            date_to=_day(date_to),
+            source=source,
+            status=status,
+            in_history=in_history,
+            sort=sort,
+            limit=limit,
+        )
+    except QueryError as exc:
+        raise Fail(str(exc), 2) from None
+    for r in results:
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False))
+            continue
+        click.echo(_search_line(r))
+    if not results:
+        say_none(f"no notice matches {query!r}" + ("" if in_history else " (try --in-history)"))
+
+
+def say_none(message: str) -> None:
+    """An empty result, said on a terminal; a script reading stdout still gets nothing."""
+    if sys.stdout.isatty():
+        click.echo(f"tzgg: {message}", err=True)
+
+
+def _search_line(r: dict) -> str:
+    snippet, spans = r["snippet"], r["highlights"]
+    marked, last = [], 0
+    for a, b in spans:
+        if a >= last:
+            marked += [snippet[last:a], click.style(snippet[a:b], bold=True, fg="red")]
+            last = b
+    marked.append(snippet[last:])
+    status = "" if r["status"] == "active" else f"  [{r['status']} {r.get('status_since', '')}"
+    status += f" {r['reason']}]" if r.get("reason") else ("]" if status else "")
+    older = (
+        f"  (in version {r['matched_version']} of {r['version']})"
+        if r["matched_version"] != r["version"]
+        else ""
+    )
+    names = [a["name"] or a["url"] for a in r.get("in_attachments") or []]
+    where = f"  (in attachment {', '.join(names)})" if names else ""
+    return (
+        f"{(r['published'] or '')[:10]:<10}  {r['site']}  {r['title'] or '∅'}{status}{older}"
+        f"{where}\n"
+        f"    {''.join(marked)}\n    {r['url']}"
+    )
+
+
+@cli.command()
+@_db_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to share it.")
+@click.option(
+    "--allow-sql",
+    is_flag=True,
+    help="Let visitors run their own read-only SQL (over the served tables only).",
+)
+def serve(db, port, host, allow_sql):
+    """A web UI (Datasette) over the archive: search, removals, edits, histories, diffs.
+
+    It serves the tables notices, versions, events and runs and tzgg's pages; no other
+    table (webhooks, captures, …) can be read through it."""
+    from crawler.webui import listen, run
+
+    _open(db).close()  # a missing or old archive: a clear error now (and an upgrade)
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        raise Fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}", 1) from None
+    port = sock.getsockname()[1]
+    click.echo(f"tzgg: serving {db} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    run(Path(db), sock, allow_sql=allow_sql)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@_db_option
+@click.option(
+    "--as-of",
+    "as_of",
+    help="The moment, by capture time (Asia/Shanghai unless given; a date, month or year"
+    " alone means its end).  [default: now]",
+)
+@click.option("--site", help="Only this site.")
+@click.option("--region", help="Only the registry's sites of this 行政区划代码 (4306: 岳阳).")
+@_registry_option
+@click.option(
+    "--format", "fmt", required=True, type=click.Choice(["warc", "wacz", "jsonl", "csv", "bagit"])
+)
+@click.option(
+    "--output", "-o", required=True, type=click.Path(), help="A file; a folder for bagit."
+)
+@click.option("--history", is_flag=True, help="jsonl/csv/bagit: every version up to then.")
+@click.option("--redact", is_flag=True, help="Mask 身份证号 and mobile numbers in text exports.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@click.option("--raw-csv", is_flag=True, help="csv: no leading ' on cells that look like formulas.")
+@click.option(
+    "-s",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="TZGG_OWNER: who keeps the archive (a bag's Source-Organization; else TZGG_CONTACT).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def export(
+    db,
+    as_of,
+    site,
+    region,
+    registry,
+    fmt,
+    output,
+    history,
+    redact,
+    force,
+    raw_csv,
+    overrides,
+    as_json,
+):
+    """The archive as it stood at a moment, as WARC, WACZ, JSONL, CSV or a BagIt bag."""
+    from archive.export import ExportError
+    from archive.export import export as run_export
+    from crawler.cli.common import as_of_moment, settings_given, unwound_on_sigterm
+
+    given = settings_given(overrides, ("TZGG_OWNER", "TZGG_CONTACT"))
+    owner = given.get("TZGG_OWNER") or given.get("TZGG_CONTACT")
+    at = as_of_moment(as_of)
+    archive_files = {Path(f"{db}{suffix}").resolve() for suffix in ("", "-wal", "-shm", "-journal")}
+    if Path(output).resolve() in archive_files or Path(f"{output}.cdxj").resolve() in archive_files:
+        raise Fail(f"--output {output} would overwrite the archive {db}", 2)
+    conn = _open(db)
+    if site or region:
+        site = site_filter(conn, _load_registry(registry), site, region, db)
+    try:
+        with unwound_on_sigterm():
+            summary = run_export(
+                conn,
+                fmt,
+                output,
+                at=at,
+                site=site,
+                history=history,
+                redacted=redact,
+                force=force,
+                raw_csv=raw_csv,
+                owner=owner,
+            )
+    except ExportError as exc:
+        raise Fail(str(exc), 2) from None
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    counts = ", ".join(
+        f"{v} {k}"
+        for k, v in summary.items()
+        if k in ("notices", "versions", "pages", "attachments")
+    )
+    records = summary.get("records")
+    if records:
+        counts += (", " if counts else "") + ", ".join(f"{v} {k}" for k, v in records.items())
+    click.echo(f"tzgg: exported the archive as of {at} to {output} ({counts or 'empty'})")
+    if summary.get("index"):
+        click.echo(f"tzgg: CDXJ index {summary['index']}")
+
+
+# -- extract and reextract ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option("--url", help="The page's address, for a saved file.")
+@click.option("--json", "as_json", is_flag=True)
+@_registry_option
+@click.option("--site", "site_key", help="Use this registry entry's overrides.")
+@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="A crawl setting.")
+def extract(source, url, as_json, registry, site_key, overrides):
+    """The normalized notice of one page, for checking a site (and its overrides).  A URL is
+    fetched as a crawl would (its User-Agent, DOWNLOAD_MAXSIZE): -s TZGG_CONTACT=you@example.org"""
+    from crawler.cli.probe import fetcher_for
+    from crawler.parse.notice import extract_notice
+    from crawler.sites.fetch import FetchError, fetch_page
+
+    if "://" in source:
+        try:
+            body, charset, url = fetch_page(source, fetcher_for(overrides))
+        except FetchError as exc:
+            raise Fail(str(exc)) from None
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise Fail(f"no such file: {source}", 2)
+        body, charset = path.read_bytes(), None
+        url = url or path.resolve().as_uri()
+    ov = _overrides_for(_load_registry(registry), site_key, url)
+    if ov is not None and ov.encoding:
+        charset = ov.encoding
+    d = extract_notice(body, url, charset, ov).to_dict()
+    if as_json:
+        click.echo(json.dumps(d, ensure_ascii=False))
+        return
+    for name, value in d.items():
+        if name != "body_html":
+            click.echo(f"{name}: {_shown(name, value) or '∅'}")
+
+
+def _overrides_for(reg, key: str | None, url: str):
+    if key is not None:
+        if reg is None or key not in reg.sites:
+            where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
+            raise Fail(f"unknown site {key!r} {where}", 2)
+        return reg.sites[key].overrides
+    entry = reg.for_url(url) if reg is not None else None
+    return entry.overrides if entry is not None else None
+
+
+def _shown(name: str, value) -> str | None:
+    """A notice field as `tzgg extract` prints it."""
+    if not value:
+        return None
+    if name == "attachments":
+        return "\n    ".join(f"{a['name']} <{a['url']}>" for a in value)
+    if name == "breadcrumb":
+        return " > ".join(value)
+    if name == "body":
+        return "\n    " + value.replace("\n", "\n    ")
+    if name == "objection_window":
+        span = " – ".join(d or "?" for d in (value.get("start"), value.get("end")))
+        days = f", {value['days']} {value.get('unit') or ''} days" if value.get("days") else ""
+        rough = ", approximate" if value.get("approximate") else ""
+        return f"{value['text']}  [{span}{days}{rough}]"
+    if name == "contact":
+        return value["text"]
+    return str(value)
+
+
+@cli.command()
+@_db_option
+@_registry_option
+def reextract(db, registry):
+    """Re-derive every version from its stored raw body with this extractor (no events),
+    with each site's registry overrides, as a crawl would."""
+    from archive.storage.reextract import reextract_all
+    from crawler.sites.registry import page_extractor
+
+    extract = page_extractor(_load_registry(registry))
+    _open(db).close()
+    try:
+        with archive_lock(db, exclusive=True):
+            conn = connect(db)
+            n, changed, failed = reextract_all(conn, extract)
+    except ArchiveBusy as exc:
+        raise Fail(str(exc), EXIT_BUSY) from None
+    click.echo(f"re-extracted {n} versions; {changed} changed fields")
+    if failed:
+        for line in failed:
+            click.echo(f"tzgg: cannot re-extract {line}", err=True)
+        raise Fail(f"{len(failed)} versions could not be re-extracted and were left as they were")
+
+
+@cli.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    help="Keep the demo archive here: a new file, or an earlier demo's, started afresh.",
+)
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Only serve the district, for your own crawls; Enter or SIGUSR1 changes it a round.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), help="With --serve (default 8765).")
+def demo(db, serve, port):
+    """Serve the bundled example district offline and crawl it once a round."""
+    from crawler.cli.demo import demo_command
+
+    demo_command(db, serve, port)
+
+
+def _subcommands() -> None:
+    from crawler.cli.care import backup, verify
+    from crawler.cli.feed import feed
+    from crawler.cli.hooks import deliver
+    from crawler.cli.probe import probe
+    from crawler.cli.schedule import schedule
+    from crawler.cli.sites import runs, sites
+    from crawler.cli.workers import ingest, worker
+
+    for command in (probe, sites, runs, schedule, feed, deliver, verify, backup, worker, ingest):
+        cli.add_command(command)
+
+
+_subcommands()
+
+
+def usage_line(exc: click.UsageError) -> str:
+    """A usage error as one line, with the command's --help to turn to."""
+    where = exc.ctx.command_path if exc.ctx is not None else "tzgg"
+    message = " ".join(exc.format_message().split()).replace("from: ", "from ")
+    return f"tzgg: error: {message} (see '{where} --help')"
+
+
+def main(argv=None):
+    debug = "--debug" in (argv if argv is not None else sys.argv)
+    if debug:
+        (argv if argv is not None else sys.argv).remove("--debug")
+    try:
+        cli.main(args=argv, prog_name="tzgg", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # one line, not click's usage block
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `tzgg`: the help it asked for
+            exc.show()
+        else:
+            click.echo(usage_line(exc), err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("tzgg: aborted", err=True)
+        sys.exit(1)
+    except ArchiveBusy as exc:
+        click.echo(f"tzgg: error: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+    except ArchiveError as exc:
+        click.echo(f"tzgg: error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # never a traceback unless --debug
+        if debug:
+            raise
+        click.echo(
+            f"tzgg: error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
