@@ -8,10 +8,8 @@ when given), the sites, the as-of time and tzgg's version."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -22,9 +20,10 @@ from pathlib import Path
 
 import bagit
 
-from archive.export import REDACTION_NOTE, Counted, notice_records, write_jsonl
+from archive.export.records import REDACTION_NOTE, Counted, notice_records, write_jsonl
 from archive.export.warc import write_warc
 from archive.storage.asof import notices_as_of, site_clause, sites_as_of
+from archive.storage.locks import file_lock, held_elsewhere
 from crawler.parse.notice.files import safe_attachment_name
 
 STAGING = ".tzgg-wacz-"
@@ -52,14 +51,9 @@ def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | Non
     return stats | {"pages": n}
 
 
-@contextlib.contextmanager
 def _held(folder: str):
-    fd = os.open(os.path.join(folder, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    """The staging folder's lock, while an export works in it (a sweep only tests it)."""
+    return file_lock(Path(folder) / "lock", f"the staging folder {folder} is in use", wait=60)
 
 
 def sweep_staging(folder: Path) -> list[Path]:
@@ -79,16 +73,9 @@ def sweep_staging(folder: Path) -> list[Path]:
 
 def _in_use(staging: Path) -> bool:
     try:
-        fd = os.open(staging / "lock", os.O_RDONLY)
+        return held_elsewhere(staging / "lock")
     except FileNotFoundError:  # just made (its lock comes next), or left before it had one
         return time.time() - staging.stat().st_mtime < STALE_UNLOCKED_S
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _write_pages(conn, path: Path, *, at: str, site: str | None) -> int:

@@ -20,7 +20,6 @@ import html
 import json
 import re
 import sqlite3
-from datetime import datetime
 from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
@@ -28,7 +27,7 @@ from feedgen.feed import FeedGenerator
 from archive.storage.diff import field_diff
 from archive.storage.eventfilter import EventFilter
 from archive.storage.queries import event_dict, version_dict
-from crawler.schema.times import utcnow
+from crawler.schema.times import parse_utc, utcnow
 
 BODY_EXCERPT = 300  # characters of a new notice's body in its entry
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -321,7 +320,7 @@ def _atom(feed_id: str, title: str, updated: str, entries: list[dict], self_url)
     fg = FeedGenerator()
     fg.id(_safe(feed_id))
     fg.title(_safe(title))
-    fg.updated(_time(updated))
+    fg.updated(parse_utc(updated))
     fg.generator("tzgg", version=ours, uri="https://github.com/tzgg/tzgg")
     if self_url:
         fg.link(href=self_url, rel="self", type="application/atom+xml")
@@ -330,16 +329,12 @@ def _atom(feed_id: str, title: str, updated: str, entries: list[dict], self_url)
         fe.id(_safe(item["id"]))
         fe.title(_safe(item["title"]))
         fe.link(href=item["link"], rel="alternate")
-        fe.updated(_time(item["updated"]))
-        fe.published(_time(item["updated"]))
+        fe.updated(parse_utc(item["updated"]))
+        fe.published(parse_utc(item["updated"]))
         fe.author({"name": _safe(item["author"])})
         fe.category({"term": item["category"]})
         fe.content(_safe(item["content"]), type="html")
     return fg.atom_str(pretty=True)
-
-
-def _time(at: str) -> datetime:
-    return datetime.fromisoformat(at.replace("Z", "+00:00"))
 
 
 def _safe(text: str) -> str:

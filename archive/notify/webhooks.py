@@ -1,36 +1,30 @@
 """Webhooks: every event a subscriber admits is POSTed to its URL as JSON, at least once.
 
-A hook is a URL with an optional filter (sites, kinds, query words: `archive.storage.eventfilter`,
-the rule the Atom feed uses).  It receives the events recorded after it was first registered,
-in event id order, each as the `tzgg changes --json` object; the `Idempotency-Key` header
-(the archive's random id, the hook's and the event's) lets the receiver drop a second copy.  An
-event is delivered when the receiver answers 2xx; until then it is pending, and a receiver that
-fails is left alone for a while (1 min, doubling each time, at most 6 h) before the same event
-is sent again: a hook's events never overtake each other.  Every attempt is recorded in
-`deliveries`, and an event acknowledged at a URL is never sent to that URL again, whichever of
-its hooks sent it.  A URL's `user:password@` is sent as HTTP basic auth (the `Authorization`
-header, the URL without it), and is masked (`user:***@`) in every output and table.
+A hook (crawler/sites/hooks.py, read and checked with the registry) is a URL with an optional
+filter (sites, kinds, query words: `archive.storage.eventfilter`, the rule the Atom feed uses).
+It receives the events recorded after it was first registered, in event id order, each as the
+`tzgg changes --json` object; the `Idempotency-Key` header (the archive's random id, the hook's
+and the event's) lets the receiver drop a second copy.  An event is delivered when the receiver
+answers 2xx; until then it is pending, and a receiver that fails is left alone for a while
+(1 min, doubling each time, at most 6 h) before the same event is sent again: a hook's events
+never overtake each other.  Every attempt is recorded in `deliveries`, and an event
+acknowledged at a URL is never sent to that URL again, whichever of its hooks sent it.
 
 A hook's identity is a hash of its URL and filters: editing a filter makes a new subscriber.
 It takes over where the hooks of its URL that left the registry had got to (their cursors), so
 the events still owed to them are judged again under the new filter; a hook with a URL not seen
 before starts from the events after its registration rather than the whole history.  Each
 hook's cursor moves past every event a call looked at and settled, so a later call reads only
-what is newer.  No Scrapy; the network is `urllib.request`, and every network problem ends up
-in the table, never as an exception.  The tables (`webhooks`, `deliveries`) are migration 6 in
-db.py; the archive's id is kept in `archive_meta`, made when first needed.
+what is newer.  No Scrapy; the network is `urllib.request` (crawler/sites/fetch.py's opener,
+without redirects), and every network problem ends up in the table, never as an exception.
+The tables (`webhooks`, `deliveries`) are migration 6 in db.py; the archive's id is kept in
+`archive_meta`, made when first needed.
 """
 
 from __future__ import annotations
 
-import base64
-import fcntl
-import hashlib
-import hmac
 import http.client
 import json
-import os
-import re
 import secrets
 import sqlite3
 import time
@@ -38,180 +32,24 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from archive.storage.bigrams import QueryError
 from archive.storage.db import META_SQL
 from archive.storage.eventfilter import EventFilter
+from archive.storage.locks import named_lock
 from archive.storage.queries import event_dict
-from archive.storage.runs import EVENT_KINDS
-from crawler.schema.times import format_utc
+from crawler.schema.times import format_utc, parse_utc
 from crawler.schema.urls import mask_url, split_userinfo
+from crawler.sites.fetch import http_opener
+from crawler.sites.hooks import Hook
 
-USER_AGENT = "tzgg/0.1 (webhook; +https://github.com/tzgg/tzgg)"
 FIRST_DELAY_S = 60  # after a call that could not deliver: 1 min, 2, 4 … (doubling)
 MAX_DELAY_S = 6 * 3600
 _PAGE = 500  # events read at a time
 PENDING_SCAN = 1000  # events `pending` looks at per hook; beyond them it says "at least"
-_BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\U0010ffff]")  # space, controls, non-ASCII
-_KEYS = ("url", "kinds", "query", "secret", "secret_env")
 
 Now = Callable[[], datetime]
-
-
-class HookError(ValueError):
-    """A hook's configuration is wrong; the message says which key, in one line."""
-
-
-@dataclass(frozen=True)
-class Hook:
-    url: str  # a user:password in it is masked here (`user:***@`): see __post_init__
-    kinds: tuple[str, ...] | None = None
-    query: str | None = None
-    sites: tuple[str, ...] | None = None  # None: every site
-    secret: str | None = field(default=None, repr=False, compare=False)
-    secret_env: str | None = field(default=None, repr=False, compare=False)  # read when sending
-    auth: tuple[str, str] | None = field(default=None, repr=False, compare=False)  # user, pw
-
-    def __post_init__(self):
-        # A URL's user:password is sent as HTTP basic auth, never in the URL (whose host it is
-        # not); what is kept as `url` has it masked, so no output, table or identity holds it.
-        userinfo, _ = split_userinfo(self.url)
-        if userinfo is not None:
-            if self.auth is None:
-                user, _, password = userinfo.partition(":")
-                object.__setattr__(self, "auth", (unquote(user), unquote(password)))
-            object.__setattr__(self, "url", mask_url(self.url))
-
-    @classmethod
-    def from_dict(cls, entry, *, sites: tuple[str, ...] | None = None) -> Hook:
-        """A hook from its registry table; HookError names the key that is wrong."""
-        if not isinstance(entry, dict):
-            raise HookError('expected a table such as { url = "https://…" }')
-        unknown = sorted(set(entry) - set(_KEYS))
-        if unknown:
-            raise HookError(f"unknown keys {unknown} (known: {list(_KEYS)})")
-        url = _check_url(entry.get("url"))
-        kinds = entry.get("kinds")
-        if kinds is not None:
-            if isinstance(kinds, str):
-                kinds = [kinds]
-            if not isinstance(kinds, list) or not kinds:
-                raise HookError(f"kinds: a list of event kinds ({', '.join(EVENT_KINDS)})")
-            bad = [k for k in kinds if k not in EVENT_KINDS]
-            if bad:
-                raise HookError(f"kinds: unknown kind {bad[0]!r} (known: {', '.join(EVENT_KINDS)})")
-            kinds = tuple(sorted(set(kinds)))
-        query = entry.get("query")
-        if query is not None:
-            if not isinstance(query, str) or not query.strip():
-                raise HookError("query: words to look for, e.g. '征收 OR 拆迁'")
-            try:
-                EventFilter(query=query)
-            except QueryError as exc:
-                raise HookError(f"query: {exc}") from None
-            query = query.strip()
-        secret = entry.get("secret")
-        if secret is not None and (not isinstance(secret, str) or not secret):
-            raise HookError("secret: a non-empty string (it signs each body with HMAC-SHA256)")
-        # A registry kept in git should not hold the secret: it names the variable, read when
-        # sending, so every other command works where the variable is not set.
-        env = entry.get("secret_env")
-        if env is not None and (secret is not None or not isinstance(env, str) or not env):
-            raise HookError("secret_env: the name of an environment variable, instead of `secret`")
-        sites = tuple(sorted(sites)) if sites else None
-        return cls(url, kinds, query, sites, secret, env)
-
-    def missing_secret(self) -> str | None:
-        """Why the hook cannot sign its POSTs now (its secret_env is not set), or None."""
-        if self.secret_env and not os.environ.get(self.secret_env):
-            return f"secret_env {self.secret_env} is not set in the environment; not sent"
-        return None
-
-    @property
-    def target(self) -> str:
-        """The URL the POST goes to: `url` without its user part (sent as a header)."""
-        return split_userinfo(self.url)[1]
-
-    def scrub(self, text: str | None) -> str | None:
-        """The text with the hook's password (and its basic-auth token) masked: a receiver
-        may echo them in its answer, which is recorded."""
-        if text and self.auth:
-            for word in (self._basic, self.auth[1]):
-                if word:
-                    text = text.replace(word, "***")
-        return text
-
-    @property
-    def _basic(self) -> str:
-        user, password = self.auth
-        return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-
-    @property
-    def config(self) -> dict:
-        """What the hook subscribes to (never its secret)."""
-        return {
-            "url": self.url,
-            "kinds": sorted(self.kinds) if self.kinds else None,
-            "query": self.query,
-            "sites": sorted(self.sites) if self.sites else None,
-        }
-
-    @cached_property
-    def identity(self) -> str:
-        text = json.dumps(self.config, ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    @cached_property
-    def filter(self) -> EventFilter:
-        return EventFilter(sites=self.sites, kinds=self.kinds, query=self.query)
-
-    def request(self, event: dict, archive: str) -> tuple[bytes, dict[str, str]]:
-        """The body and headers of the POST that carries one event of the archive whose id
-        (`archive_id`) is `archive`: event ids are the archive's own, so the key holds both."""
-        body = json.dumps(event, ensure_ascii=False).encode("utf-8")
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": USER_AGENT,
-            "Idempotency-Key": f"tzgg-{archive}-{self.identity[:12]}-{event['id']}",
-            "X-Tzgg-Event-Id": str(event["id"]),
-        }
-        if self.auth:
-            headers["Authorization"] = f"Basic {self._basic}"
-        secret = self.secret or (os.environ.get(self.secret_env) if self.secret_env else None)
-        if secret:
-            digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-            headers["X-Tzgg-Signature"] = f"sha256={digest}"
-        return body, headers
-
-
-def _check_url(url) -> str:
-    """The hook's URL when a POST can be sent to it; else HookError, in one line."""
-    if not isinstance(url, str):
-        raise HookError(f"url: an http(s) URL, not {url!r}")
-    what = f"url: an http(s) URL, not {mask_url(url)!r}"
-    bad = _BAD_URL_CHARS.search(url)
-    if bad and bad.group() > "\x7f":
-        raise HookError(
-            f"{what}: {bad.group()!r} is not ASCII (percent-encode it; an IDN host as xn--…)"
-        )
-    if bad:
-        char = "a space" if bad.group() == " " else f"the control character {bad.group()!r}"
-        raise HookError(f"{what}: it holds {char}")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", …
-        raise HookError(f"{what}: {str(exc).replace(url, mask_url(url))}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HookError(what)
-    if port == 0:
-        raise HookError(f"{what}: port 0")
-    return url
 
 
 # -- time ---------------------------------------------------------------------------------------
@@ -228,11 +66,7 @@ def _clock(now) -> Now:
 
 
 def _as_datetime(value) -> datetime:
-    dt = (
-        value
-        if isinstance(value, datetime)
-        else datetime.fromisoformat(value.replace("Z", "+00:00"))
-    )
+    dt = value if isinstance(value, datetime) else parse_utc(value)
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
@@ -400,6 +234,7 @@ def _owed(
     )
     states: dict[int, sqlite3.Row] = {}
     done: set[int] = set()
+    wanted = EventFilter(sites=hook.sites, kinds=hook.kinds, query=hook.query)
     while True:
         rows = conn.execute(sql, args).fetchall()  # whole pages: no statement left open
         if rows:
@@ -410,7 +245,7 @@ def _owed(
                 if d["delivered"]:
                     done.add(d["event_id"])
         for row in rows:
-            if row["id"] in done or not hook.filter.admits(conn, row, memo):
+            if row["id"] in done or not wanted.admits(conn, row, memo):
                 yield row["id"]
             else:
                 yield _Owed(row, states.get(row["id"]))
@@ -457,14 +292,9 @@ def pending(
 # -- sending ------------------------------------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A POST is never followed to another address: a moved receiver is an error to fix."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
+# http(s) only, as every fetch of tzgg; a POST is never followed to another address (a 3xx
+# is an HTTPError): a moved receiver is an error to fix.
+_OPENER = http_opener(redirects=False)
 
 
 def post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str | None]:
@@ -670,8 +500,5 @@ def delivery_lock(db, wait: float):
     """Held while delivering from the archive at `db`: a crawl ending while `tzgg deliver`
     runs waits for it (up to `wait` s) rather than sending the same events twice.
     Raises ArchiveBusy when it cannot be had."""
-    from archive.storage.db import _flock, _lock_path
-
-    what = f"another process is delivering webhooks from {db}"
-    with _flock(_lock_path(Path(db), "deliver"), fcntl.LOCK_EX, what, wait):
+    with named_lock(db, "deliver", f"another process is delivering webhooks from {db}", wait):
         yield

@@ -2,88 +2,28 @@
 
 SQLite's tokenizers fail Chinese (unicode61 makes a run of Han characters one token; trigram
 cannot match two-character words), and Python's sqlite3 cannot register a tokenizer.  So the
-text is turned into tokens here — every pair of adjacent Han characters, as Lucene's CJK
-analyzer does, and Latin words and numbers whole — and FTS5 indexes them separated by spaces.
-A query is turned into the same tokens: a word of n Han characters is the phrase of its n-1
-bigrams.  A one-character word has no bigram: such queries take the scan path (`matches`).
+text is turned into tokens here (crawler/parse/query.py: every pair of adjacent Han characters,
+and Latin words and numbers whole) and FTS5 indexes them separated by spaces.  A query is turned
+into the same tokens: a word of n Han characters is the phrase of its n-1 bigrams.  A
+one-character word has no bigram: such queries take the scan path (`matches`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff〇"
-_RUN = re.compile(rf"[{_HAN}]+|[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
-_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+# The search syntax is read below the archive (a webhook's query is checked with the registry);
+# its names are re-exported here, where search and the feed have always found them.
+from crawler.parse.query import FULLWIDTH, QueryError, Term, parse_query, tokens
 
-
-def tokens(text: str | None) -> list[str]:
-    """Han bigrams (a lone Han character as itself) and lower-cased Latin words/numbers."""
-    out: list[str] = []
-    for m in _RUN.finditer(text or ""):
-        run = m.group(0)
-        if run[0].isascii() or "\uff10" <= run[0] <= "\uff5a":
-            out.append(run.translate(_FULLWIDTH).lower())
-        elif len(run) == 1:
-            out.append(run)
-        else:
-            out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+__all__ = ["QueryError", "Term", "parse_query", "tokens", "document", "match_expression"]
+__all__ += ["matches", "mentions", "snippet"]
 
 
 def document(*fields: str | None) -> str:
     """The FTS5 text of a version: its fields' tokens, a field break between fields (so that
     no phrase matches across two fields)."""
     return " | ".join(" ".join(tokens(f)) for f in fields if f)
-
-
-class QueryError(ValueError):
-    """A query that cannot be searched; the message says why, in one line."""
-
-
-@dataclass
-class Term:
-    text: str  # as the user wrote it (for snippets and the scan path)
-    op: str = "AND"  # AND | OR | NOT: how it joins the terms before it
-
-    @property
-    def needs_scan(self) -> bool:
-        """A lone Han character has no bigram in the index."""
-        return not any(len(t) > 1 or t.isascii() for t in tokens(self.text))
-
-
-_PART = re.compile(r'"([^"]*)"|(\S+)')
-
-
-def parse_query(query: str) -> list[Term]:
-    """Terms joined by AND (the default), OR and NOT; "quoted phrases" are one term.
-
-    An unbalanced quote is taken literally; an operator with nothing to join is an error."""
-    q = (query or "").strip()
-    if q.count('"') % 2:
-        q = q.replace('"', " ")
-    terms: list[Term] = []
-    op = "AND"
-    pending = False
-    for m in _PART.finditer(q):
-        word = m.group(1) if m.group(1) is not None else m.group(2)
-        if m.group(2) in ("AND", "OR", "NOT"):
-            if pending or (not terms and word != "NOT"):
-                raise QueryError(f"{word} needs a word on each side: {query!r}")
-            op, pending = word, True
-            continue
-        if not tokens(word):
-            continue  # punctuation alone: nothing to look for
-        terms.append(Term(word, "AND" if not terms and op != "NOT" else op))
-        op, pending = "AND", False
-    if pending:
-        raise QueryError(f"the query ends with an operator: {query!r}")
-    if not terms:
-        raise QueryError(f"nothing to search for in {query!r}")
-    if all(t.op == "NOT" for t in terms):
-        raise QueryError(f"NOT needs something to exclude from: {query!r}")
-    return terms
 
 
 def match_expression(terms: list[Term]) -> str:
@@ -101,7 +41,7 @@ def match_expression(terms: list[Term]) -> str:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", (text or "").translate(_FULLWIDTH)).lower()
+    return re.sub(r"\s+", "", (text or "").translate(FULLWIDTH)).lower()
 
 
 def matches(text: str, terms: list[Term]) -> bool:

@@ -1,31 +1,30 @@
-"""Open the archive: WAL mode, a busy timeout, migrations, and locks.
+"""Open the archive: WAL mode, a busy timeout, migrations (under the archive's lock).
 
 The archive is one SQLite file.  Writers (crawls) take a per-site lock file so that two crawls
 of one site never interleave; a migration takes the archive-wide lock exclusively.  Locks are
-`flock`s, so a crashed (even `kill -9`-ed) process cannot leave one stuck.
+`flock`s (locks.py), so a crashed (even `kill -9`-ed) process cannot leave one stuck.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
 import sqlite3
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote_from_bytes
 
-SCHEMA_VERSION = 6
+# The archive's errors and its locks (one flock helper) are locks.py's; re-exported here.
+from archive.storage.locks import (  # noqa: F401
+    ArchiveBusy,
+    ArchiveError,
+    archive_lock,
+    file_lock,
+    lock_path,
+    site_lock,
+)
+from crawler.schema.fields import stored
+from crawler.schema.records import NOTICE_FIELDS
+
 BUSY_TIMEOUT_MS = 30_000
-
-
-class ArchiveError(Exception):
-    """A problem with the archive file the user can act on (one line)."""
-
-
-class ArchiveBusy(ArchiveError):
-    """Another process holds the lock this operation needs."""
 
 
 SCHEMA = """
@@ -166,7 +165,9 @@ CREATE TABLE IF NOT EXISTS walks (
 
 
 # Each step takes the schema from version i to i + 1, in one transaction with the new
-# user_version. Version 1 is the whole schema above; later changes append ALTER steps here.
+# user_version. Version 1 is the whole schema above; later changes append ALTER steps here
+# (a new field of Notice that is stored: `ALTER TABLE versions ADD COLUMN name TEXT`, which
+# `check_columns` asks for).
 MIGRATIONS = [
     SCHEMA,
     # 2: what a watchdog acts on, derived from the body (JSON objects, NULL when not stated)
@@ -208,6 +209,25 @@ MIGRATIONS = [
     " error TEXT,"  # the last failure, one line
     " PRIMARY KEY (webhook_id, event_id)) WITHOUT ROWID",
 ]
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def missing_columns(conn: sqlite3.Connection, specs=NOTICE_FIELDS) -> list[str]:
+    """The stored notice fields (crawler/schema/records.py) the versions table has no column
+    for, or one of another type: "name TYPE" each."""
+    have = {r[1]: (r[2] or "").upper() for r in conn.execute("PRAGMA table_info(versions)")}
+    return [f"{s.name} {s.column}" for s in stored(specs) if have.get(s.name) != s.column.upper()]
+
+
+def check_columns(conn: sqlite3.Connection, path) -> None:
+    missing = missing_columns(conn)
+    if missing:
+        raise ArchiveError(
+            f"{path}: the versions table has no column {', '.join(missing)} for the notice's"
+            " fields (a migration is missing in archive/storage/db.py)"
+        )
 
 
 def _add_search_index(conn: sqlite3.Connection) -> None:
@@ -268,6 +288,7 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
             )
         elif not _has_tables(conn):
             raise ArchiveError(f"{path} is an SQLite file but not a tzgg archive")
+        check_columns(conn, path)
         if not readonly:
             conn.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.DatabaseError as exc:
@@ -306,43 +327,3 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
                 raise
             conn.execute("COMMIT")
             conn.isolation_level = level
-
-
-def _lock_path(db: Path, name: str) -> Path:
-    return db.with_name(f"{db.name}.{name}.lock")
-
-
-@contextmanager
-def _flock(path: Path, mode: int, what: str, wait: float = 0):
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ArchiveBusy(what) from None
-                time.sleep(0.1)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-@contextmanager
-def archive_lock(db: str | os.PathLike, *, exclusive: bool, wait: float = 0):
-    """Shared by every crawl; exclusive for a migration or a re-extraction."""
-    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-    what = f"the archive {db} is busy (a crawl or a migration holds it)"
-    with _flock(_lock_path(Path(db), "archive"), mode, what, wait):
-        yield
-
-
-@contextmanager
-def site_lock(db: str | os.PathLike, site: str):
-    """Held for a whole crawl of one site: a second crawl of the same site is refused."""
-    key = hashlib.sha1(site.encode()).hexdigest()[:12]
-    msg = f"the archive is busy: site {site} is being crawled by another process"
-    with _flock(_lock_path(Path(db), f"site-{key}"), fcntl.LOCK_EX, msg):
-        yield

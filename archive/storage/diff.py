@@ -10,11 +10,13 @@ the same texts always give the same diff."""
 from __future__ import annotations
 
 import difflib
+import json
 from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate
 
-SCALARS = ("title", "published", "source", "doc_number", "index_number", "written")
+from crawler.schema.records import NOTICE_FIELDS
+
 # Steps of difflib's inner loop per stage (characters, lines, refining changed lines): about
 # 0.1 s of CPU each, so a diff of any size costs at most about 0.3 s
 BUDGET = 1_000_000
@@ -200,41 +202,64 @@ def _line_groups(a: list[str], b: list[str], context: int):
         return [[*head, ("replace", p, len(a) - s, p, len(b) - s), *tail]]
 
 
-def field_diff(old: dict, new: dict, context: int = 1) -> list[str]:
+def field_diff(old: dict, new: dict, context: int = 1, specs=NOTICE_FIELDS) -> list[str]:
+    """What changed between two versions (as `tzgg show --json` gives them) in their version
+    fields, a line each."""
     lines: list[str] = []
-    for name in SCALARS:
-        if (old.get(name) or None) != (new.get(name) or None):
-            lines.append(f"  {name}: {old.get(name) or '∅'}  →  {new.get(name) or '∅'}")
-    a = (old.get("body") or "").splitlines()
-    b = (new.get("body") or "").splitlines()
-    if a != b:
-        lines.append("  body:")
-        for group in _line_groups(a, b, context):
-            for tag, a1, a2, b1, b2 in group:
-                if tag == "equal":
-                    lines += [f"     {x}" for x in a[a1:a2]]
-                    continue
-                lines += [f"    -{x}" for x in a[a1:a2]]
-                lines += [f"    +{x}" for x in b[b1:b2]]
-    old_att = {x["url"]: x["name"] for x in old.get("attachments") or []}
-    new_att = {x["url"]: x["name"] for x in new.get("attachments") or []}
+    for spec in (s for s in specs if s.version):
+        if spec.kind == "body":
+            lines += _body_diff(spec.name, old, new, context)
+        elif spec.kind == "files":
+            lines += _files_diff(spec.name, old, new)
+        elif (old.get(spec.name) or None) != (new.get(spec.name) or None):
+            a, b = (_shown(x.get(spec.name)) for x in (old, new))
+            lines.append(f"  {spec.name}: {a}  →  {b}")
+    return lines
+
+
+def _shown(value) -> str:
+    if not value:
+        return "∅"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _body_diff(name: str, old: dict, new: dict, context: int) -> list[str]:
+    a = (old.get(name) or "").splitlines()
+    b = (new.get(name) or "").splitlines()
+    if a == b:
+        return []
+    lines = [f"  {name}:"]
+    for group in _line_groups(a, b, context):
+        for tag, a1, a2, b1, b2 in group:
+            if tag == "equal":
+                lines += [f"     {x}" for x in a[a1:a2]]
+                continue
+            lines += [f"    -{x}" for x in a[a1:a2]]
+            lines += [f"    +{x}" for x in b[b1:b2]]
+    return lines
+
+
+def _files_diff(name: str, old: dict, new: dict) -> list[str]:
+    old_att = {x["url"]: x["name"] for x in old.get(name) or []}
+    new_att = {x["url"]: x["name"] for x in new.get(name) or []}
     # same URL and name, other bytes (both downloads known)
-    old_sha = {x["url"]: x.get("sha256") for x in old.get("attachments") or []}
+    old_sha = {x["url"]: x.get("sha256") for x in old.get(name) or []}
     refiled = [
         x
-        for x in new.get("attachments") or []
+        for x in new.get(name) or []
         if old_att.get(x["url"]) == x["name"]
         and old_sha[x["url"]]
         and x.get("sha256")
         and old_sha[x["url"]] != x["sha256"]
     ]
-    if old_att != new_att or refiled:
-        lines.append("  attachments:")
-        lines += [f"    - {old_att[u]} <{u}>" for u in old_att if new_att.get(u) != old_att[u]]
-        lines += [f"    + {new_att[u]} <{u}>" for u in new_att if old_att.get(u) != new_att[u]]
-        lines += [
-            f"    ~ {x['name']} <{x['url']}> (new file: sha256 {x['sha256'][:12]}…,"
-            f" {x.get('size') or '?'} bytes)"
-            for x in refiled
-        ]
+    if old_att == new_att and not refiled:
+        return []
+    lines = [f"  {name}:"]
+    lines += [f"    - {old_att[u]} <{u}>" for u in old_att if new_att.get(u) != old_att[u]]
+    lines += [f"    + {new_att[u]} <{u}>" for u in new_att if old_att.get(u) != new_att[u]]
+    lines += [
+        f"    ~ {x['name']} <{x['url']}> (new file: sha256 {x['sha256'][:12]}…,"
+        f" {x.get('size') or '?'} bytes)"
+        for x in refiled
+    ]
     return lines

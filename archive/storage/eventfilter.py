@@ -18,7 +18,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from archive.storage.bigrams import matches, parse_query
+from archive.storage.bigrams import matches
+from crawler.parse.query import parse_query
 
 MEMO_MAX = 100_000  # (notice, version) answers one memo holds; then it starts again
 

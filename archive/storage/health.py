@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 
 from archive.storage.outcome import BLOCKING
+from crawler.schema.fields import core
+from crawler.schema.records import NOTICE_FIELDS
 from crawler.schema.urls import canonicalize
 
 BLOCKED_WALK = {"blocked", "http_403", "http_412", "http_451", "http_429"}
@@ -26,7 +28,7 @@ BLOCKED_SHARE = 0.2
 MIN_BLOCKED = 3
 MIN_REVISITS = 3
 BASELINE_RUNS = 5
-FIELDS = ("title", "published", "body")
+FIELDS = core(NOTICE_FIELDS)  # what every notice page states (title, date, body)
 
 
 def assess(c, run, walks: dict) -> list[dict]:
@@ -103,15 +105,15 @@ def _missing_counts(c, rid: int) -> tuple[int, dict[str, int], int]:
     """(pages extracted, pages missing each field, pages missing any) in a run."""
     pages, any_missing = 0, 0
     counts = dict.fromkeys(FIELDS, 0)
-    for outcome, title, published, body in c.execute(
-        "SELECT cap.outcome, v.title, v.published, v.body FROM captures cap"
+    for outcome, *fields in c.execute(
+        f"SELECT cap.outcome, {', '.join(f'v.{name}' for name in FIELDS)} FROM captures cap"
         " LEFT JOIN versions v ON v.notice_id = cap.notice_id AND v.version = cap.version"
         " WHERE cap.run_id = ? AND cap.kind = 'detail'"
         " AND cap.outcome IN ('ok', 'empty', 'degraded')",
         (rid,),
     ):
         pages += 1
-        values = (title, published, body) if outcome == "ok" else (None, None, None)
+        values = fields if outcome == "ok" else [None] * len(FIELDS)
         gaps = [name for name, value in zip(FIELDS, values, strict=True) if not value]
         for name in gaps:
             counts[name] += 1

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 
+from crawler.schema.fields import core
+from crawler.schema.records import NOTICE_FIELDS
+
 BLOCK_STATUSES = {403, 412, 451}
 LOGIN_WALL = "transient:login_wall"
 # outcomes of a site refusing the crawler (on a detail page or an article's later page),
@@ -64,7 +67,7 @@ def degraded(current, notice: dict) -> bool:
     (a `site_broken` flag when it spreads) and retried, never an edit."""
     if current is None:
         return False
-    return any(current[name] and not notice.get(name) for name in ("title", "published", "body"))
+    return any(current[name] and not notice.get(name) for name in core(NOTICE_FIELDS))
 
 
 def evidence(capture: dict) -> dict:

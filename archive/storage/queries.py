@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from archive.storage.runs import EVENT_KINDS  # noqa: F401  (re-exported for the CLI)
+from archive.storage.versioning import read_column
+from crawler.schema.fields import exported
+from crawler.schema.records import NOTICE_FIELDS
 from crawler.schema.urls import canonicalize
 
-VERSION_COLUMNS = ("title", "published", "source", "doc_number", "index_number", "written", "body")
+# A version's own keys, each after the field it has always followed in `tzgg show --json`
+# and the JSONL export.
+_AFTER = {"attachments": "url", "breadcrumb": "changed"}
 
 
 def event_dict(row: sqlite3.Row) -> dict:
@@ -78,20 +82,20 @@ def find_notice(conn: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def version_dict(row: sqlite3.Row) -> dict:
+def version_dict(row: sqlite3.Row, specs=NOTICE_FIELDS) -> dict:
+    """A version as `tzgg show --json` and the exports give it."""
     out = {
         "version": row["version"],
         "first_seen": row["first_seen"],
         "last_seen": row["last_seen"],
     }
-    for name in VERSION_COLUMNS:
-        out[name] = row[name]
-    out["attachments"] = json.loads(row["attachments"])
-    out["url"] = row["url"]
-    out["breadcrumb"] = json.loads(row["breadcrumb"])
-    out["changed"] = json.loads(row["changed"])
-    for name in ("objection_window", "contact"):
-        out[name] = json.loads(row[name]) if row[name] else None
+    own = {"url": row["url"], "changed": json.loads(row["changed"])}
+    for spec in exported(specs):
+        out[spec.name] = read_column(spec, row[spec.name])
+        if spec.name in _AFTER:
+            key = _AFTER[spec.name]
+            out[key] = own.pop(key)
+    out |= own
     out["extractor_version"] = row["extractor_version"]
     return out
 

@@ -12,12 +12,9 @@ from collections.abc import Callable
 from archive.storage.attachments import carry
 from archive.storage.db import ArchiveError
 from archive.storage.search import index_version, unindex_version
-from archive.storage.versioning import json_or_null, version_hash
+from archive.storage.versioning import column_values, version_hash
 from crawler.parse.notice.parts import join_parts
-from crawler.schema.records import EXTRACTOR_VERSION, VERSION_FIELDS
-
-# What extraction derives, beside attachments and breadcrumb (stored as JSON).
-_FIELDS = tuple(f for f in VERSION_FIELDS if f != "attachments") + ("body_html",)
+from crawler.schema.records import EXTRACTOR_VERSION
 
 
 def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int, list[str]]:
@@ -85,22 +82,11 @@ def rederive(conn: sqlite3.Connection, nid: str, version: int, extract: Callable
     h = version_hash(notice)
     tag = extract.tag(r["url"]) if hasattr(extract, "tag") else EXTRACTOR_VERSION
     unindex_version(conn, nid, version)
+    values = column_values(notice) | {"hash": h, "extractor_version": tag}
     conn.execute(
-        "UPDATE versions SET "
-        + ", ".join(f"{f}=?" for f in _FIELDS)
-        + ", attachments=?, breadcrumb=?, objection_window=?, contact=?, hash=?,"
-        " extractor_version=? WHERE notice_id=? AND version=?",
-        [notice[f] for f in _FIELDS]
-        + [
-            json.dumps(notice["attachments"], ensure_ascii=False),
-            json.dumps(notice["breadcrumb"], ensure_ascii=False),
-            json_or_null(notice.get("objection_window")),
-            json_or_null(notice.get("contact")),
-            h,
-            tag,
-            nid,
-            version,
-        ],
+        f"UPDATE versions SET {', '.join(f'{k}=?' for k in values)}"
+        " WHERE notice_id=? AND version=?",
+        [*values.values(), nid, version],
     )
     index_version(conn, nid, version)
     return h

@@ -10,13 +10,10 @@ from collections import Counter
 
 from archive.storage import health
 from archive.storage.outcome import evidence
+from crawler.schema.events import EVENT_KINDS
 from crawler.schema.records import NO_DELISTING
 from crawler.schema.urls import canonicalize
 
-NOTICE_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted")
-# Health flags of a run, recorded beside the notice events (notice_id NULL, url = the listing).
-SITE_KINDS = ("site_broken", "site_blocked")
-EVENT_KINDS = NOTICE_KINDS + SITE_KINDS
 # The failure of a request tzgg made and never sent: its URL is over URLLENGTH_LIMIT.
 UNSENT = "url_too_long"
 

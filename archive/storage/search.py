@@ -16,14 +16,22 @@ from archive.storage.bigrams import (
     parse_query,
     snippet,
 )
+from crawler.schema.fields import brief, searched
+from crawler.schema.records import NOTICE_FIELDS
 
 INDEX_SQL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5("
     "doc, content='', tokenize='unicode61 remove_diacritics 0')"
 )
-_DOC_COLUMNS = (
-    "rowid, title, doc_number, index_number, source, body, attachments, published, first_seen"
+# The version's fields the index holds, in their places in its document (an indexed row is
+# deleted by giving the very tokens it was indexed with: this order is part of the archive).
+SEARCHED = searched(NOTICE_FIELDS)
+_DOC_COLUMNS = ", ".join(
+    dict.fromkeys(["rowid", *(f.name for f in SEARCHED), "published", "first_seen"])
 )
+# What a result shows of a notice: its brief fields, and what the snippet is cut from.
+BRIEF = brief(NOTICE_FIELDS)
+_SHOWN = ", ".join(dict.fromkeys([*BRIEF, "title", "body", "attachments"]))
 # An index row's id is (publish day << 32) | the version's rowid: FTS5 walks matches in rowid
 # order, so newest-first (and a date range) stops after the first screenful, not after every
 # match.  The version is `rowid & _LOW`.
@@ -44,31 +52,45 @@ def _index_rowid(row) -> int:
 
 
 def _doc(c: sqlite3.Connection, row) -> str:
-    """A version's indexed text: its fields, its attachments' names, then the text of each
-    attachment it lists by sha256 (stable: a text row is written once, before any version
-    listing it is indexed)."""
-    entries = json.loads(row["attachments"] or "[]")
-    names = " ".join(a["name"] for a in entries)
-    texts = attachment_texts(c, [a["sha256"] for a in entries if a.get("sha256")])
-    return document(
-        row["title"],
-        row["doc_number"],
-        row["index_number"],
-        row["source"],
-        row["body"],
-        names,
-        *texts.values(),
-    )
+    """A version's indexed text: its searched fields, an attachments field as its files'
+    names, then the text of each file it lists by sha256 (stable: a text row is written
+    once, before any version listing it is indexed)."""
+    fields = []
+    for spec in SEARCHED:
+        if spec.kind == "files":
+            entries = json.loads(row[spec.name] or "[]")
+            fields.append(" ".join(a["name"] for a in entries))
+            fields += _file_texts(c, entries)
+        else:
+            fields.append(_plain(spec, row[spec.name]))
+    return document(*fields)
 
 
 def _text(c: sqlite3.Connection, row) -> str:
     """What `_doc` indexes, as plain text: for words the index cannot hold (one character)."""
-    fields = [row[k] or "" for k in ("title", "doc_number", "index_number", "source", "body")]
-    if row["attachments"] and row["attachments"] != "[]":
-        entries = json.loads(row["attachments"])
-        fields += [a["name"] for a in entries]
-        fields += attachment_texts(c, [a["sha256"] for a in entries if a.get("sha256")]).values()
+    fields = []
+    for spec in SEARCHED:
+        if spec.kind == "files":
+            if row[spec.name] and row[spec.name] != "[]":
+                entries = json.loads(row[spec.name])
+                fields += [a["name"] for a in entries]
+                fields += _file_texts(c, entries)
+        else:
+            fields.append(_plain(spec, row[spec.name]) or "")
     return "\n".join(fields)
+
+
+def _plain(spec, value) -> str | None:
+    """A stored field's searchable text."""
+    if not value or not spec.json:
+        return value
+    if spec.kind == "list":
+        return " ".join(json.loads(value))
+    return json.loads(value).get("text")  # an object: what the page says
+
+
+def _file_texts(c: sqlite3.Connection, entries: list[dict]):
+    return attachment_texts(c, [a["sha256"] for a in entries if a.get("sha256")]).values()
 
 
 def attachment_texts(c: sqlite3.Connection, shas: list[str]) -> dict[str, str]:
@@ -114,8 +136,11 @@ def unindex_version(c: sqlite3.Connection, nid: str, version: int) -> None:
 
 def reindex_all(c: sqlite3.Connection) -> int:
     c.execute("DELETE FROM search_index")
+    # (a migration runs this on the columns of its day: a field added later reads as NULL)
+    have = {"rowid"} | {r[1] for r in c.execute("PRAGMA table_info(versions)")}
+    columns = ", ".join(x if x in have else f"NULL AS {x}" for x in _DOC_COLUMNS.split(", "))
     n = 0
-    for row in c.execute(f"SELECT {_DOC_COLUMNS} FROM versions").fetchall():
+    for row in c.execute(f"SELECT {columns} FROM versions").fetchall():
         _insert(c, row)
         n += 1
     return n
@@ -255,10 +280,7 @@ def _result(conn, nid: str, version: int, terms: list[Term]) -> dict:
         "url": n["url"],
         "urls": urls,
         "site": n["site"],
-        "title": cur["title"],
-        "published": cur["published"],
-        "source": cur["source"],
-        "doc_number": cur["doc_number"],
+        **{name: cur[name] for name in BRIEF},
         "status": n["status"],
         "version": n["current_version"],
         "matched_version": version,
@@ -279,8 +301,7 @@ def _result(conn, nid: str, version: int, terms: list[Term]) -> dict:
 
 def _version(conn, nid: str, version: int):
     return conn.execute(
-        "SELECT title, body, published, source, doc_number, attachments FROM versions"
-        " WHERE notice_id = ? AND version = ?",
+        f"SELECT {_SHOWN} FROM versions WHERE notice_id = ? AND version = ?",
         (nid, version),
     ).fetchone()
 

@@ -1,6 +1,6 @@
 """The one entry point for writing: records from crawls in, versions and events out.
 
-`Archive.ingest(record)` takes the plain records a crawl yields (a fetch, a listing page, the end
+`Archive.ingest(record)` takes the records a crawl yields (a fetch, a listing page, the end
 of a listing walk) and stores each whole or not at all, so a crawl killed at any moment leaves a
 consistent archive.  Removals and delistings are decided when a run finishes
 (`finish_run`, in `runs.py`), because a run that sees most of a site vanish holds its removals.
@@ -22,8 +22,15 @@ from archive.storage.headers import pack as pack_headers
 from archive.storage.outcome import classify, degraded
 from archive.storage.reextract import rederive
 from archive.storage.search import index_version, unindex_version
-from archive.storage.versioning import changed_fields, fold, json_or_null, version_hash
-from crawler.schema.records import EXTRACTOR_VERSION
+from archive.storage.versioning import (
+    changed_fields,
+    column_values,
+    decoded,
+    fold,
+    json_or_null,
+    version_hash,
+)
+from crawler.schema.records import EXTRACTOR_VERSION, to_record
 from crawler.schema.times import utcnow
 from crawler.schema.urls import canonicalize
 
@@ -235,8 +242,11 @@ class Archive:
 
     # -- records ----------------------------------------------------------------------------
 
-    def ingest(self, record: dict, run_id: int) -> list[dict]:
-        """Store one record; return the events it raised."""
+    def ingest(self, record, run_id: int) -> list[dict]:
+        """Store one record (a typed record, or the plain data `to_record` makes of one);
+        return the events it raised."""
+        if not isinstance(record, dict):
+            record = to_record(record)
         kind = record["type"]
         if kind == "fetch":
             return self._ingest_fetch(record, run_id)
@@ -500,36 +510,23 @@ class Archive:
                 (sha, len(body), zlib.compress(body, COMPRESS_LEVEL)),
             )
             parts.append([url, sha])
+        row = {
+            "notice_id": nid,
+            "version": version,
+            "hash": h,
+            "url": rec.get("final_url") or rec["url"],
+            "first_seen": rec["at"],
+            "last_seen": rec["at"],
+            **column_values(n),
+            "changed": _json(changed),
+            "extractor_version": rec.get("extractor_version") or "",
+            "body_sha256": rec.get("body_sha256"),
+            "encoding": rec.get("charset"),
+            "parts": json_or_null(parts or None),
+        }
         c.execute(
-            "INSERT INTO versions (notice_id, version, hash, url, first_seen, last_seen, title,"
-            " published, source, doc_number, index_number, written, body, body_html, attachments,"
-            " breadcrumb, changed, extractor_version, body_sha256, encoding, objection_window,"
-            " contact, parts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                nid,
-                version,
-                h,
-                rec.get("final_url") or rec["url"],
-                rec["at"],
-                rec["at"],
-                n.get("title"),
-                n.get("published"),
-                n.get("source"),
-                n.get("doc_number"),
-                n.get("index_number"),
-                n.get("written"),
-                n.get("body"),
-                n.get("body_html"),
-                _json(n.get("attachments") or []),
-                _json(n.get("breadcrumb") or []),
-                _json(changed),
-                rec.get("extractor_version") or "",
-                rec.get("body_sha256"),
-                rec.get("charset"),
-                json_or_null(n.get("objection_window")),
-                json_or_null(n.get("contact")),
-                json_or_null(parts or None),
-            ),
+            f"INSERT INTO versions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
         )
         index_version(c, nid, version)
 
@@ -596,7 +593,7 @@ class Archive:
                 c, rec, run_id, "ok", store=self.keep_all_bodies, notice=nid, version=version
             )
             return events
-        changed = changed_fields(dict(cur) | {"attachments": json.loads(cur["attachments"])}, n)
+        changed = changed_fields(decoded(cur), n)
         version = cur["version"] + 1
         self._insert_version(c, rec, nid, version, h, changed)
         c.execute("UPDATE notices SET current_version=? WHERE id=?", (version, nid))

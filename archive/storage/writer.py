@@ -7,38 +7,30 @@ import logging
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict
 
 from archive.storage.store import Archive
-from crawler.schema.records import Fetch, Listed, WalkEnd
-from crawler.sites.registry import Registry, page_extractor
+from crawler.schema.records import to_record
 
 logger = logging.getLogger(__name__)
-
-_TYPES = {Fetch: "fetch", Listed: "listed", WalkEnd: "walk"}
 
 
 def as_record(item) -> dict:
     """A spider's item as the plain dict the archive ingests (and a queue can carry)."""
-    record = dict(vars(item))  # shallow: the body bytes are not copied
-    record["type"] = _TYPES[type(item)]
-    if record["type"] == "listed":
-        record["entries"] = [asdict(e) for e in item.entries]
-    return record
+    return to_record(item)
 
 
 class ArchiveWriter:
-    def __init__(self, db: str, settings, *, progress: bool = False):
-        """`settings`: anything with Scrapy's `get`/`getint`/`getbool` (the crawl's)."""
+    def __init__(self, db: str, settings, *, progress: bool = False, extract=None):
+        """`settings`: anything with Scrapy's `get`/`getint`/`getbool` (the crawl's);
+        `extract`: the registry's page extractor (a crawl plan's), to re-derive stored pages."""
         s = settings
-        reg = s.get("TZGG_REGISTRY")
         self.archive = Archive(  # creates or migrates the archive first, before any lock
             db,
             keep_all_bodies=s.getbool("TZGG_KEEP_ALL_BODIES"),
             removal_confirmations=s.getint("TZGG_REMOVAL_CONFIRMATIONS"),
             hold_min_revisits=s.getint("TZGG_HOLD_MIN_REVISITS"),
             batch=s.getint("TZGG_WRITE_BATCH"),
-            extract=page_extractor(Registry.load(reg) if reg else None),
+            extract=extract,
         )
         self.progress = progress
         self.runs: dict[str, int] = {}

@@ -8,7 +8,7 @@ can check the archive's events against it.
 
 from __future__ import annotations
 
-from crawler.demo.site import DistrictSite
+from crawler.demo.http import DistrictSite
 
 D = "岳阳楼区"
 

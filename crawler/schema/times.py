@@ -14,16 +14,25 @@ SHANGHAI = timezone(timedelta(hours=8), "+08:00")
 
 
 def utcnow() -> str:
+    """Now, as the archive records every observation (`format_utc`)."""
     return format_utc(datetime.now(UTC))
+
+
+def format_utc(dt: datetime, timespec: str = "milliseconds") -> str:
+    """RFC 3339 in UTC with a `Z`: to the millisecond as the archive records times (they sort
+    as text), or to the `seconds` where a person reads them (the scheduler's log)."""
+    return dt.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def parse_utc(at: str) -> datetime:
+    """An RFC 3339 time the archive recorded (`Z` or an offset) as a datetime; ValueError when
+    it is not one.  A time without an offset stays naive: the caller says what it means."""
+    return datetime.fromisoformat(at.replace("Z", "+00:00"))
 
 
 def local_day(at: str) -> str:
     """The date in China (YYYY-MM-DD, +08:00) of an RFC 3339 time."""
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(SHANGHAI).date().isoformat()
-
-
-def format_utc(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return parse_utc(at).astimezone(SHANGHAI).date().isoformat()
 
 
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")

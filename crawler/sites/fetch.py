@@ -1,7 +1,8 @@
 """One page over HTTP for `tzgg extract URL` and `tzgg probe URL`: a check of a site, not a
 crawl, but sent as the crawl sends it (its User-Agent) and bounded as the crawl is
 (DOWNLOAD_MAXSIZE bytes, counted once decompressed; DOWNLOAD_TIMEOUT for the whole answer),
-with the crawl's settings as `-s NAME=VALUE` gives them (SETTINGS).
+with the crawl's settings as `-s NAME=VALUE` gives them (SETTINGS).  Its opener (`http_opener`:
+http and https only) is also the one webhooks POST with (archive/notify/webhooks.py).
 
     got = fetch(url)                    # Fetched; an HTTP error status is an answer too
     get = fetcher({"TZGG_CONTACT": "you@example.org"})   # fetch with those settings
@@ -47,8 +48,9 @@ class Fetched:
     charset: str | None  # as the HTTP header declares it
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    """http and https only, as the crawl (no file:, ftp: or data:, even after a redirect)."""
+def http_opener(*, redirects: bool = True) -> urllib.request.OpenerDirector:
+    """http and https only, as the crawl (no file:, ftp: or data:, even after a redirect).
+    Without `redirects` a 3xx is an HTTPError (a webhook's POST is never sent elsewhere)."""
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),
@@ -56,7 +58,7 @@ def _opener() -> urllib.request.OpenerDirector:
         urllib.request.HTTPHandler(),
         urllib.request.HTTPSHandler(),
         urllib.request.HTTPDefaultErrorHandler(),
-        urllib.request.HTTPRedirectHandler(),
+        *([urllib.request.HTTPRedirectHandler()] if redirects else []),
         urllib.request.HTTPErrorProcessor(),
     ):
         opener.add_handler(handler)
@@ -91,7 +93,7 @@ def fetch(
     headers = {"User-Agent": agent, "Accept-Encoding": "gzip, deflate"}
     deadline = time.monotonic() + timeout
     try:
-        with _opener().open(urllib.request.Request(url, headers=headers), timeout=timeout) as r:
+        with http_opener().open(urllib.request.Request(url, headers=headers), timeout=timeout) as r:
             return _fetched(url, r, r.status, r.reason, deadline, maxsize)
     except urllib.error.HTTPError as exc:
         with exc:

@@ -30,6 +30,8 @@ from crawler.parse.listing.sources import is_service, script_requests, single_pa
 from crawler.parse.listing.window import following
 from crawler.parse.notice import classify_page, decode_html, extract_notice
 from crawler.parse.notice.overrides import Overrides
+from crawler.schema.fields import scalars
+from crawler.schema.records import NOTICE_FIELDS
 from crawler.sites.fetch import Fetched, FetchError, fetch
 
 FAMILIES = ("trs", "hanweb", "jyh", "fujian", "generic")
@@ -396,7 +398,7 @@ def format_report(r: dict) -> str:
     s = r["sample"]
     if s:
         lines.append(f"\nfirst notice: {s['url']}")
-        for name in ("title", "published", "source", "doc_number", "index_number", "written"):
+        for name in scalars(NOTICE_FIELDS):
             lines.append(f"  {name}: {s.get(name) or '∅'}")
         lines.append(f"  attachments: {len(s.get('attachments') or [])}")
         body = norm_text(s.get("body") or "")

@@ -10,7 +10,7 @@
     [sites.yueyanglou.overrides]
     published = { labels = ["发稿时间"] }
 
-    [[webhooks]]                      # every site's events (archive/notify/webhooks.py)
+    [[webhooks]]                      # every site's events (crawler/sites/hooks.py)
     url = "https://hooks.example.org/tzgg"
     kinds = ["removed", "edited", "site_broken"]   # optional
     query = "征收 OR 拆迁"                          # optional: the search syntax
@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from crawler.parse.notice.overrides import OverrideError, Overrides, version_tag
 from crawler.schema.urls import site_name
+from crawler.sites.hooks import Hook, HookError
 
 _KNOWN = {
     "name",
@@ -85,7 +86,7 @@ class Registry:
     path: Path
     sites: dict[str, Site]
     raw: dict = field(default_factory=dict)  # the whole file, for its global tables
-    hooks: list = field(default_factory=list)  # archive.notify.webhooks.Hook: global, then per site
+    hooks: list[Hook] = field(default_factory=list)  # global, then per site
 
     @classmethod
     def load(cls, path: str | Path) -> Registry:
@@ -147,6 +148,12 @@ class Registry:
         winners = [k for k, n in best.items() if n == top]
         return self.sites[winners[0]] if len(winners) == 1 else None
 
+    def entry_for(self, site: str | None, url: str) -> Site | None:
+        """The entry whose overrides and hosts apply to a page of `site` at `url`: the site's
+        own entry, else the one `for_url` finds (the one rule the crawl, the workers and
+        `tzgg extract` choose overrides by)."""
+        return self.sites.get(site or "") or self.for_url(url)
+
     def select(self, keys=(), *, region: str | None = None, every: bool = False) -> list[Site]:
         """The entries named, or all of them (`--all`), narrowed to a region."""
         missing = [k for k in keys if k not in self.sites]
@@ -206,10 +213,10 @@ class PageExtractor:
         self.reg = reg
 
     def entry(self, site: str | None, urls=()) -> Site | None:
-        """The registry entry a crawl of `site` reads pages with: the entry of that key, or,
-        for a site filed under a host name, the last of its listings' entries (by for_url)
-        that has overrides, as spiders/notices.py `_site_overrides` picks them.  A site that
-        is neither (a key removed from the registry) has none: no crawl reads it any more."""
+        """The registry entry a crawl of `site` reads pages with (`Registry.entry_for`): the
+        entry of that key, or, for a site filed under a host name, the last of its listings'
+        entries that has overrides, as a crawl's plan takes them.  A site that is neither (a
+        key removed from the registry) has none: no crawl reads it any more."""
         if self.reg is None:
             return None
         if site is not None and site in self.reg.sites:
@@ -218,7 +225,7 @@ class PageExtractor:
         for url in urls:
             if site is not None and site_name(url) != site:
                 continue  # a crawl files a listing under its host only
-            e = self.reg.for_url(url)
+            e = self.reg.entry_for(site, url)
             if e is not None and (found is None or e.overrides is not None):
                 found = e
         return found
@@ -229,7 +236,7 @@ class PageExtractor:
         return SiteExtractor(entry.overrides if entry is not None else None)
 
     def overrides(self, url: str) -> Overrides | None:
-        entry = self.reg.for_url(url) if self.reg is not None else None
+        entry = self.reg.entry_for(None, url) if self.reg is not None else None
         return entry.overrides if entry is not None else None
 
     def tag(self, url: str) -> str:
@@ -272,8 +279,6 @@ def _hooks(value, where: str, sites: tuple[str, ...] | None) -> list:
         value = [value]
     if not isinstance(value, list):
         raise RegistryError(f'{where}: a list of tables such as {{ url = "https://…" }}')
-    from archive.notify.webhooks import Hook, HookError
-
     hooks, seen = [], {}
     for i, entry in enumerate(value):
         try:

@@ -21,13 +21,13 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from crawler.parse.notice.dates import NUMERIC_DATE
+from crawler.parse.notice.files import LINKED_FILE_EXTS
 from crawler.schema.records import ListingEntry
 
 # --- dates -------------------------------------------------------------------------------------
 
-_FULL_DATE = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?"
-)
+_FULL_DATE = re.compile(NUMERIC_DATE)
 _MONTH_DAY = re.compile(r"(?<![\d/.\-])(\d{1,2})\s*[-/月]\s*(\d{1,2})(?![\d/.\-:])\s*日?")
 # Dates written into notice URLs: TRS /202109/t20210924_…, Hanweb /art/2021/9/24/…
 _URL_DATE = re.compile(r"(?<!\d)(20\d{2})[/-]?(\d{1,2})[/-]?(\d{1,2})(?!\d)")
@@ -44,7 +44,7 @@ def find_date(text: str, allow_month_day: bool = True) -> tuple[bool, str | None
     publish date last); a bare MM-DD counts as found with an unknown year."""
     found = None
     for m in _FULL_DATE.finditer(text):
-        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
         if _valid(y, mo, d):
             found = (f"{y:04d}-{mo:02d}-{d:02d}", m.group(0))
     if found:
@@ -72,10 +72,7 @@ def _year_from_url(url: str, month_day: str) -> str | None:
 
 # --- links -------------------------------------------------------------------------------------
 
-ATTACHMENT_EXTS = frozenset(
-    "pdf doc docx xls xlsx et ppt pptx wps ofd zip rar 7z gz tar txt rtf csv jpg jpeg png gif "
-    "bmp tif tiff mp3 mp4 avi wmv flv mov swf apk exe".split()
-)
+ATTACHMENT_EXTS = LINKED_FILE_EXTS  # a link to a file, never a notice
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "vbscript:", "ftp:")
 _WS = re.compile(r"\s+")
 

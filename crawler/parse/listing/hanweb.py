@@ -31,11 +31,13 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsp
 
 import lxml.html
 
-from crawler.schema.records import ListingEntry
+from crawler.schema.records import ListingEntry, ListingPage
 
+from .family import Evidence, Family, Page, Reading, most_match
 from .generic import (
     _Row,
     _text_outside,
+    base_url,
     entries_from_rows,
     find_date,
     is_attachment,
@@ -44,6 +46,7 @@ from .generic import (
     resolve,
 )
 from .generic import _year_from_url as year_from_url
+from .selected import selected_entries, selected_next
 
 # The datastore is scanned, not matched with lazy `<x>(.*?)</x>` patterns: those rescan to the
 # end of the text from every unclosed tag (a listing of 20,000 unclosed <record> took minutes).
@@ -406,3 +409,55 @@ def first_group_url(text: str, url: str) -> str:
     perpage = (_count(m.group(1)) if m else 0) or 20
     proxy = _proxy_url(url, text, None, url)
     return _make_url(proxy, 1, perpage * 3, perpage, _form_params(text, None))
+
+
+_ITEM = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html", re.I)
+_COL = re.compile(r"/col/col\d+/", re.I)
+
+
+class Hanweb(Family):
+    """Read whole when it carries its records (or is an empty data proxy answer); marked by a
+    datastore; addressed by /col/colN/ or /art/… items."""
+
+    name = "hanweb"
+
+    def read(self, page: Page) -> Reading | None:
+        text, url = page.text, page.url
+        if has_datastore(text) and records_of(text):
+            ov = page.overrides
+            listing_xp = ov.listing if ov is not None else None
+            next_xp = ov.next_page if ov is not None else None
+            res = parse_hanweb(text, url, url, page.max_pages)
+            items, next_urls, last_page = res.items, res.next_urls, res.last_page
+            if listing_xp is not None:
+                items = selected_entries(records_document(records_of(text)), url, listing_xp)
+            if next_xp is not None:
+                doc = page.doc
+                found = (
+                    selected_next(doc, base_url(doc, url), next_xp, url) if doc is not None else []
+                )
+                next_urls, last_page = (found if page.max_pages > 1 else []), not found
+            listing = ListingPage(
+                items=items,
+                next_urls=next_urls,
+                last_page=last_page,
+                page_count=res.page_count,
+                family=self.name,
+            )
+            return Reading(listing, sum(1 for i in items if i.date), True)
+        if has_datastore(text) and page.doc is None:  # an empty dataproxy answer
+            return Reading(ListingPage(last_page=True, family=self.name), 0, True)
+        return None
+
+    def detect(self, page: Page) -> Evidence:
+        if has_datastore(page.text):
+            return Evidence.MARKS
+        if _COL.search(page.url) or most_match(page.item_urls, _ITEM):
+            return Evidence.ADDRESS
+        return Evidence.NONE
+
+    def vouches(self, page: Page) -> bool:
+        return has_datastore(page.text)
+
+
+FAMILY = Hanweb()

@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .family import Evidence, Family, Page, Paging
+from .pagination import page_count_from_text
+
 _JYH_ITEM = re.compile(r"/[0-9a-f]{32}\.shtml\b", re.I)
 _JYH_MARK = re.compile(r"<ucap|/ucap|ucapcms|ucap[-_]", re.I)
 _LIST_N = re.compile(r"^(.*/list)(?:_(\d+))?\.shtml$", re.I)
@@ -56,3 +59,24 @@ def pages_from_count(url: str, count: int, max_pages: int) -> tuple[list[str], i
             urls.append(urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(nq), "")))
         return urls, own
     return [], 1
+
+
+class Jyh(Family):
+    name = "jyh"
+
+    def detect(self, page: Page) -> Evidence:
+        return Evidence.MARKS if looks_jyh(page.text, page.url, page.item_urls) else Evidence.NONE
+
+    def more_pages(self, page: Page, walked: Paging) -> Paging:
+        """The pages a stated page count makes known, where the links named none."""
+        if walked.next_urls:
+            return walked
+        count = walked.page_count or page_count_from_text(page.plain)
+        if count:
+            urls, own_n = pages_from_count(page.url, count, page.max_pages)
+            if urls or own_n >= count:
+                return Paging(urls, own_n >= count, count, True)
+        return walked
+
+
+FAMILY = Jyh()

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from .family import Evidence, Family, Page, Paging, most_match
+
 _CALL = re.compile(r"(?<![\w.$])createPageHTML\s*\(([^()]{0,300})\)")
 _ARG_STR = re.compile(r"""^\s*(['"])(.*?)\1\s*$""")
 _IDENT = re.compile(r"^\s*([A-Za-z_$][\w$.]*)\s*$")
@@ -152,3 +154,39 @@ def article_parts(text: str, url: str, limit: int = 20) -> list[str]:
     if paging is None or not paging.is_article or paging.current != 0 or paging.count < 2:
         return []
     return paging.next_urls(url, min(paging.count, limit + 1))
+
+
+_ITEM = re.compile(r"/t(?:19|20)\d{6}_\d+(?:_\d+)?\.s?html?\b", re.I)
+
+
+def list_paging(page: Page) -> TrsPaging | None:
+    """The page's TRS list pagination (a multi-page article's is not), read once per page."""
+
+    def compute():
+        found = parse_trs_paging(page.text, page.url)
+        return None if found is not None and found.is_article else found
+
+    return page.once("trs", compute)
+
+
+class Trs(Family):
+    """Marked by its createPageHTML pagination, which replaces the generic walk; addressed by
+    t20200101_123.html items."""
+
+    name = "trs"
+
+    def detect(self, page: Page) -> Evidence:
+        if list_paging(page) is not None:
+            return Evidence.PAGER
+        if most_match(page.item_urls, _ITEM):
+            return Evidence.ADDRESS
+        return Evidence.NONE
+
+    def pager(self, page: Page) -> Paging | None:
+        trs = list_paging(page)
+        if trs is None:
+            return None
+        return Paging(trs.next_urls(page.url, page.max_pages), trs.last_page, trs.count, True)
+
+
+FAMILY = Trs()

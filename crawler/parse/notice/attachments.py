@@ -7,12 +7,9 @@ from urllib.parse import unquote, urlsplit
 
 from crawler.schema.records import Attachment
 
+from .files import DOC_EXTS
 from .text import fold_ws, join_url, text_of
 
-DOC_EXTS = (
-    "pdf doc docx xls xlsx wps et ett dps ofd zip rar 7z txt ppt pptx csv rtf tif tiff ceb "
-    "xml gd gw".split()
-)
 _EXT_RE = re.compile(r"\.(" + "|".join(DOC_EXTS) + r")(?=$|[?#&;\s\"'])", re.I)
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
 _URL_JUNK = frozenset("\t\r\n")  # urlsplit drops these before splitting

@@ -25,10 +25,13 @@ _CN_DIGIT = {
 _CN = "〇○零Ｏ一二三四五六七八九十"
 
 _TIME = r"(?:[\sT\-]{0,3}(?P<H>[01]?\d|2[0-3])\s*[:：时]\s*(?P<M>[0-5]\d)(?:\s*[:：分]\s*(?P<S>[0-5]\d))?)?"
-_NUMERIC = (
+# A date written in numbers (2021-09-24, 2021/9/24, 2021.09.24, 2021年9月24日): the one pattern,
+# for a notice's dates here and a listing's (crawler/parse/listing/generic.py).
+NUMERIC_DATE = (
     r"(?<!\d)(?P<y>(?:19|20)\d\d)\s*(?P<s1>[-/.年])\s*(?P<m>\d{1,2})\s*(?P<s2>[-/.月])\s*"
-    r"(?P<d>\d{1,2})(?!\d)\s*日?" + _TIME
+    r"(?P<d>\d{1,2})(?!\d)\s*日?"
 )
+_NUMERIC = NUMERIC_DATE + _TIME
 _CHINESE = rf"(?P<cy>[{_CN}]{{4}})\s*年\s*(?P<cm>[{_CN}]{{1,2}})\s*月\s*(?P<cd>[{_CN}]{{1,3}})\s*日"
 _DATE_RE = re.compile(rf"{_NUMERIC}|{_CHINESE}")
 # A month-precision dateline, only when it stands alone: '（2023年5月）', '二〇二三年五月'.

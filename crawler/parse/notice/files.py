@@ -8,7 +8,15 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+# The file extensions, in one place, each list the one before and more: what is downloaded
+# (and may name a file written from the archive); what a link in an article may end in to be
+# one of its documents (parse/notice/attachments.py); what a link in a listing may end in to be
+# a file, never a notice (parse/listing/generic.py `is_attachment`).
 FILE_EXTS = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar")
+DOC_EXTS = FILE_EXTS + tuple("et ett dps 7z txt ppt pptx csv rtf tif tiff ceb xml gd gw".split())
+LINKED_FILE_EXTS = frozenset(
+    DOC_EXTS + tuple("gz tar jpg jpeg png gif bmp mp3 mp4 avi wmv flv mov swf apk exe".split())
+)
 _TYPES = {
     "application/pdf": "pdf",
     "application/msword": "doc",
