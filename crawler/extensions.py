@@ -14,11 +14,11 @@ import logging
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import call_later
-from scrapy.utils.defer import _schedule_coro
+from scrapy.utils.defer import deferred_from_coro
+
+from crawler.schema.stops import TIME_LIMIT
 
 logger = logging.getLogger(__name__)
-
-REASON = "time_limit"
 
 
 class CrawlTimeLimit:
@@ -41,10 +41,7 @@ class CrawlTimeLimit:
     def expire(self):
         self.task = None
         logger.warning("the crawl took TZGG_MAX_CRAWL_SECONDS=%g s: stopping it", self.seconds)
-        # read by the pipeline when it finishes the runs (a shutdown sets True)
-        if not getattr(self.crawler, "tzgg_stopped", False):
-            self.crawler.tzgg_stopped = REASON
-        _schedule_coro(self.crawler.engine.close_spider_async(reason="tzgg_" + REASON))
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=TIME_LIMIT))
 
     def closed(self, spider=None):
         if self.task is not None:

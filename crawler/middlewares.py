@@ -12,6 +12,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from crawler.schema.times import utcnow
 from crawler.schema.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class RedirectHopsMiddleware:
                         for k, values in response.headers.items()
                         for v in values
                     ],
-                    datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    utcnow(),
                 ]
             )
         return response

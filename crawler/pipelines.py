@@ -1,15 +1,16 @@
-"""The one pipeline: hand each record to the archive's single entry point (`ArchiveWriter`)."""
+"""The one pipeline: hand each record to the archive's single entry point (`ArchiveWriter`),
+and finish the crawl's runs with the reason the spider closed for."""
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-
+from scrapy import signals
 from twisted.internet.task import LoopingCall
 
-from archive.storage.db import archive_lock, site_lock
 from archive.storage.writer import ArchiveWriter, as_record
+from crawler.schema.stops import stopped_by
 
 FLUSH_SECONDS = 0.5
+SUMMARIES_STAT = "tzgg/summaries"  # each site's run summary, when the crawl is over
 
 
 class ArchivePipeline:
@@ -17,7 +18,8 @@ class ArchivePipeline:
         self.crawler = crawler
         self.settings = crawler.settings
         self.writer: ArchiveWriter | None = None
-        self.locks = ExitStack()
+        self.flusher: LoopingCall | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -25,14 +27,13 @@ class ArchivePipeline:
 
     def open_spider(self, spider=None):
         s = self.settings
-        spider = self.crawler.spider
-        db = s.get("TZGG_DB")
-        self.writer = ArchiveWriter(db, s, progress=s.getbool("TZGG_PROGRESS"))
-        if not s.getbool("TZGG_LOCKS_HELD"):  # `tzgg crawl` takes them before it starts
-            self.locks.enter_context(archive_lock(db, exclusive=False))
-            for site in spider.sites:
-                self.locks.enter_context(site_lock(db, site))
-        self.writer.begin(spider.site_of, spider.adopt)
+        plan = getattr(self.crawler.spider, "plan", None)
+        if plan is None:
+            raise RuntimeError("no crawl plan: enable crawler.service.extension.CrawlService")
+        self.writer = ArchiveWriter(
+            s.get("TZGG_DB"), s, progress=s.getbool("TZGG_PROGRESS"), extract=plan.extract
+        )
+        self.writer.begin(plan.site_of, plan.adopt)
         # Commit at least every FLUSH_SECONDS, so a slow site never holds the write lock long.
         self.flusher = LoopingCall(self.writer.flush)
         self.flusher.start(FLUSH_SECONDS, now=False)
@@ -42,10 +43,10 @@ class ArchivePipeline:
         return item
 
     def close_spider(self, spider=None):
-        if self.flusher.running:  # a failed flush stops the loop; finish_run says why
+        if self.flusher is not None and self.flusher.running:  # a failed flush stops it
             self.flusher.stop()
-        try:
-            stopped = getattr(self.crawler, "tzgg_stopped", False)  # SIGTERM or Ctrl-C
-            self.crawler.stats.set_value("tzgg/summaries", self.writer.finish(stopped))
-        finally:
-            self.locks.close()
+
+    def spider_closed(self, spider, reason):
+        if self.writer is not None:
+            summaries = self.writer.finish(stopped_by(reason))
+            self.crawler.stats.set_value(SUMMARIES_STAT, summaries)

@@ -43,7 +43,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RedirectHopsMiddleware": 650,  # sees a 3xx before RedirectMiddleware
     "spiders.attachments.FileTextMiddleware": 540,  # a file's text, in a worker process
 }
-EXTENSIONS = {"crawler.extensions.CrawlTimeLimit": 500}
+EXTENSIONS = {
+    # the crawl service: plan, locks, per-site delays and webhooks, for `scrapy crawl` too
+    "crawler.service.extension.CrawlService": 0,
+    "crawler.extensions.CrawlTimeLimit": 500,
+}
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalFingerprinter"
 # Sites are on the web: a link to file:, ftp: or s3: must never read the crawling machine's
 # files (or anyone's bucket) into an archive that may be published.
@@ -68,13 +72,13 @@ TZGG_KEEP_ALL_BODIES = False  # keep the body of every capture, not only each ve
 TZGG_REMOVAL_CONFIRMATIONS = 1  # consecutive removal observations before a `removed` event
 TZGG_HOLD_MIN_REVISITS = 1  # below this many revisits a run never holds its removals
 TZGG_WRITE_BATCH = 100  # records per SQLite transaction (each record is whole or absent)
-TZGG_PROGRESS = False
+TZGG_PROGRESS = False  # print a progress line to stderr while crawling
 # Download notices' attachments (pdf, doc, docx, xls, xlsx, wps, ofd, zip, rar) into the archive,
 # and index the text of PDF and DOCX ones; a file larger than the limit is recorded, not kept.
 TZGG_ATTACHMENTS = True
 TZGG_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 TZGG_TEXT_MEMORY_MB = 768  # the address space of the process reading their text (MiB)
-TZGG_LOCKS_HELD = False  # set by `tzgg crawl`, which takes the archive's locks itself  # print a progress line to stderr while crawling
+TZGG_SITE_DELAYS = True  # a registry entry's `delay` is its host's download slot delay
 
 # A fast profile for tests and benchmarks on loopback (`tzgg crawl --profile test`).
 TEST_PROFILE = {
@@ -84,4 +88,5 @@ TEST_PROFILE = {
     "DOWNLOAD_TIMEOUT": 5,
     "RETRY_TIMES": 1,
     "TZGG_RETRY_AFTER_MAX": 2,
+    "TZGG_SITE_DELAYS": False,
 }

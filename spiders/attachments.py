@@ -17,11 +17,12 @@ import scrapy
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from crawler.parse.notice.files import download_ext
+from crawler.schema.records import FileFetch, FileText
 from crawler.schema.urls import canonicalize
 from crawler.textpool import TextPool
 
 MAX_PER_NOTICE = 30
-_RECORD_KEYS = (
+_FROM_FETCH = (  # what a file's record takes from the fetch of it
     "url",
     "final_url",
     "at",
@@ -65,40 +66,28 @@ class AttachmentsMixin:
 
     share_files = True  # a file in flight for one notice is awaited by the others
 
-    def _files_setup(self, known: dict[str, dict]) -> None:
-        """`known`: the archived files' validators by canonical URL (spiders.notices
-        archive_inputs)."""
-        s = self.settings
-        self.files_on = s.getbool("TZGG_ATTACHMENTS")
-        self.file_max = s.getint("TZGG_ATTACHMENT_MAX_BYTES")
-        self.file_results: dict[str, dict | None] = {}  # URL -> {sha256, size}; None: failed
-        self.file_waiting: dict[str, list] = {}  # URL in flight -> [(doc, i)] waiting for it
-        self.file_texts: dict[str, dict] = {}  # URL -> its text row, until its record is out
-        self.file_validators: dict[str, dict] = known
-
     def _with_files(self, fetch, site: str):
         """Yield the detail fetch, with its attachments fetched into it first."""
         notice = fetch.notice
         if not self.files_on or not notice or fetch.error or fetch.home or fetch.page_class != "ok":
             yield fetch
             return
-        atts = notice["attachments"]
         todo = [
             i
-            for i, a in enumerate(atts)
-            if a["url"].startswith(("http://", "https://"))
-            and download_ext(a["url"], a["name"])
-            and self.on_site(a["url"], site)  # a file server elsewhere: the registry's `hosts`
+            for i, a in enumerate(notice.attachments)
+            if a.url.startswith(("http://", "https://"))
+            and download_ext(a.url, a.name)
+            and self.on_site(a.url, site)  # a file server elsewhere: the registry's `hosts`
         ]
         doc = {"fetch": fetch, "site": site, "todo": todo[:MAX_PER_NOTICE], "owned": []}
         yield from self._next_file(doc)
 
     def _next_file(self, doc: dict):
         fetch = doc["fetch"]
-        atts = fetch.notice["attachments"]
+        atts = fetch.notice.attachments
         while doc["todo"]:
             i = doc["todo"].pop(0)
-            key = canonicalize(atts[i]["url"])
+            key = canonicalize(atts[i].url)
             if key in self.file_results:
                 self._known(doc, i, key)
             elif key in self.file_waiting:  # another notice is fetching it
@@ -119,7 +108,7 @@ class AttachmentsMixin:
         result = self.file_results[key]
         if result is None:
             return
-        doc["fetch"].notice["attachments"][i].update(result)
+        _learnt(doc, i, result)
         text = self.file_texts.get(key)
         if text is not None:
             doc["fetch"].texts.append(text)
@@ -131,8 +120,9 @@ class AttachmentsMixin:
             headers["If-None-Match"] = known["etag"]
         if known and known["last_modified"]:
             headers["If-Modified-Since"] = known["last_modified"]
+        attachment = doc["fetch"].notice.attachments[i]
         return scrapy.Request(
-            doc["fetch"].notice["attachments"][i]["url"],
+            attachment.url,
             priority=5,  # finish a notice before starting others: it is held in memory
             callback=self.parse_file,
             errback=self.file_failed,
@@ -143,7 +133,7 @@ class AttachmentsMixin:
                 "file": i,
                 "key": key,
                 "download_maxsize": self.file_max,
-                "file_name": doc["fetch"].notice["attachments"][i]["name"],  # for its format
+                "file_name": attachment.name,  # for its format
             },
             dont_filter=True,
         )
@@ -152,28 +142,22 @@ class AttachmentsMixin:
         doc, i, key = (response.meta[k] for k in ("doc", "file", "key"))
         rec = self._file_record(self._fetch(response, "attachment"))
         status, result = response.status, None
-        if 200 <= status < 300 and _html_page(rec["content_type"], response.body):
-            rec["error"] = "html_page"  # an error or block page, not the file
+        if 200 <= status < 300 and _html_page(rec.content_type, response.body):
+            rec.error = "html_page"  # an error or block page, not the file
         elif 200 <= status < 300 and not response.body:
-            rec["error"] = "empty"
+            rec.error = "empty"
         elif 200 <= status < 300:
-            body = rec["body"] = response.body
-            sha = rec["sha256"] = hashlib.sha256(body).hexdigest()
-            text, error = response.meta.get("file_text", (None, None))
-            rec["text"], rec["text_error"] = text, error
-            result = {"sha256": sha, "size": len(body)}
-            self.file_texts[key] = {
-                "sha256": sha,
-                "content_type": rec["content_type"],
-                "text": text,
-                "error": error,
-            }
+            body = rec.body = response.body
+            sha = rec.sha256 = hashlib.sha256(body).hexdigest()
+            rec.text, rec.text_error = response.meta.get("file_text", (None, None))
+            result = (sha, len(body))
+            self.file_texts[key] = FileText(sha, rec.content_type, rec.text, rec.text_error)
         elif status == 304 and key in self.file_validators:
             known = self.file_validators[key]
-            rec["sha256"] = known["sha256"]  # the bytes the validators were sent for
-            result = {"sha256": known["sha256"], "size": known["size"]}
+            rec.sha256 = known["sha256"]  # the bytes the validators were sent for
+            result = (known["sha256"], known["size"])
         else:
-            rec["error"] = f"http_{status}"
+            rec.error = f"http_{status}"
         doc["fetch"].files.append(rec)
         yield from self._resolved(doc, i, key, result)
 
@@ -182,14 +166,14 @@ class AttachmentsMixin:
         doc, i, key = meta["doc"], meta["file"], meta["key"]
         rec = self._file_record(self._failed(failure, "attachment"))
         if _too_large(failure):
-            rec["error"] = "too_large"
+            rec.error = "too_large"
         doc["fetch"].files.append(rec)
         yield from self._resolved(doc, i, key, None)
 
-    def _resolved(self, doc: dict, i: int, key: str, result: dict | None):
+    def _resolved(self, doc: dict, i: int, key: str, result: tuple | None):
         self.file_results[key] = result
         if result is not None:
-            doc["fetch"].notice["attachments"][i].update(result)
+            _learnt(doc, i, result)
         waiting = self.file_waiting.pop(key, [])
         for d, j in waiting:  # all first: the owner may be done and drop the text
             self._known(d, j, key)
@@ -197,16 +181,15 @@ class AttachmentsMixin:
             yield from self._next_file(d)
 
     @staticmethod
-    def _file_record(fetch) -> dict:
-        rec = {k: getattr(fetch, k) for k in _RECORD_KEYS}
-        rec.update(
-            body=None,
-            sha256=None,
-            text=None,
-            text_error=None,
-            content_type=_content_type(fetch.headers),
-        )
-        return rec
+    def _file_record(fetch) -> FileFetch:
+        taken = {k: getattr(fetch, k) for k in _FROM_FETCH}
+        return FileFetch(**taken, content_type=_content_type(fetch.headers))
+
+
+def _learnt(doc: dict, i: int, result: tuple[str, int | None]) -> None:
+    """Entry i of the notice is the file of these bytes."""
+    attachment = doc["fetch"].notice.attachments[i]
+    attachment.sha256, attachment.size = result
 
 
 _READ = ("pdf", "docx", "doc", "wps")  # what may be a PDF or a DOCX (a .doc often is one)

@@ -6,15 +6,10 @@ It yields plain records (`Fetch`, `Listed`, `WalkEnd`); storing them is the pipe
 from __future__ import annotations
 
 import http
-from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
 
-from archive.storage.attachments import validators
-from archive.storage.db import connect
-from archive.storage.revisits import revisit_targets
 from crawler.parse.listing import is_listing, parse_listing
 from crawler.parse.listing.trs import article_parts
 from crawler.parse.listing.window import window_step
@@ -23,14 +18,11 @@ from crawler.parse.notice.classify import binary_kind
 from crawler.parse.notice.overrides import version_tag
 from crawler.parse.notice.parts import join_parts
 from crawler.schema.records import NO_DELISTING, Fetch, Listed, ListingEntry, WalkEnd
-from crawler.schema.urls import canonicalize, site_name
+from crawler.schema.times import utcnow
+from crawler.schema.urls import canonicalize
 from crawler.sites.fetch import user_agent
-from crawler.sites.registry import Registry
 from spiders.attachments import AttachmentsMixin, _too_large
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from spiders.state import CrawlState
 
 
 def _headers(headers) -> list[list[str]]:
@@ -95,11 +87,6 @@ def _asked_url(request) -> str:
     return redirects[0] if redirects else request.url
 
 
-def _root_urls(url: str) -> set[str]:
-    parts = urlsplit(url)
-    return {canonicalize(f"{parts.scheme}://{parts.netloc}/")}
-
-
 class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     name = "notices"
 
@@ -107,31 +94,31 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         self,
         url: str | list[str] | None = None,
         site_keys: dict[str, str] | None = None,
-        adopt: dict[str, dict] | None = None,
         **kw,
     ):
         super().__init__(**kw)
         urls = url if isinstance(url, list) else (url or "").split(",")
-        listing_urls = [u.strip() for u in urls if u.strip()]
-        if not listing_urls:
+        self.listing_urls = [u.strip() for u in urls if u.strip()]
+        if not self.listing_urls:
             raise ValueError("give at least one listing URL: -a url=URL")
-        self._set_sites(listing_urls, site_keys or {})
-        self.adopt = adopt or {}  # registry key -> {host its notices were filed under: walks}
-        self.walks: dict[str, dict] = {}
-        # Canonical URLs of the detail pages requested in this crawl: each is fetched once. (Not
-        # Scrapy's dupe filter: it would drop a redirect to a URL already fetched, and then
-        # the redirected notice, moved or gone home, would leave no record at all.)
-        self.requested: set[str] = set()
-        self.overrides: dict = {}  # site -> its registry entry's extraction overrides
+        self.site_keys = site_keys or {}  # listing URL -> site, when the caller chose
+        self.plan = None  # the crawl's plan: set by the crawl service before the crawl starts
+        self.state: CrawlState | None = None  # what the crawl keeps as it goes
 
-    def _set_sites(self, listing_urls: list[str], site_keys: dict[str, str]) -> None:
-        self.listing_urls = listing_urls
-        # The site each listing belongs to: its registry key, else its host.
-        self.site_of = {u: site_keys.get(u) or site_name(u) for u in listing_urls}
-        self.sites = sorted(set(self.site_of.values()))
-        self.homes: dict[str, set[str]] = {}
-        for u in listing_urls:
-            self.homes.setdefault(self.site_of[u], set()).update(_root_urls(u) | {canonicalize(u)})
+    # The crawl's state is `self.state` (an in-memory CrawlState, or a worker's job's); the
+    # spider's code reads it through these names.
+    site_of = property(lambda self: self.state.site_of)
+    sites = property(lambda self: self.state.sites)
+    homes = property(lambda self: self.state.homes)
+    hosts = property(lambda self: self.state.hosts)
+    overrides = property(lambda self: self.state.overrides)
+    max_pages = property(lambda self: self.state.max_pages)
+    files_on = property(lambda self: self.state.files_on)
+    file_max = property(lambda self: self.state.file_max)
+    file_results = property(lambda self: self.state.file_results)
+    file_waiting = property(lambda self: self.state.file_waiting)
+    file_texts = property(lambda self: self.state.file_texts)
+    file_validators = property(lambda self: self.state.file_validators)
 
     @classmethod
     def update_settings(cls, settings):
@@ -141,46 +128,27 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             settings.set("USER_AGENT", user_agent(contact), priority="spider")
 
     async def start(self):
-        self.max_pages = self.settings.getint("TZGG_MAX_LISTING_PAGES")
-        self.overrides = self._site_overrides(self.settings.get("TZGG_REGISTRY"))
-        targets, known = archive_inputs(self.settings, self.sites)
-        self._files_setup(known)
+        if self.plan is None:
+            raise RuntimeError("no crawl plan: enable crawler.service.extension.CrawlService")
+        s = self.settings
+        self.state = CrawlState(
+            self.plan,
+            max_pages=s.getint("TZGG_MAX_LISTING_PAGES"),
+            files_on=s.getbool("TZGG_ATTACHMENTS"),
+            file_max=s.getint("TZGG_ATTACHMENT_MAX_BYTES"),
+            validators=self.plan.validators,
+        )
         # Revisits are made first, so that a listing linking an archived URL finds it
         # requested already and the conditional request is the one sent.
         revisits = [
             r
-            for url, site, headers in targets
+            for url, site, headers in self.plan.revisits
             if (r := self._detail_request(url, site, headers)) is not None
         ]
-        for url in self.listing_urls:
-            self.walks[url] = {
-                "pending": 1,
-                "pages": 0,
-                "failed": None,
-                "bounded": False,
-                "seen": {canonicalize(url)},
-            }
+        for url in self.state.listing_urls:
             yield self._listing_request(url, url)
         for request in revisits:
             yield request
-
-    def _site_overrides(self, path: str | None, reg: Registry | None = None) -> dict:
-        """site -> the extraction overrides its registry entry names; and the hosts each site
-        may be fetched from: its listings' hosts, and the entry's `hosts`."""
-        self.hosts = {}
-        for url, site in self.site_of.items():
-            self.hosts.setdefault(site, set()).add((urlsplit(url).hostname or "").lower())
-        if not path and reg is None:
-            return {}
-        reg = reg or Registry.load(path)
-        out = {}
-        for url, site in self.site_of.items():
-            entry = reg.sites.get(site) or reg.for_url(url)
-            if entry is not None and entry.overrides is not None:
-                out[site] = entry.overrides
-            if entry is not None:
-                self.hosts[site].update(entry.extra_hosts)
-        return out
 
     def on_site(self, url: str, site: str) -> bool:
         """A link the crawl may follow: the crawler never leaves its site's hosts (a link
@@ -229,7 +197,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
 
     def _detail_request(self, url: str, site: str, headers: dict | None = None):
         """A request for a detail page not yet requested in this crawl (else None)."""
-        if not self._claim(canonicalize(url)):
+        if not self.state.claim(canonicalize(url)):
             return None
         return scrapy.Request(
             url,
@@ -240,13 +208,6 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             dont_filter=True,  # redirects inherit it: see `requested`
         )
 
-    def _claim(self, key: str) -> bool:
-        """True the first time this crawl asks for a detail page (by canonical URL)."""
-        if key in self.requested:
-            return False
-        self.requested.add(key)
-        return True
-
     # -- records ------------------------------------------------------------------------------
 
     def _fetch(self, response, kind: str) -> Fetch:
@@ -256,7 +217,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             site=request.meta["site"],
             kind=kind,
             url=_asked_url(request),
-            at=utc_now(),
+            at=utcnow(),
             final_url=response.url,
             redirected=bool(redirects),
             redirects=[
@@ -289,7 +250,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         keyed = {}
         for url in next_urls:
             keyed.setdefault(canonicalize(url), url)
-        accepted, state = self._advance_walk(walk, list(keyed), failed, page)
+        accepted, state = self.state.advance_walk(walk, list(keyed), failed, page)
         for key in accepted:
             yield self._listing_request(keyed[key], walk, records, planned)
         if state["pending"] == 0:
@@ -305,29 +266,6 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
                 pages=state["pages"],
                 reason=reason or note,
             )
-
-    def _advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
-        """(the keys of the pages to request now, the walk's state)."""
-        state = self.walks[walk]
-        state["pending"] -= 1
-        state["pages"] += page
-        # the first failure is the walk's; a note gives way to any failure
-        if failed and (
-            not state["failed"]
-            or (state["failed"].startswith(NO_DELISTING) and not failed.startswith(NO_DELISTING))
-        ):
-            state["failed"] = failed
-        accepted = []
-        for key in keys:
-            if key in state["seen"]:
-                continue
-            if len(state["seen"]) >= self.max_pages:
-                state["bounded"] = True
-                break
-            state["seen"].add(key)
-            state["pending"] += 1
-            accepted.append(key)
-        return accepted, state
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -407,7 +345,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         if got is not None:
             notice, text = got
             notice.site = fetch.site
-            fetch.notice = notice.to_dict()
+            fetch.notice = notice
             fetch.page_class, fetch.phrase = classify_page(notice.title, notice.body, text)
             parts = article_parts(text, response.url) if fetch.page_class == "ok" else []
             if parts:
@@ -478,7 +416,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             fetch.error, fetch.notice = "incomplete_article", None
         else:
             notice = join_parts(article["notice"], [p for _, _, p in article["got"]])
-            fetch.notice = notice.to_dict()
+            fetch.notice = notice
             fetch.parts = [[url, body] for url, body, _ in article["got"]]
         yield from self._with_files(fetch, site)
 
@@ -489,49 +427,10 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             site=request.meta["site"],
             kind=kind,
             url=_asked_url(request),
-            at=utc_now(),
+            at=utcnow(),
             error=_failure_kind(failure),
             request_headers=_headers(request.headers),
         )
-
-
-def archive_inputs(settings, sites) -> tuple[list[tuple[str, str, dict]], dict[str, dict]]:
-    """What a crawl reads from the archive at its start (`tzgg crawl`'s spider, or `tzgg
-    ingest` for its workers): the revisits [(url, site, conditional headers)], and with
-    attachments on, the archived files' validators by canonical URL."""
-    path = Path(settings.get("TZGG_DB"))
-    if not path.exists():
-        return [], {}
-    files = settings.getbool("TZGG_ATTACHMENTS")
-    revisits, known = [], {}
-    conn = connect(path, readonly=True)
-    try:
-        for site in sites:
-            for t in revisit_targets(
-                conn,
-                site,
-                policy=settings.get("TZGG_REVISIT"),
-                recent_days=settings.getint("TZGG_REVISIT_RECENT_DAYS"),
-                slices=settings.getint("TZGG_REVISIT_SLICES"),
-                files=files,
-            ):
-                revisits.append((t["url"], site, revisit_headers(t)))
-            if files:
-                for url, v in validators(conn, site).items():
-                    known[canonicalize(url)] = v
-    finally:
-        conn.close()
-    return revisits, known
-
-
-def revisit_headers(target: dict) -> dict:
-    """The conditional headers of a revisit: none for a URL last seen gone."""
-    headers = {}
-    if target.get("etag") and not target.get("gone"):
-        headers["If-None-Match"] = target["etag"]
-    if target.get("last_modified") and not target.get("gone"):
-        headers["If-Modified-Since"] = target["last_modified"]
-    return headers
 
 
 def _reason(status: int) -> str | None:

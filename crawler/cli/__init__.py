@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
-from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
-from archive.storage.db import ArchiveBusy, ArchiveError, archive_lock, connect, site_lock
-from archive.storage.queries import EVENT_KINDS, changes, find_notice, notice_history
-from crawler.cli.common import (  # noqa: F401  (the helpers, re-exported for subcommands)
+from archive.storage.db import ArchiveBusy, ArchiveError, archive_lock, connect
+from archive.storage.queries import changes, find_notice, notice_history
+from crawler.cli.common import (
     EXIT_BUSY,
-    EXIT_FLAGGED,
     Fail,
-    _check_listing_url,
     _db_option,
     _load_registry,
     _open,
     _registry_option,
     _since,
+    overrides_for,
     site_filter,
 )
-from crawler.schema.urls import canonicalize, site_name
+from crawler.cli.formats import format_event
+from crawler.schema.events import EVENT_KINDS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,269 +31,7 @@ def cli():
     """tzgg: crawl 通知公告 columns into a versioned archive of every edit and removal."""
 
 
-# -- crawl --------------------------------------------------------------------------------------
-
-
-def crawl_settings(
-    db: str, overrides: tuple[str, ...], profile: str, verbose: bool, progress: bool
-):
-    os.environ["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
-    from scrapy.utils.project import get_project_settings
-
-    settings = get_project_settings()
-    defaults = settings.copy()  # a value is checked against the setting's type, not a profile's
-    if profile == "test":
-        settings.setdict(settings.getdict("TEST_PROFILE"), priority="cmdline")
-    settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
-    settings.set("TZGG_PROGRESS", progress, priority="cmdline")
-    settings.set("TZGG_DB", db, priority="cmdline")
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{item!r}: use -s NAME=VALUE", param_hint="-s")
-        _check_setting_value(name, value, defaults.get(name))
-        settings.set(name, value, priority="cmdline")
-    if settings.get("TZGG_REVISIT") not in ("all", "recent"):
-        raise click.BadParameter("TZGG_REVISIT is `all` or `recent`", param_hint="-s")
-    return settings
-
-
-def _check_setting_value(name: str, value: str, default) -> None:
-    """A value that cannot be read as its setting's type is a usage error now, not a
-    traceback from inside the crawl."""
-    from scrapy.settings import BaseSettings
-
-    probe = BaseSettings({name: value})
-    try:
-        if isinstance(default, bool):
-            probe.getbool(name)
-        elif isinstance(default, int):
-            probe.getint(name)
-        elif isinstance(default, float):
-            probe.getfloat(name)
-    except ValueError:
-        kind = type(default).__name__
-        raise click.BadParameter(
-            f"{name}={value!r} is not a valid {kind}", param_hint="-s"
-        ) from None
-
-
-@cli.command()
-@click.argument("targets", nargs=-1, metavar="[URL_OR_SITE]...")
-@click.option("--all", "every", is_flag=True, help="Every site of the registry.")
-@click.option("--region", help="The registry's sites of this 行政区划代码 (4306: all of 岳阳).")
-@_db_option
-@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
-@click.option(
-    "--profile",
-    type=click.Choice(["default", "test"]),
-    default="default",
-    help="`test`: no delay, no AutoThrottle, short timeouts (loopback sites only).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print each site's summary as JSON.")
-@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
-@_registry_option
-def crawl(targets, every, region, db, overrides, profile, as_json, verbose, quiet, registry):
-    """Crawl listings (URLs, or registry keys) and revisit the notices already archived."""
-    reg = _load_registry(registry)
-    plan = crawl_plan(reg, targets, every=every, region=region)
-    settings = crawl_settings(
-        db, overrides, profile, verbose, progress=not quiet and sys.stderr.isatty()
-    )
-    if reg is not None:
-        settings.set("TZGG_REGISTRY", str(reg.path.resolve()), priority="cmdline")
-        _site_delays(settings, reg, plan, profile)
-    crawl_locked(settings, reg, plan, as_json, _run_crawl)
-
-
-def crawl_locked(settings, reg, plan: dict[str, str], as_json: bool, run) -> None:
-    """Crawl the plan with `run(settings, plan, adopt)` under the archive's and the sites'
-    locks; print the summaries, deliver webhooks, and exit as `tzgg crawl` does."""
-    db = settings.get("TZGG_DB")  # `-s TZGG_DB=...` wins, as for any setting
-    _open(db, readonly=False).close()  # create or migrate now: a bad path fails before crawling
-    settings.set("TZGG_LOCKS_HELD", True, priority="cmdline")
-    adopt = _adoptions(reg, plan)
-    # the hosts being adopted too: a crawl of one by URL must not run meanwhile
-    names = set(plan.values()) | {h for hosts in adopt.values() for h in hosts}
-    with ExitStack() as locks:
-        try:
-            locks.enter_context(archive_lock(db, exclusive=False))
-            for site in sorted(names):
-                locks.enter_context(site_lock(db, site))
-        except ArchiveBusy as exc:
-            raise Fail(str(exc), EXIT_BUSY) from None
-        _hooks_before(db, reg)
-        summaries = run(settings, plan, adopt)
-    if summaries is None:
-        raise Fail("the crawl stopped before it finished (run with -v to see Scrapy's log)")
-    for s in summaries:
-        click.echo(json.dumps(s, ensure_ascii=False) if as_json else format_summary(s))
-    _hooks_after(db, reg, as_json)
-    lost = sum(
-        int(f.split(":")[1])
-        for s in summaries
-        for f in s["flags"]
-        if f.startswith("archive_errors:")
-    )
-    if lost:
-        raise Fail(f"{lost} records could not be stored in {db} (run with -v for the errors)")
-    if any(s["status"] != "ok" for s in summaries):
-        sys.exit(EXIT_FLAGGED)
-
-
-def crawl_plan(reg, targets, *, every: bool = False, region: str | None = None) -> dict[str, str]:
-    """listing URL -> the site it is archived under: its registry key, else its host."""
-    from crawler.sites.registry import RegistryError
-
-    if (every or region) and reg is None:
-        raise Fail("--all and --region read the site registry: none found (see --registry)", 2)
-    if not targets and not every and not region:
-        raise Fail("name what to crawl: listing URLs, registry keys, --all or --region", 2)
-    plan: dict[str, str] = {}
-    keys = []
-    for t in targets:
-        if "://" in t:
-            _check_listing_url(t)
-            entry = reg.for_url(t) if reg is not None else None
-            plan[t] = entry.key if entry is not None else site_name(t)
-        elif reg is not None and t in reg.sites:
-            keys.append(t)
-        else:
-            where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
-            raise Fail(f"unknown site {t!r} {where}; or give the listing URL", 2)
-    if reg is not None:
-        try:
-            chosen = reg.select(keys, region=region, every=every)
-        except RegistryError as exc:
-            raise Fail(str(exc), 2) from None
-        for site in chosen:
-            if not site.listings:
-                raise Fail(f"site {site.key!r} in {reg.path} has no listings to crawl", 2)
-            plan.update(dict.fromkeys(site.listings, site.key))
-    if not plan:
-        raise Fail(f"no site of {reg.path} is in region {region}", 2)
-    return plan
-
-
-def _adoptions(reg, plan: dict[str, str]) -> dict[str, dict[str, list[str] | None]]:
-    """registry key -> {host its notices may have been archived under before it had an entry:
-    None (all of that host's), or for a host several entries share, the key's listings there
-    (the notices they showed)}."""
-    if reg is None:
-        return {}
-    shared = reg.shared_hosts()
-    out: dict[str, dict] = {}
-    for url, key in plan.items():
-        host = site_name(url)
-        if key not in reg.sites or host == key:
-            continue
-        hosts = out.setdefault(key, {})
-        if host not in shared:
-            hosts[host] = None
-        else:
-            hosts.setdefault(host, []).append(canonicalize(url))
-    return out
-
-
-def _site_delays(settings, reg, plan: dict[str, str], profile: str) -> None:
-    """A registry entry's `delay` as Scrapy's per-host download slot delay."""
-    if profile == "test":
-        return
-    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-    for url, key in plan.items():
-        site = reg.sites.get(key)
-        if site is not None and site.delay is not None:
-            slots[urlsplit(url).hostname] = {"delay": site.delay}
-    settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
-
-
-def _hooks_before(db: str, reg) -> None:
-    """Webhooks added to the registry hear of this crawl's events."""
-    if reg is not None and reg.hooks:
-        from crawler.cli.hooks import register_before_crawl
-
-        register_before_crawl(db, reg)
-
-
-def _hooks_after(db: str, reg, quiet: bool) -> None:
-    if reg is None or not reg.hooks:
-        return
-    from crawler.cli.hooks import deliver_after_crawl
-
-    line = deliver_after_crawl(db, reg)
-    if line and not quiet:
-        click.echo(line, err=True)
-
-
-def _one_line_log_records() -> None:
-    """Without --verbose, Scrapy's errors are shown as one line each, never a traceback."""
-    make = logging.getLogRecordFactory()
-
-    def factory(name, level, fn, lno, msg, args, exc_info, func=None, sinfo=None, **kw):
-        record = make(name, level, fn, lno, msg, args, None, func, sinfo, **kw)
-        if exc_info and exc_info[1] is not None:
-            record.msg = f"{record.getMessage()} ({type(exc_info[1]).__name__})"
-            record.args = None
-        return record
-
-    logging.setLogRecordFactory(factory)
-    # robots.txt that cannot be fetched: the listing behind it fails too, and is counted
-    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_as_info)
-
-
-def _as_info(record: logging.LogRecord) -> bool:
-    record.levelno, record.levelname = logging.INFO, "INFO"
-    return True
-
-
-def _run_crawl(settings, plan: dict[str, str], adopt: dict | None = None):
-    from scrapy.crawler import CrawlerProcess
-
-    from spiders.notices import NoticesSpider
-
-    if settings.get("LOG_LEVEL") != "INFO":
-        _one_line_log_records()
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(NoticesSpider)
-    graceful = process._signal_shutdown
-
-    def shutdown(signum, frame):  # the run is recorded as cut short, and made again
-        crawler.tzgg_stopped = True
-        graceful(signum, frame)
-
-    process._signal_shutdown = shutdown
-    process.crawl(crawler, url=list(plan), site_keys=plan, adopt=adopt or {})
-    process.start()
-    return crawler.stats.get_value("tzgg/summaries")
-
-
-def format_summary(s: dict) -> str:
-    counts = " · ".join(
-        f"{n} {k}" for k, n in s["counts"].items() if n or not k.startswith("site_")
-    )
-    fails = ", ".join(f"{k} {n}" for k, n in sorted(s["failures"].items())) or "none"
-    lines = [f"{s['site']}: {s['pages']} pages fetched · {counts}", f"  failures: {fails}"]
-    for flag in s["flags"]:
-        lines.append(f"  flagged: {flag}")
-    return "\n".join(lines)
-
-
 # -- changes and show --------------------------------------------------------------------------
-
-
-def format_event(e: dict) -> str:
-    detail = ""
-    if e["kind"] == "edited":
-        detail = f" [{', '.join(e['fields'])}]"
-    elif e["kind"] == "removed":
-        closed = f"; after its 公示 closed {e['window_closed']}" if e.get("window_closed") else ""
-        if e.get("window_open"):
-            closed = f"; WHILE its 公示 was open, until {e['window_open']}"
-        detail = f" ({e['reason']}{closed})"
-    elif e["kind"].startswith("site_"):
-        detail = f" ({e['reason']})"
-    return f"{e['at']}  {e['kind']:<9} {e['site']}  {e['title'] or '∅'}{detail}\n    {e['url']}"
 
 
 @cli.command("changes")
@@ -357,6 +91,8 @@ def changes_cmd(db, since, site, kind, region, registry, open_objections, within
 def show(key, db, as_json):
     """A notice's history: every version and event."""
     from archive.storage.diff import field_diff
+    from crawler.schema.fields import objects, scalars
+    from crawler.schema.records import NOTICE_FIELDS
 
     conn = _open(db)
     nid = find_notice(conn, key)
@@ -370,12 +106,12 @@ def show(key, db, as_json):
     click.echo(f"{h['versions'][-1]['title']}\n  id {h['id']} · {h['site']} · {h['status']}")
     for u in h["urls"]:
         click.echo(f"  {u}")
-    for name in ("objection_window", "contact"):  # as the current version states them
+    for name in objects(NOTICE_FIELDS):  # as the current version states them
         if h["versions"][-1].get(name):
             click.echo(f"  {name}: {_shown(name, h['versions'][-1][name])}")
     click.echo(f"\nversion 1 (first seen {first['first_seen']}):")
-    for name in ("published", "source", "doc_number", "index_number", "written"):
-        if first[name]:
+    for name in scalars(NOTICE_FIELDS):
+        if name != "title" and first.get(name):  # (the title heads it all)
             click.echo(f"  {name}: {first[name]}")
     for old, new in zip(h["versions"], h["versions"][1:], strict=False):
         click.echo(f"\nversion {new['version']} (first seen {new['first_seen']}):")
@@ -638,7 +374,7 @@ def extract(source, url, as_json, registry, site_key, overrides):
             raise Fail(f"no such file: {source}", 2)
         body, charset = path.read_bytes(), None
         url = url or path.resolve().as_uri()
-    ov = _overrides_for(_load_registry(registry), site_key, url)
+    ov = overrides_for(_load_registry(registry), site_key, url)
     if ov is not None and ov.encoding:
         charset = ov.encoding
     d = extract_notice(body, url, charset, ov).to_dict()
@@ -648,16 +384,6 @@ def extract(source, url, as_json, registry, site_key, overrides):
     for name, value in d.items():
         if name != "body_html":
             click.echo(f"{name}: {_shown(name, value) or '∅'}")
-
-
-def _overrides_for(reg, key: str | None, url: str):
-    if key is not None:
-        if reg is None or key not in reg.sites:
-            where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
-            raise Fail(f"unknown site {key!r} {where}", 2)
-        return reg.sites[key].overrides
-    entry = reg.for_url(url) if reg is not None else None
-    return entry.overrides if entry is not None else None
 
 
 def _shown(name: str, value) -> str | None:
@@ -725,6 +451,7 @@ def demo(db, serve, port):
 
 def _subcommands() -> None:
     from crawler.cli.care import backup, verify
+    from crawler.cli.crawl import crawl
     from crawler.cli.feed import feed
     from crawler.cli.hooks import deliver
     from crawler.cli.probe import probe
@@ -732,7 +459,19 @@ def _subcommands() -> None:
     from crawler.cli.sites import runs, sites
     from crawler.cli.workers import ingest, worker
 
-    for command in (probe, sites, runs, schedule, feed, deliver, verify, backup, worker, ingest):
+    for command in (
+        crawl,
+        probe,
+        sites,
+        runs,
+        schedule,
+        feed,
+        deliver,
+        verify,
+        backup,
+        worker,
+        ingest,
+    ):
         cli.add_command(command)
 
 

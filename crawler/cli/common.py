@@ -38,6 +38,21 @@ def _db_option(f):
     )(f)
 
 
+PROFILE_HELP = "`test`: no delay, no AutoThrottle, short timeouts (loopback sites only)."
+
+
+def settings_option(help: str = "A Scrapy setting."):
+    """`-s NAME=VALUE`, repeatable: a Scrapy setting for the crawl."""
+    return click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help=help)
+
+
+def profile_option(help: str = PROFILE_HELP):
+    """`--profile default|test` (test: the settings of TEST_PROFILE, for loopback sites)."""
+    return click.option(
+        "--profile", type=click.Choice(["default", "test"]), default="default", help=help
+    )
+
+
 def _open(db: str, *, readonly: bool = True):
     try:
         return connect(db, readonly=readonly)
@@ -69,6 +84,16 @@ def _load_registry(path: str | None):
         return Registry.load(path)
     except RegistryError as exc:
         raise Fail(str(exc), 2) from None
+
+
+def overrides_for(reg, key: str | None, url: str):
+    """The overrides `tzgg extract` and `tzgg probe` read a page with: those of the entry
+    --site names (an unknown one is a usage error), else of the entry the URL belongs to."""
+    if key is not None and (reg is None or key not in reg.sites):
+        where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
+        raise Fail(f"unknown site {key!r} {where}", 2)
+    entry = reg.entry_for(key, url) if reg is not None else None
+    return entry.overrides if entry is not None else None
 
 
 def _since(value: str | None, *, end: bool = False) -> str | None:

@@ -105,9 +105,9 @@ def _mark(db: str) -> None:
 
 
 def run_demo(db: str | None) -> None:
-    from crawler.cli import format_event
+    from crawler.cli.formats import format_event
+    from crawler.demo import serve
     from crawler.demo.scenario import ROUND_NOTES, apply_round, build_demo_site
-    from crawler.demo.site import serve
 
     keep = db is not None
     if keep:
@@ -171,8 +171,8 @@ def serve_demo(port: int) -> None:
     """Serve the example district on 127.0.0.1:`port` until Ctrl-C; each Enter or SIGUSR1
     moves it to the scenario's next round (then, past the last, a rebuild: noise only)."""
     from crawler.cli.common import Fail
+    from crawler.demo import serve
     from crawler.demo.scenario import ROUND_NOTES, apply_round, build_demo_site
-    from crawler.demo.site import serve
 
     site = build_demo_site(style="trs")
     try:

@@ -4,11 +4,11 @@ server (or a feed reader) picks up."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
-from archive.storage.runs import EVENT_KINDS
 from crawler.cli.common import (
     Fail,
     _db_option,
@@ -18,6 +18,7 @@ from crawler.cli.common import (
     _since,
     site_filter,
 )
+from crawler.schema.events import EVENT_KINDS
 
 
 def _kinds(ctx, param, values: tuple[str, ...]) -> list[str]:
@@ -79,9 +80,9 @@ def feed(
     within,
 ):
     """An Atom feed of events (newest first), or with --open-objections of open 公示 windows."""
-    from archive import feed as atom
-    from archive.storage.bigrams import QueryError
+    from archive.export import feed as atom
     from archive.storage.eventfilter import EventFilter
+    from crawler.parse.query import QueryError
 
     if within is not None and not open_objections:
         raise Fail("--within goes with --open-objections", 2)
@@ -174,7 +175,7 @@ def _check_output(output: str, db: str) -> None:
 def write_atomically(output: str, data: bytes) -> None:
     """The whole feed or nothing: written to OUTPUT.partial, then renamed over OUTPUT."""
     if output == "-":
-        out = click.get_binary_stream("stdout")
+        out = sys.stdout.buffer
         out.write(data)
         out.flush()
         return

@@ -10,7 +10,13 @@ import sys
 
 import click
 
-from crawler.cli.common import Fail, _load_registry, _registry_option, settings_given
+from crawler.cli.common import (
+    Fail,
+    _load_registry,
+    _registry_option,
+    overrides_for,
+    settings_given,
+)
 
 
 @click.command()
@@ -31,7 +37,6 @@ def probe(url, as_json, registry, site_key, overrides):
     tzgg probe http://www.yylq.gov.cn/yylq/tzgg/index.html
     tzgg probe http://www.yylq.gov.cn/yylq/tzgg/index.html --json --registry sites.toml
     """
-    from crawler.cli import _overrides_for  # lazily: crawler.cli registers this command
     from crawler.sites.fetch import FetchError
     from crawler.sites.probe import format_report
     from crawler.sites.probe import probe as run_probe
@@ -40,7 +45,7 @@ def probe(url, as_json, registry, site_key, overrides):
     if not _http_url(url):
         raise Fail(f"{url!r} is not a listing URL (give the http(s) URL of a 通知公告 column)", 2)
     reg = _load_registry(registry)
-    ov = _overrides_for(reg, site_key, url)
+    ov = overrides_for(reg, site_key, url)
     key = site_key
     if key is None and reg is not None:
         entry = reg.for_url(url)

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from crawler.cli.common import EXIT_BUSY, Fail, _db_option, _open, _registry_option
+from crawler.cli.common import (
+    EXIT_BUSY,
+    Fail,
+    _db_option,
+    _open,
+    _registry_option,
+    profile_option,
+    settings_option,
+)
 
 
 @click.command()
@@ -21,13 +29,8 @@ from crawler.cli.common import EXIT_BUSY, Fail, _db_option, _open, _registry_opt
     show_default=True,
     help="Crawls at a time (each site is crawled by one process at a time).",
 )
-@click.option("-s", "overrides", multiple=True, metavar="NAME=VALUE", help="For every crawl.")
-@click.option(
-    "--profile",
-    type=click.Choice(["default", "test"]),
-    default="default",
-    help="For every crawl: `test` is for loopback sites only.",
-)
+@settings_option("For every crawl.")
+@profile_option("For every crawl: `test` is for loopback sites only.")
 @click.option(
     "--redis",
     "redis_url",
@@ -48,9 +51,9 @@ def schedule(registry, db, max_parallel, overrides, profile, redis_url, print_cr
         raise Fail(f"{exc} (add sites with `tzgg sites add URL`)", 2) from None
     if not any(s.listings for s in reg.sites.values()):
         raise Fail(f"no site with listings in {path}: add one with `tzgg sites add URL`", 2)
-    from crawler.cli import crawl_settings
+    from crawler.cli.crawl import settings_for
 
-    crawl_settings(db, overrides, profile, False, False)  # a bad -s fails now, not every crawl
+    settings_for(db, overrides, profile)  # a bad -s fails now, not in every crawl
     extra = [a for item in overrides for a in ("-s", item)]
     verb = "crawl"
     if redis_url:

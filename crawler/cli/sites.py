@@ -39,9 +39,7 @@ def _editing(path: Path):
     cannot lose one's entry; yields the file to write: a symlink's target, so the link
     stays a link.  The lock is an flock on FILE.lock beside that file (a killed process
     cannot leave it held)."""
-    import fcntl
-
-    from archive.storage.db import _flock
+    from archive.storage.locks import file_lock
 
     real = Path(os.path.realpath(path))
     if not real.parent.is_dir():
@@ -51,7 +49,7 @@ def _editing(path: Path):
     lock = real.with_name(real.name + ".lock")
     what = f"the registry {path} is being edited by another process"
     try:
-        with _flock(lock, fcntl.LOCK_EX, what, wait=30):
+        with file_lock(lock, what, wait=30):
             yield real
     except PermissionError as exc:
         raise Fail(f"cannot write registry {path}: {exc.strerror} ({exc.filename})", 2) from None
@@ -262,12 +260,10 @@ def list_sites(registry, db, region, as_json):
 
 def _local(at: str) -> str:
     """A run's start (RFC 3339 UTC in the archive) in Asia/Shanghai, saying so."""
-    from datetime import datetime
-
-    from crawler.schema.times import SHANGHAI
+    from crawler.schema.times import SHANGHAI, parse_utc
 
     try:
-        t = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        t = parse_utc(at)
     except (ValueError, AttributeError):
         return str(at)
     if t.tzinfo is None:

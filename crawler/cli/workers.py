@@ -7,7 +7,14 @@ import sys
 
 import click
 
-from crawler.cli.common import Fail, _db_option, _load_registry, _registry_option
+from crawler.cli.common import (
+    Fail,
+    _db_option,
+    _load_registry,
+    _registry_option,
+    profile_option,
+    settings_option,
+)
 
 REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
 
@@ -19,15 +26,6 @@ _redis_option = click.option(
     default=REDIS_DEFAULT,
     show_default=True,
     help="The Redis shared by the workers and the ingester (or $TZGG_REDIS).",
-)
-_settings_option = click.option(
-    "-s", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting."
-)
-_profile_option = click.option(
-    "--profile",
-    type=click.Choice(["default", "test"]),
-    default="default",
-    help="`test`: no delay, no AutoThrottle, short timeouts (loopback sites only).",
 )
 
 
@@ -42,51 +40,29 @@ def _server(url: str):
 
 @click.command()
 @_redis_option
-@_settings_option
-@_profile_option
+@settings_option()
+@profile_option()
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 def worker(redis_url, overrides, profile, verbose):
     """Fetch for every crawl queued in Redis, until stopped (run one or more per machine)."""
-    from scrapy.core.engine import ExecutionEngine
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.cli import _one_line_log_records, crawl_settings
+    from crawler.cli.crawl import settings_for
     from crawler.schema.urls import mask_url
-    from crawler.service.distributed import WORKER_SETTINGS, WorkerSpider
+    from crawler.service.distributed import WorkerSpider, worker_settings
+    from crawler.service.run import one_line_log_records
 
     _server(redis_url)
-    settings = crawl_settings("", overrides, profile, verbose, progress=False)
-    settings.setdict(WORKER_SETTINGS, priority="cmdline")
-    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-    middlewares["crawler.service.distributed.SharedHostDelay"] = (
-        585  # before compression, redirects
-    )
-    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
-    # The delay between two requests to a host is kept in Redis, for all workers at once; a
-    # worker's own slot delay (or AutoThrottle's) would only move requests after their turn.
-    settings.set("TZGG_HOST_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="cmdline")
-    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
-    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
-    settings.set("TZGG_MAX_CRAWL_SECONDS", 0, priority="cmdline")  # the ingester's bound
-    settings.set("REDIS_URL", redis_url, priority="cmdline")
+    settings = worker_settings(settings_for("", overrides, profile, verbose), redis_url)
     if not verbose:
-        _one_line_log_records()
+        one_line_log_records()
     click.echo(f"tzgg worker: waiting for crawls in {mask_url(redis_url)}", err=True)
-    # Scrapy asks its scheduler for more every 5 s when it has nothing in hand; a worker's
-    # requests come from other processes and from hosts whose turn comes, so it asks often.
-    ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = 0.2
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(WorkerSpider)
-    graceful, stopped = process._signal_shutdown, []
-
-    def shutdown(signum, frame):
-        stopped.append(signum)
-        graceful(signum, frame)
-
-    process._signal_shutdown = shutdown
     process.crawl(crawler)
     process.start()
-    if not stopped:  # a worker ends when told to; else it failed (and must not sit idle)
+    # a worker ends when told to (SIGTERM, Ctrl-C); else it failed, and must not sit idle
+    if crawler.stats.get_value("finish_reason") != "shutdown":
         raise Fail("the worker stopped (run with -v to see Scrapy's log)")
 
 
@@ -96,7 +72,7 @@ def worker(redis_url, overrides, profile, verbose):
 @click.option("--region", help="The registry's sites of this 行政区划代码 (4306: all of 岳阳).")
 @_db_option
 @_redis_option
-@_settings_option
+@settings_option()
 @click.option(
     "--idle-timeout",
     type=click.FloatRange(1),
@@ -111,31 +87,37 @@ def ingest(
     targets, every, region, db, redis_url, overrides, idle_timeout, as_json, quiet, registry
 ):
     """Crawl through the workers: queue the crawl in Redis and write what they fetch."""
-    from crawler.cli import crawl_locked, crawl_plan, crawl_settings
+    from crawler.cli.crawl import crawl_targets, report, service_errors, settings_for
+    from crawler.service.session import CrawlSession
 
     reg = _load_registry(registry)
-    plan = crawl_plan(reg, targets, every=every, region=region)
+    site_of = crawl_targets(reg, targets, every=every, region=region)
     server = _server(redis_url)
-    settings = crawl_settings(
-        db, overrides, "default", False, progress=not quiet and sys.stderr.isatty()
-    )
-    if reg is not None:
-        settings.set("TZGG_REGISTRY", str(reg.path.resolve()), priority="cmdline")
+    progress = not quiet and sys.stderr.isatty()
+    settings = settings_for(db, overrides, "default", False, progress, reg)
+    session = CrawlSession(settings, site_of, reg)
+    try:
+        plan = session.open()
+    except Exception as exc:
+        raise service_errors(exc) from None
+    try:
+        summaries = _ingest(server, settings, plan, reg, idle_timeout)
+    finally:
+        line = session.close()
+    report(summaries, line, settings.get("TZGG_DB"), as_json)
 
-    def run(settings, plan, adopt):
-        return _ingest(server, settings, plan, adopt, reg, idle_timeout)
 
-    crawl_locked(settings, reg, plan, as_json, run)
-
-
-def _ingest(server, settings, plan, adopt, reg, idle_timeout) -> list[dict]:
+def _ingest(server, settings, plan, reg, idle_timeout) -> list[dict]:
     import redis
 
     from archive.storage.writer import ArchiveWriter
-    from crawler.service.distributed import drain, end_job, job_inputs, start_job
+    from crawler.service.distributed import drain, end_job, job_spec, start_job
 
     writer = ArchiveWriter(
-        settings.get("TZGG_DB"), settings, progress=settings.getbool("TZGG_PROGRESS")
+        settings.get("TZGG_DB"),
+        settings,
+        progress=settings.getbool("TZGG_PROGRESS"),
+        extract=plan.extract,
     )
     stopping = []
     handlers = {
@@ -143,9 +125,8 @@ def _ingest(server, settings, plan, adopt, reg, idle_timeout) -> list[dict]:
         for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        writer.begin(plan, adopt)
-        spec, revisits, validators = job_inputs(settings, plan, reg)
-        job = start_job(server, spec, revisits, validators)
+        writer.begin(plan.site_of, plan.adopt)
+        job = start_job(server, job_spec(settings, plan, reg), plan.revisits, plan.validators)
         outcome = drain(
             server,
             job,

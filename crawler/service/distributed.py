@@ -23,19 +23,23 @@ import secrets
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import redis
 import scrapy
 from scrapy.exceptions import IgnoreRequest, ScrapyDeprecationWarning
 from scrapy_redis.queue import Base
+from scrapy_redis.scheduler import Scheduler
 from scrapy_redis.spiders import RedisMixin
 
 from archive.storage.writer import as_record
 from crawler.middlewares import sleep
 from crawler.schema.urls import canonicalize, mask_url
+from crawler.service.plan import fetch_plan
 from crawler.sites.registry import Registry, fetch_view
 from spiders.notices import NoticesSpider
+from spiders.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +55,39 @@ JOB_TTL = 24 * 3600  # a job's keys outlive a crashed ingester by a day, no more
 ALIVE_TTL = 60  # the ingester renews its job's `alive` key; without it, workers drop the job
 
 WORKER_SETTINGS = {
-    "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+    "SCHEDULER": "crawler.service.distributed.WorkerScheduler",
     "SCHEDULER_QUEUE_KEY": QUEUE,
     "SCHEDULER_QUEUE_CLASS": "crawler.service.distributed.HostQueue",
     "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
     "SCHEDULER_DUPEFILTER_KEY": "tzgg:dupefilter",
     "SCHEDULER_PERSIST": True,  # one worker stopping must not clear the others' queue
     "REDIS_START_URLS_KEY": SEEDS,
-    "ITEM_PIPELINES": {},  # records go to the job's item list, written by `tzgg ingest`
+    # records go to the job's item list, written by `tzgg ingest`, as the callbacks yield them
+    "ITEM_PIPELINES": {},
 }
+
+
+def worker_settings(settings, redis_url: str):
+    """A crawl's settings turned into a worker's: the shared queue, the delay between two
+    requests to a host kept in Redis for all workers at once (a worker's own slot delay, or
+    AutoThrottle's, would only move requests after their turn), no archive, no time bound
+    (the ingester's)."""
+    settings.setdict(WORKER_SETTINGS, priority="cmdline")
+    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    middlewares["crawler.service.distributed.SharedHostDelay"] = 585  # before redirects
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+    spider_mw = dict(settings.getdict("SPIDER_MIDDLEWARES"))
+    spider_mw["crawler.service.distributed.JobRecords"] = 950  # next to the spider
+    settings.set("SPIDER_MIDDLEWARES", spider_mw, priority="cmdline")
+    extensions = dict(settings.getdict("EXTENSIONS"))
+    extensions["crawler.service.extension.CrawlService"] = None  # the ingester plans
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
+    settings.set("TZGG_HOST_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="cmdline")
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
+    settings.set("TZGG_MAX_CRAWL_SECONDS", 0, priority="cmdline")
+    settings.set("REDIS_URL", redis_url, priority="cmdline")
+    return settings
 
 
 def job_key(job: str, *parts: str) -> str:
@@ -185,6 +213,20 @@ class HostQueue(Base):
         self.server.delete(*keys)
 
 
+NUDGE = "tzgg_nudge"  # meta key of a request that only asks the engine to look again
+
+
+class WorkerScheduler(Scheduler):
+    """scrapy-redis's scheduler, which drops a nudge: a worker's requests come from other
+    processes, and turn due as their host's turn comes, while Scrapy asks its scheduler again
+    only when something happens here (or every 5 s); the spider nudges it (`engine.crawl`)."""
+
+    def enqueue_request(self, request):
+        if request.meta.get(NUDGE):
+            return False
+        return super().enqueue_request(request)
+
+
 def queue_set(key: str = QUEUE) -> str:
     return f"{key}:queues"
 
@@ -238,6 +280,8 @@ class SharedHostDelay:
         try:  # taken at the moment of sending, not reserved ahead: a late timer cannot crowd
             while (wait := self.take(keys=[f"tzgg:host:{host}"], args=[int(delay * 1000)])) > 0:
                 await sleep(wait / 1000)
+                if job_id is not None and self.crawler.spider.current(job_id) is None:
+                    raise IgnoreRequest("the crawl this request belongs to is over")
         finally:
             self.waiting[host] -= 1
         return None
@@ -285,6 +329,86 @@ class _Validators:
         return bool(self.server.hexists(self.key, url))
 
 
+@dataclass
+class JobRecord:
+    """A record a worker's callback yielded for a job."""
+
+    job: str
+    record: object  # Fetch | Listed | WalkEnd
+
+
+class JobRecords:
+    """Spider middleware of the workers: each record a callback yields goes to its job's list
+    in Redis (from which `tzgg ingest` hands it to the crawl's one ArchiveWriter) at once, in
+    order, before the callback goes on.  Not an item pipeline: Scrapy reads a callback's
+    output ahead of its item pipeline (a queue of 2 x CONCURRENT_ITEMS), so a listing page's
+    record would leave after the walk step that follows it, and another worker could end the
+    walk first; the ingester must read a walk's end after every page of it."""
+
+    def __init__(self, crawler):
+        self.server = redis.Redis.from_url(crawler.settings.get("REDIS_URL"))
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _push(self, item) -> bool:
+        if not isinstance(item, JobRecord):
+            return False
+        record = pickle.dumps(as_record(item.record), protocol=5)
+        self.server.rpush(job_key(item.job, "items"), record)
+        return True
+
+    def process_spider_output(self, response, result, spider=None):
+        for x in result:
+            if not self._push(x):
+                yield x
+
+    async def process_spider_output_async(self, response, result, spider=None):
+        async for x in result:
+            if not self._push(x):
+                yield x
+
+
+class RedisState(CrawlState):
+    """A job's crawl state as a worker keeps it: the walks and the pages claimed are the
+    job's, in Redis, shared by every worker; what one worker learns of files is not kept
+    (another worker may hold the notice that fetches a shared file)."""
+
+    def __init__(self, server, job: Job, scripts):
+        spec = job.spec
+        reg = Registry.from_dict(spec["registry"]) if spec["registry"] else None
+        super().__init__(
+            fetch_plan(reg, spec["site_of"]),
+            max_pages=spec["max_pages"],
+            files_on=spec["attachments"],
+            file_max=spec["attachment_max_bytes"],
+            validators=job.validators,
+        )
+        self.server, self.job, self.advance = server, job, scripts
+        self.walks = {}  # in Redis
+        self.file_results = _Forgetful()
+        self.file_texts = _Forgetful()
+
+    def claim(self, key: str) -> bool:
+        """True the first time the job asks for the page, whichever worker asks."""
+        return key in self.requested or bool(self.server.sadd(self.job.claimed, key))
+
+    def advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
+        wid = _walk_id(walk)
+        pending, pages, failure, bounded, accepted = self.advance(
+            keys=[job_key(self.job.id, "walk", wid), job_key(self.job.id, "seen", wid)],
+            args=[int(page), failed or "", self.max_pages, *keys],
+        )
+        state = {
+            "pending": int(pending),
+            "pages": int(pages),
+            "failed": failure.decode() or None,
+            "bounded": bounded == b"1",
+        }
+        return [k.decode() for k in accepted], state
+
+
 class WorkerSpider(RedisMixin, NoticesSpider):
     """NoticesSpider serving every job in Redis; its callbacks run under their job's state."""
 
@@ -295,7 +419,7 @@ class WorkerSpider(RedisMixin, NoticesSpider):
         scrapy.Spider.__init__(self, **kw)
         self.jobs: dict[str, Job | None] = {}
         self.job: Job | None = None
-        self.requested: set[str] = set()  # a revisit's URL, which the ingester claimed
+        self.state: RedisState | None = None  # the state of the job a callback runs for
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -315,8 +439,16 @@ class WorkerSpider(RedisMixin, NoticesSpider):
             if self.count_size(self.redis_key):
                 self.schedule_next_requests()
 
+        def nudge():  # the engine asks the scheduler for requests that came or turned due
+            if self.server.zcard(queue_set()):
+                self.crawler.engine.crawl(
+                    scrapy.Request("http://127.0.0.1/", meta={NUDGE: True}, dont_filter=True)
+                )
+
         self.poller = LoopingCall(poll)
         self.poller.start(1.0, now=False)
+        self.nudger = LoopingCall(nudge)
+        self.nudger.start(0.2, now=False)
 
     async def start(self):
         for request in self.next_requests():
@@ -344,32 +476,15 @@ class WorkerSpider(RedisMixin, NoticesSpider):
         return not self.server.exists(job_key(job_id, "alive"))
 
     def _use(self, job_id: str) -> Job | None:
-        """Swap in the job's state (None: the job is over or unknown, drop its requests)."""
+        """Work for the job: its state is the spider's (None: the job is over or unknown,
+        drop its requests)."""
         job = self.job = self.current(job_id)
         if job is not None:
-            self.__dict__.update(job.state)
+            self.state = job.state
         return job
 
     def _load(self, job: Job) -> None:
-        spec = job.spec
-        self._set_sites(spec["listing_urls"], spec["site_of"])
-        reg = Registry.from_dict(spec["registry"]) if spec["registry"] else None
-        self.overrides = self._site_overrides(None, reg)
-        self.max_pages = spec["max_pages"]
-        self.files_on = spec["attachments"]
-        self.file_max = spec["attachment_max_bytes"]
-        names = ("listing_urls", "site_of", "sites", "homes", "hosts", "overrides", "max_pages")
-        job.state = {k: getattr(self, k) for k in names}
-        job.state.update(
-            files_on=self.files_on,
-            file_max=self.file_max,
-            # a notice's files are fetched for it (with the archive's validators), not shared
-            # with another notice the worker has seen: what a long job learns is not kept
-            file_results=_Forgetful(),
-            file_waiting={},
-            file_texts=_Forgetful(),
-            file_validators=job.validators,
-        )
+        job.state = RedisState(self.server, job, self.advance)
 
     # -- seeds and the per-job state a single process keeps in memory -------------------------
 
@@ -386,81 +501,71 @@ class WorkerSpider(RedisMixin, NoticesSpider):
         return [request]
 
     def _revisit(self, url: str, site: str, headers: dict):
-        self.requested = {canonicalize(url)}  # see _claim
+        self.state.requested = {canonicalize(url)}  # see RedisState.claim
         try:
             return self._detail_request(url, site, headers)
         finally:
-            self.requested = set()
-
-    def _claim(self, key: str) -> bool:
-        """True the first time the job asks for the page, whichever worker asks."""
-        return key in self.requested or bool(self.server.sadd(self.job.claimed, key))
-
-    def _advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
-        wid = _walk_id(walk)
-        pending, pages, failure, bounded, accepted = self.advance(
-            keys=[job_key(self.job.id, "walk", wid), job_key(self.job.id, "seen", wid)],
-            args=[int(page), failed or "", self.max_pages, *keys],
-        )
-        state = {
-            "pending": int(pending),
-            "pages": int(pages),
-            "failed": failure.decode() or None,
-            "bounded": bounded == b"1",
-        }
-        return [k.decode() for k in accepted], state
+            self.state.requested = set()
 
     # -- callbacks: run under their job, records pushed, the job's count of requests kept -----
 
     def _run(self, method, arg):
+        """Run a callback under its job: its records leave through `JobRecords` one by one,
+        each before the callback goes on.  The job's count holds this request until the
+        callback is over, and each request it makes from before it is scheduled."""
         meta = arg.meta if isinstance(arg, scrapy.http.Response) else arg.request.meta
         job = self._use(meta.get("tzgg_job", ""))
         if job is None or not self.enter(keys=[job.alive, job.busy], args=[JOB_TTL]):
-            return []
-        requests = []
+            return
+        out = iter(method(self, arg) or ())
         try:
-            # Each record goes to the ingester as the callback yields it: a listing page's
-            # record is in the list before its walk step (which may end the walk) runs, so the
-            # ingester reads a walk's end after every page of it, as `tzgg crawl` does.  The
-            # job's count still holds this request until the end: it cannot end meanwhile.
-            for x in method(self, arg) or ():
+            while True:
+                self.job, self.state = job, job.state  # another job's callback may have run
+                try:
+                    x = next(out)
+                except StopIteration:
+                    break
+                except Exception:  # a bug in one callback must not stall the job's count
+                    logger.exception("callback failed on %s", getattr(arg, "url", arg))
+                    break
                 if isinstance(x, scrapy.Request):
                     x.meta["tzgg_job"] = job.id
-                    requests.append(x)
+                    self.server.incr(job.pending)
+                    yield x
                 else:
-                    self.server.rpush(job.items, pickle.dumps(as_record(x), protocol=5))
-        except Exception:  # a bug in one callback must not stall the job's count
-            logger.exception("callback failed on %s", getattr(arg, "url", arg))
-        with self.server.pipeline() as pipe:
-            pipe.incrby(job.pending, len(requests) - 1)
-            pipe.decr(job.busy)
-            for key in (job.items, job.pending, job.busy):  # whatever happened meanwhile
-                pipe.expire(key, JOB_TTL)
-            pipe.execute()
-        return requests
+                    yield JobRecord(job.id, x)
+        finally:
+            with self.server.pipeline() as pipe:
+                pipe.decr(job.pending)
+                pipe.decr(job.busy)
+                for key in (job.items, job.pending, job.busy):  # whatever happened meanwhile
+                    pipe.expire(key, JOB_TTL)
+                pipe.execute()
 
+    # NoticesSpider's callbacks, each run under its job
+    def parse_listing(self, response):
+        return self._run(NoticesSpider.parse_listing, response)
 
-def _wrap(name: str):
-    base = getattr(NoticesSpider, name)
+    def listing_failed(self, failure):
+        return self._run(NoticesSpider.listing_failed, failure)
 
-    def callback(self, arg):
-        return self._run(base, arg)
+    def parse_detail(self, response):
+        return self._run(NoticesSpider.parse_detail, response)
 
-    callback.__name__ = name
-    return callback
+    def detail_failed(self, failure):
+        return self._run(NoticesSpider.detail_failed, failure)
 
+    def parse_part(self, response):
+        return self._run(NoticesSpider.parse_part, response)
 
-for _name in (
-    "parse_listing",
-    "listing_failed",
-    "parse_detail",
-    "detail_failed",
-    "parse_part",
-    "part_failed",
-    "parse_file",
-    "file_failed",
-):
-    setattr(WorkerSpider, _name, _wrap(_name))
+    def part_failed(self, failure):
+        return self._run(NoticesSpider.part_failed, failure)
+
+    def parse_file(self, response):
+        return self._run(NoticesSpider.parse_file, response)
+
+    def file_failed(self, failure):
+        return self._run(NoticesSpider.file_failed, failure)
 
 
 # -- the ingester's side ------------------------------------------------------------------------
@@ -514,28 +619,20 @@ def start_job(server, spec: dict, revisits: list[tuple[str, str, dict]], validat
     return job
 
 
-def job_inputs(settings, plan: dict[str, str], reg) -> tuple[dict, list, dict]:
-    """(the job's spec, its revisits [(url, site, headers)], the attachments' validators): what
-    a single-process crawl reads from the archive at its start, read by the ingester."""
-    from spiders.notices import archive_inputs
-
-    spec = {
-        "listing_urls": list(plan),
-        "site_of": plan,
+def job_spec(settings, plan, reg) -> dict:
+    """What the workers need of a crawl plan (crawler.service.plan): the plan's revisits and
+    the attachments' validators travel beside it (`start_job`)."""
+    return {
+        "listing_urls": plan.listing_urls,
+        "site_of": plan.site_of,
         # what fetching needs of the registry, no more: never its webhooks or their secrets
-        "registry": fetch_view(reg, plan) if reg is not None else None,
+        "registry": fetch_view(reg, plan.site_of) if reg is not None else None,
         "max_pages": settings.getint("TZGG_MAX_LISTING_PAGES"),
         "attachments": settings.getbool("TZGG_ATTACHMENTS"),
         "attachment_max_bytes": settings.getint("TZGG_ATTACHMENT_MAX_BYTES"),
         # hosts whose registry entry sets its own `delay`, for every worker's SharedHostDelay
-        "delays": {
-            urlsplit(url).hostname: reg.sites[key].delay
-            for url, key in plan.items()
-            if reg is not None and key in reg.sites and reg.sites[key].delay is not None
-        },
+        "delays": plan.delays,
     }
-    revisits, known = archive_inputs(settings, sorted(set(plan.values())))
-    return spec, revisits, known
 
 
 def drain(

@@ -10,7 +10,6 @@ crawl started by hand meanwhile makes the scheduled one wait for the next try.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shlex
@@ -24,7 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archive.storage.db import ArchiveBusy, _flock, _lock_path, connect, site_lock
+from archive.storage.db import ArchiveBusy, connect, site_lock
+from archive.storage.locks import named_lock
+from crawler.schema.times import format_utc, parse_utc
 from crawler.sites.cadence import Cadence, parse_cadence
 from crawler.sites.registry import Registry, RegistryError
 
@@ -35,11 +36,11 @@ EXIT_BUSY = 75
 
 
 def utc(at: str) -> datetime:
-    return datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return parse_utc(at)
 
 
 def stamp(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_utc(dt, "seconds")
 
 
 @dataclass
@@ -260,11 +261,7 @@ def _read(f) -> str:
 
 def schedule_lock(db: str | Path):
     """One scheduler per archive."""
-    return _flock(
-        _lock_path(Path(db), "schedule"),
-        fcntl.LOCK_EX,
-        f"another `tzgg schedule` runs on {db}",
-    )
+    return named_lock(db, "schedule", f"another `tzgg schedule` runs on {db}")
 
 
 # -- crontab -----------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from crawler.schema.fields import brief, core, displayed
+from crawler.schema.records import NOTICE_FIELDS
+
 PLUGIN_DIR = Path(__file__).resolve().parent / "plugins"
 SERVED_TABLES = ("notices", "versions", "events", "runs")
 
@@ -31,28 +34,33 @@ select e.at, e.site, e.title, e.{detail}, e.url, e.notice_id as id
 from events e where e.kind = '{kind}' order by e.id desc limit 200
 """
 
-_HISTORY = """
-select v.version, v.first_seen, v.last_seen, v.title, v.published, v.source, v.doc_number,
+
+def _history(specs) -> str:
+    """A notice's versions, a line each: their dates, brief fields and what changed."""
+    shown = ["v.version", "v.first_seen", "v.last_seen", *(f"v.{n}" for n in brief(specs))]
+    return f"""
+select {", ".join(shown)},
   v.changed, v.url
 from versions v where v.notice_id = :id order by v.version
 """
 
-_DIFF = """
-select 'title' as field, tzgg_diff(a.title, b.title) as diff
-  from versions a join versions b on b.notice_id = a.notice_id
-  where a.notice_id = :id and a.version = :a and b.version = :b
-union all
-select 'published', tzgg_diff(a.published, b.published)
-  from versions a join versions b on b.notice_id = a.notice_id
-  where a.notice_id = :id and a.version = :a and b.version = :b
-union all
-select 'body', tzgg_diff(a.body, b.body)
-  from versions a join versions b on b.notice_id = a.notice_id
-  where a.notice_id = :id and a.version = :a and b.version = :b
-"""
+
+def _diff(specs) -> str:
+    """Two versions compared, a row for each field every notice states."""
+    selects = [
+        f"select '{name}'{' as field' if i == 0 else ''},"
+        f" tzgg_diff(a.{name}, b.{name}){' as diff' if i == 0 else ''}\n"
+        "  from versions a join versions b on b.notice_id = a.notice_id\n"
+        "  where a.notice_id = :id and a.version = :a and b.version = :b\n"
+        for i, name in enumerate(core(specs))
+    ]
+    return "\n" + "union all\n".join(selects)
 
 
-def metadata(db_name: str) -> dict:
+def metadata(db_name: str, specs=NOTICE_FIELDS) -> dict:
+    """Datasette's metadata: titles, descriptions, the labels of the stored notice fields (in
+    their display order) and tzgg's pages."""
+    labels = {s.name: s.label for s in displayed(specs)}
     return {
         "title": "tzgg 通知公告档案 · archive of government notices",
         "description": (
@@ -71,10 +79,8 @@ def metadata(db_name: str) -> dict:
                     },
                     "versions": {
                         "description": "每次内容变化一个版本 · one row per change of content",
-                        "columns": {
-                            "changed": "与上一版本相比改动的字段 · fields changed",
-                            "body_html": "已清理的正文 HTML（不执行脚本）· sanitized HTML",
-                        },
+                        "columns": labels
+                        | {"changed": "与上一版本相比改动的字段 · fields changed"},
                     },
                     "events": {
                         "description": "新增、修改、删除、恢复、下架、重新上架 · every change",
@@ -96,12 +102,12 @@ def metadata(db_name: str) -> dict:
                     },
                     "notice_history": {
                         "title": "一条通知的历史 · a notice's history",
-                        "sql": _HISTORY,
+                        "sql": _history(specs),
                     },
                     "version_diff": {
                         "title": "两个版本对比 · compare two versions",
                         "description": "删去的字在左，新增的字在右 · removed left, added right",
-                        "sql": _DIFF,
+                        "sql": _diff(specs),
                     },
                 },
             }

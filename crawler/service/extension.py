@@ -1,0 +1,50 @@
+"""The crawl service inside Scrapy: an extension (in EXTENSIONS), so that `tzgg crawl` and
+`scrapy crawl notices -a url=…` plan, lock, delay and notify alike.
+
+Built once the spider exists and before the settings freeze, it opens the crawl's session
+(the archive migrated, the locks taken, the webhooks told, the plan read from the archive),
+hands the plan to the spider and the per-site delays to the downloader's slots; when the
+engine stops it releases the locks and delivers the webhooks their events.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+
+from crawler.service.plan import site_keys
+from crawler.service.session import CrawlSession
+from crawler.sites.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+WEBHOOKS_STAT = "tzgg/webhooks"  # the line telling what the end of the crawl delivered
+
+
+class CrawlService:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        s = crawler.settings
+        spider = crawler.spider
+        path = s.get("TZGG_REGISTRY")
+        reg = Registry.load(path) if path else None
+        site_of = site_keys(reg, spider.listing_urls, spider.site_keys)
+        self.session = CrawlSession(s, site_of, reg)
+        spider.plan = self.session.open()
+        if s.getbool("TZGG_SITE_DELAYS") and spider.plan.delays:
+            slots = dict(s.getdict("DOWNLOAD_SLOTS"))
+            for host, delay in spider.plan.delays.items():
+                slots[host] = {**slots.get(host, {}), "delay": delay}
+            s.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def engine_stopped(self):
+        line = self.session.close()
+        if line:
+            self.crawler.stats.set_value(WEBHOOKS_STAT, line)
+            logger.info(line)
