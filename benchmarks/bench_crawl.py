@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.demo.site import DistrictSite, serve  # noqa: E402
+from crawler.demo import DistrictSite, serve  # noqa: E402
 
 SETTINGS = [
     "-s",

@@ -62,7 +62,8 @@ def serve_sites(hosts: int, notices: int) -> None:
     import selectors
     import socket
 
-    from crawler.demo.site import DistrictSite, _Handler, _HTTPServer
+    from crawler.demo import DistrictSite
+    from crawler.demo.server import _Handler, _HTTPServer
 
     sel = selectors.DefaultSelector()
     sites, servers, urls = [], [], []

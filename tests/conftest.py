@@ -1,5 +1,5 @@
-"""Shared test helpers: run `tzgg` in its own process (Twisted's reactor does not restart),
-and serve the example district on a loopback port."""
+"""Shared test helpers: run `tzgg` (in this process unless a test needs a process of its own:
+tests/inprocess.py), crawl, and serve the example district on a loopback port."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -31,7 +33,21 @@ def require_realpages(module_level: bool = False) -> Path:
     pytest.skip(why, allow_module_level=module_level)
 
 
-def tzgg(*args, timeout: float = 180, **kw) -> subprocess.CompletedProcess:
+# verbs that run until stopped, or start processes of their own: always a subprocess
+OWN_PROCESS = {"serve", "worker", "ingest", "schedule", "demo"}
+
+
+def tzgg(*args, timeout: float = 180, in_process: bool | None = None, **kw):
+    """`tzgg ARGS`: returncode, stdout and stderr. In this process (crawls on the session's
+    reactor) unless `in_process=False` or the verb needs a process of its own; then in a
+    subprocess (mark such a test `e2e`)."""
+    verb = next((str(a) for a in args if not str(a).startswith("-")), "")
+    if in_process is None:  # preexec_fn, stdin…: what only a process has
+        in_process = verb not in OWN_PROCESS and set(kw) <= {"env", "cwd", "input"}
+    if in_process:
+        from tests import inprocess
+
+        return inprocess.tzgg(*args, timeout=timeout, **kw)
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
     env.pop("TZGG_DB", None)
     env.pop("TZGG_REGISTRY", None)
@@ -47,9 +63,23 @@ def tzgg(*args, timeout: float = 180, **kw) -> subprocess.CompletedProcess:
     )
 
 
-def crawl(url: str, db, *extra) -> tuple[int, list[dict], subprocess.CompletedProcess]:
-    """A real crawl with the test profile; returns (exit code, per-site summaries, process)."""
-    p = tzgg("crawl", url, "--db", db, "--profile", "test", "-q", "--json", *extra)
+def worker_redis(url: str) -> str:
+    """TZGG_TEST_REDIS with its database number moved down by the pytest-xdist worker's index
+    (gw0: 15, gw1: 14 … for CI's 15; modulo Redis's 16 databases): parallel workers never
+    share, nor flush, one database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db - index) % 16}"))
+
+
+def crawl(url: str, db, *extra, in_process: bool = True):
+    """`tzgg crawl URL --profile test -q --json`: (exit code, per-site summaries, the run).
+    `in_process=False` for a crawl in a process of its own."""
+    p = tzgg(
+        "crawl", url, "--db", db, "--profile", "test", "-q", "--json", *extra, in_process=in_process
+    )
     summaries = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
     return p.returncode, summaries, p
 
@@ -96,6 +126,7 @@ def serving_ui(db, *extra, name="archive", env=None):
 
 
 def events(db, *extra) -> list[dict]:
+    """`tzgg changes --json`: the archive's events."""
     p = tzgg("changes", "--db", db, "--json", *extra)
     assert p.returncode == 0, p.stderr
     return [json.loads(line) for line in p.stdout.splitlines()]
@@ -109,10 +140,51 @@ def real_page_notice(name: str):
     return extract_notice(path.read_bytes(), "https://www.pingtan.gov.cn/x/t1.htm")
 
 
+class Gate:
+    """Holds a demo site's notice pages (of `nids` only, if given) once `after` of them have
+    been served, until the test lets `allow(n)` more through or `release()`s them all: a crawl
+    that cannot get ahead of what the test does mid-crawl (a condition, not a sleep). `held`
+    is set once a page waits. Held pages outwait the test profile's DOWNLOAD_TIMEOUT: raise it
+    for the crawl."""
+
+    def __init__(self, site, after: int, nids=None):
+        self.paths = {site.path(n) for n in (site.nids() if nids is None else nids)}
+        self.limit, self.served = after, 0
+        self.held = threading.Event()
+        self.cond = threading.Condition()
+        self.site, self.handle = site, site.handle
+        handle = self.handle
+
+        def gated(method, target, *args, **kw):
+            if target.split("?")[0] in self.paths:
+                with self.cond:
+                    self.served += 1
+                    ticket = self.served
+                    if ticket > self.limit:
+                        self.held.set()
+                        self.cond.wait_for(lambda: ticket <= self.limit, timeout=120)
+            return handle(method, target, *args, **kw)
+
+        site.handle = gated
+
+    def allow(self, n: int) -> None:
+        with self.cond:
+            self.limit += n
+            self.cond.notify_all()
+
+    def release(self) -> None:
+        self.allow(1 << 30)
+
+    def close(self) -> None:
+        """Released, and the site answers as before the gate."""
+        self.release()
+        self.site.handle = self.handle
+
+
 @pytest.fixture
 def serve():
     """serve(site) -> server; every server is closed after the test."""
-    from crawler.demo.site import serve as _serve
+    from crawler.demo import serve as _serve
 
     servers = []
 

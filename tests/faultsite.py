@@ -53,7 +53,8 @@ from collections import Counter
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from crawler.demo.site import DistrictSite, Response, _trs_listing_page
+from crawler.demo import DistrictSite, Response
+from crawler.demo.http import trs_listing_page as _trs_listing_page
 
 BIG_PAGE_BYTES = 20_000_000
 

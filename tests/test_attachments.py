@@ -14,8 +14,8 @@ import zipfile
 import pytest
 
 from archive.storage.versioning import normalized, version_hash
+from crawler.demo import DistrictSite, Response
 from crawler.demo.documents import make_docx, make_pdf
-from crawler.demo.site import DistrictSite, Response
 from crawler.parse.notice import attachment_text
 from crawler.parse.notice.attachment_text import extract_text
 from crawler.parse.notice.files import download_ext, safe_attachment_name
@@ -122,9 +122,8 @@ def test_a_file_that_would_take_too_long_is_cut_off(monkeypatch):
 
     monkeypatch.setattr(attachment_text, "MAX_SECONDS", 0.2)
     monkeypatch.setattr(attachment_text, "_pdf", forever)
-    start = time.monotonic()
+    # cut off at its deadline ("timeout"); how soon: benchmarks/bench_bounds.py
     assert extract_text(make_pdf(["x"]), "http://x/a.pdf") == ("第一页", "timeout")
-    assert time.monotonic() - start < 5
 
 
 # -- bombs: each extracted format's, and an archive-only type's, under hard limits ----------

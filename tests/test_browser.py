@@ -11,6 +11,8 @@ import pytest
 
 from tests.test_serve import server  # noqa: F401  (the running `tzgg serve`)
 
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     if os.environ.get("TZGG_REQUIRE_BROWSER"):

@@ -11,9 +11,11 @@ import sqlite3
 import time
 import zlib
 
+import pytest
+
+from crawler.demo import DistrictSite
 from crawler.demo.scenario import build_demo_site
-from crawler.demo.site import DistrictSite
-from tests.conftest import crawl, start_crawl, tzgg
+from tests.conftest import Gate, crawl, start_crawl, tzgg
 
 
 def test_verify_finds_a_changed_byte_and_a_missing_body(tmp_path, serve):
@@ -45,23 +47,24 @@ def test_verify_finds_a_changed_byte_and_a_missing_body(tmp_path, serve):
     assert p.returncode == 1 and p.stderr.startswith("tzgg: error: no archive")
 
 
+@pytest.mark.e2e
 def test_backup_while_a_crawl_runs_is_whole_and_consistent(tmp_path, serve):
     site = DistrictSite(style="trs", page_size=20)
     site.generate(120)
+    gate = Gate(site, after=30)  # 30 notice pages a backup: three at least, mid-crawl
     url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
-    # long enough for a backup or two on a loaded machine
-    proc = start_crawl(url, db, "-s", "DOWNLOAD_DELAY=0.05")
+    proc = start_crawl(url, db, "-s", "DOWNLOAD_TIMEOUT=60")
     copies = []
     try:
+        assert gate.held.wait(60), "the crawl never reached its 31st notice page"
         while proc.poll() is None and len(copies) < 4:
-            time.sleep(0.5)
-            if not db.exists():
-                continue
             out = tmp_path / f"copy{len(copies)}.db"
             p = tzgg("backup", out, "--db", db)
             assert p.returncode == 0, p.stderr
             copies.append(out)
+            gate.allow(30)  # the crawl goes on (and writes) while the next copy is taken
     finally:
+        gate.release()
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert copies, "the crawl ended before a backup could be taken"
@@ -120,6 +123,7 @@ def test_a_page_over_the_size_bound_is_a_failed_fetch_never_an_edit(tmp_path, se
     assert [e["kind"] for e in events(db) if e["at"] > mark] == ["edited"]
 
 
+@pytest.mark.e2e
 def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve):
     """changes, search, show and export read while a crawl writes (WAL): never an error,
     never a half-written notice."""
@@ -131,8 +135,8 @@ def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve)
     site = DistrictSite(style="trs", page_size=20)
     site.generate(150)
     url, db = site.listing_url(serve(site).base), tmp_path / "a.db"
-    # long enough for several rounds of readers on a loaded machine
-    proc = start_crawl(url, db, "-s", "DOWNLOAD_DELAY=0.05")
+    gate = Gate(site, after=20)  # a round of readers per 20 notice pages: 7 at least
+    proc = start_crawl(url, db, "-s", "DOWNLOAD_TIMEOUT=60")
     rounds = 0
     try:
         while proc.poll() is None:
@@ -155,7 +159,9 @@ def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve)
             finally:
                 conn.close()
             rounds += 1
+            gate.allow(20)
     finally:
+        gate.release()
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert rounds >= 3
@@ -253,6 +259,7 @@ def _file_size_limit(limit: int):
     return apply
 
 
+@pytest.mark.e2e  # RLIMIT_FSIZE on the backup's own process
 def test_a_backup_onto_a_full_disk_leaves_nothing_behind(tmp_path):
     """Issue 15 #16: VACUUM INTO that runs out of room left `PATH.partial-journal`."""
     from tests.test_store import crawl as store

@@ -79,8 +79,10 @@ def archive(tmp_path_factory):
     return db, reg, p
 
 
-def test_a_refused_port_prints_the_summary_and_no_scrapy_error_lines(archive):
-    _, _, p = archive
+@pytest.mark.e2e  # what the command prints, Scrapy's log set up by a process of its own
+def test_a_refused_port_prints_the_summary_and_no_scrapy_error_lines(tmp_path):
+    code, _, p = crawl(REFUSED, tmp_path / "a.db", in_process=False)
+    assert code == 3, p.stderr
     assert "ERROR" not in p.stderr and "Traceback" not in p.stderr, p.stderr
     assert "listing_connection" in p.stdout
 
@@ -136,6 +138,7 @@ def on_a_terminal(*args) -> tuple[str, str]:
     return out.decode(), err
 
 
+@pytest.mark.e2e
 def test_an_empty_result_is_said_on_a_terminal_and_silent_in_a_pipe(archive):
     db, _, _ = archive
     for args, said in (

@@ -7,9 +7,11 @@ import json
 import sqlite3
 from collections import Counter
 
+import pytest
+
 from archive.storage.headers import unpack
+from crawler.demo import DistrictSite
 from crawler.demo.scenario import apply_round, build_demo_site
-from crawler.demo.site import DistrictSite
 from tests.conftest import crawl, events, tzgg
 
 
@@ -198,6 +200,7 @@ def test_a_page_that_is_not_a_listing_is_reported(tmp_path, serve):
     assert "Traceback" not in p.stderr
 
 
+@pytest.mark.e2e
 def test_scrapy_crawl_works_from_the_repository_root(tmp_path, serve):
     import os
     import subprocess
@@ -238,6 +241,7 @@ def test_scrapy_crawl_works_from_the_repository_root(tmp_path, serve):
     assert n >= 10
 
 
+@pytest.mark.e2e
 def test_two_sites_crawl_into_one_archive_at_the_same_time(tmp_path, serve):
     import subprocess
     import sys
@@ -422,7 +426,7 @@ def test_a_multi_page_article_is_one_notice_joined_from_its_pages(tmp_path, serv
 
 
 def _failing(handle, needle: str, status: int, page: str = "busy", location: str = ""):
-    from crawler.demo.site import Response
+    from crawler.demo import Response
 
     def answer(method, target, *a, **k):
         if needle in target:

@@ -52,6 +52,7 @@ def _demo_with_a_real_site(path):
     conn.close()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("make", [_text, _other_program, _archive, _demo_with_a_real_site])
 def test_demo_refuses_a_file_it_did_not_make_and_leaves_it_as_it_was(tmp_path, make):
     db = tmp_path / "watch.db"
@@ -70,6 +71,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.e2e
 def test_demo_serve_changes_the_site_a_round_per_sigusr1_or_enter(tmp_path):
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")

@@ -13,18 +13,21 @@ import time
 
 import pytest
 
+from crawler.demo import DistrictSite
 from crawler.demo.documents import make_pdf
-from crawler.demo.site import DistrictSite
-from tests.conftest import REPO, events, tzgg
+from tests.conftest import REPO, events, tzgg, worker_redis
+
+pytestmark = [pytest.mark.e2e, pytest.mark.redis]  # workers and ingesters: processes
 
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    """$TZGG_TEST_REDIS (CI starts Debian's redis-server), else a redis-server of our own on a
-    unix socket; skipped where there is none, unless TZGG_REQUIRE_REDIS is set."""
+    """$TZGG_TEST_REDIS (CI starts Debian's redis-server; a database of each xdist worker's
+    own), else a redis-server of our own on a unix socket; skipped where there is none,
+    unless TZGG_REQUIRE_REDIS is set."""
     url = os.environ.get("TZGG_TEST_REDIS")
     if url:
-        yield url
+        yield worker_redis(url)
         return
     binary = shutil.which("redis-server")
     if binary is None:

@@ -24,9 +24,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.export import redact, redact_text
+from crawler.demo import DistrictSite
+from crawler.demo import serve as serve_site
 from crawler.demo.documents import make_pdf
-from crawler.demo.site import DistrictSite
-from crawler.demo.site import serve as serve_site
 from crawler.schema.times import utcnow
 from tests.conftest import crawl, tzgg
 
@@ -71,7 +71,8 @@ def archive(tmp_path_factory):
         code, _, p = crawl(url, db)
         assert code == 0, p.stderr
         t1 = utcnow()
-        time.sleep(0.05)
+        # replay (pywb) tells captures apart to the second: the next round is in a later one
+        time.sleep(1.05 - time.time() % 1)
         site.edit(a, body=["拟征收土地涉及农户如下（更正）。", "户主张三。"])
         site.set_state(b, "404")
         site.set_state(e, "redirect_home")
@@ -188,6 +189,7 @@ def stored(db, sha):
     )
 
 
+@pytest.mark.e2e  # `warcio check`
 def test_warc_holds_the_captures_up_to_then_and_passes_warcio_check(archive):
     url, tmp = archive["url"], archive["tmp"]
     early, late = tmp / "early.warc.gz", tmp / "late.warc.gz"
@@ -246,6 +248,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.e2e  # pywb's `wayback`, in a venv of its own
 def test_pywb_replays_a_notice_from_the_export_and_its_cdxj(archive, tmp_path):
     out = tmp_path / "replay.warc.gz"
     p = export(archive, "--as-of", archive["t2"], "--format", "warc", "-o", out)
@@ -337,6 +340,7 @@ def noise_archive(tmp_path_factory):
     return {"db": db, "tmp": tmp, "urls": urls}
 
 
+@pytest.mark.e2e  # pywb's `wayback`
 def test_every_replay_route_shows_the_newest_kept_bytes(noise_archive, tmp_path):
     """The README's route (tzgg's CDXJ), and pywb indexing the WARC and the WACZ itself: a
     capture whose bytes were not kept is never replayed as the page (its `metadata` record
@@ -389,6 +393,7 @@ def test_every_replay_route_shows_the_newest_kept_bytes(noise_archive, tmp_path)
         server.wait(10)
 
 
+@pytest.mark.e2e  # bagit.py --validate
 def test_bagit_bag_validates_and_names_what_it_holds(archive, tmp_path):
     bag = tmp_path / "bag"
     p = export(archive, "--as-of", archive["t2"], "--format", "bagit", "-o", bag)
@@ -433,6 +438,7 @@ def test_redacted_bag_says_so_and_leaves_the_original_bytes_out(archive, tmp_pat
     assert not (bag / "data" / "attachments").exists()
 
 
+@pytest.mark.e2e  # `wacz validate`
 def test_wacz_opens_with_pages_index_and_warc(archive, tmp_path):
     out = tmp_path / "a.wacz"
     p = export(archive, "--as-of", archive["t2"], "--format", "wacz", "-o", out)
@@ -629,6 +635,7 @@ main(["export", "--db", sys.argv[1], "--format", "wacz", "-o", sys.argv[2]])
 """
 
 
+@pytest.mark.e2e  # an export killed mid-way
 def test_an_interrupted_wacz_export_leaves_no_staging_folder(archive, tmp_path):
     """SIGINT and SIGTERM unwind the export (its staging folder and .partial go); what a
     SIGKILL leaves, the next export sweeps, sparing the folder of an export still at work."""

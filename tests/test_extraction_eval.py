@@ -1,104 +1,53 @@
-"""tzgg against the ground truth of every evaluation page, through benchmarks/extraction_eval.py.
-
-One test per (page, field) of tests/fixtures/extract/manifest.json, and of the real pages in
-../shared/realpages when they are there; then the harness's own output (table, JSON, --check).
-"""
+"""The evaluation script, benchmarks/extraction_eval.py, as its users run it: its table, its
+JSON, --check, a missing baseline, the speed measurement.  (Its scoring is the oracle of
+tests/golden.py, which the golden test, tests/test_golden.py, holds tzgg to page by page.)"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_realpages
+from tests import golden
+from tests.conftest import REPO, require_realpages
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "extraction_eval", ROOT / "benchmarks" / "extraction_eval.py"
+pytestmark = pytest.mark.e2e  # the script's own process, as its users run it
+SCRIPT = REPO / "benchmarks" / "extraction_eval.py"
+# what a test puts in the script's interpreter before it runs (a missing baseline)
+RUN = (
+    "import runpy, sys; {before}; sys.argv[0] = {script!r};"
+    " runpy.run_path({script!r}, run_name='__main__')"
 )
-ev = importlib.util.module_from_spec(_spec)
-sys.modules["extraction_eval"] = ev  # dataclasses look their module up
-_spec.loader.exec_module(ev)
 
 
-def _real_folder() -> list:
-    """../shared/realpages when present (where TZGG_REQUIRE_REALPAGES is set, its absence
-    fails this module); the fixtures are scored either way."""
-    try:
-        return [require_realpages(module_level=True)]
-    except pytest.skip.Exception:
-        return []
-
-
-FOLDERS = [ev.FIXTURES] + _real_folder()
-DISPUTED = ev.disputed()
-PAGES = [p for folder in FOLDERS for p in ev.load_corpus(folder)]
-CASES = [
-    pytest.param(
-        page,
-        field,
-        id=f"{page.id}-{field}",
-        marks=[pytest.mark.xfail(strict=True, reason=DISPUTED[(page.file, field)])]
-        if page.folder.name == "realpages" and (page.file, field) in DISPUTED
-        else [],
+def evaluate(*argv, before: str = "pass") -> subprocess.CompletedProcess:
+    code = RUN.format(before=before, script=str(SCRIPT))
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, argv)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    for page in PAGES
-    for field in ev.expected_fields(page)
-]
 
 
-@pytest.fixture(scope="module")
-def tzgg_checks() -> dict:
-    """{page id: [Check]} of tzgg over every page (each page extracted once)."""
-    system = ev.Tzgg()
-    return {page.id: ev.score_tzgg(page, system) for page in PAGES}
+def run_json(*argv, before: str = "pass") -> tuple[int, dict]:
+    p = evaluate(*argv, "--json", before=before)
+    return p.returncode, json.loads(p.stdout)
 
 
-def test_disputes_name_real_checks():
-    """Each disputed check names a real page and a field scored there, with a reason."""
-    if not any(p.folder.name == "realpages" for p in PAGES):
-        pytest.skip("real pages absent")
-    real = {p.file: p for p in PAGES if p.folder.name == "realpages"}
-    for (file, field), why in DISPUTED.items():
-        assert file in real, file
-        assert field in ev.expected_fields(real[file]), (file, field)
-        assert len(why) > 40, (file, field)
-
-
-def test_corpus_is_complete():
-    kinds = {p.kind for p in PAGES if p.folder == ev.FIXTURES}
-    assert {"detail", "list", "soft_404", "blocked"} <= kinds
-    for page in PAGES:
-        assert (page.folder / page.file).is_file(), page.id
-        if page.folder == ev.FIXTURES:
-            assert len(page.raw) < 30_000, page.id
-
-
-@pytest.mark.parametrize(("page", "field"), CASES)
-def test_tzgg_field(page, field, tzgg_checks):
-    checks = [c for c in tzgg_checks[page.id] if c.field == field]
-    assert checks, f"{page.id}: {field} was not scored"
-    wrong = [f"got {c.got!r}, want {c.want!r}" for c in checks if not c.ok]
-    assert not wrong, f"{page.id} {field}: " + "; ".join(wrong)
-
-
-# --- the harness itself ------------------------------------------------------------------------
-
-
-def _run_json(capsys, *argv) -> tuple[int, dict]:
-    code = ev.main([*map(str, argv), "--json"])
-    return code, json.loads(capsys.readouterr().out)
-
-
-def test_json_structure(capsys):
-    code, out = _run_json(capsys, ev.FIXTURES, "--systems", "tzgg", "--no-speed")
+def test_json_structure():
+    code, out = run_json(golden.FIXTURES, "--systems", "tzgg", "--no-speed")
     assert code == 0
     assert out["systems"] == ["tzgg"]
-    assert out["pages"] == len(ev.load_corpus(ev.FIXTURES))
+    assert out["pages"] == len(golden.load_corpus(golden.FIXTURES))
     assert set(out["kinds"]) >= {"detail", "list", "soft_404", "blocked"}
     for field in ("title", "published", "body_first_20", "attachments", "page_class", "list_url"):
         cell = out["fields"][field]["tzgg"]
@@ -117,9 +66,10 @@ def test_json_structure(capsys):
     assert out["legend"]
 
 
-def test_text_table(capsys):
-    assert ev.main([str(ev.FIXTURES), "--systems", "tzgg", "--no-speed"]) == 0
-    text = capsys.readouterr().out
+def test_text_table():
+    p = evaluate(golden.FIXTURES, "--systems", "tzgg", "--no-speed")
+    assert p.returncode == 0, p.stderr
+    text = p.stdout
     assert text.startswith("$ python benchmarks/extraction_eval.py")
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("field"))
@@ -129,16 +79,18 @@ def test_text_table(capsys):
     assert "tzgg gets wrong" in text
 
 
-def test_missing_baseline_is_one_line(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "trafilatura", None)  # import fails as if not installed
-    code, out = _run_json(capsys, ev.FIXTURES, "--systems", "tzgg,trafilatura", "--no-speed")
+def test_missing_baseline_is_one_line():
+    hidden = "sys.modules['trafilatura'] = None"  # its import fails, as if not installed
+    code, out = run_json(
+        golden.FIXTURES, "--systems", "tzgg,trafilatura", "--no-speed", before=hidden
+    )
     assert code == 0
     assert out["systems"] == ["tzgg"]
     assert any("trafilatura is not installed" in n for n in out["notes"])
 
 
 def _one_page_folder(tmp_path: Path, truth: dict) -> Path:
-    shutil.copy(ev.FIXTURES / "trs_district_utf8.html", tmp_path / "page.html")
+    shutil.copy(golden.FIXTURES / "trs_district_utf8.html", tmp_path / "page.html")
     manifest = {
         "conventions": "test",
         "pages": [
@@ -155,41 +107,30 @@ def _one_page_folder(tmp_path: Path, truth: dict) -> Path:
     return tmp_path
 
 
-def test_check_exits_1_on_a_wrong_field(tmp_path, capsys):
+def test_check_exits_1_on_a_wrong_field(tmp_path):
     folder = _one_page_folder(tmp_path, {"title": "一个错误的标题", "published": "2021-09-24"})
-    argv = [str(folder), "--systems", "tzgg", "--no-speed"]
-    assert ev.main(argv) == 0  # without --check: always 0
-    assert ev.main([*argv, "--check"]) == 1
-    text = capsys.readouterr().out
-    assert "page.html | title" in text and "一个错误的标题" in text
+    argv = [folder, "--systems", "tzgg", "--no-speed"]
+    assert evaluate(*argv).returncode == 0  # without --check: always 0
+    p = evaluate(*argv, "--check")
+    assert p.returncode == 1
+    assert "page.html | title" in p.stdout and "一个错误的标题" in p.stdout
     # the truth has a date only: a tzgg output with a time is wrong at full precision
-    assert "page.html | published" in text
+    assert "page.html | published" in p.stdout
 
 
 def test_check_exits_0_when_right(tmp_path):
     folder = _one_page_folder(
         tmp_path, {"title": "关于开展2021年秋季森林防火检查的通知", "published": "2021-09-24T16:12"}
     )
-    assert ev.main([str(folder), "--systems", "tzgg", "--no-speed", "--check"]) == 0
+    assert evaluate(folder, "--systems", "tzgg", "--no-speed", "--check").returncode == 0
 
 
 def test_speed_measurement_shape():
-    page = next(p for p in ev.load_corpus(ev.FIXTURES) if p.kind == "detail")
-    rates = ev.measure_speed([page], {"tzgg": ev.Tzgg()}, repeat=1, loops=1)
+    require_realpages()  # the speed pages are the real detail pages 01-06
+    argv = ["--systems", "tzgg", "--repeat", "1", "--loops", "1", "--min-time", "0"]
+    code, out = run_json(golden.FIXTURES, *argv)
+    assert code == 0
+    rates = out["speed"]["rates"]
     assert {"tzgg", "lxml"} <= set(rates)
     assert all(r["median"] > 0 for r in rates.values())
-    assert set(ev.ratios(rates)) == {"tzgg/lxml"}
-
-
-def test_comparison_helpers():
-    assert ev.norm_date("2019-09-18 06:23") == "2019-09-18T06:23"
-    assert ev.norm_date("2021-09-24T16:12:00+08:00") == "2021-09-24T16:12:00"
-    assert ev.norm_date("2023年5月6日") == "2023-05-06"
-    assert ev.norm_date("二〇二三年五月六日") is None
-    assert ev._published_ok("2021-09-24T16:12:00+08:00", "2021-09-24T16:12", "strict")
-    assert not ev._published_ok("2021-09-24T16:12:00+08:00", "2021-09-24", "strict")
-    assert ev._published_ok("2021-09-24 16:12", "2021-09-24", "truth")
-    assert ev._published_ok("2021-09-24", "2021-09-24T16:12", "date")
-    assert not ev._published_ok("2021-09-24", "2021-09-24T16:12", "truth")
-    assert ev.same_url("http://a.gov.cn/p?x=1&y=%E9%9D%92", "http://A.gov.cn/p?y=青&x=1#f")
-    assert not ev.same_url("http://a.gov.cn/p?x=1", "http://a.gov.cn/p?x=2")
+    assert set(out["speed"]["ratios"]) == {"tzgg/lxml"}

@@ -13,8 +13,8 @@ import pytest
 
 from archive.export.feed import entry_html, event_id, events_atom
 from archive.storage.objections import open_objections
-from crawler.demo.site import DistrictSite
-from crawler.demo.site import serve as serve_site
+from crawler.demo import DistrictSite
+from crawler.demo import serve as serve_site
 from crawler.schema.times import SHANGHAI, utcnow
 from tests.conftest import crawl, events, tzgg
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import gzip
 import re
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
+from crawler.demo import BLOCKED_TEXT, SOFT404_TEXT, DistrictSite, serve
 from crawler.demo.scenario import ROUND_NOTES, apply_round, build_demo_site
-from crawler.demo.site import BLOCKED_TEXT, SOFT404_TEXT, DistrictSite, serve
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -377,20 +376,17 @@ def test_close_is_clean_and_quiet(capfd):
 
 
 @pytest.mark.parametrize("style", ["trs", "hanweb"])
-def test_generate_2000_is_fast(style):
+def test_generate_2000(style):
+    """(How fast: benchmarks/bench_bounds.py.)"""
     site = DistrictSite(style=style, page_size=20)
-    t0 = time.perf_counter()
     site.generate(2000, seed=0)
-    assert time.perf_counter() - t0 < 1.0
     assert len(set(site.get(n)["title"] for n in site.nids())) > 600  # repeats are realistic
     years = {site.get(n)["published"][:4] for n in site.nids()}
     assert len(years) >= 8
-    t0 = time.perf_counter()
     for nid in site.nids():
         assert site.handle("GET", site.path(nid), {"Accept-Encoding": "gzip"}).status == 200
     for k in range(site.page_count()):
         assert site.handle("GET", site.listing_path(k)).status == 200
-    assert time.perf_counter() - t0 < 3.0
     assert site.page_count() == 100
 
 
@@ -398,10 +394,8 @@ def test_generate_over_http():
     site = DistrictSite(style="trs", page_size=20)
     site.generate(2000)
     with serve(site) as srv:
-        t0 = time.perf_counter()
         for nid in range(1, 2001, 10):
             assert fetch(srv.url(site.path(nid)))[0] == 200
-        assert time.perf_counter() - t0 < 3.0
         last = fetch(srv.url("/tzgg/index_99.html"))[2].decode()
         assert 'createPageHTML(100, 99, "index", "html");' in last
 

@@ -149,7 +149,7 @@ def test_a_second_broken_column_of_a_site_is_told_too(tmp_path, serve):
 
 
 def test_a_block_page_deep_in_the_listing_cuts_the_walk_short_and_delists_nothing(tmp_path, serve):
-    from crawler.demo.site import DistrictSite, Response
+    from crawler.demo import DistrictSite, Response
 
     class Site(DistrictSite):  # a WAF that lets page 1 through and blocks page 2 (HTTP 200)
         block_page2 = False

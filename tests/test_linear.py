@@ -40,6 +40,14 @@ def nest(unit: str, depth: int = 2100, bulk: str = "") -> str:
     return unit * depth + bulk
 
 
+def js_page(data: str) -> str:
+    """A page whose script holds `data` as its list (tests/test_listing.py's shape)."""
+    return f"<html><body><ul id=list></ul><script>var pageData = {data};</script></body></html>"
+
+
+JS_ITEM = "{title: '关于某项工作的通知公告', url: '/a/%d.html', pubDate: '2024-01-01'}"
+
+
 def drawn_into_ids() -> str:
     """Half a page of elements, then a script whose 200 requests draw into 200 ids each."""
     calls = (
@@ -133,6 +141,29 @@ PAGES: dict[str, list[tuple]] = {
         ("page address pieces", lambda: fill("'index_' + n + ", "<script>"), 0.1),
         ("page slots", lambda: fill("'{page}", "<script>"), 0.1),
         ("scripts never closed", lambda: fill("<script>x"), 0.1),
+        # tests/test_listing.py::test_hostile_scripts_cost_little_and_crash_nothing's pages
+        (
+            "a list of 200,000 items",
+            lambda: js_page("{list: [" + ",".join(JS_ITEM % i for i in range(200_000)) + "]}"),
+            0.2,
+        ),
+        (
+            "2,000,000 items",
+            lambda: js_page("[" + "{title:'通知公告标题',url:'/a'}," * 2_000_000 + "]"),
+            0.3,
+        ),
+        ("brackets 100,000 deep", lambda: js_page("[" * 100_000 + "]" * 100_000), 0.1),
+        (
+            "60 scripts of 300 items",
+            lambda: "".join(
+                f"<script>var v{n} = {{list: ["
+                + ",".join(JS_ITEM % (n * 1000 + i) for i in range(300))
+                + "]};</script>"
+                for n in range(60)
+            ),
+            0.3,
+        ),
+        ("'{' 300,000 times", lambda: "<script>" + "{" * 300_000 + "</script>", 0.1),
     ],
     "commented": [
         (
@@ -252,6 +283,17 @@ PAGES: dict[str, list[tuple]] = {
         ("objections", lambda: fill("如有异议"), 0.1),
         ("dates in Chinese numerals", lambda: fill("二〇二一年五月六日"), 0.1),
         ("clauses", lambda: fill("公示，"), 0.1),
+        # each took 10-40 s when it was quadratic (tests/test_window.py's)
+        ("durations in clauses", lambda: "公示" + "，5日" * 70_000, 0.1),
+        ("durations in one clause", lambda: "公示" + "5日 " * 70_000, 0.1),
+        (
+            "a list of start dates",
+            lambda: "以下人员予以公示：" + "张三，1990年5月6日起，" * 15_000,
+            0.1,
+        ),
+        ("many sentences", lambda: "公示期满。" * 40_000, 0.1),
+        ("a long comma run", lambda: "公示5日" + "，" * 200_000, 0.1),
+        ("dates without a separator", lambda: "公示" + "5月6日" * 50_000, 0.1),
     ],
     "contact": [
         ("a phone, then spaces", lambda: "电话：0591-1234567" + fill(" ") + "x", 0.1),
@@ -260,6 +302,15 @@ PAGES: dict[str, list[tuple]] = {
         ("e-mail labels", lambda: fill("邮箱：a@"), 0.1),
         ("spaced labels", lambda: fill("电 话 "), 0.2),
         ("a line of digits", lambda: fill("1"), 0.1),
+        # each took 9-50 s when it was quadratic (tests/test_contact.py's)
+        ("adjacent persons", lambda: "联系人：张 " * 40_000, 0.1),
+        ("adjacent phones", lambda: "电话：0730-1234567，" * 12_000, 0.1),
+        ("a long digit run", lambda: "电话：" + "1" * 200_000, 0.1),
+        ("a long local part", lambda: "E-mail：" + "a" * 200_000, 0.1),
+        ("a long domain label", lambda: "邮箱：a@" + "b-" * 100_000, 0.1),
+        ("phones a line each", lambda: "电话：0730-1234567\n" * 12_000, 0.1),
+        ("footer lines", lambda: "主办：某某 电话：0730-1234567\n" * 8_000, 0.1),
+        ("bare labels", lambda: " 电话" * 70_000, 0.1),
     ],
 }
 

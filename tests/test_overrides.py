@@ -156,7 +156,7 @@ def test_tzgg_extract_applies_the_registry_entry(tmp_path):
 
 
 def test_a_crawl_uses_the_overrides_of_the_site_it_crawls(tmp_path, serve):
-    from crawler.demo.site import DistrictSite
+    from crawler.demo import DistrictSite
 
     site = DistrictSite(style="trs")
     site.add("关于开展2023年度安全检查的通知", body=["各单位：", "请做好检查。"])

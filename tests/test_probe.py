@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 from scrapy.settings import Settings
 
-from crawler.demo.site import DistrictSite
+from crawler.demo import DistrictSite
 from crawler.parse.listing import is_listing, parse_listing
 from crawler.parse.notice.overrides import OverrideError, Overrides, version_tag
 from crawler.schema.records import EXTRACTOR_VERSION, ListingEntry, Notice
@@ -287,7 +287,7 @@ def test_generic_table_header_row_is_not_a_notice(pages, tmp_path):
 
 
 def test_the_loopback_district(serve, tmp_path):
-    from crawler.demo.site import DistrictSite
+    from crawler.demo import DistrictSite
 
     site = DistrictSite(style="trs", page_size=4)
     for i in range(6):
@@ -636,7 +636,7 @@ def test_listing_keys_stay_out_of_the_extractor_version():
 
 
 def test_a_crawl_walks_the_list_a_listing_override_names(serve, tmp_path):
-    from crawler.demo.site import DistrictSite
+    from crawler.demo import DistrictSite
 
     class TitlesOnly(DistrictSite):
         """A column listing bare titles (no dates, no pagination) beside the dated 热点新闻

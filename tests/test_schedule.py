@@ -246,7 +246,10 @@ def test_registry_edits_are_picked_up_and_broken_edits_ignored(world):
 def test_print_crontab(tmp_path):
     reg = tmp_path / "sites.toml"
     reg.write_text(REGISTRY + '[sites.d]\nlistings = ["http://x/d/"]\nschedule = "7h"\n', "utf-8")
-    p = tzgg("schedule", "--registry", reg, "--db", tmp_path / "a.db", "--print-crontab")
+    # --print-crontab and bad input end at once: the command runs in this process
+    p = tzgg(
+        "schedule", "--registry", reg, "--db", tmp_path / "a.db", "--print-crontab", in_process=True
+    )
     assert p.returncode == 0, p.stderr
     lines = [x for x in p.stdout.splitlines() if x and not x.startswith("#")]
     assert lines[0] == "CRON_TZ=Asia/Shanghai"
@@ -263,50 +266,59 @@ def test_print_crontab(tmp_path):
     # through the workers: each line is a `tzgg ingest` naming the Redis
     url = "redis://:pw@10.0.0.5:6379/0"
     p = tzgg(
-        "schedule", "--registry", reg, "--db", tmp_path / "a.db", "--redis", url, "--print-crontab"
-    )
+        "schedule", "--registry", reg, "--db", tmp_path / "a.db", "--redis", url, "--print-crontab",
+        in_process=True,
+    )  # fmt: skip
     lines = [x for x in p.stdout.splitlines() if x and not x.startswith(("#", "CRON_TZ"))]
     assert len(lines) == 3 and all(
         f" ingest {k} " in x for x, k in zip(lines, "abc", strict=True)
     ), lines
     assert all(x.endswith(f"--redis {url}") for x in lines), lines
-    p = tzgg("schedule", "--registry", reg, "--redis", url, "--profile", "test")
+    p = tzgg("schedule", "--registry", reg, "--redis", url, "--profile", "test", in_process=True)
     assert p.returncode == 2 and "tzgg worker --profile" in p.stderr
 
 
 def test_schedule_refuses_bad_input(tmp_path):
-    p = tzgg("schedule", "--registry", tmp_path / "none.toml", "--db", tmp_path / "a.db")
+    p = tzgg(
+        "schedule", "--registry", tmp_path / "none.toml", "--db", tmp_path / "a.db", in_process=True
+    )
     assert p.returncode == 2 and "no registry" in p.stderr and "Traceback" not in p.stderr
     reg = tmp_path / "sites.toml"
     reg.write_text('[sites.a]\nlistings = ["http://x/"]\nschedule = "often"\n', "utf-8")
-    p = tzgg("schedule", "--registry", reg, "--db", tmp_path / "a.db")
+    p = tzgg("schedule", "--registry", reg, "--db", tmp_path / "a.db", in_process=True)
     assert p.returncode == 2 and "schedule" in p.stderr
 
 
+@pytest.mark.e2e
 def test_a_crawl_stopped_by_sigterm_is_recorded_as_interrupted(tmp_path, serve):
     import json
     import signal
     import sqlite3
     import time
 
-    from crawler.demo.site import DistrictSite
-    from tests.conftest import start_crawl
+    from crawler.demo import DistrictSite
+    from tests.conftest import Gate, start_crawl
 
     site = DistrictSite(style="trs", page_size=20)
     site.generate(150)
+    gate = Gate(site, after=10)  # a few notices in, far from done: held there
     srv = serve(site)
     db = tmp_path / "a.db"
-    proc = start_crawl(site.listing_url(srv.base), db, "-s", "DOWNLOAD_DELAY=0.05")
-    end = time.monotonic() + 60
-    while time.monotonic() < end:  # a few notices in, far from done
-        time.sleep(0.2)
-        try:
-            n = sqlite3.connect(db).execute("SELECT count(*) FROM notices").fetchone()[0]
-        except sqlite3.Error:
-            continue
-        if n >= 5:
-            break
-    proc.send_signal(signal.SIGTERM)  # as the scheduler's stop() sends it
+    proc = start_crawl(site.listing_url(srv.base), db, "-s", "DOWNLOAD_TIMEOUT=60")
+    try:
+        assert gate.held.wait(60), "the crawl never reached its 11th notice page"
+        end = time.monotonic() + 60
+        while time.monotonic() < end:  # what was fetched is committed within a flush
+            time.sleep(0.2)
+            try:
+                n = sqlite3.connect(db).execute("SELECT count(*) FROM notices").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            if n >= 5:
+                break
+        proc.send_signal(signal.SIGTERM)  # as the scheduler's stop() sends it
+    finally:
+        gate.release()  # what is in flight ends; nothing more is asked for
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 3, err
     [summary] = [json.loads(x) for x in out.splitlines()]

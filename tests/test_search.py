@@ -52,7 +52,7 @@ def test_scan_path_and_snippets():
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
-    from crawler.demo.site import serve
+    from crawler.demo import serve
 
     site = build_demo_site(style="trs")
     srv = serve(site, host="127.0.0.1", port=0)

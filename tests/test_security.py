@@ -25,9 +25,10 @@ import lxml.html
 import pytest
 
 from archive.storage.store import Archive
+from crawler.demo import DistrictSite
+from crawler.demo import serve as serve_site
 from crawler.demo.documents import make_docx, make_pdf
-from crawler.demo.site import DistrictSite, esc
-from crawler.demo.site import serve as serve_site
+from crawler.demo.pages import esc
 from tests.conftest import REPO, crawl, serving_ui, tzgg
 
 MARK = "pwned"  # every payload sets window.__pwned (or alerts it): no page may run one
@@ -208,6 +209,7 @@ def ui(tmp_path_factory):
         yield {"base": base, "db": db, "notices": notices, "events": events, "evil": evil}
 
 
+@pytest.mark.e2e
 def test_the_archive_holds_the_payloads_as_they_were_served(ui):
     """Not vacuous: the hostile text reached the archive (escaped text stays text)."""
     conn = sqlite3.connect(ui["db"])
@@ -266,6 +268,7 @@ def _pages(ui) -> list[tuple[str, bool]]:
     return pages
 
 
+@pytest.mark.e2e
 def test_no_page_of_the_ui_runs_archived_markup(ui):
     pages = _pages(ui)
     shown = 0
@@ -303,6 +306,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (.ci/run installs it)")
+@pytest.mark.browser
+@pytest.mark.e2e
 def test_in_chromium_no_payload_fires(ui):
     sync_api = pytest.importorskip("playwright.sync_api")
     evil = ui["evil"]
@@ -381,6 +386,7 @@ def _tree(root: Path) -> dict[str, tuple]:
     return out
 
 
+@pytest.mark.e2e  # bagit.py validates the bags, as their reader would
 def test_exports_never_write_outside_their_folder_whatever_the_attachment_names(tmp_path, serve):
     site = DistrictSite(style="trs", page_size=10)
     atts = []

@@ -14,8 +14,8 @@ import re
 import sqlite3
 from datetime import datetime
 
+from crawler.demo import CST, DistrictSite
 from crawler.demo.scenario import build_demo_site
-from crawler.demo.site import CST, DistrictSite
 from tests.conftest import crawl, events
 
 SEED = "2021-09-24 16:12"  # the seed notice's 日期 (the scenario's notice of that day)

@@ -11,6 +11,8 @@ import pytest
 from archive.storage.store import Archive
 from tests.conftest import serving_ui, tzgg
 
+pytestmark = pytest.mark.e2e  # `tzgg serve`, a server of its own
+
 SITE = "www.example.gov.cn"
 BASE = f"http://{SITE}"
 

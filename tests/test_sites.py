@@ -335,6 +335,7 @@ def test_an_unknown_top_level_key_or_deep_nesting_stops_a_crawl_in_one_line(tmp_
         assert not (tmp_path / "a.db").exists()
 
 
+@pytest.mark.e2e
 def test_sites_add_writes_through_a_symlink_and_concurrent_adds_all_land(tmp_path):
     import os
     import subprocess

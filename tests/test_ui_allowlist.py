@@ -20,6 +20,8 @@ from archive.storage.store import Archive
 from tests.conftest import serving_ui
 from tests.test_serve import SITE, _fetch
 
+pytestmark = pytest.mark.e2e  # `tzgg serve`, a server of its own
+
 SERVED = {"notices", "versions", "events", "runs"}
 TOKEN = "tzggSECRETtoken0123456789"
 # the schema, which Datasette reads for every page: it holds no data (it is in tzgg's source)

@@ -14,6 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
+import pytest
 
 from crawler.demo.scenario import build_demo_site
 from tests.conftest import REPO, tzgg
@@ -54,6 +55,7 @@ def rows(db, sql):
         conn.close()
 
 
+@pytest.mark.e2e
 def test_probe_add_schedule_and_hear_of_a_removal(tmp_path, serve):
     site = build_demo_site(style="trs")
     srv = serve(site)

@@ -17,7 +17,7 @@ import pytest
 
 from archive.notify.webhooks import Hook, archive_id, deliver, pending, post, register
 from archive.storage.db import connect
-from crawler.demo.site import DistrictSite
+from crawler.demo import DistrictSite
 from crawler.sites.registry import Registry, RegistryError
 from tests.conftest import crawl, events, tzgg
 from tests.test_store import SITE, fetch, listed, notice, walk
