@@ -153,10 +153,12 @@ def test_ten_kill_9s_then_a_crawl_records_every_notice_new_exactly_once(tmp_path
         _, err = proc.communicate(timeout=30)
         when = time.monotonic() - t0
         why = f"{tag}, kill {i + 1} {how} {when:.2f}s"
-        if not running:  # the crawl was quicker this time: it must have ended well
+        # the crawl was quicker this time (it may end between the poll and the kill, and a
+        # kill then lands on a process that has exited): it must have ended well
+        ended = not running or proc.returncode != -signal.SIGKILL
+        running = not ended
+        if ended:
             assert proc.returncode == 0, f"{why}: the crawl exited {proc.returncode}: {err}"
-        else:
-            assert proc.returncode == -signal.SIGKILL, why
         if not db.exists():  # killed before the archive was created
             kills.append((round(when, 2), running, 0, size))
             continue
