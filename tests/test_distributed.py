@@ -231,17 +231,20 @@ def test_an_unreachable_redis_is_one_line(tmp_path):
 def test_per_host_politeness_holds_across_workers(serve, workers, redis_db, tmp_path):
     """Two workers share one host's delay: its requests come DOWNLOAD_DELAY apart whichever
     worker sends them (each on its own would keep only its own requests apart)."""
-    site = DistrictSite(page_size=40)
-    site.generate(40)
+    site = DistrictSite(page_size=20)
+    site.generate(20)
     url = site.listing_url(serve(site).base)
-    workers(2, "-s", "DOWNLOAD_DELAY=0.2")
+    workers(2, "-s", "DOWNLOAD_DELAY=0.4")
     code, summaries, p = ingest(redis_db, tmp_path / "a.db", url)
     assert code == 0, p.stderr
-    assert summaries[0]["counts"]["new"] == 40
+    assert summaries[0]["counts"]["new"] == 20
     assert "/robots.txt" in site.requests.paths(), "workers must obey robots.txt"
+    # the times the site saw each request: 0.4 s apart as sent, but for the jitter of a busy
+    # machine between a worker sending and the site's thread taking the request (two at once,
+    # the fault this catches, would be ~0 s apart)
     times = sorted(r.at for r in site.requests.snapshot())
     gaps = [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)]
-    assert len(times) >= 42 and min(gaps) > 0.15, gaps  # 0.2 but for the timers' jitter
+    assert len(times) >= 22 and min(gaps) > 0.2, gaps
 
 
 def test_a_worker_stopped_mid_crawl_hands_over_to_the_others(serve, workers, redis_db, tmp_path):
