@@ -8,7 +8,6 @@ import random
 import resource
 import signal
 import sqlite3
-import time
 import zlib
 
 import pytest
@@ -139,10 +138,11 @@ def test_readers_run_in_a_loop_during_a_crawl_without_one_error(tmp_path, serve)
     proc = start_crawl(url, db, "-s", "DOWNLOAD_TIMEOUT=60")
     rounds = 0
     try:
+        # the first round once the site holds the crawl: the archive exists, with its schema
+        # (its file appears a moment before the schema's transaction commits)
+        while proc.poll() is None and not gate.held.wait(0.1):
+            pass
         while proc.poll() is None:
-            if not db.exists():
-                time.sleep(0.1)
-                continue
             conn = connect(db, readonly=True)
             try:
                 evs = changes(conn)

@@ -800,3 +800,41 @@ def test_an_archive_path_names_that_file_whatever_its_characters(tmp_path, monke
     uri = sqlite_uri(name, "ro")
     assert uri.endswith("?mode=ro") and uri.count("?") == 1 and "#" not in uri
     assert unquote(uri.removeprefix("file://").removesuffix("?mode=ro")) == str(tmp_path / name)
+
+
+def test_a_reader_waits_for_an_archive_being_created(tmp_path):
+    """The archive's file appears a moment before its schema commits: a reader opening it
+    then waits for the creator (which holds the archive's lock), never calls it "not a tzgg
+    archive"."""
+    import shutil
+    import threading
+
+    from archive.storage.db import archive_lock, connect
+
+    made = tmp_path / "made.db"
+    connect(made).close()  # what the creator will have committed
+    db = tmp_path / "a.db"
+    sqlite3.connect(db).close()  # the file, still without its schema
+    got = {}
+
+    def read():
+        try:
+            got["notices"] = (
+                connect(db, readonly=True).execute("SELECT count(*) FROM notices").fetchone()[0]
+            )
+        except Exception as exc:  # noqa: BLE001  (the test reports it)
+            got["error"] = exc
+
+    with archive_lock(db, exclusive=True):  # the creator, mid-creation
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(0.5)  # the reader is waiting by now (it would have failed at once)
+        assert "error" not in got, got
+        shutil.copyfile(made, db)  # the schema commits
+    reader.join(30)
+    assert got == {"notices": 0}, got
+    # with no creator, an SQLite file without a schema is still not an archive
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).close()
+    with pytest.raises(ArchiveError, match="not a tzgg archive"):
+        connect(other, readonly=True)

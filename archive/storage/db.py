@@ -18,6 +18,7 @@ from archive.storage.locks import (  # noqa: F401
     ArchiveError,
     archive_lock,
     file_lock,
+    held_exclusively,
     lock_path,
     site_lock,
 )
@@ -280,6 +281,9 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
             return connect(path, readonly=True)
         if version < SCHEMA_VERSION:
             if readonly:
+                if version == 0 and _wait_for_creation(path):
+                    conn.close()
+                    return connect(path, readonly=True)
                 raise ArchiveError(f"{path} is not a tzgg archive (no schema)")
             _migrate(conn, path)
         elif version > SCHEMA_VERSION:
@@ -294,6 +298,18 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"cannot open archive {path}: {exc}") from None
     return conn
+
+
+def _wait_for_creation(path: Path) -> bool:
+    """An archive's file appears a moment before its schema commits: a reader then waits for
+    its creator (which holds the archive's lock exclusively) as a migration waits for readers.
+    True when there was a creator to wait for."""
+    lock = lock_path(path, "archive")
+    if not held_exclusively(lock):
+        return False
+    what = f"the archive {path} is being created or upgraded by another process"
+    with file_lock(lock, what, wait=MIGRATION_WAIT_S, shared=True):
+        return True
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:
