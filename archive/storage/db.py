@@ -18,7 +18,7 @@ from archive.storage.locks import (  # noqa: F401
     ArchiveError,
     archive_lock,
     file_lock,
-    held_exclusively,
+    held_elsewhere,
     lock_path,
     site_lock,
 )
@@ -305,7 +305,7 @@ def _wait_for_creation(path: Path) -> bool:
     its creator (which holds the archive's lock exclusively) as a migration waits for readers.
     True when there was a creator to wait for."""
     lock = lock_path(path, "archive")
-    if not held_exclusively(lock):
+    if not lock.exists() or not held_elsewhere(lock, exclusively=True):
         return False
     what = f"the archive {path} is being created or upgraded by another process"
     with file_lock(lock, what, wait=MIGRATION_WAIT_S, shared=True):

@@ -55,28 +55,13 @@ def file_lock(path: Path, what: str, *, wait: float = 0, shared: bool = False) -
         os.close(fd)  # closing releases the lock
 
 
-def held_exclusively(path: Path) -> bool:
-    """Whether another process holds the lock at `path` exclusively now (a migration, or the
-    creation of an archive), shared holders aside; False when there is no such file."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
-
-
-def held_elsewhere(path: Path) -> bool:
-    """Whether another process holds the lock at `path` now (FileNotFoundError when there is no
-    such file: it is not made here)."""
+def held_elsewhere(path: Path, *, exclusively: bool = False) -> bool:
+    """Whether another process holds the lock at `path` now; with `exclusively`, only an
+    exclusive holder counts (a migration, an archive being created), not shared ones (crawls).
+    FileNotFoundError when there is no such file: it is not made here."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if exclusively else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
     finally:
