@@ -136,3 +136,15 @@ def _cycle(graph, scc: list[str], start: str) -> list[str]:
                 came[nxt] = node
                 queue.append(nxt)
     return scc
+
+
+def test_events_have_one_writer():
+    """Notice events and site health events are written by archive/storage/events.py alone:
+    the store and the end of a run call it, nothing writes the table behind its back."""
+    writers = sorted(
+        str(p.relative_to(ROOT))
+        for pkg in ("crawler", "spiders", "archive")
+        for p in (ROOT / pkg).rglob("*.py")
+        if "INSERT INTO events" in p.read_text(encoding="utf-8")
+    )
+    assert writers == ["archive/storage/events.py"], writers

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from archive.storage import health
+from archive.storage import events, health
 from archive.storage.outcome import evidence
 from crawler.schema.events import EVENT_KINDS
 from crawler.schema.records import NO_DELISTING
@@ -18,7 +18,16 @@ from crawler.schema.urls import canonicalize
 UNSENT = "url_too_long"
 
 
-def finish(archive, c, run_id: int, at: str, errors: int, stopped: bool | str = False) -> dict:
+def finish(
+    c,
+    run_id: int,
+    at: str,
+    errors: int,
+    stopped: bool | str = False,
+    *,
+    confirmations=1,
+    hold_min=1,
+) -> dict:
     """`stopped`: True when a shutdown cut the crawl short (the run is `interrupted`, made
     again soon); "time_limit" when TZGG_MAX_CRAWL_SECONDS did (the run is finished, flagged
     incomplete, and holds its removals: it has not seen the whole site)."""
@@ -31,8 +40,8 @@ def finish(archive, c, run_id: int, at: str, errors: int, stopped: bool | str = 
     if errors:
         flags.append(f"archive_errors:{errors}")
     _health(c, run, walks, at, flags)
-    _decide_removals(archive, c, run, flags, hold=timed_out)
-    _decide_delistings(archive, c, run, complete, at)
+    _decide_removals(c, run, flags, timed_out, confirmations, hold_min)
+    _decide_delistings(c, run, complete, at)
     summary = _summary(c, run, flags)
     c.execute(
         "UPDATE runs SET finished=?, status=?, pages=?, counts=?, failures=?, flags=? WHERE id=?",
@@ -64,19 +73,16 @@ def _health(c, run, walks: dict, at: str, flags: list) -> None:
         flags.append(f"{health.flag(v)}:{v['url']}")
         if not health.is_new(c, run, v):
             continue
-        c.execute(
-            "INSERT INTO events (notice_id, site, url, kind, at, run_id, title, reason, evidence)"
-            " VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                run["site"],
-                v["url"],
-                v["kind"],
-                at,
-                run["id"],
-                HEALTH_TITLES[v["reason"]],
-                v["reason"],
-                json.dumps(v["evidence"], ensure_ascii=False),
-            ),
+        events.site_event(
+            c,
+            v["kind"],
+            run["site"],
+            v["url"],
+            at,
+            run["id"],
+            title=HEALTH_TITLES[v["reason"]],
+            reason=v["reason"],
+            evidence=v["evidence"],
         )
 
 
@@ -100,7 +106,9 @@ def _walks(c, run, flags: list) -> tuple[list[str], dict]:
     return complete, done
 
 
-def _decide_removals(archive, c, run, flags: list, hold: bool = False) -> None:
+def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_min: int) -> None:
+    """`confirmations`: consecutive removal observations before a `removed` event;
+    `hold_min`: below this many revisits a run never holds its removals."""
     rid = run["id"]
     revisits = c.execute(
         "SELECT count(DISTINCT url) FROM captures WHERE run_id=? AND kind='detail' AND revisit=1",
@@ -116,7 +124,7 @@ def _decide_removals(archive, c, run, flags: list, hold: bool = False) -> None:
     if hold:
         flags.append(f"removals_held:time_limit:{len(gone)}")
         return
-    if revisits >= archive.hold_min_revisits and len(gone) * 2 > revisits:
+    if revisits >= hold_min and len(gone) * 2 > revisits:
         flags.append(f"removals_held:{len(gone)}_of_{revisits}_revisits_failed")
         return
     for cap in gone:
@@ -125,13 +133,13 @@ def _decide_removals(archive, c, run, flags: list, hold: bool = False) -> None:
         # the notice's own (that URL may not have been fetched directly this run).
         urls = {canonicalize(cap["url"]), canonicalize(cap["final_url"] or cap["url"])}
         for canon in urls:
-            row = archive.url_row(c, canon)
+            row = events.url_row(c, canon)
             if row is None or row["notice_id"] != nid or row["gone"]:
                 continue
             streak = row["gone_streak"] + 1
             c.execute(
                 "UPDATE notice_urls SET gone_streak=?, gone=? WHERE canonical_url=?",
-                (streak, int(streak >= archive.removal_confirmations), canon),
+                (streak, int(streak >= confirmations), canon),
             )
         # Removed when no URL of it serves it any more (a URL that redirects does not count).
         alive = c.execute(
@@ -141,10 +149,10 @@ def _decide_removals(archive, c, run, flags: list, hold: bool = False) -> None:
         status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
         if alive or status == "removed":
             continue
-        cur = archive.current(c, nid)
+        cur = events.current(c, nid)
         c.execute("UPDATE notices SET status='removed' WHERE id=?", (nid,))
         proof = evidence(dict(cap)) | _window_state(c, cur, nid)
-        archive.event(
+        events.notice_event(
             c,
             "removed",
             nid,
@@ -187,7 +195,7 @@ def _window_state(c, version, nid: str) -> dict:
     return {"window_end": end}
 
 
-def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
+def _decide_delistings(c, run, complete: list[str], at: str) -> None:
     rid = run["id"]
     # Listed in this run: any of its URLs was, including URLs it gained during the run.
     listed = {
@@ -199,7 +207,7 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
         )
     }
     for nid, (url, walk) in listed.items():  # a delisted notice listed again at a new URL
-        archive.relist_if_delisted(c, nid, url, at, rid, walk)
+        events.relist_if_delisted(c, nid, url, at, rid, walk)
     c.executemany(
         "INSERT INTO listed_on (notice_id, walk, last_run) VALUES (?, ?, ?)"
         " ON CONFLICT (walk, notice_id) DO UPDATE SET last_run = excluded.last_run",
@@ -271,7 +279,7 @@ def _decide_delistings(archive, c, run, complete: list[str], at: str) -> None:
             if held and (None in held or r["d"] in held):
                 continue
             c.execute("UPDATE notices SET status='delisted' WHERE id=?", (r["id"],))
-            archive.event(
+            events.notice_event(
                 c,
                 "delisted",
                 r["id"],

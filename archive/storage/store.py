@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from archive.storage import attachments as files
 from archive.storage import db as dbmod
+from archive.storage import events as eventlog
 from archive.storage import runs
 from archive.storage.headers import pack as pack_headers
 from archive.storage.outcome import classify, degraded
@@ -236,7 +237,15 @@ class Archive:
         shutdown cut the crawl short; the run is `interrupted`, to be made again)."""
         self.flush()
         with self._tx() as c:
-            summary = runs.finish(self, c, run_id, at or utcnow(), errors, stopped)
+            summary = runs.finish(
+                c,
+                run_id,
+                at or utcnow(),
+                errors,
+                stopped,
+                confirmations=self.removal_confirmations,
+                hold_min=self.hold_min_revisits,
+            )
         self.flush()
         return summary
 
@@ -318,48 +327,6 @@ class Archive:
             ),
         )
 
-    def event(self, c, kind: str, notice: str, url: str, at: str, run_id: int, **extra) -> dict:
-        site = c.execute("SELECT site FROM notices WHERE id=?", (notice,)).fetchone()[0]
-        fields, evidence = extra.get("fields"), extra.get("evidence")
-        cur = c.execute(
-            "INSERT INTO events (notice_id, site, url, kind, at, run_id, version, title, fields,"
-            " reason, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                notice,
-                site,
-                url,
-                kind,
-                at,
-                run_id,
-                extra.get("version"),
-                extra.get("title"),
-                _json(fields) if fields is not None else None,
-                extra.get("reason"),
-                _json(evidence) if evidence is not None else None,
-            ),
-        )
-        return {
-            "id": cur.lastrowid,
-            "notice_id": notice,
-            "url": url,
-            "site": site,
-            "kind": kind,
-            "at": at,
-            **extra,
-        }
-
-    def url_row(self, c, canonical: str):
-        return c.execute(
-            "SELECT * FROM notice_urls WHERE canonical_url = ?", (canonical,)
-        ).fetchone()
-
-    def current(self, c, nid: str):
-        return c.execute(
-            "SELECT v.* FROM versions v JOIN notices n ON n.id = v.notice_id"
-            " AND v.version = n.current_version WHERE n.id = ?",
-            (nid,),
-        ).fetchone()
-
     def _ingest_fetch(self, rec: dict, run_id: int) -> list[dict]:
         body = rec.get("body")
         if body is not None:
@@ -386,7 +353,7 @@ class Archive:
                 files.drop_unknown(c, rec["notice"])
             events = self._detail(c, rec, run_id, outcome, canon, final)
             if fetched:
-                row = self.url_row(c, final) or self.url_row(c, canon)
+                row = eventlog.url_row(c, final) or eventlog.url_row(c, canon)
                 nid = row["notice_id"] if row is not None else None
                 for f in fetched:
                     self._file_capture(c, rec, f, run_id, nid)
@@ -399,15 +366,15 @@ class Archive:
         self._capture(c, cap, run_id, outcome, store=outcome == files.OK, notice=nid)
 
     def _detail(self, c, rec: dict, run_id: int, outcome: str, canon: str, final: str) -> list:
-        row = self.url_row(c, canon)
-        final_row = row if final == canon else self.url_row(c, final)
+        row = eventlog.url_row(c, canon)
+        final_row = row if final == canon else eventlog.url_row(c, final)
         known = row or final_row
         if outcome == "ok" and final != canon:
             outcome, known = self._redirected(c, rec, row, final_row, run_id)
         if (
             outcome == "ok"
             and known is not None
-            and degraded(self.current(c, known["notice_id"]), rec.get("notice") or {})
+            and degraded(eventlog.current(c, known["notice_id"]), rec.get("notice") or {})
         ):
             outcome = "degraded"  # a template change lost fields: a failed fetch, not an edit
         rec["revisit"] = known is not None and not known["gone"]  # a live archived URL
@@ -425,7 +392,7 @@ class Archive:
         nid = known["notice_id"] if known is not None else None
         if outcome == "not_modified" and nid is not None:
             # What this URL served last time: a stale copy's 304 is not the current version.
-            version = known["version"] or self.current(c, nid)["version"]
+            version = known["version"] or eventlog.current(c, nid)["version"]
             self._join(c, rec, nid, canon, final, version)
             self._capture(c, rec, run_id, outcome, store=False, notice=nid, version=version)
             return []
@@ -438,14 +405,16 @@ class Archive:
 
         A page that extracts to the notice the requested URL held is that notice, moved (and
         perhaps edited); otherwise the requested URL's notice was redirected away."""
-        same = row is not None and _same_notice(self.current(c, row["notice_id"]), rec["notice"])
+        same = row is not None and _same_notice(
+            eventlog.current(c, row["notice_id"]), rec["notice"]
+        )
         if final_row is None:  # a new URL: the notice moved there, or went away
             return ("ok" if same or row is None else "removed:redirected_away"), row
         if row is None or row["notice_id"] == final_row["notice_id"]:
             return "ok", final_row  # a fetch of the notice the final URL holds
         if same:
             if self._fold(c, final_row["notice_id"], into=row["notice_id"], run_id=run_id):
-                return "ok", self.url_row(c, final_row["canonical_url"])
+                return "ok", eventlog.url_row(c, final_row["canonical_url"])
             return "moved", row  # into a notice archived apart earlier: not a removal
         return "removed:redirected_away", row  # it now leads into another notice
 
@@ -576,7 +545,11 @@ class Archive:
             self._insert_version(c, rec, nid, 1, h, [])
             self._join(c, rec, nid, canon, final, 1)
             self._capture(c, rec, run_id, "ok", store=True, notice=nid, version=1)
-            return [self.event(c, "new", nid, url, at, run_id, version=1, title=n.get("title"))]
+            return [
+                eventlog.notice_event(
+                    c, "new", nid, url, at, run_id, version=1, title=n.get("title")
+                )
+            ]
         nid = known["notice_id"]
         cur = self._settle_attachments(c, nid, n)
         h = version_hash(n)
@@ -600,7 +573,7 @@ class Archive:
         self._join(c, rec, nid, canon, final, version)
         self._capture(c, rec, run_id, "ok", store=True, notice=nid, version=version)
         events.append(
-            self.event(
+            eventlog.notice_event(
                 c,
                 "edited",
                 nid,
@@ -619,7 +592,7 @@ class Archive:
         bytes the current version knew; files the current version listed without bytes and
         `n` downloaded are filled into it in place (a baseline, no event).  Returns the
         current version as it then stands."""
-        cur = self.current(c, nid)
+        cur = eventlog.current(c, nid)
         old = json.loads(cur["attachments"] or "[]")
         files.carry(old, n.get("attachments") or [])
         if not files.baseline(old, n.get("attachments") or []):
@@ -630,17 +603,17 @@ class Archive:
             (_json(old), version_hash(dict(cur) | {"attachments": old}), nid, cur["version"]),
         )
         index_version(c, nid, cur["version"])
-        return self.current(c, nid)
+        return eventlog.current(c, nid)
 
     def _restore_if_removed(self, c, nid: str, rec: dict, run_id: int) -> list[dict]:
         status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
         if status != "removed":
             return []
         c.execute("UPDATE notices SET status='active' WHERE id=?", (nid,))
-        cur = self.current(c, nid)
+        cur = eventlog.current(c, nid)
         url = rec.get("final_url") or rec["url"]
         return [
-            self.event(
+            eventlog.notice_event(
                 c,
                 "restored",
                 nid,
@@ -664,7 +637,7 @@ class Archive:
                     " VALUES (?,?,?,?,?)",
                     (run_id, canon, walk, e.get("title"), e.get("date")),
                 )
-                row = self.url_row(c, canon)
+                row = eventlog.url_row(c, canon)
                 if row is None:
                     continue
                 nid = row["notice_id"]
@@ -672,28 +645,8 @@ class Archive:
                     "UPDATE notices SET listed_date=coalesce(?, listed_date) WHERE id=?",
                     (e.get("date"), nid),
                 )
-                events += self.relist_if_delisted(c, nid, row["url"], at, run_id, walk)
+                events += eventlog.relist_if_delisted(c, nid, row["url"], at, run_id, walk)
         return events
-
-    def relist_if_delisted(self, c, nid: str, url: str, at: str, run_id: int, listing: str):
-        status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
-        if status != "delisted":
-            return []
-        c.execute("UPDATE notices SET status='active' WHERE id=?", (nid,))
-        cur = self.current(c, nid)
-        return [
-            self.event(
-                c,
-                "relisted",
-                nid,
-                url,
-                at,
-                run_id,
-                version=cur["version"],
-                title=cur["title"],
-                evidence={"listing_url": listing},
-            )
-        ]
 
 
 def _same_notice(cur, notice: dict) -> bool:
