@@ -82,45 +82,30 @@ def archived(tmp: Path, n: int = 12, page_size: int = 4):
 
 
 def bench_faults(tmp: Path) -> None:
-    from crawler.demo import DistrictSite
     from tests.faultsite import FaultServer
-    from tests.test_faults import HOSTILE_DETAIL, HOSTILE_LISTING
+    from tests.test_faults import (
+        HOSTILE_DETAIL,
+        HOSTILE_LISTING,
+        OVERSIZE_SETTINGS,
+        oversize_site,
+        serve_network_faults,
+        serve_oversize,
+    )
 
     # tests/test_faults.py::test_network_faults_are_counted_failures_never_changes
     site, srv, url, db = archived(tmp)
-    ids = site.nids()
-    for nid, (kind, opts) in zip(
-        ids,
-        [
-            ("hang", {}),
-            ("reset", {}),
-            ("close", {}),
-            ("close", {"rst": True}),
-            ("burst", {"n": 3, "status": 503}),
-            ("burst", {"n": 3, "status": 500}),
-            ("burst", {"n": 3, "status": 429, "retry_after": 120}),
-        ],
-        strict=False,
-    ):
-        srv.fault(site.path(nid), kind, **opts)
+    serve_network_faults(site, srv)
     _, _, seconds, rss = crawl(url, db)
     srv.close()
     report("network faults: a crawl (two tries of 2 s a hang)", seconds, 15)
 
     # ...::test_oversize_pages_and_files_are_too_large_and_memory_stays_bounded
-    site = DistrictSite(style="trs", page_size=4)
-    ids = site.generate(8)
-    site.edit(ids[3], attachments=[("征收范围图.pdf", "/files/map.pdf")])
+    site, ids = oversize_site()
     srv = FaultServer(site)
     url, db = srv.listing_url(), tmp / "big.db"
-    files = ("-s", f"TZGG_ATTACHMENT_MAX_BYTES={10 * 1024 * 1024}")
-    crawl(url, db, *files)
-    site.rebuild()
-    srv.fault(site.path(ids[0]), "huge")
-    srv.fault(site.path(ids[1]), "huge", length=True)
-    srv.fault(site.path(ids[2]), "huge", gzip=True)
-    srv.fault("/files/map.pdf", "huge", ctype="application/pdf")
-    _, _, seconds, rss = crawl(url, db, *files)
+    crawl(url, db, *OVERSIZE_SETTINGS)
+    serve_oversize(site, srv, ids)
+    _, _, seconds, rss = crawl(url, db, *OVERSIZE_SETTINGS)
     srv.close()
     # measured: 85 MB idle, 100-180 MB with these pages (by load), 430 unbounded
     report("20 MB pages and file: the crawl's peak RSS", rss, 256, "MB")

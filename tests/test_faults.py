@@ -104,20 +104,48 @@ def then_nothing_new(srv, url, db) -> Crawl:
     return c
 
 
+# The faults of two crawls below, which benchmarks/bench_bounds.py times as they are here.
+NETWORK_FAULTS = [  # what each of the first seven archived notices serves, in order
+    ("hang", {}),
+    ("reset", {}),  # RST half-way through the body
+    ("close", {}),  # FIN before any byte
+    ("close", {"rst": True}),  # RST before any byte
+    ("burst", {"n": 3, "status": 503}),  # RETRY_TIMES=1: two tries, both 503
+    ("burst", {"n": 3, "status": 500}),
+    ("burst", {"n": 3, "status": 429, "retry_after": 120}),
+]
+OVERSIZE_SETTINGS = ("-s", f"TZGG_ATTACHMENT_MAX_BYTES={10 * 1024 * 1024}")
+
+
+def serve_network_faults(site, srv) -> list[str]:
+    """The notices serving NETWORK_FAULTS, in order."""
+    ids = site.nids()[: len(NETWORK_FAULTS)]
+    for nid, (kind, opts) in zip(ids, NETWORK_FAULTS, strict=True):
+        srv.fault(site.path(nid), kind, **opts)
+    return ids
+
+
+def oversize_site():
+    """Eight TRS notices, the fourth with a PDF: (the site, their ids)."""
+    site = DistrictSite(style="trs", page_size=4)
+    ids = site.generate(8)
+    site.edit(ids[3], attachments=[("征收范围图.pdf", "/files/map.pdf")])
+    return site, ids
+
+
+def serve_oversize(site, srv, ids) -> None:
+    """Three 20 MB pages and a 20 MB file, each served afresh (no 304)."""
+    site.rebuild()  # so the file is fetched again
+    srv.fault(site.path(ids[0]), "huge")  # 20 MB, no Content-Length
+    srv.fault(site.path(ids[1]), "huge", length=True)  # 20 MB, announced
+    srv.fault(site.path(ids[2]), "huge", gzip=True)  # 20 MB once decompressed
+    srv.fault("/files/map.pdf", "huge", ctype="application/pdf")
+
+
 def test_network_faults_are_counted_failures_never_changes(tmp_path, faulty):
     site, srv, url, db = archived(tmp_path, faulty)
     ids = site.nids()
-    faults = {
-        ids[0]: ("hang", {}),
-        ids[1]: ("reset", {}),  # RST half-way through the body
-        ids[2]: ("close", {}),  # FIN before any byte
-        ids[3]: ("close", {"rst": True}),  # RST before any byte
-        ids[4]: ("burst", {"n": 3, "status": 503}),  # RETRY_TIMES=1: two tries, both 503
-        ids[5]: ("burst", {"n": 3, "status": 500}),
-        ids[6]: ("burst", {"n": 3, "status": 429, "retry_after": 120}),
-    }
-    for nid, (kind, opts) in faults.items():
-        srv.fault(site.path(nid), kind, **opts)
+    faults = serve_network_faults(site, srv)
     before, n = events(db), versions(db)
     c = run_crawl(url, db, *TIMEOUT)  # its time (two tries of 2 s, at most): bench_bounds.py
     assert c.code == 0 and c.flags == [], (c.summary, c.stderr)
@@ -211,18 +239,12 @@ def test_oversize_pages_and_files_are_too_large_and_memory_stays_bounded(tmp_pat
     """DOWNLOAD_MAXSIZE is 10 MiB for pages; TZGG_ATTACHMENT_MAX_BYTES is set to 10 MiB here
     (its default is 20 MiB) against a 20 MB file.  Bodies come without a Content-Length,
     so the crawler must count what it reads; one page is a 20 MB gzip bomb."""
-    site = DistrictSite(style="trs", page_size=4)
-    ids = site.generate(8)
-    site.edit(ids[3], attachments=[("征收范围图.pdf", "/files/map.pdf")])
+    site, ids = oversize_site()
     srv = faulty(site)
     url, db = srv.listing_url(), tmp_path / "a.db"
-    files = ("-s", f"TZGG_ATTACHMENT_MAX_BYTES={10 * 1024 * 1024}")
+    files = OVERSIZE_SETTINGS
     assert run_crawl(url, db, *TIMEOUT, *files).code == 0
-    site.rebuild()  # every page is served afresh (no 304), so the file is fetched again
-    srv.fault(site.path(ids[0]), "huge")  # 20 MB, no Content-Length
-    srv.fault(site.path(ids[1]), "huge", length=True)  # 20 MB, announced
-    srv.fault(site.path(ids[2]), "huge", gzip=True)  # 20 MB once decompressed
-    srv.fault("/files/map.pdf", "huge", ctype="application/pdf")
+    serve_oversize(site, srv, ids)
     before, n = events(db), versions(db)
     srv.hits.clear()
     c = run_crawl(url, db, *TIMEOUT, *files)
