@@ -69,7 +69,13 @@ class AttachmentsMixin:
     def _with_files(self, fetch, site: str):
         """Yield the detail fetch, with its attachments fetched into it first."""
         notice = fetch.notice
-        if not self.files_on or not notice or fetch.error or fetch.home or fetch.page_class != "ok":
+        if (
+            not self.state.files_on
+            or not notice
+            or fetch.error
+            or fetch.home
+            or fetch.page_class != "ok"
+        ):
             yield fetch
             return
         todo = [
@@ -88,34 +94,34 @@ class AttachmentsMixin:
         while doc["todo"]:
             i = doc["todo"].pop(0)
             key = canonicalize(atts[i].url)
-            if key in self.file_results:
+            if key in self.state.file_results:
                 self._known(doc, i, key)
-            elif key in self.file_waiting:  # another notice is fetching it
-                self.file_waiting[key].append((doc, i))
+            elif key in self.state.file_waiting:  # another notice is fetching it
+                self.state.file_waiting[key].append((doc, i))
                 return
             else:
                 if self.share_files:  # others wait for it (a worker cannot: see distributed)
-                    self.file_waiting[key] = []
+                    self.state.file_waiting[key] = []
                 doc["owned"].append(key)
                 yield self._file_request(doc, i, key)
                 return
         yield fetch
         for key in doc["owned"]:  # stored with this record now
-            self.file_texts.pop(key, None)
+            self.state.file_texts.pop(key, None)
 
     def _known(self, doc: dict, i: int, key: str) -> None:
         """Give entry i of the notice what this crawl learnt of its file."""
-        result = self.file_results[key]
+        result = self.state.file_results[key]
         if result is None:
             return
         _learnt(doc, i, result)
-        text = self.file_texts.get(key)
+        text = self.state.file_texts.get(key)
         if text is not None:
             doc["fetch"].texts.append(text)
 
     def _file_request(self, doc: dict, i: int, key: str) -> scrapy.Request:
         headers = {}
-        known = self.file_validators.get(key)
+        known = self.state.file_validators.get(key)
         if known and known["etag"]:
             headers["If-None-Match"] = known["etag"]
         if known and known["last_modified"]:
@@ -132,7 +138,7 @@ class AttachmentsMixin:
                 "doc": doc,
                 "file": i,
                 "key": key,
-                "download_maxsize": self.file_max,
+                "download_maxsize": self.state.file_max,
                 "file_name": attachment.name,  # for its format
             },
             dont_filter=True,
@@ -151,9 +157,9 @@ class AttachmentsMixin:
             sha = rec.sha256 = hashlib.sha256(body).hexdigest()
             rec.text, rec.text_error = response.meta.get("file_text", (None, None))
             result = (sha, len(body))
-            self.file_texts[key] = FileText(sha, rec.content_type, rec.text, rec.text_error)
-        elif status == 304 and key in self.file_validators:
-            known = self.file_validators[key]
+            self.state.file_texts[key] = FileText(sha, rec.content_type, rec.text, rec.text_error)
+        elif status == 304 and key in self.state.file_validators:
+            known = self.state.file_validators[key]
             rec.sha256 = known["sha256"]  # the bytes the validators were sent for
             result = (known["sha256"], known["size"])
         else:
@@ -171,10 +177,10 @@ class AttachmentsMixin:
         yield from self._resolved(doc, i, key, None)
 
     def _resolved(self, doc: dict, i: int, key: str, result: tuple | None):
-        self.file_results[key] = result
+        self.state.file_results[key] = result
         if result is not None:
             _learnt(doc, i, result)
-        waiting = self.file_waiting.pop(key, [])
+        waiting = self.state.file_waiting.pop(key, [])
         for d, j in waiting:  # all first: the owner may be done and drop the text
             self._known(d, j, key)
         for d in [doc] + [d for d, _ in waiting]:

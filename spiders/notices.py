@@ -105,21 +105,6 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         self.plan = None  # the crawl's plan: set by the crawl service before the crawl starts
         self.state: CrawlState | None = None  # what the crawl keeps as it goes
 
-    # The crawl's state is `self.state` (an in-memory CrawlState, or a worker's job's); the
-    # spider's code reads it through these names.
-    site_of = property(lambda self: self.state.site_of)
-    sites = property(lambda self: self.state.sites)
-    homes = property(lambda self: self.state.homes)
-    hosts = property(lambda self: self.state.hosts)
-    overrides = property(lambda self: self.state.overrides)
-    max_pages = property(lambda self: self.state.max_pages)
-    files_on = property(lambda self: self.state.files_on)
-    file_max = property(lambda self: self.state.file_max)
-    file_results = property(lambda self: self.state.file_results)
-    file_waiting = property(lambda self: self.state.file_waiting)
-    file_texts = property(lambda self: self.state.file_texts)
-    file_validators = property(lambda self: self.state.file_validators)
-
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
@@ -153,12 +138,12 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     def on_site(self, url: str, site: str) -> bool:
         """A link the crawl may follow: the crawler never leaves its site's hosts (a link
         elsewhere stays in the listing's record, and is not fetched)."""
-        return (urlsplit(url).hostname or "").lower() in self.hosts.get(site, ())
+        return (urlsplit(url).hostname or "").lower() in self.state.hosts.get(site, ())
 
     def _extract(self, response, fetch: Fetch):
         """(notice, decoded text) of a detail or part page, with its site's overrides; None
         when extraction fails (logged, and recorded as a failure retried next crawl)."""
-        ov = self.overrides.get(fetch.site)
+        ov = self.state.overrides.get(fetch.site)
         fetch.extractor_version = version_tag(ov)
         charset = (ov.encoding if ov else None) or fetch.charset
         binary = binary_kind(response.body)
@@ -179,7 +164,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     def _listing_request(
         self, url: str, walk: str, records=None, planned: bool = False
     ) -> scrapy.Request:
-        meta = {"walk": walk, "site": self.site_of[walk]}
+        meta = {"walk": walk, "site": self.state.site_of[walk]}
         if (
             records
         ):  # a data proxy window: the latest records of the walk (crawler.parse.listing.window)
@@ -260,7 +245,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
                 failed = None
             reason = failed or ("max_listing_pages" if state["bounded"] else None)
             yield WalkEnd(
-                site=self.site_of[walk],
+                site=self.state.site_of[walk],
                 listing_url=walk,
                 complete=reason is None,
                 pages=state["pages"],
@@ -278,11 +263,11 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         if response.status != 200:
             yield from self._walk_step(walk, failed=f"http_{response.status}")
             return
-        ov = self.overrides.get(site)
+        ov = self.state.overrides.get(site)
         charset = (ov.encoding if ov else None) or fetch.charset  # a site whose header lies
         text, fetch.encoding = decode_html(response.body, charset)
         # one page past the bound, so that hitting the bound is seen
-        page = parse_listing(text, response.url, self.max_pages + 1, overrides=ov)
+        page = parse_listing(text, response.url, self.state.max_pages + 1, overrides=ov)
         if first and (not page.items or not is_listing(text, response.url, overrides=ov)):
             # a WAF challenge or 访问过于频繁 page is the site blocking us, not a redesign
             blocked = classify_page(None, "", text)[0] in REFUSED
@@ -293,7 +278,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             # nothing it did not reach counts as delisted
             yield from self._walk_step(walk, failed="blocked")
             return
-        homes = self.homes.get(site, set())
+        homes = self.state.homes.get(site, set())
         if all(canonicalize(e.url) in homes for e in page.items):
             # a page of the column showing nothing (noise bytes, a template that lost its
             # list; a link home is no notice): the walk did not see that page's notices, so
@@ -340,7 +325,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     def parse_detail(self, response):
         fetch = self._fetch(response, "detail")
         final = canonicalize(response.url)
-        fetch.home = fetch.redirected and final in self.homes.get(fetch.site, set())
+        fetch.home = fetch.redirected and final in self.state.homes.get(fetch.site, set())
         got = self._extract(response, fetch) if 200 <= response.status < 300 else None
         if got is not None:
             notice, text = got
@@ -371,7 +356,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
     def parse_part(self, response):
         article = response.meta["article"]
         fetch = self._fetch(response, "part")
-        fetch.home = fetch.redirected and canonicalize(response.url) in self.homes.get(
+        fetch.home = fetch.redirected and canonicalize(response.url) in self.state.homes.get(
             fetch.site, ()
         )
         ok = 200 <= response.status < 300
