@@ -723,7 +723,7 @@ def test_no_output_of_crawl_deliver_or_sites_list_shows_a_hooks_password(tmp_pat
 
 
 def test_a_real_crawls_new_and_removed_events_reach_the_receiver(tmp_path, serve, receiver):
-    from crawler.cli.hooks import deliver_after_crawl, register_before_crawl
+    from crawler.service.hooks import deliver_after_crawl, register_before_crawl
 
     site = DistrictSite(style="trs")
     for i in range(1, 5):

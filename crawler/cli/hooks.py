@@ -1,5 +1,5 @@
-"""`tzgg deliver`: send the registry's webhooks what they are owed; and the same, briefly,
-at the end of a crawl (`deliver_after_crawl`).  A thin adapter over archive/notify/webhooks.py.
+"""`tzgg deliver`: send the registry's webhooks what they are owed (the end of a crawl does
+the same, briefly: crawler/service/hooks.py).  A thin adapter over archive/notify/webhooks.py.
 
 crawler.cli registers the command.
 """
@@ -12,17 +12,11 @@ import sys
 import click
 
 from crawler.cli.common import Fail, _db_option, _load_registry, _open, _registry_option
-from crawler.service.hooks import (  # noqa: F401  (re-exported)
-    DEFAULT_BUDGET_S,
-    _count,
-    _hooks_of,
-    deliver_after_crawl,
-    register_before_crawl,
-)
+from crawler.service.hooks import DEFAULT_BUDGET_S, hooks_of, pending_count
 
 
 def _line(info: dict) -> str:
-    out = f"{info['url']}: sent {info['sent']}, pending {_count(info)}"
+    out = f"{info['url']}: sent {info['sent']}, pending {pending_count(info)}"
     if info["pending"] and info["next_try"]:
         out += f" (next try at {info['next_try']}: {info['error']})"
     return out
@@ -50,7 +44,7 @@ def deliver(db, registry, force, budget, as_json):
     from archive.storage.db import ArchiveBusy
 
     reg = _load_registry(registry)
-    hooks = _hooks_of(reg)
+    hooks = hooks_of(reg)
     if not hooks:
         where = f"in {reg.path}" if reg is not None else "(no site registry: see --registry)"
         if as_json:

@@ -67,7 +67,7 @@ def schedule(registry, db, max_parallel, overrides, profile, redis_url, print_cr
         click.echo("\n".join(crontab(reg, db, tzgg, extra, verb)))
         return
     _open(db, readonly=False).close()  # create or migrate it now, not in every child
-    from crawler.cli.hooks import deliver_after_crawl
+    from crawler.service.hooks import deliver_after_crawl
 
     def deliver():  # retries of webhooks between crawls (None: the registry has none)
         return deliver_after_crawl(db, sched.reg)

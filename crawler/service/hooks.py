@@ -9,11 +9,11 @@ from pathlib import Path
 DEFAULT_BUDGET_S = 60
 
 
-def _hooks_of(reg) -> list:
+def hooks_of(reg) -> list:
     return list(reg.hooks) if reg is not None else []
 
 
-def _count(info: dict) -> str:
+def pending_count(info: dict) -> str:
     """How many are pending: "1000+" when `pending` looked no further."""
     return f"{info['pending']}{'+' if info.get('pending_at_least') else ''}"
 
@@ -23,7 +23,7 @@ def register_before_crawl(db: str | os.PathLike, registry) -> None:
     from archive.notify.webhooks import register
     from archive.storage.db import ArchiveError, connect
 
-    hooks = _hooks_of(registry)
+    hooks = hooks_of(registry)
     if not hooks:
         return
     try:
@@ -53,7 +53,7 @@ def deliver_after_crawl(
             registry = Registry.load(registry)
         except RegistryError as exc:
             return f"webhooks: not delivered: {exc}"
-    hooks = _hooks_of(registry)
+    hooks = hooks_of(registry)
     if not hooks:
         return None
     try:
@@ -65,7 +65,7 @@ def deliver_after_crawl(
             conn.close()
     except (ArchiveError, sqlite3.Error, OSError) as exc:
         return f"webhooks: not delivered: {exc} (run `tzgg deliver` later)"
-    line = f"webhooks: sent {report['sent']}, pending {_count(report)}"
+    line = f"webhooks: sent {report['sent']}, pending {pending_count(report)}"
     waiting = [h for h in report["hooks"] if h["pending"] or h["pending_at_least"]]
     if waiting:
         first = waiting[0]
