@@ -512,11 +512,14 @@ class Archive:
                 version_hash(n | {"attachments": files.without_shas(atts)}),
                 version_hash(n | {"attachments": files.last_known(c, rec["site"], atts)}),
             }
+            # From the hash index (CROSS JOIN fixes the order): driven from the site's index,
+            # SQLite would read every notice of the site for each new notice.
             dup = c.execute(
-                "SELECT n.id, n.current_version FROM notices n JOIN versions v"
-                " ON v.notice_id = n.id AND v.version = n.current_version"
-                f" WHERE n.site = ? AND v.hash IN ({','.join('?' * len(hashes))}) LIMIT 1",
-                (rec["site"], *sorted(hashes)),
+                "SELECT n.id, n.current_version FROM versions v CROSS JOIN notices n"
+                " ON n.id = v.notice_id AND n.current_version = v.version"
+                f" WHERE v.hash IN ({','.join('?' * len(hashes))}) AND n.site = ?"
+                " ORDER BY n.id LIMIT 1",
+                (*sorted(hashes), rec["site"]),
             ).fetchone()
             if dup is not None:
                 self._settle_attachments(c, dup["id"], n)
