@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,21 +46,27 @@ SETTINGS = [
 ENV = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
 
 
-def timed(cmd: list[str], cwd: Path = REPO) -> float:
-    t = time.perf_counter()
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path = REPO) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and every process it started)."""
+    c, t = children_cpu(), time.perf_counter()
     p = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
     if p.returncode not in (0,):
         sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-2000:]}")
-    return elapsed
+    return elapsed, children_cpu() - c
 
 
-def tzgg_crawl(url: str, db: Path) -> float:
+def tzgg_crawl(url: str, db: Path) -> tuple[float, float]:
     cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", str(db), "-q", *SETTINGS]
     return timed(cmd)
 
 
-def bare_crawl(urls_file: Path) -> float:
+def bare_crawl(urls_file: Path) -> tuple[float, float]:
     cmd = [
         sys.executable,
         "-m",
@@ -95,14 +102,25 @@ def main() -> None:
     urls_file.write_text("\n".join(listing + details + files))
     pages = len(listing) + len(details) + len(files)
 
-    tz_rates, bare_rates = [], []
+    tz_wall, tz_cpu, bare_wall, bare_cpu = [], [], [], []
     for i in range(args.repeat):
-        bare_rates.append(pages / bare_crawl(urls_file))
-        tz_rates.append(pages / tzgg_crawl(url, tmp / f"run{i}.db"))
-    tz, bare = statistics.median(tz_rates), statistics.median(bare_rates)
+        w, c = bare_crawl(urls_file)
+        bare_wall.append(w)
+        bare_cpu.append(c)
+        w, c = tzgg_crawl(url, tmp / f"run{i}.db")
+        tz_wall.append(w)
+        tz_cpu.append(c)
+    med = statistics.median
+    tz, bare = pages / med(tz_wall), pages / med(bare_wall)
+    tz_ms, bare_ms = 1000 * med(tz_cpu) / pages, 1000 * med(bare_cpu) / pages
     print(f"(a) first crawl of {args.notices} notices ({pages} pages), median of {args.repeat}:")
-    print(f"    bare Scrapy spider  {bare:7.1f} pages/s")
-    print(f"    tzgg crawl          {tz:7.1f} pages/s   ratio {tz / bare:.2f}")
+    print(f"    bare Scrapy spider  {bare:7.1f} pages/s   CPU {bare_ms:.2f} ms a page")
+    print(f"    tzgg crawl          {tz:7.1f} pages/s   CPU {tz_ms:.2f} ms a page")
+    print(
+        f"    ratio               wall {tz / bare:.2f}x (aim >= 0.85)   CPU {tz_ms / bare_ms:.2f}x"
+        " (aim <= 1.25)"
+    )
+    print(f"    load                {os.getloadavg()[0]:.2f}")
 
     db = tmp / "run0.db"
     import sqlite3
@@ -117,7 +135,7 @@ def main() -> None:
     sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     s0 = size()
     site.rebuild()  # noise only: view counters, build time, script tokens
-    t = tzgg_crawl(url, db)
+    t, _ = tzgg_crawl(url, db)
     sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     grown = size() - s0
     print(f"(b) recrawl with only noise changed ({pages / t:.1f} pages/s):")
@@ -128,6 +146,9 @@ def main() -> None:
             "tzgg_pages_per_s": tz,
             "bare_pages_per_s": bare,
             "ratio": tz / bare,
+            "tzgg_cpu_ms_per_page": tz_ms,
+            "bare_cpu_ms_per_page": bare_ms,
+            "cpu_ratio": tz_ms / bare_ms,
             "versions_added": versions() - v0,
             "growth_per_notice": grown / args.notices,
         },

@@ -300,6 +300,14 @@ def test_records_cross_a_queue_as_plain_data():
         assert from_record(record) == item
     record = to_record(f)
     assert record["type"] == "fetch" and record["body"] is f.body  # not copied
+    # but the notice's lists and dicts are: what the archive does with a record leaves the
+    # item as it was
+    copied = [k for k, v in vars(n).items() if isinstance(v, (list, dict))]
+    assert "breadcrumb" in copied and "objection_window" in copied
+    assert all(record["notice"][k] is not getattr(n, k) for k in copied)
+    assert record["notice"] | {"attachments": n.to_dict()["attachments"]} == dataclasses.asdict(
+        n
+    ) | {"attachments": n.to_dict()["attachments"]}
     # an attachment's bytes, when known, are stored with it; unknown, they are not keys
     assert record["notice"]["attachments"][0] == {
         "name": n.attachments[0].name,
