@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import scrapy
 
 from crawler.parse.listing import is_listing, parse_listing
+from crawler.parse.listing.pagination import UNBOUNDED
 from crawler.parse.listing.trs import article_parts
 from crawler.parse.listing.window import window_step
 from crawler.parse.notice import classify_page, decode_html, extract_page
@@ -60,6 +61,9 @@ _FAILURES = {
 }
 # page classes of a site refusing the crawler: a failed fetch, never a change
 REFUSED = ("blocked", "login_wall")
+# Listing pages of one walk asked for ahead of the furthest read: enough to keep a host's
+# slots busy, few enough that a walk stops soon after its column stops making progress.
+AHEAD = 6
 
 
 def _failure_kind(failure) -> str:
@@ -228,18 +232,21 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         page: bool = True,
         records=None,
         planned: bool = False,
+        stop: str | None = None,
     ):
         """One listing request of the walk is done (`page`: it got a response): request the
-        further pages it found (`records`: what a data proxy window carries to the next), and
-        end the walk when none is left."""
+        further pages it found (`records`: what a data proxy window carries to the next;
+        `stop`: why they are not followed), and end the walk when none is left."""
         keyed = {}
         for url in next_urls:
             keyed.setdefault(canonicalize(url), url)
-        accepted, state = self.state.advance_walk(walk, list(keyed), failed, page)
+        accepted, state = self.state.advance_walk(walk, list(keyed), failed, page, stop)
         for key in accepted:
             yield self._listing_request(keyed[key], walk, records, planned)
         if state["pending"] == 0:
             failed = state["failed"]
+            if state["cut"] and state["stop"] and (not failed or failed.startswith(NO_DELISTING)):
+                failed = state["stop"]  # pages it named were not walked: why, unless it failed
             note = failed if failed and failed.startswith(NO_DELISTING) else None
             if note:
                 failed = None
@@ -266,8 +273,10 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         ov = self.state.overrides.get(site)
         charset = (ov.encoding if ov else None) or fetch.charset  # a site whose header lies
         text, fetch.encoding = decode_html(response.body, charset)
-        # one page past the bound, so that hitting the bound is seen
-        page = parse_listing(text, response.url, self.state.max_pages + 1, overrides=ov)
+        # one page past the bound, so that hitting the bound is seen; a few pages past its own
+        # at most, so that a page costs the same however long the column
+        bound = self.state.max_pages + 1 if self.state.max_pages else UNBOUNDED
+        page = parse_listing(text, response.url, bound, overrides=ov, ahead=AHEAD)
         if first and (not page.items or not is_listing(text, response.url, overrides=ov)):
             # a WAF challenge or 访问过于频繁 page is the site blocking us, not a redesign
             blocked = classify_page(None, "", text)[0] in REFUSED
@@ -305,6 +314,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         entries = [ListingEntry(url=e.url, title=e.title, date=e.date) for e in items]
         if entries or step is None:
             yield Listed(site=site, listing_url=response.url, walk=walk, entries=entries)
+        stop = self._stop(walk, site, entries, first)
         for e in entries:
             if not self.on_site(e.url, site):
                 self.logger.info("not followed (another host): %s", e.url)
@@ -314,8 +324,23 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             if request is not None:
                 yield request
         yield from self._walk_step(
-            walk, next_urls, failed=failed, records=records, planned=step is None
+            walk, next_urls, failed=failed, records=records, planned=step is None, stop=stop
         )
+
+    def _stop(self, walk: str, site: str, entries, first: bool) -> str | None:
+        """Why the walk goes no further from this page, or None.  A page listing only what
+        the walk has listed already is endless pagination, not the column (`no_progress`);
+        in an incremental walk, a page of notices all archived is where it has caught up."""
+        keys = [canonicalize(e.url) for e in entries]
+        if not keys:
+            return None
+        fresh = self.state.new_items(walk, keys)
+        if not fresh and not first:
+            return "no_progress"
+        archived = self.state.archived.get(site)
+        if walk in self.state.incremental and archived and all(k in archived for k in keys):
+            return NO_DELISTING + "incremental"
+        return None
 
     def listing_failed(self, failure):
         yield self._failed(failure, "listing")

@@ -24,7 +24,9 @@ class CrawlState:
         self.homes: dict[str, set[str]] = {}  # site -> its home and listing pages
         for u in self.listing_urls:
             self.homes.setdefault(self.site_of[u], set()).update({_home(u), canonicalize(u)})
-        self.max_pages = max_pages
+        self.max_pages = max_pages  # listing pages a walk may request; 0: no bound
+        self.incremental = plan.incremental  # listing URLs walked until what is archived
+        self.archived = plan.archived  # site -> canonical URLs of its archived notices
         self.files_on = files_on
         self.file_max = file_max
         self.file_results: dict[str, dict | None] = {}  # URL -> {sha256, size}; None: failed
@@ -35,9 +37,13 @@ class CrawlState:
         # (Not Scrapy's dupe filter: it would drop a redirect to a URL already fetched, and
         # then the redirected notice, moved or gone home, would leave no record at all.)
         self.requested: set[str] = set()
+        # per walk: requests not yet answered, pages read, its failure (or note), whether the
+        # page bound stopped it, the pages requested, the items listed, the pages a page named
+        # that the walk did not follow (`stop` says why), and whether some were never asked
         self.walks = {
             url: {"pending": 1, "pages": 0, "failed": None, "bounded": False,
-                  "seen": {canonicalize(url)}}
+                  "seen": {canonicalize(url)}, "items": set(), "refused": set(), "stop": None,
+                  "cut": False}
             for url in self.listing_urls
         }  # fmt: skip
 
@@ -48,9 +54,20 @@ class CrawlState:
         self.requested.add(key)
         return True
 
-    def advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
+    def new_items(self, walk: str, keys: list[str]) -> int:
+        """How many of a listing page's items (canonical URLs) the walk had not listed yet."""
+        items = self.walks[walk]["items"]
+        before = len(items)
+        items.update(keys)
+        return len(items) - before
+
+    def advance_walk(
+        self, walk: str, keys: list[str], failed: str | None, page: bool, stop: str | None = None
+    ):
         """One listing request of the walk is done (`page`: it got a response): (the keys of
-        the further pages to request now, the walk's state)."""
+        the further pages to request now, the walk's state).  With `stop`, the page's further
+        pages are not followed (why: `stop`); if no other page of the walk names them, the walk
+        ends `cut`."""
         state = self.walks[walk]
         state["pending"] -= 1
         state["pages"] += page
@@ -64,12 +81,18 @@ class CrawlState:
         for key in keys:
             if key in state["seen"]:
                 continue
-            if len(state["seen"]) >= self.max_pages:
+            if stop:
+                state["stop"] = state["stop"] or stop
+                state["refused"].add(key)
+                continue
+            if self.max_pages and len(state["seen"]) >= self.max_pages:
                 state["bounded"] = True
                 break
             state["seen"].add(key)
             state["pending"] += 1
             accepted.append(key)
+        if state["pending"] == 0:
+            state["cut"] = bool(state["refused"] - state["seen"])
         return accepted, state
 
 

@@ -11,6 +11,7 @@ Faults (keyword options in brackets):
 
 * ``hostile`` [body]: 200 with these bytes as the page (input made to cost a parser dearly);
 * ``hang``: read the request, never answer (past any download timeout);
+* ``slow`` [seconds=1]: answer as the site would, that many seconds late;
 * ``reset``: send the status line, headers and half the body, then RST (SO_LINGER 0);
 * ``close`` [rst=False]: close the connection before sending a byte (FIN, or RST);
 * ``burst`` [n=3, status=503, retry_after=1]: the first n requests fail so, then the page;
@@ -184,6 +185,10 @@ class FaultServer:
 
     def _do_hang(self, conn, f, method, target, headers) -> None:
         self._closing.wait(f.opts.get("seconds", 60))
+
+    def _do_slow(self, conn, f, method, target, headers) -> None:
+        if not self._closing.wait(f.opts.get("seconds", 1)):
+            self._send(conn, self.site.handle(method, target, headers))
 
     def _do_reset(self, conn, f, method, target, headers) -> None:
         # unconditional: a 304 has no body to break off

@@ -148,3 +148,31 @@ def test_events_have_one_writer():
         if "INSERT INTO events" in p.read_text(encoding="utf-8")
     )
     assert writers == ["archive/storage/events.py"], writers
+
+
+def test_no_spider_callback_returns_a_value_from_a_generator():
+    """Scrapy's own check of this is off (WARN_ON_GENERATOR_RETURN_VALUE: it re-read the
+    callback's source on most responses); a value returned from a generator is lost."""
+    bad = []
+    for path in sorted((ROOT / "spiders").rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            own = list(own_nodes(fn))
+            if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
+                bad += [
+                    f"{path.name}:{n.lineno}"
+                    for n in own
+                    if isinstance(n, ast.Return) and n.value is not None
+                ]
+    assert bad == []
+
+
+def own_nodes(fn):
+    """The nodes of `fn`'s body, not those of functions or lambdas defined inside it."""
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(n))

@@ -72,3 +72,49 @@ def _target(r, files: bool) -> dict:
 
 def _lists_files(attachments: str | None) -> bool:
     return any(download_ext(a["url"], a.get("name")) for a in json.loads(attachments or "[]"))
+
+
+def _last_full_walk_run(conn: sqlite3.Connection, site: str) -> int:
+    """The last run of the site with a whole walk that could delist (0: none)."""
+    return conn.execute(
+        "SELECT coalesce(max(w.run_id), 0) FROM walks w JOIN runs r ON r.id = w.run_id"
+        " WHERE r.site = ? AND w.complete = 1 AND r.finished IS NOT NULL"
+        " AND coalesce(w.reason, '') NOT LIKE 'nodelist:%'",
+        (site,),
+    ).fetchone()[0]
+
+
+def unfetched(conn: sqlite3.Connection, site: str) -> list[str]:
+    """Canonical URLs the site's listings named since its last whole walk that were never
+    archived: a crawl whose time ran out after its walks ended left them for the next one."""
+    return [
+        u
+        for (u,) in conn.execute(
+            "SELECT DISTINCT l.canonical_url FROM runs r JOIN listings l ON l.run_id = r.id"
+            " WHERE r.site = ? AND r.id >= ? AND NOT EXISTS"
+            " (SELECT 1 FROM notice_urls n WHERE n.canonical_url = l.canonical_url)"
+            " ORDER BY l.canonical_url",
+            (site, _last_full_walk_run(conn, site)),
+        )
+    ]
+
+
+def full_walks_since(conn: sqlite3.Connection, site: str, since: str) -> set[str]:
+    """The site's listing walks (canonical URLs) walked whole, able to delist, by a run
+    started at `since` or later."""
+    return {
+        u
+        for (u,) in conn.execute(
+            "SELECT DISTINCT w.listing_url FROM walks w JOIN runs r ON r.id = w.run_id"
+            " WHERE r.site = ? AND r.started >= ? AND w.complete = 1"
+            " AND r.finished IS NOT NULL AND coalesce(w.reason, '') NOT LIKE 'nodelist:%'",
+            (site, since),
+        )
+    }
+
+
+def archived_urls(conn: sqlite3.Connection, site: str) -> set[str]:
+    """The canonical URLs of the site's archived notices."""
+    return {
+        u for (u,) in conn.execute("SELECT canonical_url FROM notice_urls WHERE site = ?", (site,))
+    }

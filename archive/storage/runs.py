@@ -29,14 +29,18 @@ def finish(
     hold_min=1,
 ) -> dict:
     """`stopped`: True when a shutdown cut the crawl short (the run is `interrupted`, made
-    again soon); "time_limit" when TZGG_MAX_CRAWL_SECONDS did (the run is finished, flagged
-    incomplete, and holds its removals: it has not seen the whole site)."""
+    again soon); "time_limit" when TZGG_MAX_CRAWL_SECONDS did.  A run stopped by its time
+    before every listing walk ended is finished, flagged incomplete, and holds its removals:
+    it has not seen the whole site.  One whose walks all ended is not flagged: the notices it
+    listed and had no time to fetch are fetched first by the next crawl (`unfetched`)."""
     run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-    timed_out = stopped == "time_limit"
-    flags: list[str] = (
-        ["incomplete:time_limit"] if timed_out else ["interrupted:shutdown"] if stopped else []
-    )
+    flags: list[str] = []
     complete, walks = _walks(c, run, flags)
+    timed_out = stopped == "time_limit" and bool(flags)  # a walk did not reach its end
+    if timed_out:
+        flags.insert(0, "incomplete:time_limit")
+    elif stopped and stopped != "time_limit":
+        flags.insert(0, "interrupted:shutdown")
     if errors:
         flags.append(f"archive_errors:{errors}")
     _health(c, run, walks, at, flags)

@@ -98,11 +98,12 @@ def _walk_id(walk: str) -> str:
     return hashlib.sha1(canonicalize(walk).encode()).hexdigest()[:16]
 
 
-# One listing request of a walk is done: the same bookkeeping as NoticesSpider._advance_walk,
-# atomic across workers.  KEYS: the walk's hash, its set of pages seen.  ARGV: got a response
-# (0/1), the failure ('' if none), the page bound, then the canonical URLs of further pages.
+# One listing request of a walk is done: the same bookkeeping as CrawlState.advance_walk,
+# atomic across workers.  KEYS: the walk's hash, its set of pages seen, of pages refused.
+# ARGV: got a response (0/1), the failure ('' if none), the page bound (0: none), why the
+# page's further pages are not followed ('' if they are), then their canonical URLs.
 _ADVANCE = """
-local h, seen = KEYS[1], KEYS[2]
+local h, seen, refused = KEYS[1], KEYS[2], KEYS[3]
 redis.call('HINCRBY', h, 'pending', -1)
 redis.call('HINCRBY', h, 'pages', tonumber(ARGV[1]))
 -- the first failure is the walk's; a note ('nodelist:…') gives way to any failure
@@ -113,20 +114,30 @@ if ARGV[2] ~= '' and (cur == false or (string.sub(cur, 1, #note) == note
   redis.call('HSET', h, 'failed', ARGV[2])
 end
 local accepted = {}
-for i = 4, #ARGV do
+local bound = tonumber(ARGV[3])
+for i = 5, #ARGV do
   if redis.call('SISMEMBER', seen, ARGV[i]) == 0 then
-    if redis.call('SCARD', seen) >= tonumber(ARGV[3]) then
+    if ARGV[4] ~= '' then
+      redis.call('HSETNX', h, 'stop', ARGV[4])
+      redis.call('SADD', refused, ARGV[i])
+      redis.call('EXPIRE', refused, JOB_TTL)
+    elseif bound > 0 and redis.call('SCARD', seen) >= bound then
       redis.call('HSET', h, 'bounded', 1)
       break
+    else
+      redis.call('SADD', seen, ARGV[i])
+      redis.call('HINCRBY', h, 'pending', 1)
+      table.insert(accepted, ARGV[i])
     end
-    redis.call('SADD', seen, ARGV[i])
-    redis.call('HINCRBY', h, 'pending', 1)
-    table.insert(accepted, ARGV[i])
   end
 end
-local state = redis.call('HMGET', h, 'pending', 'pages', 'failed', 'bounded')
-return {state[1], state[2], state[3] or '', state[4] or '0', accepted}
-"""
+local state = redis.call('HMGET', h, 'pending', 'pages', 'failed', 'bounded', 'stop')
+local cut = 0
+if tonumber(state[1]) == 0 then
+  cut = #redis.call('SDIFF', refused, seen)
+end
+return {state[1], state[2], state[3] or '', state[4] or '0', accepted, state[5] or '', cut}
+""".replace("JOB_TTL", str(JOB_TTL))
 
 
 # A callback starts only while its job is alive, and counts itself busy (atomically: an
@@ -394,17 +405,31 @@ class RedisState(CrawlState):
         """True the first time the job asks for the page, whichever worker asks."""
         return key in self.requested or bool(self.server.sadd(self.job.claimed, key))
 
-    def advance_walk(self, walk: str, keys: list[str], failed: str | None, page: bool):
+    def new_items(self, walk: str, keys: list[str]) -> int:
+        if not keys:
+            return 0
+        items = job_key(self.job.id, "items", _walk_id(walk))
+        pipe = self.server.pipeline()
+        pipe.sadd(items, *keys)
+        pipe.expire(items, JOB_TTL)
+        return int(pipe.execute()[0])
+
+    def advance_walk(
+        self, walk: str, keys: list[str], failed: str | None, page: bool, stop: str | None = None
+    ):
         wid = _walk_id(walk)
-        pending, pages, failure, bounded, accepted = self.advance(
-            keys=[job_key(self.job.id, "walk", wid), job_key(self.job.id, "seen", wid)],
-            args=[int(page), failed or "", self.max_pages, *keys],
+        walk_keys = [job_key(self.job.id, k, wid) for k in ("walk", "seen", "refused")]
+        pending, pages, failure, bounded, accepted, why, cut = self.advance(
+            keys=walk_keys,
+            args=[int(page), failed or "", self.max_pages, stop or "", *keys],
         )
         state = {
             "pending": int(pending),
             "pages": int(pages),
             "failed": failure.decode() or None,
             "bounded": bounded == b"1",
+            "stop": why.decode() or None,
+            "cut": int(cut) > 0,
         }
         return [k.decode() for k in accepted], state
 

@@ -9,12 +9,14 @@ here; the spider is handed the plan and never opens the archive.  No Scrapy here
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive.storage.attachments import validators
 from archive.storage.db import connect
-from archive.storage.revisits import revisit_targets
+from archive.storage.revisits import archived_urls, full_walks_since, revisit_targets, unfetched
+from crawler.schema.times import format_utc
 from crawler.schema.urls import canonicalize, site_name
 from crawler.sites.registry import Registry, RegistryError, page_extractor
 
@@ -103,18 +105,20 @@ def revisit_headers(target: dict) -> dict:
     return headers
 
 
-def archive_inputs(settings, sites) -> tuple[list[tuple[str, str, dict]], dict[str, dict]]:
-    """What a crawl reads from the archive at its start, in one connection: the revisits
-    [(url, site, conditional headers)], and with attachments on, the archived files'
-    validators by canonical URL."""
+def archive_inputs(settings, plan: CrawlPlan) -> None:
+    """What a crawl reads from the archive at its start, in one connection, into the plan:
+    the revisits [(url, site, conditional headers)] and the notices listed but never fetched;
+    with attachments on, the archived files' validators by canonical URL; and the listings
+    walked incrementally this time, with their sites' archived URLs."""
     path = Path(settings.get("TZGG_DB"))
     if not path.exists():
-        return [], {}
+        return
     files = settings.getbool("TZGG_ATTACHMENTS")
-    revisits, known = [], {}
+    days = settings.getfloat("TZGG_FULL_WALK_DAYS")
+    since = format_utc(datetime.now(UTC) - timedelta(days=days)) if days > 0 else None
     conn = connect(path, readonly=True)
     try:
-        for site in sites:
+        for site in plan.sites:
             for t in revisit_targets(
                 conn,
                 site,
@@ -123,13 +127,22 @@ def archive_inputs(settings, sites) -> tuple[list[tuple[str, str, dict]], dict[s
                 slices=settings.getint("TZGG_REVISIT_SLICES"),
                 files=files,
             ):
-                revisits.append((t["url"], site, revisit_headers(t)))
+                plan.revisits.append((t["url"], site, revisit_headers(t)))
+            for url in unfetched(conn, site):
+                if (urlsplit(url).hostname or "").lower() in plan.hosts.get(site, ()):
+                    plan.revisits.append((url, site, {}))
             if files:
                 for url, v in validators(conn, site).items():
-                    known[canonicalize(url)] = v
+                    plan.validators[canonicalize(url)] = v
+            if since is not None:
+                whole = full_walks_since(conn, site, since)
+                mine = [u for u, s in plan.site_of.items() if s == site]
+                recent = {u for u in mine if canonicalize(u) in whole}
+                if recent:
+                    plan.incremental |= recent
+                    plan.archived[site] = archived_urls(conn, site)
     finally:
         conn.close()
-    return revisits, known
 
 
 @dataclass
@@ -140,6 +153,10 @@ class CrawlPlan:
     hosts: dict[str, set[str]] = field(default_factory=dict)  # site -> hosts it may fetch
     revisits: list = field(default_factory=list)  # [(url, site, conditional headers)]
     validators: dict[str, dict] = field(default_factory=dict)  # file URL -> validators
+    # listing URLs walked whole within TZGG_FULL_WALK_DAYS: this crawl walks them only until
+    # a page of notices all archived (site -> their canonical URLs)
+    incremental: set[str] = field(default_factory=set)
+    archived: dict[str, set[str]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)  # host -> seconds
     extract: object = None  # the registry's page extractor, for re-deriving stored pages
 

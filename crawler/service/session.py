@@ -32,7 +32,7 @@ class CrawlSession:
             for name in sorted(plan.locked_names()):
                 self.locks.enter_context(site_lock(self.db, name))
             # read under the locks: no other crawl of these sites writes meanwhile
-            plan.revisits, plan.validators = archive_inputs(self.settings, plan.sites)
+            archive_inputs(self.settings, plan)
         except BaseException:
             self.locks.close()
             raise

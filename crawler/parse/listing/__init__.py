@@ -46,7 +46,7 @@ from . import fujian, hanweb, jyh, trs
 from .commented import commented_block
 from .family import GENERIC, Evidence, Family, Page, Paging, Reading
 from .generic import base_url, best_block, strip_fragment
-from .pagination import classify_anchors, generic_paging, page_count_from_text
+from .pagination import UNBOUNDED, classify_anchors, generic_paging, page_count_from_text
 from .scripted import script_list
 from .selected import selected_entries, selected_next
 
@@ -75,10 +75,15 @@ def _dated(items) -> int:
 
 
 def _analyse(
-    text: str, url: str, max_pages: int, overrides, families: tuple[Family, ...]
+    text: str,
+    url: str,
+    max_pages: int,
+    overrides,
+    families: tuple[Family, ...],
+    ahead: int = UNBOUNDED,
 ) -> tuple[Reading, Family, Page]:
     """(the reading, the family chosen, the page as the families saw it)."""
-    page = Page(text, strip_fragment(url), max(max_pages, 1), overrides)
+    page = Page(text, strip_fragment(url), max(max_pages, 1), overrides, ahead=max(ahead, 1))
     for family in families:
         got = family.read(page)
         if got is not None:
@@ -104,7 +109,7 @@ def _analyse(
     if listing_xp is None and dated == 0:
         # No dated list in the live markup: the list may be data a script draws, or the
         # static list a template keeps commented out while a script draws it.
-        drawn = script_list(doc, base, max_pages, url)
+        drawn = script_list(doc, base, max_pages, url, page.ahead)
         live = {i.url for i in items}
         if drawn is not None and (not items or live.intersection(i.url for i in drawn.items)):
             # the script's list where the markup holds none, or where it is the same list
@@ -149,7 +154,7 @@ def _analyse(
 
 def _walk(page: Page, anchors, drawn) -> Paging:
     """The generic walk: the page's links to pages, or the paging a script's list states."""
-    paging = generic_paging(anchors, page.url, page.plain, page.max_pages)
+    paging = generic_paging(anchors, page.url, page.plain, page.max_pages, page.ahead)
     next_urls, last_page, page_count = paging.next_urls, paging.last_page, paging.page_count
     mechanism = paging.found and bool(next_urls or paging.page_count)
     if drawn is not None:
@@ -161,11 +166,17 @@ def _walk(page: Page, anchors, drawn) -> Paging:
 
 
 def parse_listing(
-    text: str, url: str, max_pages: int = 300, overrides=None, families=FAMILIES
+    text: str,
+    url: str,
+    max_pages: int = 300,
+    overrides=None,
+    families=FAMILIES,
+    ahead: int = UNBOUNDED,
 ) -> ListingPage:
     """Parse one listing page (HTML, or the XML of a Hanweb dataproxy.jsp answer);
-    `overrides`: the site's registry entry (its `listing` and `next_page` selectors)."""
-    return _analyse(text, url, max_pages, overrides, families)[0].listing
+    `overrides`: the site's registry entry (its `listing` and `next_page` selectors);
+    `ahead`: at most this many further pages past its own (a walk's look-ahead)."""
+    return _analyse(text, url, max_pages, overrides, families, ahead)[0].listing
 
 
 def is_listing(text: str, url: str, overrides=None, families=FAMILIES) -> bool:

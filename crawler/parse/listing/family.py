@@ -27,7 +27,7 @@ from lxml import etree
 from crawler.schema.records import ListingEntry, ListingPage
 
 from .generic import parse_html
-from .pagination import Paging
+from .pagination import UNBOUNDED, Paging
 
 __all__ = ["Evidence", "Family", "Generic", "GENERIC", "Page", "Paging", "Reading", "most_match"]
 
@@ -60,6 +60,7 @@ class Page:
     url: str  # without its fragment
     max_pages: int  # at least 1
     overrides: Any = None  # the site's registry entry (crawler.parse.notice.overrides)
+    ahead: int = UNBOUNDED  # pages past its own this page may name (see pagination.UNBOUNDED)
     items: list[ListingEntry] = field(default_factory=list)
     _memo: dict = field(default_factory=dict, repr=False)
 

@@ -46,6 +46,7 @@ from .generic import (
     resolve,
 )
 from .generic import _year_from_url as year_from_url
+from .pagination import UNBOUNDED
 from .selected import selected_entries, selected_next
 
 # The datastore is scanned, not matched with lazy `<x>(.*?)</x>` patterns: those rescan to the
@@ -310,7 +311,9 @@ def _make_url(proxy: str, start: int, end: int, perpage: int, params: list[tuple
     return proxy + "?" + urlencode(query, quote_via=quote, safe="/")
 
 
-def parse_hanweb(text: str, url: str, base: str, max_pages: int) -> HanwebResult:
+def parse_hanweb(
+    text: str, url: str, base: str, max_pages: int, ahead: int = UNBOUNDED
+) -> HanwebResult:
     store = _main_store(text)
     records = records_of(text, store)
     items = parse_records(records, base)
@@ -381,7 +384,7 @@ def parse_hanweb(text: str, url: str, base: str, max_pages: int) -> HanwebResult
         page_count = max(1, math.ceil(total / group))
         last_page = end >= total or n == 0
         s = next_start
-        while s <= total and (s - 1) // group < max_pages:
+        while s <= total and (s - 1) // group < max_pages and len(next_urls) < ahead:
             next_urls.append(_make_url(proxy, s, s + group - 1, pp, params))
             s += group
     else:
@@ -427,7 +430,7 @@ class Hanweb(Family):
             ov = page.overrides
             listing_xp = ov.listing if ov is not None else None
             next_xp = ov.next_page if ov is not None else None
-            res = parse_hanweb(text, url, url, page.max_pages)
+            res = parse_hanweb(text, url, url, page.max_pages, page.ahead)
             items, next_urls, last_page = res.items, res.next_urls, res.last_page
             if listing_xp is not None:
                 items = selected_entries(records_document(records_of(text)), url, listing_xp)

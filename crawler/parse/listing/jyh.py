@@ -13,7 +13,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .family import Evidence, Family, Page, Paging
-from .pagination import page_count_from_text
+from .pagination import UNBOUNDED, page_count_from_text
 
 _JYH_ITEM = re.compile(r"/[0-9a-f]{32}\.shtml\b", re.I)
 _JYH_MARK = re.compile(r"<ucap|/ucap|ucapcms|ucap[-_]", re.I)
@@ -34,7 +34,9 @@ def looks_jyh(text: str, url: str, item_urls: list[str]) -> bool:
     return shtml and ("ucap" in text or "UCAP" in text) and bool(_JYH_MARK.search(text))
 
 
-def pages_from_count(url: str, count: int, max_pages: int) -> tuple[list[str], int]:
+def pages_from_count(
+    url: str, count: int, max_pages: int, ahead: int = UNBOUNDED
+) -> tuple[list[str], int]:
     """(further page URLs, own page number) for a page that only tells its page count."""
     parts = urlsplit(url)
     m = _LIST_N.match(parts.path)
@@ -42,7 +44,7 @@ def pages_from_count(url: str, count: int, max_pages: int) -> tuple[list[str], i
         own = int(m.group(2) or 1)
         urls = [
             urlunsplit((parts.scheme, parts.netloc, f"{m.group(1)}_{n}.shtml", parts.query, ""))
-            for n in range(own + 1, min(count, max_pages) + 1)
+            for n in range(own + 1, min(count, max_pages, own + ahead) + 1)
         ]
         return urls, own
     if parts.query:
@@ -52,7 +54,7 @@ def pages_from_count(url: str, count: int, max_pages: int) -> tuple[list[str], i
         own_v = dict(q).get(key, "1")
         own = int(own_v) if own_v.isdigit() else 1
         urls = []
-        for n in range(own + 1, min(count, max_pages) + 1):
+        for n in range(own + 1, min(count, max_pages, own + ahead) + 1):
             nq = [(k, str(n) if k == key else v) for k, v in q]
             if key not in keys:
                 nq.append((key, str(n)))
@@ -73,7 +75,7 @@ class Jyh(Family):
             return walked
         count = walked.page_count or page_count_from_text(page.plain)
         if count:
-            urls, own_n = pages_from_count(page.url, count, page.max_pages)
+            urls, own_n = pages_from_count(page.url, count, page.max_pages, page.ahead)
             if urls or own_n >= count:
                 return Paging(urls, own_n >= count, count, True)
         return walked

@@ -45,6 +45,12 @@ _COUNT_PATTERNS = [
 ]
 
 
+# Pages one listing page names past itself, unbounded: a caller walking a column page by page
+# passes a small `ahead`, so that each page costs the same however long the column is (naming
+# every remaining page from every page made a walk quadratic in its length).
+UNBOUNDED = 1 << 30
+
+
 @dataclass
 class Template:
     """A page-number slot in a URL."""
@@ -183,7 +189,11 @@ class Paging:
 
 
 def generic_paging(
-    anchors: list[PagingAnchor], own_url: str, raw_text: str, max_pages: int
+    anchors: list[PagingAnchor],
+    own_url: str,
+    raw_text: str,
+    max_pages: int,
+    ahead: int = UNBOUNDED,
 ) -> Paging:
     own = own_url
     nexts = [p for p in anchors if p.kind == "next"]
@@ -249,7 +259,7 @@ def generic_paging(
     if last_n is not None:
         page_count = last_n - first + 1
         urls = []
-        for n in range(own_n + 1, last_n + 1):
+        for n in range(own_n + 1, min(last_n, own_n + ahead) + 1):
             if n - first >= max_pages:
                 break
             u = tpl.make(n)
@@ -264,7 +274,12 @@ def generic_paging(
     beyond: list[str] = []
     for p in nums:
         n = n_of(p.url)
-        if n is not None and n > own_n and p.url not in beyond and n - first < max_pages:
+        if (
+            n is not None
+            and own_n < n <= own_n + ahead
+            and p.url not in beyond
+            and n - first < max_pages
+        ):
             beyond.append(p.url)
     urls = [next_url] if next_url else beyond
     if own_n - first + 1 >= max_pages:

@@ -32,7 +32,7 @@ import chompjs
 from crawler.schema.records import ListingEntry
 
 from .generic import all_scripts, find_date, is_attachment, norm_text, resolve
-from .pagination import template_of
+from .pagination import UNBOUNDED, template_of
 
 MAX_SCRIPT = 512 * 1024  # characters of one script given to chompjs
 MAX_SCRIPTS = 2 * 1024 * 1024  # characters of all the scripts of a page
@@ -258,7 +258,9 @@ def _literals(text: str):
         return
 
 
-def script_list(doc, base: str, max_pages: int = 300, own: str | None = None) -> ScriptList | None:
+def script_list(
+    doc, base: str, max_pages: int = 300, own: str | None = None, ahead: int = UNBOUNDED
+) -> ScriptList | None:
     """The best list held in the page's scripts (the most dated items, then the most items),
     with the paging the page states (`own`: the page's URL, `base` its links' base); None when
     no script holds one."""
@@ -293,7 +295,7 @@ def script_list(doc, base: str, max_pages: int = 300, own: str | None = None) ->
         return None
     entries, dated, owners, text = best
     found = ScriptList(items=entries, dated=dated)
-    _paging(found, owners, text, base, max_pages, own or base)
+    _paging(found, owners, text, base, max_pages, own or base, ahead)
     return found
 
 
@@ -327,7 +329,13 @@ def _template(owners: tuple, text: str, base: str):
 
 
 def _paging(
-    found: ScriptList, owners: tuple, text: str, base: str, max_pages: int, own: str
+    found: ScriptList,
+    owners: tuple,
+    text: str,
+    base: str,
+    max_pages: int,
+    own: str,
+    ahead: int = UNBOUNDED,
 ) -> None:
     count = _stated(owners, COUNT_KEYS)
     if count is None:
@@ -349,7 +357,15 @@ def _paging(
     make = _template(owners, text, base)
     if current is None and make is not None and count is not None:
         # not stated: the page's own number in the series, if its URL is one of them
-        current = next((n for n in range(2, min(count, max_pages) + 1) if make(n) == own), None)
+        # (a number its URL holds: trying each page number would cost the column's length)
+        current = next(
+            (
+                n
+                for n in dict.fromkeys(int(d) for d in re.findall(r"\d{1,9}", own))
+                if 2 <= n <= min(count, max_pages) and make(n) == own
+            ),
+            None,
+        )
     first = 0 if current == 0 else 1
     current = first if current is None else current
     last = None if count is None else first + count - 1
@@ -367,7 +383,7 @@ def _paging(
         found.next_urls = [nxt] if nxt and max_pages > 1 else []
         return
     urls = []
-    for n in range(current + 1, last + 1):
+    for n in range(current + 1, min(last, current + ahead) + 1):
         if n - first >= max_pages:
             break
         u = make(n)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from .family import Evidence, Family, Page, Paging, most_match
+from .pagination import UNBOUNDED
 
 _CALL = re.compile(r"(?<![\w.$])createPageHTML\s*\(([^()]{0,300})\)")
 _ARG_STR = re.compile(r"""^\s*(['"])(.*?)\1\s*$""")
@@ -38,10 +39,10 @@ class TrsPaging:
         name = f"{self.prefix}_{i}.{self.ext}" if i else f"{self.prefix}.{self.ext}"
         return urljoin(own_url, name)
 
-    def next_urls(self, own_url: str, max_pages: int) -> list[str]:
+    def next_urls(self, own_url: str, max_pages: int, ahead: int = UNBOUNDED) -> list[str]:
         own = own_url.split("#", 1)[0]
         out = []
-        for i in range(self.current + 1, min(self.count, max_pages)):
+        for i in range(self.current + 1, min(self.count, max_pages, self.current + 1 + ahead)):
             u = self.page_url(own, i)
             if u != own:
                 out.append(u)
@@ -186,7 +187,8 @@ class Trs(Family):
         trs = list_paging(page)
         if trs is None:
             return None
-        return Paging(trs.next_urls(page.url, page.max_pages), trs.last_page, trs.count, True)
+        urls = trs.next_urls(page.url, page.max_pages, page.ahead)
+        return Paging(urls, trs.last_page, trs.count, True)
 
 
 FAMILY = Trs()
