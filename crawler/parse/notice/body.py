@@ -32,6 +32,11 @@ _FURNITURE_LINE = re.compile(
     r"\s*[:：]?\s*\d*\s*次?.{0,20}|【?\s*(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏)\s*】?(?:\s*【?\s*"
     r"(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏)\s*】?)*|分享到\s*[:：]?.{0,30}|扫一扫在手机上查看当前页面)$"
 )
+# Words one of which every _FURNITURE_LINE holds: a line without any is none (the pattern
+# itself tries its alternatives at each of many offsets).
+_FURNITURE_WORD = re.compile(
+    "字号|浏览次数|阅读量|浏览量|访问量|点击数|点击量|阅读次数|打印|关闭|返回顶部|收藏|分享到|扫一扫"
+)
 _ATTACH_HEAD = re.compile(r"^附\s*件\s*(?:下载|列表)?\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?")
 _NUMBERING = re.compile(r"[\s\d０-９一二三四五六七八九十、.．:：()（）\[\]【】附件下载-]+")
 DOC_NUMBER_LINE = re.compile(
@@ -175,14 +180,17 @@ _CLASS_VERDICTS, _class_verdict_of = _cached(_class_verdict)
 _STYLE_ACTIONS, _style_action_of = _cached(_style_action)
 _ID_VERDICTS, _id_is_furniture = _cached(lambda ident: _TEXT if _FURNITURE_RE.search(ident) else 0)
 
-# Per attribute-name tuple: which attributes the sanitizer must read (most: style/class).
-_PLAN_CACHE: dict[tuple, tuple] = {}
+# Per attribute-name tuple: which attributes the sanitizer must read (most: style/class);
+# None where it reads none (align, width, face …).
+_PLAN_CACHE: dict[tuple, tuple | None] = {}
 
 
-def _attr_plan(keys: tuple) -> tuple:
-    """(has style, has hidden, has class, has id, names for _fix_names) for attribute names."""
+def _attr_plan(keys: tuple) -> tuple | None:
+    """(has style, has hidden, has class, has id, names for _fix_names) for attribute names,
+    or None when none of them needs a look."""
     fix = tuple(n for n in keys if n.lower().startswith("on") or n.lower() in _URL_ATTRS)
-    return ("style" in keys, "hidden" in keys, "class" in keys, "id" in keys, fix)
+    plan = ("style" in keys, "hidden" in keys, "class" in keys, "id" in keys, fix)
+    return plan if any(plan) else None
 
 
 def _fix_names(el, names: tuple, base_url: str) -> None:
@@ -203,35 +211,38 @@ def _fix_names(el, names: tuple, base_url: str) -> None:
                 del el.attrib[name]
 
 
+# Comments, processing instructions and entities: never in the HTML (lxml's tag filters).
+_NOT_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
+
+
 def _sanitize(container, base_url: str) -> tuple[list, list]:
     """(elements to drop from the HTML, elements to drop from the text only) among the
     container's descendants; strips handlers, script URLs and hiding-only styles, makes
-    links absolute on the way."""
-    drop_html = []
-    drop_text = []
-    bad_tags = _BAD_TAGS
-    text_only = _TEXT_ONLY_DROP
+    links absolute on the way.
+
+    What the tag decides is found by lxml's C-level tag filters; the loop reads attributes
+    only, and only those the element's attribute names call for.  (An element dropped whole
+    may still get its attributes fixed: harmless, it is gone.)"""
+    drop_html = list(container.iterdescendants(*_NOT_ELEMENTS, *_BAD_TAGS))
+    drop_text = list(container.iterdescendants(*_TEXT_ONLY_DROP))
     plans = _PLAN_CACHE
     styles, style_action = _STYLE_ACTIONS, _style_action_of
     classes, class_verdict = _CLASS_VERDICTS, _class_verdict_of
     ids, id_verdict = _ID_VERDICTS, _id_is_furniture
     for el in container.iterdescendants():
-        tag = el.tag
-        if tag.__class__ is not str or tag in bad_tags:
-            drop_html.append(el)
-            continue
-        if tag in text_only:
-            drop_text.append(el)
-        keys = el.keys()
+        keys = el.keys()  # [] for comments and the like
         if not keys:
             continue
         keys = tuple(keys)
-        plan = plans.get(keys)
-        if plan is None:
+        try:
+            plan = plans[keys]
+        except KeyError:
             plan = _attr_plan(keys)
             if len(plans) > 5000:
                 plans.clear()
             plans[keys] = plan
+        if plan is None:
+            continue
         has_style, has_hidden, has_class, has_id, fix = plan
         if has_style:
             style = el.get("style")
@@ -280,8 +291,11 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
     Mutates the container."""
     if not isinstance(container.tag, str):
         return "", []
-    if container.attrib:
-        _fix_names(container, _attr_plan(tuple(container.attrib.keys()))[4], base_url)
+    keys = container.keys()
+    if keys:
+        plan = _attr_plan(tuple(keys))
+        if plan is not None and plan[4]:
+            _fix_names(container, plan[4], base_url)
     drop_html, drop_text = _sanitize(container, base_url)
     remove_all_keep_tail(drop_html)  # removing an already-detached descendant is harmless
     html = etree.tostring(container, method="html", encoding="unicode", with_tail=False).strip()
@@ -289,7 +303,7 @@ def process_container(container, base_url: str) -> tuple[str, list[str]]:
     remove_all_keep_tail(drop_text)
     lines = []
     for line in block_lines(container):
-        if len(line) <= 60 and _FURNITURE_LINE.match(line):
+        if len(line) <= 60 and _FURNITURE_WORD.search(line) and _FURNITURE_LINE.match(line):
             continue
         if len(line) <= 120 and _ATTACH_HEAD.match(line):
             rest = _ATTACH_HEAD.sub("", line, count=1)

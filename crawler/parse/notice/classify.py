@@ -124,18 +124,35 @@ _OPAQUE = re.compile(r"[A-Za-z0-9_.$+/=%-]{400,}")
 def _blocks(html_text: str):
     """(start, end, code start, tag) of each <script>/<style> block, found by a linear scan
     (a lazy regex would rescan to the page's end from every unclosed one); an unclosed block
-    runs to the end."""
-    low = html_text.lower()
+    runs to the end.  (Each close is searched for from its open, in either case: lower-casing
+    the whole page for it cost more than the rest of classifying.)"""
     pos = 0
     while True:
         m = _OPEN.search(html_text, pos)
         if m is None:
             return
-        tag = m.group(1).lower()
-        close = low.find("</" + tag, m.end())
-        end = len(html_text) if close < 0 else low.find(">", close) + 1 or len(html_text)
+        c = _closer(m.group(1).lower()).search(html_text, m.end())
+        close = c.start() if c else -1
+        end = len(html_text) if close < 0 else html_text.find(">", close) + 1 or len(html_text)
         yield m.start(), end, m.end(), close if close >= 0 else len(html_text)
         pos = end
+
+
+_CLOSERS: dict[str, re.Pattern] = {}
+
+
+def _closer(tag: str) -> re.Pattern:
+    """'</' + tag in any ASCII case: what finding it in the lower-cased page found (no other
+    character lower-cases to a letter of 'script' or 'style')."""
+    rx = _CLOSERS.get(tag)
+    if rx is None:
+        rx = _CLOSERS[tag] = re.compile(
+            "</"
+            + "".join(
+                f"[{c}{c.upper()}]" if c.isascii() and c.isalpha() else re.escape(c) for c in tag
+            )
+        )
+    return rx
 
 
 def _visible_text(html_text: str) -> str:
@@ -147,6 +164,24 @@ def _visible_text(html_text: str) -> str:
     return fold_ws(_TAG.sub(" ", " ".join(parts)))
 
 
+def _waf_mark(head: str) -> str | None:
+    """The first of _WAF_MARKS in the lower-cased `head`.  The marks are ASCII, and but for
+    K (Kelvin) and İ no other character lower-cases to ASCII: so a mark is in the lower-cased
+    text only if it is in the text's ASCII characters, lower-cased (a quick test); the text
+    is lower-cased only for a mark found there."""
+    exact = "\u212a" in head or "\u0130" in head
+    ascii_low = None if exact else head.encode("ascii", "ignore").lower()
+    low_html = None
+    for low_mark, mark in _WAF_MARKS:
+        if ascii_low is not None and low_mark.encode() not in ascii_low:
+            continue
+        if low_html is None:
+            low_html = head.lower()
+        if low_mark in low_html:
+            return mark
+    return None
+
+
 def _scripts(html_text: str):
     for _start, _end, code, close in _blocks(html_text):
         yield html_text[code:close]
@@ -154,6 +189,18 @@ def _scripts(html_text: str):
 
 LOGIN_WALL = "password field"  # the phrase of a login wall: what shows it
 _PASSWORD = re.compile(r"""type\s*=\s*["']?\s*password""", re.I)
+
+
+def _has_password(html_text: str) -> bool:
+    """_PASSWORD found in the page.  Its case-blind search reads a page at a fraction of the
+    speed of a plain one, so first the cheap test: a match spells 'password' in ASCII letters
+    of either case (or with 'ſ', which re.I takes for 's'), still side by side once the page's
+    other characters are dropped."""
+    if "ſ" not in html_text and b"password" not in html_text.encode("ascii", "ignore").lower():
+        return False
+    return _PASSWORD.search(html_text) is not None
+
+
 # every phrase, squashed and lower-cased, longest first (页面不存在 before 不存在)
 _PHRASES = tuple(
     sorted({"".join(p.split()).lower() for p in SOFT_404 + SOFT_404_WEAK + BLOCKED}, key=len)[::-1]
@@ -173,7 +220,7 @@ def classify_page(title: str | None, body: str, html_text: str) -> tuple[str, st
     dominates (in a short title, or in a short page), and a page with a password field
     whose title or heading says 登录 or 身份认证 is a login wall."""
     kind, phrase = _by_phrase(title, body, html_text)
-    password = bool(html_text) and _PASSWORD.search(html_text) is not None
+    password = bool(html_text) and _has_password(html_text)
     if kind == "ok" and not password:
         return kind, phrase
     shape = page_shape(html_text, _PHRASES) if html_text else NO_SHAPE
@@ -218,10 +265,9 @@ def _by_phrase(title: str | None, body: str, html_text: str) -> tuple[str, str |
             if p.lower() in low:
                 return "blocked", p
     if html_text and not big and (visible or not body):
-        low_html = html_text[:200_000].lower()
-        for low_mark, mark in _WAF_MARKS:
-            if low_mark in low_html:
-                return "blocked", mark
+        mark = _waf_mark(html_text[:200_000])
+        if mark:
+            return "blocked", mark
     if not title and not body and not big and len(visible) < 20 and html_text:
         m = _CHALLENGE_JS.search(html_text)
         if m:

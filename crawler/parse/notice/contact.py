@@ -98,20 +98,37 @@ _LABELS = {
     "zip": (["邮政编码"], ["邮编"]),
 }
 _KIND_ORDER = ("person_phone", "person", "phone", "fax", "email", "address", "zip")
-_FIRST = sorted({w[0].lower() for kind in _LABELS for ws in _LABELS[kind] for w in ws})
-# A label and its separator: a colon, 为/是; none only before a phone or an e-mail. The
-# separator sits inside the kind's group, so that the match's lastgroup names the kind.
+# A label and its separator: a colon, 为/是; none only before a phone or an e-mail.
 _SEP = rf"{_SP}(?:[:：]|为|是)?{_SP}"
-_LABEL = re.compile(
-    f"(?=[{''.join(_FIRST)}])(?:"  # a cheap first-character test before the alternatives
-    + "|".join(
-        f"(?P<{kind}_q>(?:{_alts(*_LABELS[kind][0])}){_SEP})"
-        + (f"|(?P<{kind}_b>(?:{_alts(*_LABELS[kind][1])}){_SEP})" if _LABELS[kind][1] else "")
-        for kind in _KIND_ORDER
+
+
+def _branches(word: str) -> list[str]:
+    """The spaced pattern of a label word, ASCII letters in either case; a word opening with a
+    letter is two branches ('E…', 'e…'), so that every branch opens with a plain character."""
+    rest = "".join(
+        _SP + (f"[{c.lower()}{c.upper()}]" if c.isascii() and c.isalpha() else re.escape(c))
+        for c in word[1:]
     )
-    + ")",
-    re.I,
+    first = word[0]
+    if first.isascii() and first.isalpha():
+        return [re.escape(first.upper()) + rest, re.escape(first.lower()) + rest]
+    return [re.escape(first) + rest]
+
+
+# Label words in the order they are tried at a position: kind by kind, qualified then bare,
+# longest first.  One alternation of branches that each open with a plain character: sre
+# skips a branch on its first character and searches for the first characters as a set.
+_WORDS = [
+    (word, kind, how)
+    for kind in _KIND_ORDER
+    for how, words in zip("qb", _LABELS[kind], strict=True)
+    for word in sorted(words, key=len, reverse=True)
+]
+_WORD_KIND = {word.lower(): (kind, how) for word, kind, how in _WORDS}
+_LABEL = re.compile(
+    "(?P<lab>" + "|".join(b for word, _k, _h in _WORDS for b in _branches(word)) + ")" + _SEP
 )
+_NOT_LABEL = str.maketrans(dict.fromkeys(" \t\u3000\xa0"))  # the spaces of a spaced label
 _SEP_CHARS = ":：为是"  # no label word ends in one
 _SPACES = " \t\u3000\xa0"
 _ITEM_START = set(",，;；。、()（）[]【】［］/／ \t\u3000\xa0\n")
@@ -178,7 +195,7 @@ class _Label:
 def _labels(norm: str):
     """(kind, match) of each label, in order."""
     for m in _LABEL.finditer(norm):
-        base, how = m.lastgroup.rsplit("_", 1)
+        base, how = _WORD_KIND[m.group("lab").translate(_NOT_LABEL).lower()]
         s = m.start()
         if how == "b" and s > 0 and norm[s - 1] not in _ITEM_START:
             continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from itertools import islice
 from urllib.parse import urljoin
 
@@ -19,11 +18,14 @@ _CJK_SPACE = re.compile(rf"(?<=[{_CJK}]) | (?=[{_CJK}])")
 
 # A relative reference made only of path characters, with no dot segment but a leading "./":
 # joined by string slicing, as urljoin would (urljoin costs microseconds a call, and a page's
-# every link and image is joined).
+# every link and image is joined).  Path characters: ASCII ones, and any non-ASCII character
+# or inner space (a file named in Chinese; urljoin keeps them as they are).
 _PLAIN_REF = re.compile(
-    r"(?:\./(?![./])|/(?![./]))?(?!\.)(?:[A-Za-z0-9_\-~%+=,@!$&*]|\.(?![./])|/(?![./]))+"
+    r"(?:\./(?![./])|/(?![./]))?(?!\.)"
+    r"(?:[A-Za-z0-9_\-~%+=,@!$&*\u00a0-\U0010ffff]|(?<!^) (?!$)|\.(?![./])|/(?![./]))+"
 )
-_PLAIN_BASE = re.compile(r"https?://[^/?#@]+(?:/[^?#]*)?")
+# A plain http(s) URL whose path has no empty or dot segment (urljoin would drop them).
+_PLAIN_BASE = re.compile(r"https?://[^/?#@]+(?:/(?:(?!\.\.?(?:/|$))[^/?#]+/)*[^/?#]*)?")
 
 
 def join_url(base: str, ref: str) -> str:
@@ -41,11 +43,24 @@ def join_url(base: str, ref: str) -> str:
     return urljoin(base, ref)
 
 
+# _WS less the characters str.isspace() (and re's \s, and str.split()) already take
+_ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\ufeff")
+
+
+def _spaced_zero_width(s: str) -> str:
+    for z in _ZERO_WIDTH:
+        if z in s:
+            s = s.replace(z, " ")
+    return s
+
+
 def fold_ws(s: str | None) -> str:
     """Collapse all whitespace (incl. U+3000, U+00A0, zero-width) to single spaces; strip."""
     if not s:
         return ""
-    return _WS.sub(" ", s).strip()
+    # what _WS.sub(" ", s).strip() gives, by str.split() (C speed, where sre tries every
+    # position of a long text)
+    return " ".join(_spaced_zero_width(s).split())
 
 
 def squash(s: str | None) -> str:
@@ -86,31 +101,6 @@ def is_hidden(el) -> bool:
     cls = el.get("class")
     if cls and HIDDEN_CLASSES.intersection(cls.lower().split()):
         return True
-    return False
-
-
-@lru_cache(maxsize=4096)
-def _style_hides(style: str) -> bool:
-    return bool(_HIDDEN_STYLE.search(style))
-
-
-@lru_cache(maxsize=4096)
-def _class_hides(cls: str) -> bool:
-    return bool(HIDDEN_CLASSES.intersection(cls.lower().split()))
-
-
-def _hidden_by(el, keys: list) -> bool:
-    """is_hidden(el) for an element whose attribute names are `keys` (cached by value)."""
-    if "style" in keys:
-        style = el.get("style")
-        if style and _style_hides(style):
-            return True
-    if "hidden" in keys:
-        return True
-    if "class" in keys:
-        cls = el.get("class")
-        if cls:
-            return _class_hides(cls)
     return False
 
 
@@ -233,21 +223,80 @@ def _shown(html_text: str) -> str:
 
 
 def _ws_fold(text: str) -> str:
-    return " " if text.isspace() else _WS.sub(" ", text)
+    """_WS.sub(" ", text): each run of whitespace one space, the ends kept as one."""
+    if len(text) < 48:  # short: one sre call costs less than the splitting
+        return " " if text.isspace() else _WS.sub(" ", text)
+    text = _spaced_zero_width(text)
+    words = text.split()
+    if not words:
+        return " "
+    folded = " ".join(words)
+    if text[0].isspace():
+        folded = " " + folded
+    if text[-1].isspace():
+        folded += " "
+    return folded
+
+
+# Per attribute-name tuple: (has style, has hidden, has class), or None when no attribute
+# can hide the element; and the verdicts on style and class values (dict lookups: the walk
+# asks for every element).
+_HIDE_PLANS: dict[tuple, tuple | None] = {}
+_STYLE_HIDES: dict[str, bool] = {}
+_CLASS_HIDES: dict[str, bool] = {}
+
+
+def _hide_plan(keys: tuple) -> tuple | None:
+    plan = ("style" in keys, "hidden" in keys, "class" in keys)
+    if len(_HIDE_PLANS) > 5000:
+        _HIDE_PLANS.clear()
+    _HIDE_PLANS[keys] = plan = plan if any(plan) else None
+    return plan
+
+
+def _hidden_in_walk(el, plan: tuple) -> bool:
+    """is_hidden(el) for an element whose attribute names gave `plan` (verdicts cached by
+    value)."""
+    has_style, has_hidden, has_class = plan
+    if has_style:
+        style = el.get("style")
+        if style:
+            hides = _STYLE_HIDES.get(style)
+            if hides is None:
+                if len(_STYLE_HIDES) > 20000:
+                    _STYLE_HIDES.clear()
+                hides = _STYLE_HIDES[style] = bool(_HIDDEN_STYLE.search(style))
+            if hides:
+                return True
+    if has_hidden:
+        return True
+    if has_class:
+        cls = el.get("class")
+        if cls:
+            hides = _CLASS_HIDES.get(cls)
+            if hides is None:
+                if len(_CLASS_HIDES) > 20000:
+                    _CLASS_HIDES.clear()
+                hides = _CLASS_HIDES[cls] = bool(HIDDEN_CLASSES.intersection(cls.lower().split()))
+            return hides
+    return False
 
 
 def _walk(root, tag, skip, skip_el, cells, out, edge="", stop=False):
     """Chunks of a kept element `root` (lower-case tag `tag`), by a loop over a stack of the
     open elements: a page may nest elements deeper than Python's recursion limit."""
     append = out.append
-    if tag in BLOCK_TAGS:
+    ws_fold = _ws_fold
+    plans = _HIDE_PLANS
+    blocks, cell_tags, skip_tags = BLOCK_TAGS, CELL_TAGS, SKIP_TAGS
+    if tag in blocks:
         append("\n")
-    elif tag in CELL_TAGS:
+    elif tag in cell_tags:
         append(cells)
     text = root.text
     if text:
         # an edge mark where text follows an element's start or end: nothing else needs one
-        append(edge + _ws_fold(text) if edge else _ws_fold(text))
+        append(edge + _ws_fold(text))
     stack = [(iter(root), tag, None)]  # (children left, tag, the element they belong to)
     while stack:
         children, tag, el = stack[-1]
@@ -255,18 +304,25 @@ def _walk(root, tag, skip, skip_el, cells, out, edge="", stop=False):
             ctag = child.tag
             if ctag.__class__ is str and child is not skip_el:
                 # (the HTML parser gives lower-case tag names)
-                if ctag not in SKIP_TAGS:
+                if ctag not in skip_tags:
                     keys = child.keys()
-                    if not (
-                        (keys and _hidden_by(child, keys)) or (skip is not None and skip(child))
-                    ):
-                        if ctag in BLOCK_TAGS:
+                    if keys:
+                        keys = tuple(keys)
+                        try:
+                            plan = plans[keys]
+                        except KeyError:
+                            plan = _hide_plan(keys)
+                        hidden = plan is not None and _hidden_in_walk(child, plan)
+                    else:
+                        hidden = False
+                    if not (hidden or (skip is not None and skip(child))):
+                        if ctag in blocks:
                             append("\n")
-                        elif ctag in CELL_TAGS:
+                        elif ctag in cell_tags:
                             append(cells)
                         text = child.text
                         if text:
-                            append(edge + _ws_fold(text) if edge else _ws_fold(text))
+                            append(edge + ws_fold(text))
                         stack.append((iter(child), ctag, child))
                         break  # into it; its tail comes once it is done
                 elif edge and ctag == "script" and "document.write" in (child.text or ""):
@@ -277,17 +333,17 @@ def _walk(root, tag, skip, skip_el, cells, out, edge="", stop=False):
                     raise _Skipped
             tail = child.tail
             if tail:
-                append(edge + _ws_fold(tail) if edge else _ws_fold(tail))
+                append(edge + ws_fold(tail))
         else:  # the element is done: its end, then its tail (never the root's)
             stack.pop()
-            if tag in BLOCK_TAGS:
+            if tag in blocks:
                 append("\n")
-            elif tag in CELL_TAGS:
+            elif tag in cell_tags:
                 append(cells)
             if el is not None:
                 tail = el.tail
                 if tail:
-                    append(edge + _ws_fold(tail) if edge else _ws_fold(tail))
+                    append(edge + ws_fold(tail))
 
 
 # Candidates (containers, titles, breadcrumbs, attachment blocks) nested deeper than this in
@@ -404,13 +460,8 @@ LINE = "\ue000"  # a private-use mark for a block boundary while serializing tex
 _LINE_WS = re.compile(r"[\s\u3000\u00a0\u200b\u200c\u200d\ufeff\u2002\u2003\u2009]+")
 
 
-_ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\ufeff")  # in _LINE_WS, not str.isspace()
-
-
 def _split_lines(text: str) -> list[str]:
-    for z in _ZERO_WIDTH:
-        if z in text:
-            text = text.replace(z, " ")
+    text = _spaced_zero_width(text)
     # str.split() splits on exactly the other characters of _LINE_WS (str.isspace), so this
     # is _LINE_WS.sub(" ", line).strip(" ") for each line, at C speed.
     out = []
