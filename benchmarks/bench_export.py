@@ -13,17 +13,24 @@ bytes.  Built archives are kept (in the temp folder, one per schema version, or 
 reused by later runs.
 
 Then the archive as of after round 2 is exported in each format, each export in a fresh
-process (so its peak RSS is its own): median seconds, MB/s of output (and of HTTP payload for
-the formats holding a WARC), notices/s and peak RSS.  The baseline, in the same run and also in
-its own process: a bare warcio write (gzip, WARC 1.1) of the same stored bodies, read from
-the same `bodies` table, as the `response` records tzgg writes.  tzgg's WARC holds more than
-that (a request per capture, revisits for 304s and identical bytes, the CDXJ index beside it),
-so the ratio is the price of everything else for the same payload.
+process (so its peak RSS is its own): median seconds and CPU seconds, MB/s of output (and of
+HTTP payload for the formats holding a WARC), notices/s and peak RSS.  Two baselines, in the
+same run and each in its own process, both bare warcio (WARC 1.1, a gzip member per record at
+tzgg's level, `GZIP_LEVEL`: warcio's own 9 would give the baseline more work than tzgg):
+* `same records`: the very records of tzgg's WARC (written once, untimed, and kept in the table
+  bench_records: type, target, WARC headers with tzgg's payload digests, HTTP head, the stored
+  body by its hash or a metadata record's JSON), the bodies read from the same `bodies` table.
+  What tzgg costs beyond this is the price of its export: finding the records in the archive,
+  the revisits, the CDXJ index.  The aim (issue 17): tzgg at ≥ 0.8× its speed.
+* `bare warcio`: only the `response` records, the same stored bodies read from `bodies`.  tzgg
+  writes more than that (a request per capture, revisits for 304s and identical bytes,
+  metadata, the index), so this ratio is the price of everything else for the same payload.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import json
 import os
@@ -46,6 +53,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_search import make_notice  # noqa: E402
 
+from archive.export import export  # noqa: E402
+from archive.export.warc import GZIP_LEVEL  # noqa: E402
 from archive.storage.db import SCHEMA_VERSION, connect  # noqa: E402
 from archive.storage.store import Archive  # noqa: E402
 
@@ -401,23 +410,21 @@ fmt, db, out, at = sys.argv[1:5]
 if fmt == "wacz":
     import wacz.main
 start_rss = peak_kib()
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 conn = connect(db, readonly=True)
 summary = export(conn, fmt, out, at=at)
-seconds = time.perf_counter() - t
+seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
 peak = peak_kib()
-print(json.dumps({"seconds": seconds, "peak_kib": peak, "start_kib": start_rss,
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kib": peak, "start_kib": start_rss,
                   "summary": summary}, ensure_ascii=False))
 """
 
 _WARCIO = """
 import io, json, sqlite3, sys, time, zlib
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 from archive.storage.headers import unpack
 db, out = sys.argv[1:3]
 start_rss = peak_kib()
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 sql = (
     "SELECT coalesce(c.final_url, c.url), c.status, c.reason, c.http_version, c.headers, b.data"
@@ -436,14 +443,118 @@ with open(out, "wb") as fh:
         w.write_record(rec)
         n += 1
         payload += len(body)
-seconds = time.perf_counter() - t
+seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
 peak = peak_kib()
-print(json.dumps({"seconds": seconds, "peak_kib": peak, "start_kib": start_rss,
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kib": peak, "start_kib": start_rss,
                   "summary": {"records": {"response": n}, "payload_bytes": payload}}))
 """
 
+# The same records as tzgg's WARC (bench_records, from `same_records`), by bare warcio: what
+# tzgg's export costs beyond writing its records is the rest of the ratio.
+_SAME = """
+import io, json, sqlite3, sys, time, zlib
+db, out, records = sys.argv[1:4]
+start_rss = peak_kib()
+t, cpu = time.perf_counter(), time.process_time()
+conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+conn.execute("ATTACH DATABASE ? AS kept", (f"file:{records}?mode=ro",))
+sql = (
+    "SELECT r.type, r.uri, r.warc, r.http, r.payload, b.data FROM kept.bench_records r"
+    " LEFT JOIN bodies b ON b.sha256 = r.body ORDER BY r.n"
+)
+counts, payload = {}, 0
+with open(out, "wb") as fh:
+    w = WARCWriter(fh, gzip=True, warc_version="1.1")
+    for kind, uri, warc, http, inline, data in conn.execute(sql):
+        body = zlib.decompress(data) if data is not None else inline or b""
+        if http is not None:
+            line, protocol, headers = json.loads(http)
+            http = StatusAndHeaders(line, headers, protocol=protocol)
+        rec = w.create_warc_record(
+            uri, kind, payload=io.BytesIO(body), length=len(body), http_headers=http,
+            warc_headers_dict=dict(json.loads(warc)),
+        )
+        w.write_record(rec)
+        counts[kind] = counts.get(kind, 0) + 1
+        payload += len(body) if data is not None else 0
+seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+peak = peak_kib()
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kib": peak, "start_kib": start_rss,
+                  "summary": {"records": counts, "payload_bytes": payload}}))
+"""
 
-EXPORT_CHILD, WARCIO_CHILD = PEAK + _EXPORT, PEAK + _WARCIO
+# warcio's own gzip (a member per record) at the level tzgg writes: warcio's 9 would give the
+# baselines more work than tzgg for the same bytes
+_SAME_LEVEL = """
+import zlib
+import warcio.warcwriter
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+from archive.export.warc import GZIP_LEVEL
+
+class SameLevel(warcio.warcwriter.GzippingWrapper):
+    def __init__(self, out):
+        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out = out
+
+warcio.warcwriter.GzippingWrapper = SameLevel
+"""
+EXPORT_CHILD = PEAK + _EXPORT
+WARCIO_CHILD, SAME_CHILD = PEAK + _SAME_LEVEL + _WARCIO, PEAK + _SAME_LEVEL + _SAME
+# warcio makes these itself for each record
+_MADE = {"warc-type", "warc-record-id", "warc-target-uri", "warc-block-digest", "content-length"}
+
+
+def records_path(db: Path) -> Path:
+    return db.with_name(db.name + ".records")
+
+
+def same_records(db: Path, work: Path) -> int:
+    """Write tzgg's WARC of the archive (uncompressed, not timed) and keep its records in the
+    table bench_records (in a file beside the archive) as bare warcio is handed them: type,
+    target, WARC headers, HTTP head, and the payload (a stored body by its hash; a metadata
+    record's JSON as it is)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    warc = work / "same.warc"
+    conn = connect(db, readonly=True)
+    export(conn, "warc", warc, at=AS_OF)
+    conn.close()
+    records_path(db).unlink(missing_ok=True)
+    conn = sqlite3.connect(records_path(db))
+    conn.execute("ATTACH DATABASE ? AS archive", (str(db),))
+    conn.execute(
+        "CREATE TABLE bench_records (n INTEGER PRIMARY KEY, type TEXT, uri TEXT, warc TEXT,"
+        " http TEXT, body TEXT, payload BLOB)"
+    )
+
+    def rows(fh):
+        for rec in ArchiveIterator(fh):
+            h = rec.http_headers
+            http = h and json.dumps([h.statusline, h.protocol, h.headers])
+            payload = rec.raw_stream.read()
+            body = hashlib.sha256(payload).hexdigest() if rec.rec_type == "response" else None
+            warc_headers = [(k, v) for k, v in rec.rec_headers.headers if k.lower() not in _MADE]
+            uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
+            yield rec.rec_type, uri, json.dumps(warc_headers), http, body, None if body else payload
+
+    with open(warc, "rb") as fh:
+        conn.executemany(
+            "INSERT INTO bench_records (type, uri, warc, http, body, payload)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows(fh),
+        )
+    # a response whose bytes the archive does not hold (a redirect's, kept empty) is inline
+    conn.execute(
+        "UPDATE bench_records SET payload = x'', body = NULL"
+        " WHERE body IS NOT NULL AND body NOT IN (SELECT sha256 FROM archive.bodies)"
+    )
+    conn.commit()
+    (kept,) = conn.execute("SELECT count(*) FROM bench_records").fetchone()
+    conn.close()
+    for p in work.iterdir():
+        p.unlink()
+    return kept
 
 
 def run_child(code: str, *args: str) -> dict:
@@ -460,11 +571,14 @@ def output_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in paths if p.is_file())
 
 
+BASELINES = {"bare warcio": WARCIO_CHILD, "same records": SAME_CHILD}
+
+
 def measure(db: Path, fmt: str, work: Path) -> dict:
     out = work / OUTPUT_NAMES.get(fmt, "bag")
-    if fmt == "bare warcio":
+    if fmt in BASELINES:
         out = work / "bare.warc.gz"
-        r = run_child(WARCIO_CHILD, str(db), str(out))
+        r = run_child(BASELINES[fmt], str(db), str(out), str(records_path(db)))
     else:
         r = run_child(EXPORT_CHILD, fmt, str(db), str(out), AS_OF)
     r["bytes"] = output_bytes(out)
@@ -482,20 +596,22 @@ def report(n: int, facts: dict, results: dict[str, list[dict]]) -> dict:
     mib = 2**20
     out = {}
     print(
-        f"  {'format':<13}{'s (median)':>11}{'out MB':>9}{'MB/s':>8}{'payload MB/s':>14}"
+        f"  {'format':<13}{'s (median)':>11}{'CPU s':>7}{'out MB':>9}{'MB/s':>8}"
+        f"{'payload MB/s':>14}"
         f"{'notices/s':>11}{'peak RSS MB':>13}{'own MB':>8}"
     )
     for fmt, runs in results.items():
         s = median_of(runs, lambda r: r["seconds"])
+        cpu = median_of(runs, lambda r: r["cpu"])
         size = median_of(runs, lambda r: r["bytes"])
         rss = median_of(runs, lambda r: r["peak_kib"]) / 1024
         own = median_of(runs, lambda r: r["peak_kib"] - r["start_kib"]) / 1024
         payload = runs[0]["summary"].get("payload_bytes")
-        out[fmt] = {"seconds": s, "bytes": size, "rss_mb": rss, "own_mb": own}
+        out[fmt] = {"seconds": s, "cpu": cpu, "bytes": size, "rss_mb": rss, "own_mb": own}
         print(
-            f"  {fmt:<13}{s:11.2f}{size / mib:9.1f}{size / mib / s:8.1f}"
+            f"  {fmt:<13}{s:11.2f}{cpu:7.2f}{size / mib:9.1f}{size / mib / s:8.1f}"
             + (f"{payload / mib / s:14.1f}" if payload else f"{'':14}")
-            + (f"{facts['notices'] / s:11,.0f}" if fmt != "bare warcio" else f"{'':11}")
+            + (f"{facts['notices'] / s:11,.0f}" if fmt not in BASELINES else f"{'':11}")
             + f"{rss:13.1f}{own:8.1f}"
         )
     if "warc" in results and "bare warcio" in results:
@@ -505,16 +621,34 @@ def report(n: int, facts: dict, results: dict[str, list[dict]]) -> dict:
             and tz["payload_bytes"] == bare["payload_bytes"]
         )
         ratio = out["bare warcio"]["seconds"] / out["warc"]["seconds"]
+        cpu_ratio = out["bare warcio"]["cpu"] / out["warc"]["cpu"]
         others = ", ".join(f"{v:,} {k}" for k, v in tz["records"].items() if k != "response")
         print(
-            f"  tzgg warc: {ratio:.2f}× the speed of bare warcio (aim ≥ 0.8×):"
+            f"  tzgg warc: {ratio:.2f}× the speed of bare warcio writing its responses:"
             f" bare {out['bare warcio']['seconds']:.2f} s / tzgg {out['warc']['seconds']:.2f} s"
             f" for the same {bare['records']['response']:,} responses,"
             f" {bare['payload_bytes'] / mib:.1f} MiB of payload"
             + ("" if same else " [MISMATCH: tzgg wrote other responses!]")
         )
+        print(
+            f"    in CPU time {cpu_ratio:.2f}×: bare {out['bare warcio']['cpu']:.2f} s"
+            f" / tzgg {out['warc']['cpu']:.2f} s (medians; both gzip at level {GZIP_LEVEL})"
+        )
         print(f"    tzgg also writes {others} records and the CDXJ index")
-        out["ratio"] = ratio
+        out["ratio"], out["cpu_ratio"] = ratio, cpu_ratio
+    if "warc" in results and "same records" in results:
+        tz, bare = results["warc"][0]["summary"], results["same records"][0]["summary"]
+        same = tz["records"] == bare["records"] and tz["payload_bytes"] == bare["payload_bytes"]
+        ratio = out["same records"]["seconds"] / out["warc"]["seconds"]
+        cpu_ratio = out["same records"]["cpu"] / out["warc"]["cpu"]
+        print(
+            f"  tzgg warc: {ratio:.2f}× the speed of bare warcio writing the same"
+            f" {sum(bare['records'].values()):,} records (aim ≥ 0.8×), {cpu_ratio:.2f}× in CPU time:"
+            f" bare {out['same records']['seconds']:.2f} s, {out['same records']['cpu']:.2f} s CPU"
+            f" / tzgg {out['warc']['seconds']:.2f} s, {out['warc']['cpu']:.2f} s CPU"
+            + ("" if same else " [MISMATCH: tzgg wrote other records!]")
+        )
+        out["ratio_same_records"], out["cpu_ratio_same_records"] = ratio, cpu_ratio
     return out
 
 
@@ -561,7 +695,12 @@ def main(argv=None) -> None:
             f" {facts['responses']:,} responses ({facts['payload'] / 2**20:.1f} MiB of payload)"
         )
         work = Path(tempfile.mkdtemp(prefix="tzgg-export-", dir=cache))
-        results: dict[str, list[dict]] = {f: [] for f in [*formats, "bare warcio"]}
+        baselines = ["bare warcio"]
+        if "warc" in formats:
+            kept = same_records(db, work)
+            print(f"  tzgg's WARC holds {kept:,} records: bench_records, for `same records`")
+            baselines.append("same records")
+        results: dict[str, list[dict]] = {f: [] for f in [*formats, *baselines]}
         for _ in range(args.reps):  # interleaved, so that noise spreads over all of them
             for fmt in results:
                 results[fmt].append(measure(db, fmt, work))
@@ -571,7 +710,9 @@ def main(argv=None) -> None:
         sizes = "".join(f"{f'{n:,}':>10}" for n in counts)
         print("\nRSS MB by archive size (flat = streamed): peak, and own (peak less after imports)")
         print(f"  {'format':<13}{sizes}{'growth':>10}  |{sizes}{'growth':>10}")
-        for fmt in [*formats, "bare warcio"]:
+        for fmt in figures[counts[0]]:
+            if "ratio" in fmt:
+                continue
             cells = []
             for key in ("rss_mb", "own_mb"):
                 mb = [figures[n][fmt][key] for n in counts]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -524,6 +525,93 @@ def test_warc_headers_are_the_bytes_received():
     assert b"X-Tzgg-Orig-Content-Length: 9\r\n" in h.headers_buff
     assert b"Content-Length: 20\r\n" in h.headers_buff
     assert b"X-Tzgg-Orig-Content-Encoding: gzip\r\n" in h.headers_buff
+
+
+def _cdxj_export(archive, out, monkeypatch, spill):
+    from archive.export import cdxj
+    from archive.export import export as write_export
+    from archive.storage.db import connect
+
+    monkeypatch.setattr(cdxj, "SPILL_CHARS", spill)
+    conn = connect(archive["db"], readonly=True)
+    try:
+        return write_export(conn, "warc", out, at=archive["t2"])
+    finally:
+        conn.close()
+
+
+def test_each_record_is_a_gzip_member_and_each_cdxj_line_points_at_its_own(
+    archive, tmp_path, monkeypatch
+):
+    """pywb reads a record by the CDXJ line's offset and length alone: there, one whole gzip
+    member holds that record.  Lines are sorted by their bytes (pywb's binary search), and an
+    index spilled to disk in sorted runs comes out the same as one sorted in memory."""
+    import surt
+
+    from archive.export import cdxj
+
+    out, spilled = tmp_path / "a.warc.gz", tmp_path / "b.warc.gz"
+    summary = _cdxj_export(archive, out, monkeypatch, cdxj.SPILL_CHARS)
+    _cdxj_export(archive, spilled, monkeypatch, 300)  # a run every line or two
+    data = out.read_bytes()
+    members = []  # every record's (offset, length), as warcio finds them
+    with open(out, "rb") as fh:
+        records = ArchiveIterator(fh)
+        for r in records:
+            r.content_stream().read()
+            members.append((records.get_record_offset(), records.get_record_length()))
+    assert len(members) == sum(summary["records"].values())
+    for offset, length in members:
+        d = zlib.decompressobj(31)
+        d.decompress(data[offset : offset + length])
+        assert d.eof and not d.unused_data  # exactly one gzip member, whole
+    lines = Path(f"{out}.cdxj").read_bytes().splitlines()
+    assert lines == sorted(lines)
+    indexed = 0
+    for line in lines:
+        key, ts, fields = line.decode().split(" ", 2)
+        fields = json.loads(fields)
+        offset, length = int(fields["offset"]), int(fields["length"])
+        assert (offset, length) in members and fields["filename"] == out.name
+        (rec,) = list(ArchiveIterator(io.BytesIO(data[offset : offset + length])))
+        assert rec.rec_headers.get_header("WARC-Target-URI") == fields["url"]
+        assert rec.rec_headers.get_header("WARC-Payload-Digest") == fields["digest"]
+        assert cdxj.warc_timestamp(rec.rec_headers.get_header("WARC-Date")) == ts
+        assert key == surt.surt(fields["url"])
+        assert rec.http_headers.get_statuscode() == fields["status"]
+        indexed += rec.rec_type == "response" or rec.rec_type == "revisit"
+    assert indexed == len(lines) > 5
+
+    def without_place(path):
+        return sorted(line.rsplit(', "length"', 1)[0] for line in path.read_text().splitlines())
+
+    assert without_place(Path(f"{spilled}.cdxj")) == without_place(Path(f"{out}.cdxj"))
+
+
+def test_cdxj_keys_are_surts_and_digests_base32():
+    """The index's own SURT for plain URLs, and the digests' base32, are the libraries'."""
+    import base64
+    import random
+
+    import surt
+
+    from archive.export.cdxj import surt_key
+    from archive.export.warc import b32
+
+    rng = random.Random(7)
+    bits = ["a", "B", "9", ".", "..", "/", "//", "-", "_", "~", "%41", "?q=1", "#f", ";s", ":80"]
+    hosts = ["x.gov.cn", "www.x.gov.cn", "WWW3.X.CN", "a..b.cn", "x.cn.", "127.0.0.1", "x-y.cn"]
+    for _ in range(3000):
+        tail = "".join(rng.choice(bits) for _ in range(rng.randint(0, 7)))
+        url = rng.choice(["http://", "https://"]) + rng.choice(hosts) + tail
+        try:
+            want = surt.surt(url)
+        except ValueError:  # not a URL surt can read
+            continue
+        assert surt_key(url) == want, url
+    for n in (0, 1, 4, 5, 20, 32, 33):
+        raw = bytes(rng.getrandbits(8) for _ in range(n))
+        assert b32(raw) == base64.b32encode(raw).decode()
 
 
 # -- issue 15: formulas in CSV, counts, the bag's owner, the future, what an export replaces ---

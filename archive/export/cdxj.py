@@ -30,14 +30,21 @@ def _host_key(origin: str) -> str:
 
 
 def surt_key(url: str) -> str:
-    """`surt.surt(url)`, the key pywb looks a URL up by; a tenth of its time for plain URLs."""
+    """`surt.surt(url)`, the key pywb looks a URL up by; for a plain URL, without parsing it."""
     m = _PLAIN.fullmatch(url)
     if m is None:
         return surt.surt(url)
     return _host_key(m[1]) + (m[2].lower() or "/")
 
 
+def warc_timestamp(at: str) -> str:
+    """`2026-11-25T05:00:00.123Z` -> `20261125050000` (CDXJ's 14 digits)."""
+    return at[:19].replace("-", "").replace(":", "").replace("T", "")
+
+
 class Index:
+    """The index written to `path` when the block ends without an error."""
+
     def __init__(self, path):
         self.path = Path(path)
         self.lines: list[str] = []
@@ -45,7 +52,7 @@ class Index:
         self.runs: list = []
 
     def add(self, url, at, mime, status, digest, length, offset, filename) -> None:
-        key = f"{surt_key(url)} {at[:19].replace('-', '').replace(':', '').replace('T', '')}"
+        key = f"{surt_key(url)} {warc_timestamp(at)}"
         fields = {
             "url": url,
             "mime": mime,
