@@ -1,19 +1,28 @@
 """Search benchmark: tzgg's bigram FTS5 index against FTS5 trigram and LIKE, in the same run.
 
-    python benchmarks/bench_search.py                 # 10k and 100k notices
-    python benchmarks/bench_search.py --sizes 10000   # one size
-    python benchmarks/bench_search.py --million       # also 1M (slow: about 20 minutes)
+    python benchmarks/bench_search.py                     # 10k and 100k notices
+    python benchmarks/bench_search.py --sizes 10000       # one size
+    python benchmarks/bench_search.py --sizes 1000000     # 1M (slow: the build takes a while)
+    python benchmarks/bench_search.py --million           # the same as adding 1000000
+    python benchmarks/bench_search.py --sizes 1000000 --cache ~/.cache/tzgg-bench
+                                        # keep the built archives there, and reuse them
 
 A generated archive of notices whose text is built from varied Chinese notice templates
 (places, offices, topics, amounts, dates, 文号), stored through the archive's own entry point
-(so ingest includes indexing); then, per query shape, p50/p95 latency of `archive.storage.search`
-(newest first and by relevance), of an FTS5 `trigram` table over the same text (its LIKE
-fallback for two-character words, which trigram cannot match), and of `LIKE '%…%'`.
+(`Archive.ingest_batch` in batches of 500, as a crawl's writer stores them: ingest includes
+indexing; the notices are generated before the clock starts).  Then, for each query class
+(2, 3, 4 characters, rare, phrase, 文号, site + dates, AND/OR/NOT) and each sort (relevance,
+newest, oldest), p50/p95 latency of `archive.storage.search`; and, for the word classes, of an
+FTS5 `trigram` table over the same text (its LIKE fallback for two-character words, which
+trigram cannot match), of `LIKE '%…%'`, and of FTS5's own bm25 order over the bigram index (the
+bare `ORDER BY rank LIMIT 20` query: how tzgg ranked before, which reads every match).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import sqlite3
 import statistics
@@ -24,6 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import archive.storage.store as store  # noqa: E402
+from archive.storage.bigrams import match_expression, parse_query  # noqa: E402
+from archive.storage.db import connect  # noqa: E402
 from archive.storage.search import search  # noqa: E402
 from archive.storage.store import Archive  # noqa: E402
 
@@ -128,39 +140,61 @@ def make_notice(rng: random.Random, i: int) -> tuple[str, dict]:
     }
 
 
-def build(db: Path, n: int, seed: int = 1) -> float:
-    """Ingest n notices through Archive.ingest (indexing included); returns notices/s."""
+def build(db: Path, n: int, seed: int = 1) -> dict:
+    """Ingest n notices through Archive.ingest_batch (indexing included): notices/s, and the
+    share of the time spent indexing (`index_version`: bigrams and the FTS5 inserts)."""
     rng = random.Random(seed)
     a = Archive(db, batch=500)
     runs: dict[str, int] = {}
-    t = time.perf_counter()
+    items = []
     for i in range(n):
         site, notice = make_notice(rng, i)
         notice.pop("word")
         run = runs.get(site) or runs.setdefault(site, a.begin_run(site, []))
         url = f"http://{site}/tzgg/t{i}.html"
         notice["url"] = url
-        a.ingest(
-            {
-                "type": "fetch",
-                "site": site,
-                "kind": "detail",
-                "url": url,
-                "final_url": url,
-                "at": "2026-01-01T00:00:00.000Z",
-                "status": 200,
-                "body": None,
-                "headers": [],
-                "page_class": "ok",
-                "notice": notice,
-                "extractor_version": "bench",
-            },
-            run,
-        )
-    a.flush()
-    rate = n / (time.perf_counter() - t)
+        record = {
+            "type": "fetch",
+            "site": site,
+            "kind": "detail",
+            "url": url,
+            "final_url": url,
+            "at": "2026-01-01T00:00:00.000Z",
+            "status": 200,
+            "body": None,
+            "headers": [],
+            "page_class": "ok",
+            "notice": notice,
+            "extractor_version": "bench",
+        }
+        items.append((record, run))
+    indexing = [0.0]
+    index_version = store.index_version
+
+    def timed(c, nid, version):
+        t0 = time.perf_counter()
+        index_version(c, nid, version)
+        indexing[0] += time.perf_counter() - t0
+
+    store.index_version = timed
+    try:
+        t, cpu = time.perf_counter(), time.process_time()
+        for i in range(0, n, 500):
+            for out in a.ingest_batch(items[i : i + 500]):
+                if isinstance(out, Exception):
+                    raise out
+        a.flush()
+        took, cpu = time.perf_counter() - t, time.process_time() - cpu
+    finally:
+        store.index_version = index_version
     a.close()
-    return rate
+    # (the CPU time too: on a shared machine the wall clock counts the others' work)
+    return {
+        "rate": n / took,
+        "cpu_rate": n / cpu,
+        "indexing_us": indexing[0] / n * 1e6,
+        "us": took / n * 1e6,
+    }
 
 
 def add_baselines(db: Path) -> None:
@@ -181,9 +215,11 @@ def sizes(db: Path) -> dict:
         "SELECT sum(length(CAST(coalesce(title,'') || coalesce(doc_number,'') ||"
         " coalesce(source,'') || coalesce(body,'') AS BLOB))) FROM versions"
     )
-    bigram = one("SELECT sum(length(block)) FROM search_index_data")
+    whole = one("SELECT sum(length(block)) FROM search_index_data")
+    heads = one("SELECT sum(length(block)) FROM search_heads_data")
     trigram = one("SELECT sum(length(block)) FROM tri_data")
-    return {"text": text, "bigram": bigram, "trigram": trigram}
+    conn.close()
+    return {"text": text, "bigram": whole + heads, "heads": heads, "trigram": trigram}
 
 
 QUERIES = {
@@ -196,26 +232,44 @@ QUERIES = {
     "phrase": ['"征收补偿安置方案"', '"最低生活保障对象名单"', '"中央生态环境保护督察组"'],
     "文号": ["岳楼环罚〔2019〕17号", "岳楼政发〔2021〕3号", "岳楼市监处〔2023〕42号"],
 }
+# tzgg's own classes besides (no trigram or LIKE form)
+BOOLEAN = [
+    "补偿 交通",
+    "督察 OR 招聘",
+    "补偿 NOT 交通",
+    '"公开招聘" OR 拟聘用 NOT 处罚',
+    "整改 NOT 督察",
+]
+SITE_DATES = {"site": "site3.gov.cn", "date_from": "2019-01-01", "date_to": "2021-12-31"}
+SORTS = ("relevance", "newest", "oldest")
 
 
 def _like_terms(q: str) -> list[str]:
     return [q.strip('"')]
 
 
-def timings(fn, queries: list[str], reps: int) -> tuple[float, float]:
-    times = []
+def timings(fn, queries: list[str], reps: int) -> tuple[float, float, float, float]:
+    """p50 and p95 of the wall time, then of the CPU time (which others' work on a shared
+    machine does not inflate), in ms."""
+    wall, cpu = [], []
     for _ in range(reps):
         for q in queries:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             fn(q)
-            times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+            cpu.append((time.process_time() - c) * 1000)
+            wall.append((time.perf_counter() - t) * 1000)
+    out = []
+    for times in (wall, cpu):
+        times.sort()
+        out += [statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]]
+    return tuple(out)
 
 
-def measure(db: Path, reps: int) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
+def measure(db: Path, reps: int, baseline_reps: int | None = None) -> list[tuple]:
+    """(class, system, p50, p95, CPU p50, CPU p95) rows: tzgg on a connection opened as
+    `tzgg search` opens it, the others on a plain one."""
+    conn = connect(db, readonly=True)
+    plain = sqlite3.connect(db)
     rows = []
 
     def tz(sort, **kw):
@@ -225,29 +279,36 @@ def measure(db: Path, reps: int) -> list[tuple]:
         term = q.strip('"')
         if len(term) >= 3:
             sql = "SELECT rowid FROM tri WHERE tri MATCH ? ORDER BY rowid DESC LIMIT 20"
-            return conn.execute(sql, ('"' + term.replace('"', '""') + '"',)).fetchall()
+            return plain.execute(sql, ('"' + term.replace('"', '""') + '"',)).fetchall()
         # trigram cannot match two characters (its own LIKE then finds nothing at all): the
         # fallback is a scan of the text it stores
         sql = "SELECT id FROM tri_content WHERE c0 LIKE ? ORDER BY id DESC LIMIT 20"
-        return conn.execute(sql, (f"%{term}%",)).fetchall()
+        return plain.execute(sql, (f"%{term}%",)).fetchall()
+
+    def bm25(q):  # the ranking tzgg had: FTS5's bm25 over every match, its bare query
+        terms = parse_query(q)
+        sql = "SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT 20"
+        return plain.execute(sql, (match_expression(terms),)).fetchall()
 
     def like(q):
         sql = (
             "SELECT rowid FROM versions WHERE title || body LIKE ? ORDER BY published DESC LIMIT 20"
         )
-        return conn.execute(sql, (f"%{q.strip(chr(34))}%",)).fetchall()
+        return plain.execute(sql, (f"%{q.strip(chr(34))}%",)).fetchall()
 
-    for shape, queries in QUERIES.items():
-        for name, fn in (
-            ("tzgg newest", tz("newest")),
-            ("tzgg relevance", tz("relevance")),
-            ("trigram", tri),
-            ("LIKE", like),
-        ):
-            rows.append((shape, name, *timings(fn, queries, reps)))
-    filtered = tz("newest", site="site3.gov.cn", date_from="2019-01-01", date_to="2021-12-31")
-    rows.append(("site + dates", "tzgg newest", *timings(filtered, QUERIES["2 chars"], reps)))
+    classes = [*((shape, queries, {}) for shape, queries in QUERIES.items())]
+    classes += [("AND/OR/NOT", BOOLEAN, {}), ("site + dates", QUERIES["2 chars"], SITE_DATES)]
+    for shape, queries, kw in classes:
+        for sort in SORTS:
+            rows.append((shape, f"tzgg {sort}", *timings(tz(sort, **kw), queries, reps)))
+        if shape in QUERIES:
+            for name, fn in (("FTS5 bm25", bm25), ("trigram", tri), ("LIKE", like)):
+                rows.append((shape, name, *timings(fn, queries, baseline_reps or reps)))
     return rows
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv=None) -> None:
@@ -255,34 +316,66 @@ def main(argv=None) -> None:
     ap.add_argument("--sizes", default="10000,100000", help="comma-separated notice counts")
     ap.add_argument("--million", action="store_true", help="also 1,000,000 notices")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument(
+        "--baseline-reps", type=int, help="repetitions of bm25, trigram and LIKE (default --reps)"
+    )
+    ap.add_argument("--cache", help="a folder to keep the built archives in, and reuse them from")
     ap.add_argument("--db", help="measure the queries on an archive this script built before")
     args = ap.parse_args(argv)
+    print(f"$ python benchmarks/bench_search.py {' '.join(sys.argv[1:] if argv is None else argv)}")
     if args.db:
-        print(f"$ python benchmarks/bench_search.py --db {args.db} --reps {args.reps}")
-        for shape, name, p50, p95 in measure(Path(args.db), args.reps):
-            print(f"  {shape:<16}{name:<16}{p50:9.1f}{p95:9.1f}")
+        report(Path(args.db), args.reps, args.baseline_reps)
         return
-    counts = [int(x) for x in args.sizes.split(",") if x] + ([1_000_000] if args.million else [])
-    tmp = Path(tempfile.mkdtemp(prefix="tzgg-search-"))
-    print(f"$ python benchmarks/bench_search.py {' '.join(argv or sys.argv[1:])}")
+    counts = [int(x) for x in args.sizes.split(",") if x]
+    if args.million and 1_000_000 not in counts:
+        counts.append(1_000_000)
+    folder = Path(args.cache).expanduser() if args.cache else None
+    if folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder or Path(tempfile.mkdtemp(prefix="tzgg-search-"))
     for n in counts:
-        db = tmp / f"s{n}.db"
-        rate = build(db, n)
-        add_baselines(db)
-        s = sizes(db)
-        print(f"\n{n:,} notices: ingest with indexing {rate:,.0f} notices/s")
+        db, facts = tmp / f"s{n}.db", tmp / f"s{n}.json"
+        if facts.exists() and db.exists():
+            built = json.loads(facts.read_text())
+            print(
+                f"\n{n:,} notices: the archive built on {built['when']} ({built['load']}), reused"
+            )
+        else:
+            for old in tmp.glob(f"s{n}.db*"):
+                old.unlink()
+            before = load()
+            built = build(db, n)
+            add_baselines(db)
+            built["sizes"] = sizes(db)
+            with sqlite3.connect(db) as conn:  # merge the index segments (FTS5 optimize)
+                for table in ("search_index", "search_heads"):
+                    conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+            built["merged"] = sizes(db)
+            built["when"] = time.strftime("%Y-%m-%d %H:%M")
+            built["load"] = f"{before} before, {load()} after"
+            facts.write_text(json.dumps(built))
+            print(f"\n{n:,} notices ({built['load']})")
+        s, m = built["sizes"], built["merged"]
+        cpu = f"; {built['cpu_rate']:,.0f} per CPU second" if "cpu_rate" in built else ""
         print(
-            f"  text {s['text'] / 2**20:.1f} MiB; bigram index {s['bigram'] / 2**20:.1f} MiB"
-            f" ({s['bigram'] / s['text']:.2f}× the text); trigram index"
-            f" {s['trigram'] / 2**20:.1f} MiB ({s['trigram'] / s['text']:.2f}×)"
+            f"  ingest with indexing {built['rate']:,.0f} notices/s ({built['us']:.0f} µs a"
+            f" notice, of which indexing {built['indexing_us']:.0f} µs){cpu}"
         )
-        with sqlite3.connect(db) as conn:  # merge the index segments (FTS5 optimize)
-            conn.execute("INSERT INTO search_index (search_index) VALUES ('optimize')")
-        s = sizes(db)
-        print(f"  bigram index merged: {s['bigram'] / s['text']:.2f}× the text")
-        print(f"  {'query':<16}{'system':<16}{'p50 ms':>9}{'p95 ms':>9}")
-        for shape, name, p50, p95 in measure(db, args.reps):
-            print(f"  {shape:<16}{name:<16}{p50:9.1f}{p95:9.1f}")
+        print(
+            f"  text {s['text'] / 2**20:.1f} MiB; bigram indexes {s['bigram'] / 2**20:.1f} MiB"
+            f" ({s['bigram'] / s['text']:.2f}× the text; titles alone {s['heads'] / 2**20:.1f}"
+            f" MiB); trigram index {s['trigram'] / 2**20:.1f} MiB ({s['trigram'] / s['text']:.2f}×)"
+        )
+        print(f"  bigram indexes merged: {m['bigram'] / m['text']:.2f}× the text")
+        report(db, args.reps, args.baseline_reps)
+
+
+def report(db: Path, reps: int, baseline_reps: int | None) -> None:
+    print(f"  ({load()})")
+    print(f"  {'query':<16}{'system':<16}{'p50 ms':>9}{'p95 ms':>9}{'CPU p50':>9}{'CPU p95':>9}")
+    for shape, name, *ms in measure(db, reps, baseline_reps):
+        print(f"  {shape:<16}{name:<16}" + "".join(f"{x:9.1f}" for x in ms))
+    print(f"  ({load()})")
 
 
 if __name__ == "__main__":

@@ -219,9 +219,7 @@ def test_a_redirect_loop_is_bounded_by_redirect_max_times(tmp_path, faulty):
     then_nothing_new(srv, url, db)
 
 
-def test_endless_pagination_stops_where_it_repeats_and_counts_the_walk_incomplete(
-    tmp_path, faulty
-):
+def test_endless_pagination_stops_where_it_repeats_and_counts_the_walk_incomplete(tmp_path, faulty):
     """No page bound (the default): the walk stops at the pages that list nothing new."""
     site, srv, url, db = archived(tmp_path, faulty)
     srv.fault("/tzgg/index*", "endless")  # 1,000,000 pages: page k shows page k mod 3

@@ -14,16 +14,16 @@ import re
 
 # The search syntax is read below the archive (a webhook's query is checked with the registry);
 # its names are re-exported here, where search and the feed have always found them.
-from crawler.parse.query import FULLWIDTH, QueryError, Term, parse_query, tokens
+from crawler.parse.query import FULLWIDTH, QueryError, Term, parse_query, token_text, tokens
 
-__all__ = ["QueryError", "Term", "parse_query", "tokens", "document", "match_expression"]
-__all__ += ["matches", "mentions", "snippet"]
+__all__ = ["QueryError", "Term", "parse_query", "tokens", "token_text", "document"]
+__all__ += ["match_expression", "matches", "mentions", "snippet"]
 
 
 def document(*fields: str | None) -> str:
     """The FTS5 text of a version: its fields' tokens, a field break between fields (so that
     no phrase matches across two fields)."""
-    return " | ".join(" ".join(tokens(f)) for f in fields if f)
+    return " | ".join(token_text(f) for f in fields if f)
 
 
 def match_expression(terms: list[Term]) -> str:

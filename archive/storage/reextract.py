@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from archive.storage.attachments import carry
 from archive.storage.db import ArchiveError
-from archive.storage.search import index_version, unindex_version
+from archive.storage.search import index_version, settle, unindex_version
 from archive.storage.versioning import column_values, version_hash
 from crawler.parse.notice.parts import join_parts
 from crawler.schema.records import EXTRACTOR_VERSION
@@ -41,6 +41,7 @@ def reextract_all(conn: sqlite3.Connection, extract: Callable) -> tuple[int, int
             conn.execute("ROLLBACK")
             failed.append(f"{url} (version {version}): {type(exc).__name__}: {exc}")
             continue
+        settle(conn)  # the versions queued for the search indexes
         conn.execute("COMMIT")
         if h is not None:
             done += 1

@@ -1,5 +1,9 @@
-"""Full-text search over every version: a contentless FTS5 index of application-made bigrams
-(see bigrams.py), kept in step with the versions table, and the search query itself."""
+"""Full-text search over every version: contentless FTS5 indexes of application-made bigrams
+(see bigrams.py), kept in step with the versions table, and the search query itself.
+
+`search_index` holds each version's whole text; `search_heads` its title, 文号 and 索引号
+again (a tenth of the size), so that relevance (ranking.py) finds title matches without
+reading every match."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 import sqlite3
 from datetime import date
 
+from archive.storage import ranking
 from archive.storage.bigrams import (
     Term,
     document,
@@ -22,6 +27,17 @@ from crawler.schema.records import NOTICE_FIELDS
 INDEX_SQL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5("
     "doc, content='', tokenize='unicode61 remove_diacritics 0')"
+)
+HEADS_SQL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_heads USING fts5("
+    "head, content='', tokenize='unicode61 remove_diacritics 0')"
+)
+# What names a notice: the fields of `search_heads`, in their places (part of the archive too).
+HEAD = ("title", "doc_number", "index_number")
+# Versions waiting for the indexes within a transaction (see `index_version`).
+QUEUE_SQL = (
+    "CREATE TABLE IF NOT EXISTS search_queue"
+    " (rowid INTEGER PRIMARY KEY, doc TEXT NOT NULL, head TEXT NOT NULL)"
 )
 # The version's fields the index holds, in their places in its document (an indexed row is
 # deleted by giving the very tokens it was indexed with: this order is part of the archive).
@@ -114,36 +130,99 @@ def _row(c: sqlite3.Connection, nid: str, version: int):
     ).fetchone()
 
 
-def _insert(c: sqlite3.Connection, row) -> None:
-    c.execute(
-        "INSERT INTO search_index (rowid, doc) VALUES (?, ?)", (_index_rowid(row), _doc(c, row))
-    )
+def _head(row) -> str:
+    return document(*(row[name] for name in HEAD))
+
+
+def _insert(c: sqlite3.Connection, row, heads: bool = True) -> None:
+    rowid = _index_rowid(row)
+    c.execute("INSERT INTO search_index (rowid, doc) VALUES (?, ?)", (rowid, _doc(c, row)))
+    if heads:
+        c.execute("INSERT INTO search_heads (rowid, head) VALUES (?, ?)", (rowid, _head(row)))
 
 
 def index_version(c: sqlite3.Connection, nid: str, version: int) -> None:
-    _insert(c, _row(c, nid, version))
+    """Queue the version for the indexes, which `settle` fills before the transaction
+    commits: FTS5 writes its pending rows out as a new segment whenever a row id is not
+    above the last one written in the transaction (index row ids go by publish day, not in
+    the order versions arrive) and at every SAVEPOINT, so rows inserted one at a time each
+    made a segment of their own (150 µs of CPU a version against 84 µs queued: the Search
+    section of docs/benchmarks.md)."""
+    row = _row(c, nid, version)
+    c.execute(
+        "INSERT INTO search_queue (rowid, doc, head) VALUES (?, ?, ?)",
+        (_index_rowid(row), _doc(c, row), _head(row)),
+    )
+
+
+def settle(c: sqlite3.Connection) -> None:
+    """Move the queued versions into the indexes in row id order (a segment per index).  The
+    archive's writers call it before they commit, so readers never see a queued version."""
+    if c.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone() is None:
+        return
+    c.execute(
+        "INSERT INTO search_index (rowid, doc) SELECT rowid, doc FROM search_queue ORDER BY rowid"
+    )
+    c.execute(
+        "INSERT INTO search_heads (rowid, head) SELECT rowid, head FROM search_queue ORDER BY rowid"
+    )
+    c.execute("DELETE FROM search_queue")
 
 
 def unindex_version(c: sqlite3.Connection, nid: str, version: int) -> None:
     """Before a version's fields are rewritten: a contentless index forgets a row only when
     told its id and the tokens it was indexed with."""
     row = _row(c, nid, version)
+    rowid = _index_rowid(row)
+    if c.execute("DELETE FROM search_queue WHERE rowid = ?", (rowid,)).rowcount:
+        return  # queued in this transaction, not indexed yet
     c.execute(
         "INSERT INTO search_index (search_index, rowid, doc) VALUES ('delete', ?, ?)",
-        (_index_rowid(row), _doc(c, row)),
+        (rowid, _doc(c, row)),
+    )
+    c.execute(
+        "INSERT INTO search_heads (search_heads, rowid, head) VALUES ('delete', ?, ?)",
+        (rowid, _head(row)),
     )
 
 
 def reindex_all(c: sqlite3.Connection) -> int:
+    """Both indexes anew from the stored versions (`search_heads` when it exists: a
+    migration older than it builds `search_index` alone)."""
+    heads = _has(c, "search_heads")
     c.execute("DELETE FROM search_index")
+    if heads:
+        c.execute("DELETE FROM search_heads")
+        c.execute("DELETE FROM search_queue")
+    rows = _all_rows(c)
+    for row in rows:
+        _insert(c, row, heads)
+    return len(rows)
+
+
+def add_heads(c: sqlite3.Connection) -> None:
+    """The migration that adds `search_heads` (built from the stored versions) and the
+    queue of versions waiting for the indexes."""
+    c.execute(HEADS_SQL)
+    c.execute(QUEUE_SQL)
+    c.execute("DELETE FROM search_heads")
+    c.executemany(
+        "INSERT INTO search_heads (rowid, head) VALUES (?, ?)",
+        ((_index_rowid(row), _head(row)) for row in _all_rows(c)),
+    )
+
+
+def _all_rows(c: sqlite3.Connection) -> list:
+    """Every version, in index row id order (inserted so, FTS5 writes one segment at a time)."""
     # (a migration runs this on the columns of its day: a field added later reads as NULL)
     have = {"rowid"} | {r[1] for r in c.execute("PRAGMA table_info(versions)")}
     columns = ", ".join(x if x in have else f"NULL AS {x}" for x in _DOC_COLUMNS.split(", "))
-    n = 0
-    for row in c.execute(f"SELECT {columns} FROM versions").fetchall():
-        _insert(c, row)
-        n += 1
-    return n
+    return sorted(c.execute(f"SELECT {columns} FROM versions").fetchall(), key=_index_rowid)
+
+
+def _has(c: sqlite3.Connection, table: str) -> bool:
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return c.execute(sql, (table,)).fetchone() is not None
 
 
 def search(
@@ -183,12 +262,15 @@ def search(
         where.append("v.version = n.current_version")
     low = _day(date_from) << _SHIFT if date_from else 0
     high = ((_day(date_to) + 1) << _SHIFT) - 1 if date_to else (1 << 62)
+    current = " CROSS JOIN versions cv ON cv.notice_id = n.id AND cv.version = n.current_version"
     check = (
         # CROSS JOIN keeps this order: the batch's versions first (a site filter would
         # otherwise tempt the planner to read all the site's notices)
-        "SELECT v.rowid, v.notice_id, v.version FROM versions v CROSS JOIN notices n ON n.id ="
-        " v.notice_id CROSS JOIN versions cv ON cv.notice_id = n.id AND cv.version ="
-        " n.current_version WHERE v.rowid IN ({ids})" + "".join(f" AND {w}" for w in where)
+        "SELECT v.rowid, v.notice_id, v.version{cols} FROM versions v"
+        " CROSS JOIN notices n ON n.id = v.notice_id"
+        + (current if source else "")  # read for its source only
+        + " WHERE v.rowid IN ({ids})"
+        + "".join(f" AND {w}" for w in where)
     )
     if any(t.needs_scan for t in terms):  # a one-character word: read the text itself
         found = f"SELECT {_DOC_COLUMNS} FROM versions"
@@ -200,12 +282,7 @@ def search(
         return [_result(conn, nid, version, terms) for nid, version in picked]
     expr = match_expression(terms)
     if sort == "relevance":
-        sql = (
-            "SELECT rowid, rank FROM search_index WHERE search_index MATCH ?"
-            " AND rowid BETWEEN ? AND ? ORDER BY rank"
-        )
-        hits = ((r[0] & _LOW, r[1]) for r in conn.execute(sql, (expr, low, high)))
-        picked = _pick(conn, check, args, hits, limit)
+        picked = ranking.top(conn, terms, check, args, low, high, limit)
     else:
         direction = "DESC" if sort == "newest" else "ASC"
         sql = (
@@ -231,7 +308,7 @@ def _pick(conn, check: str, args: list, hits, limit: int) -> list:
     def flush() -> None:
         if not batch:
             return
-        sql = check.format(ids=",".join("?" * len(batch)))
+        sql = check.format(ids=",".join("?" * len(batch)), cols="")
         rows = {r["rowid"]: r for r in conn.execute(sql, [*batch, *args])}
         for rowid in batch:
             r = rows.get(rowid)

@@ -22,7 +22,7 @@ from archive.storage import runs
 from archive.storage.headers import pack as pack_headers
 from archive.storage.outcome import classify, degraded
 from archive.storage.reextract import rederive
-from archive.storage.search import index_version, unindex_version
+from archive.storage.search import index_version, settle, unindex_version
 from archive.storage.versioning import (
     changed_fields,
     column_values,
@@ -78,10 +78,12 @@ class Archive:
         self.keep_all_bodies = keep_all_bodies
         self.removal_confirmations = max(1, removal_confirmations)
         self.hold_min_revisits = max(1, hold_min_revisits)
-        # Records per transaction. Each record is whole or absent (a savepoint each), so a
-        # crash loses at most the last uncommitted batch, which the next crawl fetches again.
+        # Records per transaction: a crash loses at most the last uncommitted batch, which the
+        # next crawl fetches again.  Each record is whole or absent (`ingest_batch`).
         self.batch = max(1, batch)
         self._pending = 0
+        self._bare = False  # inside ingest_batch's one transaction: no savepoint per record
+        self._held = False  # replaying a batch: no commit until it is whole
 
     def close(self) -> None:
         self.flush()
@@ -91,6 +93,7 @@ class Archive:
         """Commit the records written so far."""
         if self._pending:
             try:
+                settle(self.conn)  # the versions queued for the search indexes
                 self.conn.execute("COMMIT")
             finally:
                 if not self.conn.in_transaction:
@@ -98,6 +101,11 @@ class Archive:
 
     @contextmanager
     def _tx(self):
+        """One record's writes, whole or absent: in a savepoint of the batch's transaction, or
+        bare inside `ingest_batch`, which replays its batch this way when a record fails."""
+        if self._bare:
+            yield self.conn
+            return
         if not self._pending:
             self.conn.execute("BEGIN IMMEDIATE")
         self.conn.execute("SAVEPOINT record")
@@ -114,8 +122,65 @@ class Archive:
             raise
         self.conn.execute("RELEASE record")
         self._pending += 1
-        if self._pending >= self.batch:
+        if self._pending >= self.batch and not self._held:
             self.flush()
+
+    def ingest_batch(self, items: list[tuple]) -> list:
+        """Store (record, run id) pairs in one transaction, committed before it returns; for
+        each, the events it raised or the exception that kept it out.
+
+        The batch is written without a savepoint per record.  When a record raises, the batch
+        is rolled back and replayed one record at a time, each in a savepoint: the record is
+        absent, the others stored, as if each had been ingested alone.  (Replaying is sound
+        because `ingest` recomputes from the archive whatever it writes into its record.)  A
+        failed COMMIT raises: none of the batch is stored."""
+        self.flush()
+        if not items:
+            return []
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._bare = True
+        try:
+            out = [self.ingest(rec, run) for rec, run in items]
+        except Exception:
+            out = None
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._bare = False
+        if out is None:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            return self._one_by_one(items)
+        try:
+            settle(self.conn)  # the versions queued for the search indexes
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        return out
+
+    def _one_by_one(self, items: list[tuple]) -> list:
+        out = []
+        self._held = True
+        try:
+            for rec, run in items:
+                try:
+                    out.append(self.ingest(rec, run))
+                except Exception as exc:
+                    out.append(exc)
+        finally:
+            self._held = False
+        try:
+            self.flush()
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self._pending = 0
+            raise
+        return out
 
     # -- runs -------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import add
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff〇"
 _RUN = re.compile(rf"[{_HAN}]+|[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
@@ -28,6 +29,21 @@ def tokens(text: str | None) -> list[str]:
         else:
             out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
+
+
+def token_text(text: str | None) -> str:
+    """`" ".join(tokens(text))`, made faster for whole documents (indexing spends most of its
+    time here): a Han run's bigrams are its characters paired with the next, in C."""
+    out = []
+    for run in _RUN.findall(text or ""):
+        c = run[0]
+        if c.isascii() or c >= "\uff10":  # letters and digits, half or full width
+            out.append(run.translate(FULLWIDTH).lower())
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.append(" ".join(map(add, run, run[1:])))
+    return " ".join(out)
 
 
 class QueryError(ValueError):
