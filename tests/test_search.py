@@ -44,6 +44,15 @@ def test_queries():
 def test_scan_path_and_snippets():
     text = "关于征地补偿安置方案的公告\n现将征地补偿安置方案公告如下。"
     assert matches(text, parse_query("征 NOT 拆迁"))
+    # a query may start with NOT: both paths read it as the words after it, without it
+    assert parse_query("NOT 撤销 公示") == parse_query("公示 NOT 撤销")
+    assert match_expression(parse_query("NOT 撤销 NOT 督察 公示")) == (
+        '(("公示") NOT "撤销") NOT "督察"'
+    )
+    assert not matches("撤销公示", parse_query("NOT 撤销 公示"))
+    assert matches("公示名单", parse_query("NOT 撤销 公示"))
+    with pytest.raises(QueryError):
+        parse_query("NOT 撤销 OR 公示")
     assert not matches(text, parse_query("征 拆迁"))
     assert matches(text, parse_query("拆迁 OR 安置"))
     piece, spans = snippet(text, parse_query("安置"), width=20)

@@ -91,4 +91,15 @@ def parse_query(query: str) -> list[Term]:
         raise QueryError(f"nothing to search for in {query!r}")
     if all(t.op == "NOT" for t in terms):
         raise QueryError(f"NOT needs something to exclude from: {query!r}")
-    return terms
+    return _positive_first(terms, query)
+
+
+def _positive_first(terms: list[Term], query: str) -> list[Term]:
+    """`NOT a b` as `b NOT a`: the index evaluates left to right from a word it holds (it
+    took `NOT a b` for `a AND b`).  `NOT a OR b` has no such form: an error, not a guess."""
+    lead = next(i for i, t in enumerate(terms) if t.op != "NOT")
+    if lead == 0:
+        return terms
+    if terms[lead].op == "OR":
+        raise QueryError(f"NOT … OR cannot start a query; put a word first: {query!r}")
+    return [Term(terms[lead].text, "AND"), *terms[:lead], *terms[lead + 1 :]]
