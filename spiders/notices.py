@@ -127,17 +127,18 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             file_max=s.getint("TZGG_ATTACHMENT_MAX_BYTES"),
             validators=self.plan.validators,
         )
-        # Revisits are made first, so that a listing linking an archived URL finds it
-        # requested already and the conditional request is the one sent.
+        # Revisits are claimed first, so that a listing linking an archived URL finds it
+        # requested already and the conditional request is the one sent; each request is
+        # built only when Scrapy asks for the next (100,000 at once took 250 MB).
         revisits = [
-            r
+            (url, site, headers)
             for url, site, headers in self.plan.revisits
-            if (r := self._detail_request(url, site, headers)) is not None
+            if self.state.claim(canonicalize(url))
         ]
         for url in self.state.listing_urls:
             yield self._listing_request(url, url)
-        for request in revisits:
-            yield request
+        for url, site, headers in revisits:
+            yield self._request_detail(url, site, headers)
 
     def on_site(self, url: str, site: str) -> bool:
         """A link the crawl may follow: the crawler never leaves its site's hosts (a link
@@ -188,6 +189,9 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         """A request for a detail page not yet requested in this crawl (else None)."""
         if not self.state.claim(canonicalize(url)):
             return None
+        return self._request_detail(url, site, headers)
+
+    def _request_detail(self, url: str, site: str, headers: dict | None = None):
         return scrapy.Request(
             url,
             callback=self.parse_detail,

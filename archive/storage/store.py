@@ -74,6 +74,9 @@ class Archive:
         # upgraded extractor never shows up as an edit.
         self.extract = extract
         self.conn = dbmod.connect(path)
+        # 64 MiB of pages: the writer's inserts land at random keys (hashes, URLs) in indexes
+        # that outgrow SQLite's 2 MiB default, and each COMMIT cost more as the archive grew
+        self.conn.execute("PRAGMA cache_size = -65536")
         self.conn.isolation_level = None  # explicit transactions
         self.keep_all_bodies = keep_all_bodies
         self.removal_confirmations = max(1, removal_confirmations)

@@ -10,6 +10,7 @@ releases the locks and delivers the webhooks their events.
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from scrapy import signals
@@ -40,6 +41,12 @@ class CrawlService:
                 slots[host] = {**slots.get(host, {}), "delay": delay}
             s.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
         scale_concurrency(s, len(set().union(*spider.plan.hosts.values())))
+        young = s.getint("TZGG_GC_YOUNG")
+        if young > 0:
+            # Every full collection walks each live object, and a walk that runs ahead keeps
+            # thousands of requests queued: at 700 (Python's default) the collector took 0.25
+            # to 0.56 ms a page, growing with the column; at 10,000 under 0.03.
+            gc.set_threshold(young, *gc.get_threshold()[1:])
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
