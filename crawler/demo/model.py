@@ -371,12 +371,8 @@ class SiteModel:
 
     def listed_nids(self) -> list[int]:
         """Listed notices, newest first, as the listing shows them."""
-        with self._lock:
-            seen: list[int] = []
-            for n, _ in self._entries():
-                if n.nid not in seen:
-                    seen.append(n.nid)
-            return seen
+        with self._lock:  # aliases follow their notice: keep each nid's first entry
+            return list(dict.fromkeys(n.nid for n, _ in self._entries()))
 
     def get(self, nid: int) -> dict:
         """A notice's current fields, as the detail page shows them (a copy)."""
