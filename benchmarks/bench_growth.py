@@ -44,27 +44,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import bench_crawl  # noqa: E402  (beside this script)
+
 import crawler.settings as tzgg_settings  # noqa: E402
 from crawler.demo import DistrictSite, serve  # noqa: E402
 
 PAGE_SIZE = 20
 TINY = 20  # notices of the site whose crawls measure what every crawl costs
-SETTINGS = [
-    "-s",
-    "DOWNLOAD_DELAY=0",
-    "-s",
-    "AUTOTHROTTLE_ENABLED=0",
-    "-s",
-    "LOG_LEVEL=WARNING",
-    "-s",
-    "CONCURRENT_REQUESTS=16",
-    "-s",
-    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-    "-s",
-    "ROBOTSTXT_OBEY=1",
-    "-s",
-    "TELNETCONSOLE_ENABLED=0",
-]
+SETTINGS = bench_crawl.SETTINGS  # the same crawl settings as the throughput benchmark
 ENV = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore")
 for _name in ("TZGG_DB", "TZGG_REGISTRY"):
     ENV.pop(_name, None)

@@ -260,26 +260,28 @@ def _hidden_in_walk(el, plan: tuple) -> bool:
     has_style, has_hidden, has_class = plan
     if has_style:
         style = el.get("style")
-        if style:
-            hides = _STYLE_HIDES.get(style)
-            if hides is None:
-                if len(_STYLE_HIDES) > 20000:
-                    _STYLE_HIDES.clear()
-                hides = _STYLE_HIDES[style] = bool(_HIDDEN_STYLE.search(style))
-            if hides:
-                return True
+        if style and _cached(_STYLE_HIDES, style, lambda v: bool(_HIDDEN_STYLE.search(v))):
+            return True
     if has_hidden:
         return True
     if has_class:
         cls = el.get("class")
         if cls:
-            hides = _CLASS_HIDES.get(cls)
-            if hides is None:
-                if len(_CLASS_HIDES) > 20000:
-                    _CLASS_HIDES.clear()
-                hides = _CLASS_HIDES[cls] = bool(HIDDEN_CLASSES.intersection(cls.lower().split()))
-            return hides
+            return _cached(
+                _CLASS_HIDES, cls, lambda v: bool(HIDDEN_CLASSES.intersection(v.lower().split()))
+            )
     return False
+
+
+def _cached(memo: dict, value: str, judge) -> bool:
+    """`judge(value)`, remembered by value (a page repeats its styles and classes); the memo is
+    dropped when it grows past 20,000 values."""
+    hides = memo.get(value)
+    if hides is None:
+        if len(memo) > 20000:
+            memo.clear()
+        hides = memo[value] = judge(value)
+    return hides
 
 
 def _walk(root, tag, skip, skip_el, cells, out, edge="", stop=False):
