@@ -138,7 +138,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         for url in self.state.listing_urls:
             yield self._listing_request(url, url)
         for url, site, headers in revisits:
-            yield self._request_detail(url, site, headers)
+            yield self._build_detail_request(url, site, headers)
 
     def on_site(self, url: str, site: str) -> bool:
         """A link the crawl may follow: the crawler never leaves its site's hosts (a link
@@ -189,9 +189,9 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         """A request for a detail page not yet requested in this crawl (else None)."""
         if not self.state.claim(canonicalize(url)):
             return None
-        return self._request_detail(url, site, headers)
+        return self._build_detail_request(url, site, headers)
 
-    def _request_detail(self, url: str, site: str, headers: dict | None = None):
+    def _build_detail_request(self, url: str, site: str, headers: dict | None = None):
         return scrapy.Request(
             url,
             callback=self.parse_detail,

@@ -150,3 +150,25 @@ def test_the_walk_flags_name_what_stopped_them(tmp_path, serve):
     assert walk_of(db) == (0, 3, "max_listing_pages")
     code, [s], _ = crawl(url, db, "--json")
     assert code == 0 and json.dumps(s["flags"]) == "[]" and walk_of(db) == (1, 6, None)
+
+
+def test_a_script_list_finds_its_own_page_in_a_long_column_from_its_url():
+    """A script states the page count and a URL template, not the page it is: its number is
+    one of the numbers its URL holds (channel ids and years beside it), never a scan of every
+    page of a 50,000-page column."""
+    rows = ", ".join(
+        f"{{docTitle: '关于第{i}批项目的公示', docUrl: '/xxgk/{i}.shtml', docRelTime: '2023-0{i}-10'}}"
+        for i in range(1, 4)
+    )
+    tmpl = "list.jsp?channelId=31&year=2023&pageNo={pageNo}"
+    text = (
+        '<html><body><ul id="list"></ul><script>var pageData = '
+        f"{{pageCount: 50000, urlTemplate: '{tmpl}', docs: [{rows}]}};</script></body></html>"
+    )
+    base = "http://www.jx-demo.example/xxgk/list.jsp?channelId=31&year=2023&pageNo="
+    for own, want in ((7, [8, 9, 10]), (31, [32, 33, 34]), (2023, [2024, 2025, 2026])):
+        page = parse_listing(text, f"{base}{own}", UNBOUNDED, ahead=3)
+        assert page.next_urls == [f"{base}{n}" for n in want], own
+    # a URL holding no number of the series: the page is taken for the first
+    page = parse_listing(text, "http://www.jx-demo.example/xxgk/list.jsp", UNBOUNDED, ahead=2)
+    assert page.next_urls == [f"{base}{n}" for n in (2, 3)]

@@ -236,6 +236,15 @@ class Pages(SiteModel):
             f"<span>{n.published[:10]}</span></li>"
             for n, p in self._page_entries(k)
         )
+        return self._column_page(
+            head,
+            f'<ul class="list">\n{items}\n</ul>\n<div class="page">\n<script type="text/javascript">\n'
+            f"var countPage = {count};//共多少页\nvar currentPage = {k};//所在页从0开始\n"
+            f'createPageHTML({count}, {k}, "index", "html");\n</script>\n</div>\n',
+        )
+
+    def _column_page(self, head: str, listing: str) -> str:
+        """The column page's shell (header, crumb, sidebar, footer) around its `listing`."""
         return (
             head
             + self._top()
@@ -244,9 +253,8 @@ class Pages(SiteModel):
             + '<div class="left-side">\n'
             + self._sidebar()
             + '</div>\n<div class="right-main">\n<div class="column-title"><h2>通知公告</h2></div>\n'
-            f'<ul class="list">\n{items}\n</ul>\n<div class="page">\n<script type="text/javascript">\n'
-            f"var countPage = {count};//共多少页\nvar currentPage = {k};//所在页从0开始\n"
-            f'createPageHTML({count}, {k}, "index", "html");\n</script>\n</div>\n</div>\n</div>\n'
+            + listing
+            + "</div>\n</div>\n"
             + self._footer()
         )
 
@@ -308,14 +316,8 @@ class Pages(SiteModel):
         entries = [] if self._listing_state == "empty" else self._entries()
         records = "".join(hanweb_record(n, p) for n, p in entries[: self.page_size])
         webname = esc(self.short_name)
-        return (
-            head
-            + self._top()
-            + '<div class="main w1200">\n'
-            + self._crumb()
-            + '<div class="left-side">\n'
-            + self._sidebar()
-            + '</div>\n<div class="right-main">\n<div class="column-title"><h2>通知公告</h2></div>\n'
+        return self._column_page(
+            head,
             f'<div class="default_pgContainer"><div id="{UNIT_ID}">'
             '<script type="text/xml"><datastore>'
             '<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&appid=1'
@@ -326,7 +328,7 @@ class Pages(SiteModel):
             f'<script type="text/javascript">var totalRecord = {len(entries)}; '
             f"var perpage = {self.page_size}; var columnid = {COLUMN_ID}; "
             f"var unitid = {UNIT_ID}; var proxyUrl = "
-            '"/module/web/jpage/dataproxy.jsp";</script>\n</div>\n</div>\n' + self._footer()
+            '"/module/web/jpage/dataproxy.jsp";</script>\n',
         )
 
     def _render_hanweb_detail(self, n: SiteNotice) -> str:

@@ -15,6 +15,7 @@ from .text import (
     block_lines,
     is_hidden,
     join_url,
+    memoized,
     remove_all_keep_tail,
     tag_of,
     text_of,
@@ -145,22 +146,6 @@ _TEXT_ONLY_DROP = SKIP_TAGS - _BAD_TAGS  # dropped from the text, harmless in th
 _HTML, _TEXT = 1, 2  # what an element is dropped from
 
 
-def _cached(fn):
-    """A dict-backed cache for a function of one string: the sanitizer asks it once per
-    element, where a plain dict lookup costs a fraction of an lru_cache call."""
-    cache: dict[str, int] = {}
-
-    def get(value: str) -> int:
-        v = cache.get(value)
-        if v is None:
-            if len(cache) > 20000:
-                cache.clear()
-            v = cache[value] = fn(value)
-        return v
-
-    return cache, get
-
-
 def _class_verdict(cls: str) -> int:
     if HIDDEN_CLASSES.intersection(cls.lower().split()):
         return _HTML
@@ -176,9 +161,9 @@ def _style_action(style: str) -> int:
     return 2 if "expression(" in style.lower() else 0
 
 
-_CLASS_VERDICTS, _class_verdict_of = _cached(_class_verdict)
-_STYLE_ACTIONS, _style_action_of = _cached(_style_action)
-_ID_VERDICTS, _id_is_furniture = _cached(lambda ident: _TEXT if _FURNITURE_RE.search(ident) else 0)
+_CLASS_VERDICTS, _class_verdict_of = memoized(_class_verdict)
+_STYLE_ACTIONS, _style_action_of = memoized(_style_action)
+_ID_VERDICTS, _id_is_furniture = memoized(lambda ident: _TEXT if _FURNITURE_RE.search(ident) else 0)
 
 # Per attribute-name tuple: which attributes the sanitizer must read (most: style/class);
 # None where it reads none (align, width, face …).

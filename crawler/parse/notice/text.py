@@ -242,8 +242,27 @@ def _ws_fold(text: str) -> str:
 # can hide the element; and the verdicts on style and class values (dict lookups: the walk
 # asks for every element).
 _HIDE_PLANS: dict[tuple, tuple | None] = {}
-_STYLE_HIDES: dict[str, bool] = {}
-_CLASS_HIDES: dict[str, bool] = {}
+
+
+def memoized(fn):
+    """(the cache, a dict-backed cached `fn` of one string): the walk asks it once per
+    element, where a plain dict lookup costs a fraction of an lru_cache call.  The cache is
+    dropped when it grows past 20,000 values."""
+    cache: dict = {}
+
+    def get(value: str):
+        v = cache.get(value)
+        if v is None:
+            if len(cache) > 20000:
+                cache.clear()
+            v = cache[value] = fn(value)
+        return v
+
+    return cache, get
+
+
+_, _style_hides = memoized(lambda v: bool(_HIDDEN_STYLE.search(v)))
+_, _class_hides = memoized(lambda v: bool(HIDDEN_CLASSES.intersection(v.lower().split())))
 
 
 def _hide_plan(keys: tuple) -> tuple | None:
@@ -260,28 +279,15 @@ def _hidden_in_walk(el, plan: tuple) -> bool:
     has_style, has_hidden, has_class = plan
     if has_style:
         style = el.get("style")
-        if style and _cached(_STYLE_HIDES, style, lambda v: bool(_HIDDEN_STYLE.search(v))):
+        if style and _style_hides(style):
             return True
     if has_hidden:
         return True
     if has_class:
         cls = el.get("class")
         if cls:
-            return _cached(
-                _CLASS_HIDES, cls, lambda v: bool(HIDDEN_CLASSES.intersection(v.lower().split()))
-            )
+            return _class_hides(cls)
     return False
-
-
-def _cached(memo: dict, value: str, judge) -> bool:
-    """`judge(value)`, remembered by value (a page repeats its styles and classes); the memo is
-    dropped when it grows past 20,000 values."""
-    hides = memo.get(value)
-    if hides is None:
-        if len(memo) > 20000:
-            memo.clear()
-        hides = memo[value] = judge(value)
-    return hides
 
 
 def _walk(root, tag, skip, skip_el, cells, out, edge="", stop=False):
