@@ -45,7 +45,7 @@ if where == "worker":
         peak = hwm(worker.pid)
     pool.close()
 else:
-    from crawler.parse.notice.attachment_text import extract_text
+    from crawler.parse.files.text import extract_text
     text, error = extract_text(body, "http://x/" + name, ctype, name)
     seconds = time.perf_counter() - start
     peak = hwm("self")

@@ -138,8 +138,8 @@ def timed(fn, *args) -> float:
 
 
 def bench_parsers() -> None:
+    from crawler.parse.files import text as attachment_text
     from crawler.parse.listing import parse_listing
-    from crawler.parse.notice import attachment_text
     from crawler.parse.notice.contact import find_contact
     from crawler.parse.notice.window import find_objection_window
     from tests.test_linear import PAGES

@@ -6,7 +6,7 @@
 (b) A recrawl of the site with only noise changed on every page (view counter, build time,
     script token): versions added (must be 0) and archive growth per notice.
 
-    python benchmarks/bench_crawl.py [--notices 2000] [--repeat 3]
+    python benchmarks/bench_crawl.py [--notices 2000] [--repeat 3] [--set NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -61,8 +61,9 @@ def timed(cmd: list[str], cwd: Path = REPO) -> tuple[float, float]:
     return elapsed, children_cpu() - c
 
 
-def tzgg_crawl(url: str, db: Path) -> tuple[float, float]:
+def tzgg_crawl(url: str, db: Path, extra: tuple[str, ...] = ()) -> tuple[float, float]:
     cmd = [sys.executable, "-m", "crawler.cli", "crawl", url, "--db", str(db), "-q", *SETTINGS]
+    cmd += [a for kv in extra for a in ("-s", kv)]
     return timed(cmd)
 
 
@@ -84,6 +85,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--notices", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for tzgg's crawl",
+    )
     args = ap.parse_args()
 
     site = DistrictSite(style="trs", page_size=20)
@@ -107,7 +115,7 @@ def main() -> None:
         w, c = bare_crawl(urls_file)
         bare_wall.append(w)
         bare_cpu.append(c)
-        w, c = tzgg_crawl(url, tmp / f"run{i}.db")
+        w, c = tzgg_crawl(url, tmp / f"run{i}.db", tuple(args.set))
         tz_wall.append(w)
         tz_cpu.append(c)
     med = statistics.median

@@ -31,15 +31,17 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
-from crawler.parse.notice import attachment_text
-from crawler.parse.notice.attachment_text import file_kind
+from crawler.parse.files import text as attachment_text
+from crawler.parse.files.text import file_kind
 
 logger = logging.getLogger(__name__)
 
 MEMORY_MB = 768  # address space of the worker (the interpreter and its libraries take ~60)
 SECONDS = attachment_text.MAX_SECONDS  # per file, wall-clock, in the worker
 CPU_GRACE = 5  # CPU seconds past SECONDS before the kernel kills a worker the alarm missed
-RECYCLE = 200  # files per worker: what a parser leaks is given back
+RECYCLE_MB = 256  # a worker whose peak memory passed this is replaced: what a parser kept is
+# given back.  (A count of files replaced it every 200 files, each time paying a fresh
+# interpreter's start, about a quarter of a CPU second, whether it had grown or not.)
 
 
 def _start_worker(memory: int) -> None:
@@ -72,18 +74,21 @@ def _work(body: bytes, url: str, content_type: str | None, name: str, seconds: f
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    return attachment_text.extract_text(body, url, content_type, name, seconds=seconds)
+    got = attachment_text.extract_text(body, url, content_type, name, seconds=seconds)
+    return got, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10  # KiB -> MiB
 
 
 class TextPool:
-    def __init__(self, memory_mb: int = MEMORY_MB, seconds: float = SECONDS):
+    def __init__(
+        self, memory_mb: int = MEMORY_MB, seconds: float = SECONDS, recycle_mb: int = RECYCLE_MB
+    ):
         self.memory = memory_mb << 20
+        self.recycle_mb = min(recycle_mb, memory_mb // 2)
         self.seconds = seconds
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._executor: ProcessPoolExecutor | None = None
         self._pid: int | None = None  # the worker's
-        self._done = 0  # files the worker has read
         self._lock = threading.Lock()
         self._closed = False
 
@@ -157,7 +162,7 @@ class TextPool:
             running = executor.submit(_work, *args, self.seconds)
             # the worker's alarm answers at `seconds`, its CPU limit kills it soon after:
             # this wait is for a worker starved of CPU (a loaded machine)
-            result = running.result(timeout=self.seconds * 3 + CPU_GRACE + 10)
+            result, peak_mb = running.result(timeout=self.seconds * 3 + CPU_GRACE + 10)
         except FutureTimeout:
             self._drop(kill=True)
             return self._failed(args, "timeout")
@@ -171,8 +176,7 @@ class TextPool:
             self._drop(kill=True)
             logger.error("attachment text: %s: %s", type(exc).__name__, exc)
             return self._failed(args, "unreadable")
-        self._done += 1
-        if self._done >= RECYCLE:
+        if peak_mb >= self.recycle_mb:
             self._drop(kill=False)
         return result
 
@@ -195,7 +199,6 @@ class TextPool:
                 initializer=_start_worker,
                 initargs=(self.memory,),
             )
-            self._done = 0
             self._pid = self._executor.submit(os.getpid).result(timeout=60)
         return self._executor
 

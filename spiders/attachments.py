@@ -16,7 +16,7 @@ import hashlib
 import scrapy
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
-from crawler.parse.notice.files import download_ext
+from crawler.parse.files.kinds import download_ext
 from crawler.schema.records import FileFetch, FileText
 from crawler.schema.urls import canonicalize
 from crawler.textpool import TextPool

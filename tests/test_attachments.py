@@ -16,9 +16,9 @@ import pytest
 from archive.storage.versioning import normalized, version_hash
 from crawler.demo import DistrictSite, Response
 from crawler.demo.documents import make_docx, make_pdf
-from crawler.parse.notice import attachment_text
-from crawler.parse.notice.attachment_text import extract_text
-from crawler.parse.notice.files import download_ext, safe_attachment_name
+from crawler.parse.files import text as attachment_text
+from crawler.parse.files.kinds import download_ext, safe_attachment_name
+from crawler.parse.files.text import extract_text
 from tests.conftest import crawl, events, tzgg
 from tests.limits import run_limited
 from tests.test_store import SITE, fetch
@@ -185,6 +185,29 @@ pool.close()
 def test_a_worker_killed_by_its_limits_is_replaced():
     out = run_limited(_KILLED_RUN, cpu_s=10, mem_mb=600, wall_s=40)
     assert out.splitlines() == ["(None, 'too_costly')", "('换了新的进程', None)"]
+
+
+_RECYCLED_RUN = """
+import sys
+from crawler.demo.documents import make_pdf
+from crawler.textpool import TextPool
+
+for recycle_mb in (1, 4096):
+    pool = TextPool(recycle_mb=recycle_mb)
+    pids = []
+    for i in range(3):
+        assert pool.submit(make_pdf([f"第{i}页"]), "http://x/a.pdf").result() == (f"第{i}页", None)
+        pids.append(pool._pid)
+    pool.close()
+    print(sum(pid is None for pid in pids))  # let go after the file: the next starts anew
+"""
+
+
+def test_a_worker_is_replaced_when_its_memory_has_grown_not_after_a_count_of_files():
+    """Every file past the threshold (1 MiB: any worker) gets a fresh worker; under it (4 GiB,
+    capped at half the worker's limit, still above a worker's size) one worker reads them all."""
+    out = run_limited(_RECYCLED_RUN, cpu_s=20, mem_mb=600, wall_s=60)
+    assert out.split() == ["3", "0"]
 
 
 def test_a_version_hash_without_file_hashes_is_unchanged():

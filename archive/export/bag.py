@@ -24,7 +24,7 @@ from archive.export.records import REDACTION_NOTE, Counted, notice_records, writ
 from archive.export.warc import write_warc
 from archive.storage.asof import notices_as_of, site_clause, sites_as_of
 from archive.storage.locks import file_lock, held_elsewhere
-from crawler.parse.notice.files import safe_attachment_name
+from crawler.parse.files.kinds import safe_attachment_name
 
 STAGING = ".tzgg-wacz-"
 STALE_UNLOCKED_S = 60  # a staging folder with no lock yet is being made, unless older

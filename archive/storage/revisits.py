@@ -6,7 +6,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from crawler.parse.notice.files import download_ext
+from crawler.parse.files.kinds import download_ext
 
 
 def revisit_targets(

@@ -21,8 +21,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from crawler.parse.files.kinds import LINKED_FILE_EXTS
 from crawler.parse.notice.dates import NUMERIC_DATE
-from crawler.parse.notice.files import LINKED_FILE_EXTS
 from crawler.schema.records import ListingEntry
 
 # --- dates -------------------------------------------------------------------------------------

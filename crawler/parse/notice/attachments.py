@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from crawler.parse.files.kinds import DOC_EXTS
 from crawler.schema.records import Attachment
 
-from .files import DOC_EXTS
 from .text import fold_ws, join_url, text_of
 
 _EXT_RE = re.compile(r"\.(" + "|".join(DOC_EXTS) + r")(?=$|[?#&;\s\"'])", re.I)

@@ -14,7 +14,7 @@ import threading
 import zipfile
 from contextlib import contextmanager
 
-from .files import content_type_ext, download_ext
+from .kinds import content_type_ext, download_ext
 
 MAX_PAGES = 300
 MAX_CHARS = 2_000_000
