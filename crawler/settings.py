@@ -44,8 +44,21 @@ CONCURRENT_ITEMS = 1
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 # Longer URLs are not fetched: each is a failure (`url_too_long`), never a silent drop.
 URLLENGTH_LIMIT = 2083
-SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None}
+# Scrapy's components tzgg has no use for are left out: each is called for every request,
+# response or yielded item (together about 7% of a crawl's CPU).  Depth: no DEPTH_LIMIT, a
+# walk's length is the listing's own rule; MetaCopyDetection: a developer's warning, and no
+# callback here copies response.meta; HttpAuth: no site logs in; Offsite: the spider keeps to
+# its sites' hosts itself (NoticesSpider.on_site); DownloaderStats: byte and status counts
+# nobody reads (the run's own summary counts what tzgg reports).
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
     "crawler.middlewares.UrlLengthLimit": 50,  # replaces Scrapy's, which tells no errback
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.SafeMetaRefreshMiddleware": 580,  # a javascript: refresh: not followed

@@ -575,11 +575,10 @@ class Archive:
             # (Its files' bytes may be known here and not there, or the other way round.)
             h = version_hash(n)
             atts = n.get("attachments") or []
-            hashes = {
-                h,
-                version_hash(n | {"attachments": files.without_shas(atts)}),
-                version_hash(n | {"attachments": files.last_known(c, rec["site"], atts)}),
-            }
+            hashes = {h}
+            for alt in (files.without_shas(atts), files.last_known(c, rec["site"], atts)):
+                if alt != atts:  # the same list hashes the same: skip the JSON and the digest
+                    hashes.add(version_hash(n | {"attachments": alt}))
             # From the hash index (CROSS JOIN fixes the order): driven from the site's index,
             # SQLite would read every notice of the site for each new notice.
             dup = c.execute(

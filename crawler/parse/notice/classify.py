@@ -205,6 +205,12 @@ def _has_password(html_text: str) -> bool:
 _PHRASES = tuple(
     sorted({"".join(p.split()).lower() for p in SOFT_404 + SOFT_404_WEAK + BLOCKED}, key=len)[::-1]
 )
+# (phrase, lower-cased) once, not per page: lower-casing them on every page was most of the
+# phrase test's cost
+_LOWER = {
+    kind: tuple((p, p.lower()) for p in phrases)
+    for kind, phrases in (("soft_404", SOFT_404), ("blocked", BLOCKED))
+}
 SHORT = 200  # characters of body text: a page with less has little to read
 # A body that says nothing but an error phrase and a few words ('该信息已被删除或已过期！')
 # is an error in the article's template, not a notice's text.
@@ -244,9 +250,9 @@ def _by_phrase(title: str | None, body: str, html_text: str) -> tuple[str, str |
     # 1. the title: the phrase must be most of it (not '关于公布已撤销登记社会组织名单的公告').
     if title:
         low_title = title.lower()
-        for kind, phrases in (("soft_404", SOFT_404), ("blocked", BLOCKED)):
-            for p in phrases:
-                if p.lower() in low_title and (short_body or len(title) - len(p) <= 12):
+        for kind, phrases in _LOWER.items():
+            for p, low in phrases:
+                if low in low_title and (short_body or len(title) - len(p) <= 12):
                     return kind, p
     if not short_body:
         return "ok", None
@@ -259,10 +265,10 @@ def _by_phrase(title: str | None, body: str, html_text: str) -> tuple[str, str |
         if len(visible) > 3000:
             visible, big = "", True
     haystacks = [h for h in (body, visible) if h]
-    for hay in haystacks:
-        low = hay.lower()
-        for p in BLOCKED:
-            if p.lower() in low:
+    lows = [hay.lower() for hay in haystacks]
+    for low in lows:
+        for p, low_p in _LOWER["blocked"]:
+            if low_p in low:
                 return "blocked", p
     if html_text and not big and (visible or not body):
         mark = _waf_mark(html_text[:200_000])
@@ -274,10 +280,9 @@ def _by_phrase(title: str | None, body: str, html_text: str) -> tuple[str, str |
             return "blocked", m.group(0)
         if any(_OPAQUE.search(code) for code in _scripts(html_text)):
             return "blocked", "script-only page with an opaque token"
-    for hay in haystacks:
-        low = hay.lower()
-        for p in SOFT_404:
-            if p.lower() in low:
+    for hay, low in zip(haystacks, lows, strict=True):
+        for p, low_p in _LOWER["soft_404"]:
+            if low_p in low:
                 return "soft_404", p
         if len(hay) < 80:
             for p in SOFT_404_WEAK:
