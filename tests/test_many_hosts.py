@@ -18,12 +18,7 @@ from scrapy.signalmanager import SignalManager
 from archive.storage import store
 from crawler.demo import DistrictSite
 from crawler.service import plan as plan_module
-from crawler.service.extension import (
-    WRITE_THREAD_HOSTS,
-    CrawlService,
-    choose_write_thread,
-    scale_concurrency,
-)
+from crawler.service.extension import CrawlService, scale_concurrency
 from crawler.service.run import crawl_settings
 from spiders.notices import NoticesSpider
 from tests.conftest import crawl, worker_redis
@@ -124,18 +119,6 @@ def test_concurrency_scales_with_the_hosts_crawled_within_its_maximum(tmp_path):
     assert concurrency(1000, "CONCURRENT_REQUESTS=8") == 8  # set: kept
 
 
-def test_the_writes_get_a_thread_of_their_own_from_many_hosts_unless_set(tmp_path):
-    def thread(hosts: int, *overrides: str) -> bool:
-        settings = crawl_settings(str(tmp_path / "a.db"), overrides)
-        choose_write_thread(settings, hosts)
-        return settings.getbool("TZGG_WRITE_THREAD")
-
-    assert not thread(1) and not thread(WRITE_THREAD_HOSTS - 1)
-    assert thread(WRITE_THREAD_HOSTS) and thread(1000)
-    assert not thread(1000, "TZGG_WRITE_THREAD=0")  # set: kept, either way
-    assert thread(1, "TZGG_WRITE_THREAD=1")
-
-
 def test_the_crawl_service_gives_each_host_of_the_plan_its_share(tmp_path):
     urls = [f"http://127.0.{i // 254}.{i % 254 + 1}:8000/tzgg/index.html" for i in range(300)]
     settings = crawl_settings(str(tmp_path / "a.db"))
@@ -145,7 +128,6 @@ def test_the_crawl_service_gives_each_host_of_the_plan_its_share(tmp_path):
     try:
         assert len(spider.plan.sites) == 300
         assert settings.getint("CONCURRENT_REQUESTS") == 600
-        assert settings.getbool("TZGG_WRITE_THREAD")  # 300 hosts: the writes on their own thread
     finally:
         service.session.close()
 

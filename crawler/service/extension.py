@@ -40,9 +40,7 @@ class CrawlService:
             for host, delay in spider.plan.delays.items():
                 slots[host] = {**slots.get(host, {}), "delay": delay}
             s.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
-        hosts = len(set().union(*spider.plan.hosts.values()))
-        scale_concurrency(s, hosts)
-        choose_write_thread(s, hosts)
+        scale_concurrency(s, len(set().union(*spider.plan.hosts.values())))
         young = s.getint("TZGG_GC_YOUNG")
         if young > 0:
             # Every full collection walks each live object, and a walk that runs ahead keeps
@@ -60,21 +58,6 @@ class CrawlService:
         if line:
             self.crawler.stats.set_value(WEBHOOKS_STAT, line)
             logger.info(line)
-
-
-# From this many hosts a crawl's writes go to a thread of their own.  With 1,000 hosts in one
-# process (1 s apart each) the event loop is often full, and a request leaves up to a second
-# after its host's turn was taken: with the writes on the loop's thread 0.5-1% of the gaps to a
-# host fell under half the delay, none with the thread (which costs about a fifth more CPU:
-# docs/benchmarks.md, many hosts).  A few sites' crawl is far from that.
-WRITE_THREAD_HOSTS = 200
-
-
-def choose_write_thread(settings, hosts: int) -> None:
-    """TZGG_WRITE_THREAD, unless set: on for a crawl of WRITE_THREAD_HOSTS hosts or more."""
-    if settings.get("TZGG_WRITE_THREAD") in (None, ""):
-        at = settings.getpriority("TZGG_WRITE_THREAD") or SETTINGS_PRIORITIES["default"]
-        settings.set("TZGG_WRITE_THREAD", hosts >= WRITE_THREAD_HOSTS, priority=at)
 
 
 def scale_concurrency(settings, hosts: int) -> None:
