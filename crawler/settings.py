@@ -102,9 +102,9 @@ TZGG_REMOVAL_CONFIRMATIONS = 1  # consecutive removal observations before a `rem
 TZGG_HOLD_MIN_REVISITS = 1  # below this many revisits a run never holds its removals
 TZGG_WRITE_BATCH = 100  # records per SQLite transaction (each record is whole or absent)
 TZGG_GC_YOUNG = 10_000  # the crawl process's gen-0 collection threshold (0: Python's own)
-TZGG_WRITE_THREAD = (
-    False  # on the reactor thread: a writer thread costs more CPU in GIL handoffs than it frees
-)
+# the archive written on the reactor thread: a writer thread costs more CPU in GIL handoffs
+# than it frees (docs/settings.md)
+TZGG_WRITE_THREAD = False
 TZGG_PROGRESS = False  # print a progress line to stderr while crawling
 # Download notices' attachments (pdf, doc, docx, xls, xlsx, wps, ofd, zip, rar) into the archive,
 # and index the text of PDF and DOCX ones; a file larger than the limit is recorded, not kept.
