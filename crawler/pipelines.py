@@ -1,5 +1,5 @@
 """The one pipeline: hand each record to the archive's single entry point (`ArchiveWriter`),
-on a thread of its own, and finish the crawl's runs with the reason the spider closed for."""
+in batches on the reactor's thread (on one of its own with `TZGG_WRITE_THREAD`), and finish the crawl's runs with the reason the spider closed for."""
 
 from __future__ import annotations
 

@@ -38,8 +38,8 @@ HTTPERROR_ALLOW_ALL = True
 # (its cache misses for bound methods): 1.3 ms a page.  tests/test_layers.py checks the spiders
 # instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
-# The pipeline only queues each record for the archive's writer thread: items in parallel
-# only add scheduling overhead.
+# The pipeline only queues each record for the archive's writer (a batch is written whole):
+# items in parallel only add scheduling overhead.
 CONCURRENT_ITEMS = 1
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 # Longer URLs are not fetched: each is a failure (`url_too_long`), never a silent drop.

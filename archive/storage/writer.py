@@ -1,7 +1,9 @@
 """The one way records reach the archive: a crawl's pipeline and `tzgg ingest` (the single
 writer of a distributed crawl) both hand records to an `ArchiveWriter`, in batches of
-`TZGG_WRITE_BATCH` records, one transaction each.  A crawl feeds it on a thread of its own
-(`WriterThread`), so the reactor goes on while SQLite works.  No Scrapy here."""
+`TZGG_WRITE_BATCH` records, one transaction each.  A crawl feeds it on the reactor's thread,
+or with `TZGG_WRITE_THREAD` on a thread of its own (`WriterThread`), so the reactor goes on while
+SQLite works (at more CPU: every SQLite call hands Python's lock back and forth).  No Scrapy
+here."""
 
 from __future__ import annotations
 
