@@ -321,6 +321,9 @@ def main(argv=None) -> None:
     )
     ap.add_argument("--cache", help="a folder to keep the built archives in, and reuse them from")
     ap.add_argument("--db", help="measure the queries on an archive this script built before")
+    ap.add_argument(
+        "--ingest-only", action="store_true", help="build each size and print its ingest rate only"
+    )
     args = ap.parse_args(argv)
     print(f"$ python benchmarks/bench_search.py {' '.join(sys.argv[1:] if argv is None else argv)}")
     if args.db:
@@ -333,6 +336,15 @@ def main(argv=None) -> None:
     if folder:
         folder.mkdir(parents=True, exist_ok=True)
     tmp = folder or Path(tempfile.mkdtemp(prefix="tzgg-search-"))
+    if args.ingest_only:  # no baselines, sizes nor queries: the build's own figures
+        for n in counts:
+            with tempfile.TemporaryDirectory(prefix="tzgg-search-") as d:
+                before, built = load(), build(Path(d) / "s.db", n)
+            print(
+                f"{n:,} notices ({before} before, {load()} after): ingest with indexing"
+                f" {built['rate']:,.0f} notices/s, {built['cpu_rate']:,.0f} per CPU second"
+            )
+        return
     for n in counts:
         db, facts = tmp / f"s{n}.db", tmp / f"s{n}.json"
         if facts.exists() and db.exists():
