@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -130,6 +131,15 @@ def events(db, *extra) -> list[dict]:
     p = tzgg("changes", "--db", db, "--json", *extra)
     assert p.returncode == 0, p.stderr
     return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def count_rows(db, table: str) -> int:
+    """Rows in an archive's table, read through a connection of its own."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def real_page_notice(name: str):

@@ -23,8 +23,8 @@ from crawler.demo.documents import make_pdf
 from crawler.schema.urls import canonicalize
 from spiders.notices import AHEAD
 from tests.bombs import BOMBS
+from tests.conftest import count_rows, events, tzgg
 from tests.conftest import crawl as crawl_once
-from tests.conftest import events, tzgg
 from tests.faultsite import FaultServer
 
 TIMEOUT = ("-s", "DOWNLOAD_TIMEOUT=2")
@@ -72,11 +72,7 @@ def archived(tmp_path, faulty, n=12, page_size=4):
 
 
 def versions(db) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT count(*) FROM versions").fetchone()[0]
-    finally:
-        conn.close()
+    return count_rows(db, "versions")
 
 
 def last_run(db) -> dict:

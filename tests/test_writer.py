@@ -14,7 +14,7 @@ from archive.storage.db import ArchiveError
 from archive.storage.store import Archive
 from archive.storage.writer import ArchiveWriter, WriterThread
 from crawler.demo.scenario import build_demo_site
-from tests.conftest import crawl, events
+from tests.conftest import count_rows, crawl, events
 from tests.test_store import BASE, SITE, fetch, listed, notice, walk
 
 AT = "2026-01-01T00:00:00.000Z"
@@ -163,20 +163,12 @@ def _thread(db, batch=100, **kw) -> WriterThread:
     return WriterThread(open_writer, **kw)
 
 
-def _stored(db) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT count(*) FROM notices").fetchone()[0]
-    finally:
-        conn.close()
-
-
 def test_the_thread_commits_a_batch_not_yet_full_within_its_seconds(tmp_path):
     db = tmp_path / "a.db"
     t = _thread(db, seconds=0.2)
     assert t.offer(fetch(1)) and t.offer(fetch(2))
     deadline = time.monotonic() + 30
-    while _stored(db) < 2:  # not at a full batch, nor at the end: on its clock
+    while count_rows(db, "notices") < 2:  # not at a full batch, nor at the end: on its clock
         assert time.monotonic() < deadline, "the records were never committed"
         time.sleep(0.02)
     [summary] = t.finish()
@@ -197,7 +189,7 @@ def test_a_full_queue_refuses_records_until_the_writer_makes_room(tmp_path):
         assert room.wait(30) and time.monotonic() < deadline, "no room was ever made"
         room.clear()
     [summary] = t.finish()
-    assert summary["counts"]["new"] == 5 == _stored(db)
+    assert summary["counts"]["new"] == 5 == count_rows(db, "notices")
 
 
 def test_a_queue_full_of_bytes_refuses_records_too(tmp_path):
