@@ -30,6 +30,7 @@ from crawler.parse.listing.sources import is_service, script_requests, single_pa
 from crawler.parse.listing.window import following
 from crawler.parse.notice import classify_page, decode_html, extract_notice
 from crawler.parse.notice.overrides import Overrides
+from crawler.parse.notice.text import HIDDEN_STYLE
 from crawler.schema.fields import scalars
 from crawler.schema.records import NOTICE_FIELDS
 from crawler.sites.fetch import Fetched, FetchError, fetch
@@ -283,9 +284,6 @@ def _elsewhere_hints(text: str, doc, url: str) -> list[str]:
     return hints
 
 
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-
-
 def _hidden_or_service(frame, src: str) -> bool:
     """A frame nobody sees (a login check, a counter) or one of a service: not the list."""
     if is_service(src):
@@ -293,7 +291,7 @@ def _hidden_or_service(frame, src: str) -> bool:
     if frame.get("width") in ("0", "1") or frame.get("height") in ("0", "1"):
         return True
     for el in (frame, *frame.iterancestors()):
-        if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+        if el.get("hidden") is not None or HIDDEN_STYLE.search(el.get("style") or ""):
             return True
     return False
 

@@ -10,6 +10,7 @@ from .attachments import is_doc_url
 from .density import density_container
 from .text import (
     HIDDEN_CLASSES,
+    HIDDEN_STYLE,
     MAX_NEST,
     SKIP_TAGS,
     block_lines,
@@ -141,7 +142,6 @@ _FURNITURE_RE = re.compile(
     r"related|relation|xglj|xgwj|jiucuo|pagination|shanxi-gov-page|detail_video",
     re.I,
 )
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TEXT_ONLY_DROP = SKIP_TAGS - _BAD_TAGS  # dropped from the text, harmless in the HTML
 _HTML, _TEXT = 1, 2  # what an element is dropped from
 
@@ -156,7 +156,7 @@ def _class_verdict(cls: str) -> int:
 
 def _style_action(style: str) -> int:
     """0 keep, 1 drop the element, 2 delete the style attribute."""
-    if _HIDDEN_STYLE.search(style):
+    if HIDDEN_STYLE.search(style):
         return 1
     return 2 if "expression(" in style.lower() else 0
 

@@ -131,28 +131,18 @@ def _blocks(html_text: str):
         m = _OPEN.search(html_text, pos)
         if m is None:
             return
-        c = _closer(m.group(1).lower()).search(html_text, m.end())
+        c = _CLOSERS[m.group(1).lower()].search(html_text, m.end())
         close = c.start() if c else -1
         end = len(html_text) if close < 0 else html_text.find(">", close) + 1 or len(html_text)
         yield m.start(), end, m.end(), close if close >= 0 else len(html_text)
         pos = end
 
 
-_CLOSERS: dict[str, re.Pattern] = {}
-
-
-def _closer(tag: str) -> re.Pattern:
-    """'</' + tag in any ASCII case: what finding it in the lower-cased page found (no other
-    character lower-cases to a letter of 'script' or 'style')."""
-    rx = _CLOSERS.get(tag)
-    if rx is None:
-        rx = _CLOSERS[tag] = re.compile(
-            "</"
-            + "".join(
-                f"[{c}{c.upper()}]" if c.isascii() and c.isalpha() else re.escape(c) for c in tag
-            )
-        )
-    return rx
+# '</' + tag in any ASCII case: what finding it in the lower-cased page found (no other
+# character lower-cases to a letter of 'script' or 'style')
+_CLOSERS = {
+    tag: re.compile("</" + "".join(f"[{c}{c.upper()}]" for c in tag)) for tag in ("script", "style")
+}
 
 
 def _visible_text(html_text: str) -> str:

@@ -53,10 +53,6 @@ def _spaced(word: str) -> str:
     return _SP.join(re.escape(c) for c in word)
 
 
-def _alts(*words: str) -> str:
-    return "|".join(_spaced(w) for w in sorted(words, key=len, reverse=True))
-
-
 _QUAL = ("联系", "咨询", "监督", "举报", "投诉", "服务", "热线", "值班", "办公", "受理", "报名")
 # Whose 联系人 a label names (项目联系人): read back from 联系人, so that the label scan's
 # first-character test stays on rare characters.
@@ -128,9 +124,9 @@ _WORD_KIND = {word.lower(): (kind, how) for word, kind, how in _WORDS}
 _LABEL = re.compile(
     "(?P<lab>" + "|".join(b for word, _k, _h in _WORDS for b in _branches(word)) + ")" + _SEP
 )
-_NOT_LABEL = str.maketrans(dict.fromkeys(" \t\u3000\xa0"))  # the spaces of a spaced label
-_SEP_CHARS = ":：为是"  # no label word ends in one
 _SPACES = " \t\u3000\xa0"
+_NOT_LABEL = str.maketrans(dict.fromkeys(_SPACES))  # the spaces of a spaced label
+_SEP_CHARS = ":：为是"  # no label word ends in one
 _ITEM_START = set(",，;；。、()（）[]【】［］/／ \t\u3000\xa0\n")
 _PHONE = (
     r"(?<![\d\-－—])(?:"

@@ -84,7 +84,7 @@ SKIP_TAGS = frozenset(
     "script style noscript template iframe object embed select option textarea button head "
     "title meta link input svg canvas video audio map area".split()
 )
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Classes that hide an element: the common utility names, and AngularJS's ng-hide (a DOM saved
 # from a browser keeps the hidden branches of its templates, with this class on them).
 HIDDEN_CLASSES = frozenset(
@@ -94,7 +94,7 @@ HIDDEN_CLASSES = frozenset(
 
 def is_hidden(el) -> bool:
     style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
+    if style and HIDDEN_STYLE.search(style):
         return True
     if el.get("hidden") is not None:
         return True
@@ -261,7 +261,7 @@ def memoized(fn):
     return cache, get
 
 
-_, _style_hides = memoized(lambda v: bool(_HIDDEN_STYLE.search(v)))
+_, _style_hides = memoized(lambda v: bool(HIDDEN_STYLE.search(v)))
 _, _class_hides = memoized(lambda v: bool(HIDDEN_CLASSES.intersection(v.lower().split())))
 
 
