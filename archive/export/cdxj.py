@@ -16,7 +16,7 @@ from pathlib import Path
 import surt
 
 SPILL_CHARS = 4 * 2**20  # held in memory before a sorted run goes to disk
-_JSON = json.JSONEncoder(ensure_ascii=False).encode
+compact_json = json.JSONEncoder(ensure_ascii=False).encode
 
 # A URL that SURT's canonicalization leaves alone but for the host and the case of the path: no
 # port, user, query, fragment, escape, empty or dot segment.  Its key is the host's key (made by
@@ -62,7 +62,7 @@ class Index:
             "offset": str(offset),
             "filename": filename,
         }
-        line = f"{key} {_JSON(fields)}\n"
+        line = f"{key} {compact_json(fields)}\n"
         self.lines.append(line)
         self.chars += len(line)
         if self.chars > SPILL_CHARS:

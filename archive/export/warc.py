@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 
-from archive.export.cdxj import Index
+from archive.export.cdxj import Index, compact_json
 from archive.storage.asof import site_clause
 from archive.storage.headers import unpack
 
@@ -56,7 +56,6 @@ _HTTP = {
     "revisit": "application/http; msgtype=response",
     "request": "application/http; msgtype=request",
 }
-_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -216,7 +215,7 @@ RESPONSE, REQUEST, METADATA, REDIRECTS, HOP = range(5)  # a capture's records (`
 class _Writer:
     """Writes records, noting the offset and length of those the index names."""
 
-    def __init__(self, fh, index: Index | None, filename: str, compress: bool):
+    def __init__(self, fh, index: Index, filename: str, compress: bool):
         self.fh, self.index, self.filename = fh, index, filename
         self.gzip = _Members(GZIP_LEVEL) if compress else None
         self.offset = 0
@@ -264,7 +263,7 @@ class _Writer:
 
     def _out(self, kind: str, data: bytes, uri: str, at: str, cdx) -> None:
         self.fh.write(data)
-        if cdx is not None and self.index is not None:
+        if cdx is not None:
             mime, status, digest = cdx
             self.index.add(uri, at, mime, status, digest, len(data), self.offset, self.filename)
         self.offset += len(data)
@@ -441,7 +440,11 @@ def capture_urn(capture_id: int, part: str = "") -> str:
 
 def _metadata(w: _Writer, rid: str, urn: str, at: str, info: dict, extra=()) -> None:
     # one field a line: readable, and json's C encoder (an indent takes the Python one)
-    payload = "{\n" + ",\n".join(f" {_JSON(k)}: {_JSON(v)}" for k, v in info.items()) + "\n}"
+    payload = (
+        "{\n"
+        + ",\n".join(f" {compact_json(k)}: {compact_json(v)}" for k, v in info.items())
+        + "\n}"
+    )
     json_type = "application/json"
     w.write("metadata", urn, at, rid, payload=payload.encode(), extra=extra, content_type=json_type)
 

@@ -85,7 +85,8 @@ def top(
     filters (`args`)."""
     words = [t for t in terms if t.op != "NOT"]
     needles = [_needle(t) for t in words]
-    full = _Walk(conn, "search_index", match_expression(terms), low, high, 1.0)
+    expr = match_expression(terms)
+    full = _Walk(conn, "search_index", expr, low, high, 1.0)
     # the recency scale: the span of the SCALE newest matches (none when there are fewer)
     while len(full.read) <= SCALE and not full.done:
         more = full.rows.fetchmany(SCALE + 1 - len(full.read))
@@ -161,9 +162,7 @@ def top(
                     "SELECT rowid FROM search_index WHERE search_index MATCH ?"
                     " AND rowid BETWEEN ? AND ?"
                 )
-                found = {
-                    r[0] for r in conn.execute(sql, (match_expression(terms), rows[-1], rows[0]))
-                }
+                found = {r[0] for r in conn.execute(sql, (expr, rows[-1], rows[0]))}
                 rows = [r for r in rows if r in found]
             score(rows, True)
         else:

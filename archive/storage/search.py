@@ -280,10 +280,10 @@ def search(
             hits.sort(key=lambda h: _sort_key(conn, h[0]), reverse=sort == "newest")
         picked = _pick(conn, check, args, hits, limit)
         return [_result(conn, nid, version, terms) for nid, version in picked]
-    expr = match_expression(terms)
     if sort == "relevance":
         picked = ranking.top(conn, terms, check, args, low, high, limit)
     else:
+        expr = match_expression(terms)
         direction = "DESC" if sort == "newest" else "ASC"
         sql = (
             "SELECT rowid FROM search_index WHERE search_index MATCH ?"
