@@ -43,7 +43,7 @@ class ArchivePipeline:
                 s.get("TZGG_DB"), s, progress=s.getbool("TZGG_PROGRESS"), extract=plan.extract
             )
             try:
-                writer.begin(plan.site_of, plan.adopt)
+                writer.begin(plan.site_of, plan.adopt, plan.about)
             except BaseException:
                 writer.archive.close()
                 raise

@@ -145,6 +145,10 @@ def test_a_registry_key_names_the_site_in_every_output(tmp_path, serve):
     conn = sqlite3.connect(db)
     for table in ("notices", "notice_urls", "captures", "runs", "events"):
         assert {r[0] for r in conn.execute(f"SELECT DISTINCT site FROM {table}")} == {"yylq"}
+    # the registry's name and region for the site, kept in the archive for its readers
+    assert conn.execute("SELECT site, name, region FROM sites").fetchall() == [
+        ("yylq", "岳阳楼区人民政府", "430602")
+    ]
     assert json.loads(tzgg("runs", "--db", db, "--json").stdout.splitlines()[0])["site"] == "yylq"
     p = tzgg("search", "征地", "--db", db, "--site", "yylq", "--json")
     assert p.returncode == 0 and p.stdout.strip()

@@ -217,6 +217,12 @@ MIGRATIONS = [
     # 1,000-site crawl spent 8 s of its finish counting events)
     "CREATE INDEX IF NOT EXISTS runs_site ON runs(site, id);"
     " CREATE INDEX IF NOT EXISTS events_run ON events(run_id)",
+    # 9: what the registry said of each site when it was last crawled (its name and its
+    # 行政区划代码), so that readers (the web UI) need no registry; and the events of a kind
+    # newest first (the UI's latest removals and edits)
+    "CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, name TEXT, region TEXT,"
+    " updated TEXT NOT NULL);"
+    " CREATE INDEX IF NOT EXISTS events_kind ON events(kind, id)",
 ]
 
 

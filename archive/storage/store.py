@@ -247,6 +247,16 @@ class Archive:
         except sqlite3.OperationalError:  # no such table yet
             return None
 
+    def describe_site(self, site: str, name: str | None, region: str | None) -> None:
+        """Record what the registry says of a site (its name and region) as of this crawl."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO sites (site, name, region, updated) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(site) DO UPDATE SET name = excluded.name,"
+                " region = excluded.region, updated = excluded.updated",
+                (site, name, region, utcnow()),
+            )
+
     def begin_run(self, site: str, listing_urls: list[str] = (), at: str | None = None) -> int:
         self.flush()
         if self.extract is not None:

@@ -47,11 +47,14 @@ class ArchiveWriter:
         self.last_progress = 0.0
         self.pending: list = []  # records (or items) written at the next flush
 
-    def begin(self, site_of: dict[str, str], adopt: dict) -> None:
-        """Open a run for each site (listing URL -> site), adopting what its entry names."""
+    def begin(self, site_of: dict[str, str], adopt: dict, about: dict | None = None) -> None:
+        """Open a run for each site (listing URL -> site), adopting what its entry names and
+        recording what it says of the site (`about`: site -> {"name", "region"})."""
         for site in sorted(set(site_of.values())):
             if adopt.get(site):
                 self.archive.adopt_site(site, adopt[site])
+            if site in (about or {}):
+                self.archive.describe_site(site, **about[site])
             urls = [u for u, s in site_of.items() if s == site]
             self.runs[site] = self.archive.begin_run(site, urls)
 

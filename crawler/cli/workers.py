@@ -125,7 +125,7 @@ def _ingest(server, settings, plan, reg, idle_timeout) -> list[dict]:
         for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        writer.begin(plan.site_of, plan.adopt)
+        writer.begin(plan.site_of, plan.adopt, plan.about)
         job = start_job(server, job_spec(settings, plan, reg), plan.revisits, plan.validators)
         outcome = drain(
             server,

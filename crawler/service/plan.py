@@ -159,6 +159,7 @@ class CrawlPlan:
     archived: dict[str, set[str]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)  # host -> seconds
     extract: object = None  # the registry's page extractor, for re-deriving stored pages
+    about: dict[str, dict] = field(default_factory=dict)  # site -> its entry's name, region
 
     @property
     def listing_urls(self) -> list[str]:
@@ -184,6 +185,8 @@ def fetch_plan(reg: Registry | None, site_of: dict[str, str]) -> CrawlPlan:
             if entry.overrides is not None:
                 plan.overrides[site] = entry.overrides
             plan.hosts[site].update(entry.extra_hosts)
+            if entry.key == site and (entry.name or entry.region):
+                plan.about[site] = {"name": entry.name, "region": entry.region}
     plan.delays = site_delays(reg, site_of)
     plan.extract = page_extractor(reg)
     return plan
