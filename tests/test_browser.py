@@ -57,3 +57,99 @@ def test_a_journalist_searches_then_opens_a_removed_notice_and_a_diff(server, pa
     # the archived <script> is text on the page, and never ran
     assert "<script>alert(1)</script>" in page.locator("table.tzgg-diff").last.inner_text()
     assert dialogs == [] and errors == []
+
+
+# -- the newsroom pages (crawler/webui/routes.py), over the demo archive ------------------------
+
+from tests.test_webui import newsroom  # noqa: E402, F401  (the demo archive, served)
+
+
+@pytest.fixture
+def watched(page):
+    """The page, with every console error, uncaught exception and dialog recorded."""
+    seen = {"errors": [], "dialogs": []}
+    on_console = lambda m: m.type == "error" and seen["errors"].append(m.text)  # noqa: E731
+    on_error = lambda e: seen["errors"].append(str(e))  # noqa: E731
+    on_dialog = lambda d: (seen["dialogs"].append(d.message), d.dismiss())  # noqa: E731
+    page.on("console", on_console)
+    page.on("pageerror", on_error)
+    page.on("dialog", on_dialog)
+    yield page, seen
+    page.remove_listener("console", on_console)
+    page.remove_listener("pageerror", on_error)
+    page.remove_listener("dialog", on_dialog)
+    assert seen == {"errors": [], "dialogs": []}
+
+
+def test_search_then_a_result_then_its_notice_then_the_diff(newsroom, watched):  # noqa: F811
+    page, _ = watched
+    page.goto(newsroom["root"] + "/")
+    page.fill("input[name=q]", "征收")
+    page.click("form.tzgg-search button[type=submit]")
+    page.wait_for_url("**/search?**")
+    nid, version = newsroom["edited"]
+    page.click(f'ol.results a.title[href="/notice/{nid}"]')
+    page.wait_for_selector("ol.timeline")
+    assert page.locator("h1").inner_text().startswith("关于")
+    page.click(f'a.diff-link[href="/notice/{nid}/diff?a={version - 1}&b={version}"] >> nth=0')
+    page.wait_for_selector("section.field.changed")
+    assert page.locator("section.field.changed del").first.inner_text() == "5"
+    assert page.locator("section.field.changed ins").first.inner_text() == "7"
+    colour = page.locator("section.field.changed ins").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert colour not in (
+        "rgba(0, 0, 0, 0)",
+        "transparent",
+    )  # marked in colour, not only underlined
+    page.click("text=并排 · side by side")
+    page.wait_for_selector(".side .old del")
+    assert page.locator(".side .new ins").count() >= 1
+
+
+def test_home_then_a_removal_then_its_evidence_bundle(newsroom, watched, tmp_path):  # noqa: F811
+    page, _ = watched
+    page.goto(newsroom["root"] + "/")
+    page.locator("#removals li a").first.click()
+    page.wait_for_selector("ol.timeline li.event.removed")
+    with page.expect_download() as dl:
+        page.click("a[href$='/evidence.wacz']")
+    path = tmp_path / "evidence.wacz"
+    dl.value.save_as(path)
+    import zipfile
+
+    assert "datapackage.json" in zipfile.ZipFile(path).namelist()
+
+
+def test_a_site_page_draws_its_charts_with_their_data(newsroom, watched):  # noqa: F811
+    page, _ = watched
+    page.goto(newsroom["root"] + "/site/yueyanglou")
+    for chart in ("#chart-health", "#chart-notices"):
+        page.wait_for_selector(f"{chart} svg")
+        marks = page.locator(f"{chart} svg .mark-symbol path, {chart} svg .mark-line path")
+        assert marks.count() >= 1, chart  # data points drawn, not only axes
+    page.goto(newsroom["root"] + "/")
+    page.wait_for_selector("#chart-week svg")
+    assert page.locator("#chart-week svg .mark-rect path").count() >= 2  # a bar per kind
+
+
+def test_the_readme_screenshots_are_made_by_the_script(tmp_path):
+    """docs/make_screenshots.py makes each image the README shows (no pixel comparison)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    p = subprocess.run(
+        [sys.executable, str(REPO / "docs" / "make_screenshots.py"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in ("home", "notice", "diff", "site"):
+        image = tmp_path / f"{name}.png"
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 10_000
+        assert f"docs/screenshots/{name}.png" in readme

@@ -265,6 +265,24 @@ def _pages(ui) -> list[tuple[str, bool]]:
         if e["kind"] == "edited":
             pages.append((f"{base}/version_diff?id={e['notice_id']}&a=1&b=2", True))
             pages.append((f"{base}/versions/{e['notice_id']},2", True))
+    return pages + _newsroom_pages(ui)
+
+
+def _newsroom_pages(ui) -> list[tuple[str, bool]]:
+    """The newsroom pages (crawler/webui/routes.py) that show a hostile notice."""
+    root = ui["base"].rsplit("/", 1)[0]
+    evil = ui["evil"]
+    pages = [(root + "/", True)]  # its removals and edits name hostile titles
+    for q, shows in (("征地补偿", True), ("<script>", False), ("征", True), ("占地", True)):
+        for extra in ({}, {"history": "1"}, {"sort": "newest"}):
+            pages.append((f"{root}/search?" + urllib.parse.urlencode({"q": q, **extra}), shows))
+    for n in ui["notices"]:
+        pages.append((f"{root}/notice/{n['id']}", n["id"] in evil))
+        pages.append((f"{root}/site/{urllib.parse.quote(n['site'])}", False))
+    for e in ui["events"]:
+        if e["kind"] == "edited":
+            for view in ("inline", "side"):
+                pages.append((f"{root}/notice/{e['notice_id']}/diff?a=1&b=2&view={view}", True))
     return pages
 
 
@@ -322,6 +340,7 @@ def test_in_chromium_no_payload_fires(ui):
         " where instr(body_html, 'onerror') limit 1)) as diff"
     )
     urls += [f"{base}?sql=" + urllib.parse.quote(splice)]
+    urls += [url for url, _shows in _newsroom_pages(ui)]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
@@ -333,7 +352,7 @@ def test_in_chromium_no_payload_fires(ui):
                 page.wait_for_timeout(100)  # an onerror of a broken image fires by now
                 assert page.evaluate("typeof window.__pwned") == "undefined", url
                 assert page.evaluate("document.querySelectorAll('iframe').length") == 0, url
-                assert page.url.startswith(base), (url, page.url)  # no refresh elsewhere
+                assert page.url == url, (url, page.url)  # no refresh elsewhere
             assert dialogs == []
         finally:
             browser.close()

@@ -145,10 +145,14 @@ def run(db: Path, sock: socket.socket, *, allow_sql: bool) -> None:
     except ImportError:
         pass
     with _plain_path(Path(db)) as path:
+        from crawler.webui.routes import STATIC, STATIC_MOUNT, TEMPLATES
+
         ds = Datasette(
             [str(path)],
             metadata=metadata(path.stem),
             plugins_dir=str(PLUGIN_DIR),
+            template_dir=str(TEMPLATES),
+            static_mounts=[(STATIC_MOUNT, str(STATIC))],
             settings={"default_allow_sql": allow_sql},
         )
 

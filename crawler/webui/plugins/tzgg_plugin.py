@@ -21,6 +21,7 @@ from markupsafe import Markup
 from archive.storage.bigrams import QueryError, match_expression, parse_query, snippet
 from archive.storage.diff import text_diff
 from crawler.webui import SERVED_TABLES
+from crawler.webui.routes import ROUTES
 
 NO_MATCH = '"zzqtzggnomatchzzq"'  # a word no document holds: an empty result, not an error page
 # Only HTML that tzgg_diff built, unaltered, is rendered as HTML: it carries an HMAC of its
@@ -187,6 +188,11 @@ def prepare_connection(conn, database, datasette):
         limit = datasette.setting("sql_time_limit_ms")
         conn.create_function("tzgg_search", 1, _searcher(db.path, limit))
     conn.set_authorizer(_DATASETTE)
+
+
+@hookimpl
+def register_routes():
+    return ROUTES  # the newsroom pages (crawler/webui/routes.py), before Datasette's own
 
 
 @hookimpl
