@@ -31,24 +31,34 @@ STALE_UNLOCKED_S = 60  # a staging folder with no lock yet is being made, unless
 
 
 def write_wacz(conn: sqlite3.Connection, path: Path, *, at: str, site: str | None) -> dict:
+    def fill(warc: Path, pages: Path) -> dict:
+        stats = write_warc(
+            conn, warc, warc.with_name("index.cdxj"), at=at, site=site, filename=warc.name
+        )
+        return stats | {"pages": _write_pages(conn, pages, at=at, site=site)}
+
+    return package_wacz(path, fill, title=f"tzgg archive as of {at}")
+
+
+def package_wacz(path: Path, fill, *, title: str, description: str | None = None) -> dict:
+    """A WACZ at `path` of the WARC and the pages.jsonl that `fill(warc, pages)` writes to the
+    paths it is given (in a staging folder); every file's SHA-256 in its datapackage.json.
+    Returns what `fill` returns."""
     from wacz.main import main as wacz_main
 
     sweep_staging(path.parent)
     # staged beside the output, not in $TMPDIR (often RAM-backed, and small); locked while in
     # use, so a later export knows a folder left by a killed one from one still at work
     with tempfile.TemporaryDirectory(prefix=STAGING, dir=path.parent) as tmp, _held(tmp):
-        tmp = Path(tmp)
-        warc = tmp / "tzgg.warc.gz"
-        stats = write_warc(conn, warc, tmp / "index.cdxj", at=at, site=site, filename=warc.name)
-        pages = tmp / "pages.jsonl"
-        n = _write_pages(conn, pages, at=at, site=site)
+        warc, pages = Path(tmp) / "tzgg.warc.gz", Path(tmp) / "pages.jsonl"
+        stats = fill(warc, pages)
         args = ["create", "-o", str(path), str(warc), "-p", str(pages), "--copy-pages"]
-        args += ["--hash-type", "sha256"]
-        args += ["--title", f"tzgg archive as of {at}"]
+        args += ["--hash-type", "sha256", "--title", title]
+        args += ["--desc", description] if description else []
         with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
             if wacz_main(args):
                 raise RuntimeError("the wacz package could not package the WARC")
-    return stats | {"pages": n}
+    return stats
 
 
 def _held(folder: str):
@@ -80,12 +90,19 @@ def _in_use(staging: Path) -> bool:
 
 def _write_pages(conn, path: Path, *, at: str, site: str | None) -> int:
     """pages.jsonl: each notice's page at the capture that made its version then."""
+    pages = (
+        {"url": r["version_url"], "ts": r["valid_from"], "title": r["title"] or ""}
+        for r in notices_as_of(conn, at, site=site)
+    )
+    return write_pages(path, pages)
+
+
+def write_pages(path: Path, pages, title: str = "Notices") -> int:
+    """A WACZ's pages.jsonl of `pages` ({url, ts, title} each); how many."""
     n = 0
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Notices"}))
-        fh.write("\n")
-        for r in notices_as_of(conn, at, site=site):
-            page = {"url": r["version_url"], "ts": r["valid_from"], "title": r["title"] or ""}
+        fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages", "title": title}) + "\n")
+        for page in pages:
             fh.write(json.dumps(page, ensure_ascii=False) + "\n")
             n += 1
     return n

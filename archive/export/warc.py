@@ -9,7 +9,9 @@ Every capture up to the as-of time, in the order it was archived:
 * a capture whose bytes were not kept (a listing page, a notice page that changed only in its
   noise), as a `metadata` record with its URL, status, headers and payload digest, so the record
   of the visit is whole without pretending to hold the page;
-* the redirects a fetch followed, as a `metadata` record (archives made before schema 5).
+* the redirects a fetch followed, as a `metadata` record (archives made before schema 5);
+* documents made from the archive (an evidence bundle's versions, events and diffs), last, as
+  `resource` records under `urn:tzgg:` targets.
 A `metadata` record's target is `urn:tzgg:capture:<id>`, never the page's URL: pywb and the
 `wacz` package index every record by its target, and would replay the JSON as the page.
 Where the crawler stored a body decompressed, the headers written drop `Content-Encoding`
@@ -33,6 +35,7 @@ import re
 import sqlite3
 import struct
 import zlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from importlib.metadata import version as package_version
@@ -287,13 +290,13 @@ class _Writer:
         self._out("warcinfo", self.gzip(record) if self.gzip else record, "", now, None)
 
 
-def _warcinfo(w: _Writer, at: str, sites: list[str]) -> None:
+def _warcinfo(w: _Writer, at: str, sites: list[str], description: str | None = None) -> None:
     w.warcinfo(
         {
             "software": f"tzgg/{package_version('tzgg')}",
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-            "description": f"tzgg archive of 通知公告 columns as it stood at {at}",
+            "description": description or f"tzgg archive of 通知公告 columns as it stood at {at}",
             "tzgg-as-of": at,
             "tzgg-sites": " ".join(sites),
         }
@@ -345,21 +348,28 @@ ORDER BY sel.id
 
 
 def write_warc(
-    conn: sqlite3.Connection, path, cdxj_path, *, at: str, site: str | None, filename: str
+    conn: sqlite3.Connection,
+    path,
+    cdxj_path,
+    *,
+    at: str,
+    site: str | None,
+    filename: str,
+    only: str | None = None,
+    resources: Iterable[tuple[str, str, bytes]] = (),
+    description: str | None = None,
 ) -> dict:
     """Write every capture up to `at` to `path` (gzipped per record when `filename` ends in
-    .gz) and its sorted CDXJ index to `cdxj_path`; return counts."""
+    .gz) and its sorted CDXJ index to `cdxj_path`; return counts.  `only`: a temporary table
+    whose `id`s are the captures to write (an evidence bundle's), instead of all; `resources`:
+    (urn, content type, bytes) written after them as `resource` records dated `at`."""
     _drop(conn)
     clause, names = site_clause("c.site", site)
+    if only:
+        clause += f" AND c.id IN (SELECT id FROM {only})"
     params = {"t": at, **names}
-    wanted = None if not site else {site} if isinstance(site, str) else set(site)
-    sites = [
-        r[0]
-        for r in conn.execute(
-            "SELECT DISTINCT site FROM captures WHERE at <= ? ORDER BY site", (at,)
-        )
-        if wanted is None or r[0] in wanted
-    ]
+    sql = f"SELECT DISTINCT c.site FROM captures c WHERE c.at <= :t {clause} ORDER BY c.site"
+    sites = [r[0] for r in conn.execute(sql, params)]
     payload_bytes = 0
     try:
         for statement in _PREPARE.format(site=clause, ok=_OK).split(";"):
@@ -368,9 +378,11 @@ def write_warc(
         with Index(cdxj_path) as index, open(path, "wb") as fh:
             w = _Writer(fh, index, filename, compress=filename.endswith(".gz"))
             ids = _Ids()
-            _warcinfo(w, at, sites)
+            _warcinfo(w, at, sites, description)
             for row in conn.execute(_CAPTURES.format(site=clause), params):
                 payload_bytes += _capture(w, ids, row)
+            for urn, content_type, data in resources:
+                _resource(w, ids(), urn, at, content_type, data)
         return {"records": dict(sorted(w.counts.items())), "payload_bytes": payload_bytes}
     finally:
         _drop(conn)
@@ -447,6 +459,12 @@ def _metadata(w: _Writer, rid: str, urn: str, at: str, info: dict, extra=()) -> 
     )
     json_type = "application/json"
     w.write("metadata", urn, at, rid, payload=payload.encode(), extra=extra, content_type=json_type)
+
+
+def _resource(w: _Writer, rid: str, urn: str, at: str, content_type: str, data: bytes) -> None:
+    """A document made from the archive, not a capture: its target a `urn:tzgg:` name."""
+    digest = payload_digest(hashlib.sha256(data).hexdigest())
+    w.write("resource", urn, at, rid, payload=data, digest=digest, content_type=content_type)
 
 
 def _hop(w: _Writer, rid: str, hop: list) -> None:

@@ -10,6 +10,7 @@ the same texts always give the same diff."""
 from __future__ import annotations
 
 import difflib
+import html
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -263,3 +264,65 @@ def _files_diff(name: str, old: dict, new: dict) -> list[str]:
         for x in refiled
     ]
     return lines
+
+
+# -- a diff as a page of its own (an evidence bundle's; the web UI may serve it too) --------
+
+_LEVEL_NOTES = {
+    "lines": "Some changed passages were too long to compare character by character: they are"
+    " shown whole.",
+    "whole": "Too large to compare finely: the changed middle is shown whole.",
+}
+_STYLE = (
+    "body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}"
+    "pre{white-space:pre-wrap;word-break:break-all;background:#f8f8f8;padding:.5em}"
+    "del{background:#fcc}ins{background:#cfc;text-decoration:none}.note{color:#555}"
+)
+
+
+def field_text(spec, value) -> str:
+    """A version field's value as the text a diff compares: a file a line (name, URL, SHA-256),
+    a list or an object as JSON."""
+    if not value:
+        return ""
+    if spec.kind == "files":
+        lines = (
+            f"{a.get('name') or ''} <{a.get('url') or ''}> {a.get('sha256') or ''}" for a in value
+        )
+        return "\n".join(line.rstrip() for line in lines)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def render_diff_html(old: dict, new: dict, specs=NOTICE_FIELDS) -> str:
+    """Two versions (as `tzgg show --json` gives them) as a self-contained HTML page: each
+    version field that changed, deletions in <del> and insertions in <ins> (text_diff's, so
+    bounded whatever the texts).  Pure; every piece of archived text is escaped."""
+    esc = html.escape
+    parts = []
+    for spec in (s for s in specs if s.version):
+        diff = text_diff(*(field_text(spec, v.get(spec.name)) for v in (old, new)))
+        if all(op == "equal" for op, _, _ in diff.ops):
+            continue
+        marked = "".join(
+            esc(a)
+            if op == "equal"
+            else (f"<del>{esc(a)}</del>" if a else "") + (f"<ins>{esc(b)}</ins>" if b else "")
+            for op, a, b in diff.ops
+        )
+        note = (
+            f'<p class="note">{_LEVEL_NOTES[diff.level]}</p>' if diff.level in _LEVEL_NOTES else ""
+        )
+        parts.append(f"<h2>{esc(spec.zh)} · {esc(spec.en)}</h2>\n{note}<pre>{marked}</pre>")
+    a, b = old["version"], new["version"]
+    title = esc(f"{new.get('title') or ''} — version {a} → {b}")
+    seen = "".join(
+        f"<li>version {v['version']}: first seen {esc(v.get('first_seen') or '?')} at"
+        f" {esc(v.get('url') or '?')}</li>"
+        for v in (old, new)
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{_STYLE}</style></head>\n<body>\n<h1>{title}</h1>\n<ul>{seen}</ul>\n"
+        + ("\n".join(parts) or "<p>No version field changed.</p>")
+        + "\n</body>\n</html>\n"
+    )

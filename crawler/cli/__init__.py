@@ -303,14 +303,17 @@ def export(
     """The archive as it stood at a moment, as WARC, WACZ, JSONL, CSV or a BagIt bag."""
     from archive.export import ExportError
     from archive.export import export as run_export
-    from crawler.cli.common import as_of_moment, settings_given, unwound_on_sigterm
+    from crawler.cli.common import (
+        as_of_moment,
+        refuse_archive_output,
+        settings_given,
+        unwound_on_sigterm,
+    )
 
     given = settings_given(overrides, ("TZGG_OWNER", "TZGG_CONTACT"))
     owner = given.get("TZGG_OWNER") or given.get("TZGG_CONTACT")
     at = as_of_moment(as_of)
-    archive_files = {Path(f"{db}{suffix}").resolve() for suffix in ("", "-wal", "-shm", "-journal")}
-    if Path(output).resolve() in archive_files or Path(f"{output}.cdxj").resolve() in archive_files:
-        raise Fail(f"--output {output} would overwrite the archive {db}", 2)
+    refuse_archive_output(db, output, f"{output}.cdxj")
     conn = _open(db)
     if site or region:
         site = site_filter(conn, _load_registry(registry), site, region, db)
@@ -452,6 +455,7 @@ def demo(db, serve, port):
 def _subcommands() -> None:
     from crawler.cli.care import backup, verify
     from crawler.cli.crawl import crawl
+    from crawler.cli.evidence import evidence
     from crawler.cli.feed import feed
     from crawler.cli.hooks import deliver
     from crawler.cli.probe import probe
@@ -465,6 +469,7 @@ def _subcommands() -> None:
         sites,
         runs,
         schedule,
+        evidence,
         feed,
         deliver,
         verify,

@@ -62,6 +62,14 @@ def _open(db: str, *, readonly: bool = True):
         raise Fail(str(exc)) from None
 
 
+def refuse_archive_output(db: str, output, *beside) -> None:
+    """A usage error when --output (or a file written `beside` it) is the archive or one of
+    its -wal, -shm and -journal files: never an output's to replace, even with --force."""
+    archive_files = {Path(f"{db}{suffix}").resolve() for suffix in ("", "-wal", "-shm", "-journal")}
+    if any(Path(path).resolve() in archive_files for path in (output, *beside)):
+        raise Fail(f"--output {output} would overwrite the archive {db}", 2)
+
+
 def _registry_option(f):
     return click.option(
         "--registry",
