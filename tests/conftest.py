@@ -133,6 +133,26 @@ def events(db, *extra) -> list[dict]:
     return [json.loads(line) for line in p.stdout.splitlines()]
 
 
+def fetch_record(site: str, url: str, at: str, **notice) -> dict:
+    """A detail page fetched whole (status 200) as a crawl hands it to the archive, its notice
+    made of `notice`'s fields (title, published, source, body …), the others empty."""
+    empty = {"doc_number": None, "index_number": None, "written": None, "body_html": ""}
+    return {
+        "type": "fetch",
+        "site": site,
+        "kind": "detail",
+        "url": url,
+        "final_url": url,
+        "at": at,
+        "status": 200,
+        "body": f"<html>{url}{at}</html>".encode(),
+        "headers": [],
+        "page_class": "ok",
+        "extractor_version": "2",
+        "notice": {"url": url, **empty, "attachments": [], "breadcrumb": [], **notice},
+    }
+
+
 def count_rows(db, table: str) -> int:
     """Rows in an archive's table, read through a connection of its own."""
     conn = sqlite3.connect(db)

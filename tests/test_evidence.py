@@ -19,7 +19,7 @@ from crawler.demo import DistrictSite
 from crawler.demo import serve as serve_site
 from crawler.demo.documents import make_pdf
 from tests.conftest import crawl, tzgg
-from tests.test_export import BIN, _free_port, _get, _wayback, stored, warc_records
+from tests.test_export import BIN, _get, start_pywb, stored, warc_records
 
 
 @pytest.fixture(scope="module")
@@ -257,16 +257,7 @@ def test_the_bundle_passes_wacz_validate(bundle):
 
 @pytest.mark.e2e  # pywb's `wayback`, in a venv of its own
 def test_pywb_replays_the_notice_from_the_bundle(archive, bundle, tmp_path):
-    manager = _wayback().with_name("wb-manager")
-    for args in (["init", "ev"], ["add", "ev", "--unpack-wacz", bundle["path"]]):
-        done = subprocess.run([manager, *args], cwd=tmp_path, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [_wayback(), "-p", str(port), "-b", "127.0.0.1", "-d", tmp_path],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server, port = start_pywb(tmp_path, {"ev": ["--unpack-wacz", bundle["path"]]})
     db, h = archive["db"], show(archive["db"], archive["id"]["a"])
     conn = sqlite3.connect(db)
 

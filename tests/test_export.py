@@ -45,6 +45,23 @@ def _wayback() -> Path:
     )
 
 
+def start_pywb(root: Path, collections: dict[str, list]) -> tuple[subprocess.Popen, int]:
+    """pywb serving from `root`: each collection made with `wb-manager init` and filled with
+    `wb-manager add` (its arguments); (the server, its port)."""
+    manager = _wayback().with_name("wb-manager")
+    for coll, files in collections.items():
+        for args in (["init", coll], ["add", coll, *files]):
+            done = subprocess.run([manager, *args], cwd=root, capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [_wayback(), "-p", str(port), "-b", "127.0.0.1", "-d", root],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    return server, port
+
+
 ID_NUMBER = "43060219800101123X"
 MOBILE = "13812345678"
 
@@ -360,17 +377,7 @@ def test_every_replay_route_shows_the_newest_kept_bytes(noise_archive, tmp_path)
     (readme / "indexes").mkdir()
     shutil.copy(warc, readme / "archive" / warc.name)
     shutil.copy(f"{warc}.cdxj", readme / "indexes" / "index.cdxj")
-    manager = _wayback().with_name("wb-manager")
-    for coll, files in (("warc", [warc]), ("wacz", ["--unpack-wacz", wacz])):
-        for args in (["init", coll], ["add", coll, *files]):
-            done = subprocess.run([manager, *args], cwd=root, capture_output=True, text=True)
-            assert done.returncode == 0, done.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [_wayback(), "-p", str(port), "-b", "127.0.0.1", "-d", root],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server, port = start_pywb(root, {"warc": [warc], "wacz": ["--unpack-wacz", wacz]})
     conn = sqlite3.connect(db)
     visits = conn.execute(
         "SELECT c.url, c.at, (SELECT k.body_sha256 FROM captures k JOIN bodies b"

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from archive.storage.store import Archive
-from tests.conftest import serving_ui, tzgg
+from tests.conftest import fetch_record, serving_ui, tzgg
 
 pytestmark = pytest.mark.e2e  # `tzgg serve`, a server of its own
 
@@ -18,33 +18,15 @@ BASE = f"http://{SITE}"
 
 
 def _fetch(n: int, at: str, body: str, title: str | None = None) -> dict:
-    url = f"{BASE}/tzgg/t{n}.html"
-    return {
-        "type": "fetch",
-        "site": SITE,
-        "kind": "detail",
-        "url": url,
-        "final_url": url,
-        "at": at,
-        "status": 200,
-        "body": f"<html>{n}{at}</html>".encode(),
-        "headers": [],
-        "page_class": "ok",
-        "extractor_version": "2",
-        "notice": {
-            "url": url,
-            "title": title or f"关于第{n}号地块征地补偿安置方案的公告",
-            "published": f"2023-05-{n:02d}T09:00:00+08:00",
-            "source": "区自然资源局",
-            "doc_number": None,
-            "index_number": None,
-            "written": None,
-            "body": body,
-            "body_html": "",
-            "attachments": [],
-            "breadcrumb": [],
-        },
-    }
+    return fetch_record(
+        SITE,
+        f"{BASE}/tzgg/t{n}.html",
+        at,
+        title=title or f"关于第{n}号地块征地补偿安置方案的公告",
+        published=f"2023-05-{n:02d}T09:00:00+08:00",
+        source="区自然资源局",
+        body=body,
+    )
 
 
 @pytest.fixture(scope="module")

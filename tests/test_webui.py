@@ -18,7 +18,7 @@ import lxml.html
 import pytest
 
 from archive.storage.store import Archive
-from tests.conftest import serving_ui, tzgg
+from tests.conftest import fetch_record, serving_ui, tzgg
 
 pytestmark = pytest.mark.e2e  # `tzgg demo` and `tzgg serve`, processes of their own
 
@@ -39,34 +39,16 @@ def _other_notice(n: int, at: str, window_end: str | None = None) -> dict:
             "unit": None,
             "approximate": False,
         }
-    return {
-        "type": "fetch",
-        "site": OTHER,
-        "kind": "detail",
-        "url": url,
-        "final_url": url,
-        "at": at,
-        "status": 200,
-        "body": f"<html>{n}</html>".encode(),
-        "headers": [],
-        "page_class": "ok",
-        "extractor_version": "2",
-        "notice": {
-            "url": url,
-            "title": f"关于第{n}项整改情况的公示",
-            "published": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T09:00:00+08:00",
-            "source": "县发展和改革局",
-            "doc_number": None,
-            "index_number": None,
-            "written": None,
-            "body": body,
-            "body_html": "",
-            "attachments": [],
-            "breadcrumb": [],
-            "objection_window": window,
-            "contact": None,
-        },
-    }
+    return fetch_record(
+        OTHER,
+        url,
+        at,
+        title=f"关于第{n}项整改情况的公示",
+        published=f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T09:00:00+08:00",
+        source="县发展和改革局",
+        body=body,
+        objection_window=window,
+    )
 
 
 @pytest.fixture(scope="module")

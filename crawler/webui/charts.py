@@ -51,40 +51,43 @@ def _kind_colour(kinds) -> dict:
     }
 
 
-def events_per_week(rows: list[dict]) -> dict:
+def _kind_bars(title: str, rows: list[dict], encoding: dict, **rest) -> dict:
+    """Stacked bars of event counts (`rows`: {"kind", "n", …}), coloured by kind."""
     values = [r | {"kind_zh": KIND_ZH.get(r["kind"], r["kind"])} for r in rows]
+    colour = _kind_colour(r["kind"] for r in rows)
     return _spec(
-        "每周事件 · events per week",
+        title,
         values,
         mark={"type": "bar", "tooltip": True},
-        encoding={
-            "x": {
-                "field": "week",
-                "type": "ordinal",
-                "title": "周（周一）· week of",
-                "axis": {"labelAngle": -40},
-            },
+        encoding=encoding | {"color": colour},
+        **rest,
+    )
+
+
+def events_per_week(rows: list[dict]) -> dict:
+    axis = {"labelAngle": -40}
+    return _kind_bars(
+        "每周事件 · events per week",
+        rows,
+        {
+            "x": {"field": "week", "type": "ordinal", "title": "周（周一）· week of", "axis": axis},
             "y": {
                 "field": "n",
                 "type": "quantitative",
                 "aggregate": "sum",
                 "title": "事件数 · events",
             },
-            "color": _kind_colour(r["kind"] for r in rows),
         },
     )
 
 
 def changes_per_site(rows: list[dict]) -> dict:
-    values = [r | {"kind_zh": KIND_ZH.get(r["kind"], r["kind"])} for r in rows]
-    return _spec(
+    return _kind_bars(
         "各站点的删除与修改 · removals and edits per site",
-        values,
-        mark={"type": "bar", "tooltip": True},
-        encoding={
+        rows,
+        {
             "y": {"field": "site", "type": "nominal", "title": "站点 · site"},
             "x": {"field": "n", "type": "quantitative", "title": "次数 · count"},
-            "color": _kind_colour(r["kind"] for r in rows),
         },
         height={"step": 18},
     )

@@ -5,27 +5,12 @@ piece and marks deletions and insertions with <del> and <ins>."""
 
 from __future__ import annotations
 
-import json
-
-from archive.storage.diff import text_diff
+from archive.storage.diff import field_text, text_diff
 from crawler.schema.fields import displayed
 from crawler.schema.records import NOTICE_FIELDS
 
 CONTEXT = 40  # characters of kept text shown either side of a change
 FIELDS = tuple(f for f in displayed(NOTICE_FIELDS) if f.version)
-
-
-def _text(spec, value) -> str:
-    """A field's value as the text compared: a list of files one per line, name and URL."""
-    if not value:
-        return ""
-    if spec.kind == "files":
-        return "\n".join(
-            f"{a.get('name') or ''} <{a.get('url') or ''}>"
-            + (f" sha256:{a['sha256'][:12]}" if a.get("sha256") else "")
-            for a in value
-        )
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def runs(old: str, new: str, context: int = CONTEXT) -> tuple[list[dict], str]:
@@ -59,7 +44,7 @@ def compare(old: dict, new: dict) -> list[dict]:
     each with its runs and the text of both sides; then the unchanged ones."""
     changed, same = [], []
     for spec in FIELDS:
-        a, b = _text(spec, old.get(spec.name)), _text(spec, new.get(spec.name))
+        a, b = field_text(spec, old.get(spec.name)), field_text(spec, new.get(spec.name))
         row = {"name": spec.name, "zh": spec.zh, "en": spec.en, "old": a, "new": b}
         if a == b:
             same.append(row | {"changed": False, "length": len(a)})
