@@ -98,7 +98,7 @@ def test_a_crawls_start_and_end_read_each_sites_rows_through_an_index(tmp_path, 
 
 def test_the_check_sees_a_whole_table_read(tmp_path):
     conn = store.Archive(tmp_path / "x.db").conn
-    assert whole_table_reads(conn, "SELECT count(*) FROM events WHERE kind = 'new'") == [
+    assert whole_table_reads(conn, "SELECT count(*) FROM events WHERE title = 'x'") == [
         "SCAN events"
     ]
     assert whole_table_reads(conn, "SELECT r.id FROM runs r WHERE r.status = 'ok'")

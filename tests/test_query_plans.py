@@ -87,3 +87,40 @@ def test_the_plan_check_catches_a_site_wide_read(tmp_path):
     assert wide_reads(conn, site_driven) == ["SEARCH n USING INDEX notices_site (site=?)"]
     assert wide_reads(conn, "SELECT * FROM versions WHERE title = 'x'")
     assert not wide_reads(conn, "SELECT * FROM notices WHERE id = 'a'")
+
+
+def test_the_web_uis_search_notice_and_latest_lists_read_through_indexes(tmp_path, serve):
+    """What the UI's pages read per request (crawler/webui/reads.py): no statement of a search
+    page, a notice page, the latest removals and edits or the 公示 windows closing soon reads a
+    table that grows with the archive (the site pages and health rows read a site's counts)."""
+    from crawler.webui import reads
+
+    site = build_demo_site(style="trs")
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    for r in range(3):
+        if r:
+            apply_round(site, r)
+        code, _, p = crawl(url, db)
+        assert code == 0, p.stderr
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    seen: set[str] = set()
+    conn.set_trace_callback(seen.add)
+    nid = conn.execute("SELECT notice_id FROM events WHERE kind = 'edited'").fetchone()[0]
+    assert reads.search_page(conn, {"q": "征地"})["results"]
+    reads.search_page(conn, {"q": "征地", "sort": "newest", "status": "removed"})
+    assert reads.notice_page(conn, nid)["timeline"]
+    assert reads.latest(conn, "removed") and reads.latest(conn, "edited")
+    reads.open_objections(conn, today="2021-09-01", within=30)
+    conn.set_trace_callback(None)
+    assert len(seen) > 10  # the trace saw the pages' reads
+    plain = sqlite3.connect(db)
+    found = {sql: bad for sql in sorted(seen) if (bad := wide_reads(plain, sql))}
+    assert found == {}
+    # a notice's events are read from its own (not from every event of a kind)
+    per_notice = [s for s in seen if "FROM events WHERE notice_id" in s]
+    assert per_notice
+    for sql in per_notice:
+        plan = " ".join(r[3] for r in plain.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "events_notice" in plan, (sql, plan)

@@ -653,22 +653,24 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
     # Roll the file back to what schema 1 wrote: the same tables without the v2 columns,
     # without the v3 search index, the v4 attachment texts, the v5 redirect answers, the
     # v6 webhook tables, the v7 index of titles, the v8 indexes of runs and events and the
-    # v9 table of sites.
+    # v9 table of sites and index of events by kind, the v10 index of 公示 windows.
     conn = sqlite3.connect(db)
     conn.executescript(
-        "ALTER TABLE versions DROP COLUMN objection_window;"
+        "DROP INDEX versions_window_end; ALTER TABLE versions DROP COLUMN objection_window;"
         " ALTER TABLE versions DROP COLUMN contact; ALTER TABLE versions DROP COLUMN parts;"
         " DROP TABLE search_index; DROP TABLE attachment_texts;"
         " DROP INDEX captures_attachment; ALTER TABLE captures DROP COLUMN hops;"
         " DROP TABLE webhooks; DROP TABLE deliveries; DROP TABLE search_heads;"
         " DROP TABLE search_queue; DROP INDEX runs_site; DROP INDEX events_run;"
-        " DROP TABLE sites; DROP INDEX events_kind; PRAGMA user_version=1;"
+        " DROP TABLE sites; DROP INDEX events_kind;"
+        " DROP INDEX events_notice; CREATE INDEX events_notice ON events(notice_id);"
+        " PRAGMA user_version=1;"
     )
     conn.close()
-    assert len(MIGRATIONS) == SCHEMA_VERSION == 9
+    assert len(MIGRATIONS) == SCHEMA_VERSION == 10
     # a reader (`tzgg changes`, `show`) is the first to open it: it is upgraded, then read
     conn = connect(db, readonly=True)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 9
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 10
     assert conn.execute("SELECT count(*) FROM attachment_texts").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM sites").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
