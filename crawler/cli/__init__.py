@@ -237,10 +237,12 @@ def _search_line(r: dict) -> str:
     help="Let visitors run their own read-only SQL (over the served tables only).",
 )
 def serve(db, port, host, allow_sql):
-    """A web UI (Datasette) over the archive: search, removals, edits, histories, diffs.
+    """The newsroom web UI (on Datasette): search, removals, edits, a notice's timeline,
+    diffs, sites' health, charts and each notice's evidence bundle.
 
-    It serves the tables notices, versions, events and runs and tzgg's pages; no other
-    table (webhooks, captures, …) can be read through it."""
+    tzgg's pages are at / (home, /search, /notice/ID, /site/SITE); Datasette's at /DB, over
+    the tables notices, versions, events and runs only: no other table (webhooks,
+    captures, …) can be read through them."""
     from crawler.webui import listen, run
 
     _open(db).close()  # a missing or old archive: a clear error now (and an upgrade)
