@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
@@ -116,8 +117,13 @@ def assert_inert(page: str, where: str, *, shows: bool = True) -> None:
 
 
 def _get(url: str) -> tuple[str, str]:
-    with urllib.request.urlopen(url, timeout=20) as r:
-        return r.read().decode("utf-8"), r.headers.get("Content-Type", "")
+    """The page and its type, an error page (404, 400) too: what a visitor's link shows."""
+    try:
+        with urllib.request.urlopen(url, timeout=20) as r:
+            return r.read().decode("utf-8"), r.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        assert e.code in (400, 404), (url, e.code)
+        return e.read().decode("utf-8"), e.headers.get("Content-Type", "")
 
 
 @pytest.fixture(scope="module")
@@ -279,6 +285,13 @@ def _newsroom_pages(ui) -> list[tuple[str, bool]]:
     for n in ui["notices"]:
         pages.append((f"{root}/notice/{n['id']}", n["id"] in evil))
         pages.append((f"{root}/site/{urllib.parse.quote(n['site'])}", False))
+    # what a visitor's link may carry: markup in the path and in every parameter echoed
+    hostile = "<script>window.__pwned=40</script>\"><img src=x onerror=window.__pwned=41>"
+    pages.append((f"{root}/notice/{urllib.parse.quote(hostile, safe='')}", True))
+    pages.append((f"{root}/site/{urllib.parse.quote(hostile, safe='')}", True))
+    for name in ("q", "site", "region", "from", "to", "source", "sort", "page", "status"):
+        params = {"q": "征地", name: hostile}  # shown, or refused in a line of its own
+        pages.append((f"{root}/search?" + urllib.parse.urlencode(params), False))
     for e in ui["events"]:
         if e["kind"] == "edited":
             for view in ("inline", "side"):
