@@ -286,7 +286,7 @@ def _newsroom_pages(ui) -> list[tuple[str, bool]]:
         pages.append((f"{root}/notice/{n['id']}", n["id"] in evil))
         pages.append((f"{root}/site/{urllib.parse.quote(n['site'])}", False))
     # what a visitor's link may carry: markup in the path and in every parameter echoed
-    hostile = "<script>window.__pwned=40</script>\"><img src=x onerror=window.__pwned=41>"
+    hostile = '<script>window.__pwned=40</script>"><img src=x onerror=window.__pwned=41>'
     pages.append((f"{root}/notice/{urllib.parse.quote(hostile, safe='')}", True))
     pages.append((f"{root}/site/{urllib.parse.quote(hostile, safe='')}", True))
     for name in ("q", "site", "region", "from", "to", "source", "sort", "page", "status"):
