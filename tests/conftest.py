@@ -112,7 +112,8 @@ def serving_ui(db, *extra, name="archive", env=None):
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(base + ".json", timeout=1).close()
+            # Datasette's status page: the first request to the archive's pages is a test's
+            urllib.request.urlopen(base.rsplit("/", 1)[0] + "/-/versions.json", timeout=1).close()
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:

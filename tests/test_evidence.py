@@ -351,3 +351,32 @@ def test_a_rendered_diff_escapes_the_archived_text():
     assert "<ins>&lt;img src=x&gt;.pdf &lt;http://x.invalid/a.pdf&gt;</ins>" in page
     assert "标题 · title" not in page  # unchanged
     assert "No version field changed" in render_diff_html(old, old | {"version": 2})
+
+
+def test_bundles_made_at_once_on_several_threads_leave_stdout_as_it_was(archive, tmp_path):
+    """The web UI makes bundles on its executor's threads; the wacz packager prints to the
+    process's stdout, which each packaging borrows."""
+    import sys
+    import threading
+
+    from archive.export.evidence import write_evidence
+
+    before = sys.stdout
+    errors = []
+
+    def make(i: int) -> None:
+        conn = sqlite3.connect(f"file:{archive['db']}?mode=ro", uri=True)
+        try:
+            write_evidence(conn, archive["id"]["a"], tmp_path / f"{i}.wacz")
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=make, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sys.stdout is before
+    assert all(zipfile.is_zipfile(tmp_path / f"{i}.wacz") for i in range(4))

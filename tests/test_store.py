@@ -653,7 +653,8 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
     # Roll the file back to what schema 1 wrote: the same tables without the v2 columns,
     # without the v3 search index, the v4 attachment texts, the v5 redirect answers, the
     # v6 webhook tables, the v7 index of titles, the v8 indexes of runs and events and the
-    # v9 table of sites and index of events by kind, the v10 index of 公示 windows.
+    # v9 table of sites and index of events by kind, the v10 index of 公示 windows and of a
+    # notice's events by kind, the v11 index of a site's events.
     conn = sqlite3.connect(db)
     conn.executescript(
         "DROP INDEX versions_window_end; ALTER TABLE versions DROP COLUMN objection_window;"
@@ -664,13 +665,14 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
         " DROP TABLE search_queue; DROP INDEX runs_site; DROP INDEX events_run;"
         " DROP TABLE sites; DROP INDEX events_kind;"
         " DROP INDEX events_notice; CREATE INDEX events_notice ON events(notice_id);"
+        " DROP INDEX events_site;"
         " PRAGMA user_version=1;"
     )
     conn.close()
-    assert len(MIGRATIONS) == SCHEMA_VERSION == 10
+    assert len(MIGRATIONS) == SCHEMA_VERSION == 11
     # a reader (`tzgg changes`, `show`) is the first to open it: it is upgraded, then read
     conn = connect(db, readonly=True)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 10
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 11
     assert conn.execute("SELECT count(*) FROM attachment_texts").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM sites").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0

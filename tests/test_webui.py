@@ -5,20 +5,26 @@ attachments), plus a second site of 25 notices that page a search and a window s
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 
 import lxml.html
 import pytest
 
 from archive.storage.store import Archive
-from tests.conftest import fetch_record, serving_ui, tzgg
+from crawler.schema.times import SHANGHAI
+from tests.conftest import REPO, fetch_record, serving_ui, tzgg
 
 pytestmark = pytest.mark.e2e  # `tzgg demo` and `tzgg serve`, processes of their own
 
@@ -60,7 +66,7 @@ def newsroom(tmp_path_factory):
     run = a.begin_run(OTHER, [])
     a.describe_site(OTHER, "某某县人民政府", "431023")
     at = "2026-02-01T00:00:00Z"
-    soon = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
+    soon = (datetime.now(SHANGHAI) + timedelta(days=10)).date().isoformat()  # as the page counts
     for n in range(1, 26):
         a.ingest(_other_notice(n, at, window_end=soon if n == 1 else None), run)
     a.finish_run(run)
@@ -165,7 +171,19 @@ def test_search_filters_sorts_and_pages(newsroom):
     assert len(every) > 25 and result_ids(html) + result_ids(html2) == every
     assert doc(html2).cssselect("a[rel=prev]") and not doc(html2).cssselect("a[rel=next]")
     # a site and a region filter narrow to that site; the date range and sort apply
-    assert len(result_ids(search(root, q="征收", site=OTHER)[1])) == 0
+    for params in (
+        {"site": "yueyanglou"},
+        {"site": OTHER},
+        {"source": "自然资源局"},
+        {"to": "2021-06-30"},
+        {"from": "2021-06-01", "to": "2021-09-30", "sort": "oldest"},
+        {"status": "active", "sort": "newest"},
+    ):
+        flags = [x for k, v in params.items() for x in (f"--{k}", v)]
+        p = tzgg("search", "征收", "--db", newsroom["db"], *flags, "--json", "--limit", "20")
+        cli = [json.loads(x)["id"] for x in p.stdout.splitlines()]
+        assert result_ids(search(root, q="征收", **params)[1]) == cli, params
+    assert result_ids(search(root, q="征收", site="yueyanglou")[1])  # not vacuous
     assert len(result_ids(search(root, q="整改", region="4310")[1])) == 20
     assert len(result_ids(search(root, q="整改", region="430602")[1])) == len(every) - 25
     newest = result_ids(search(root, q="整改", sort="newest", **{"from": "2026-06-01"})[1])
@@ -258,6 +276,7 @@ def test_an_archived_attachment_is_a_download_never_a_page(newsroom):
         data = r.read()
         assert r.headers["Content-Disposition"].startswith("attachment;")
         assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Content-Security-Policy"] == "sandbox"
         assert r.headers["Content-Type"] == "application/octet-stream"
     import hashlib
 
@@ -298,6 +317,9 @@ def test_the_diff_marks_a_one_character_edit_in_colour_changed_fields_first(news
         ("/notice/{nid}/file/" + "0" * 64, 404),
         ("/notice/nosuchnotice/evidence.wacz", 404),
         ("/site/nosuchsite", 404),
+        ("/notice/" + urllib.parse.quote("http://[::1", safe=""), 404),  # no URL at all
+        ("/notice/" + urllib.parse.quote("http://a:99999/", safe="") + "/diff", 404),
+        ("/search?q=x&page=51", 400),
     ],
 )
 def test_what_is_not_there_is_a_404_in_one_line(newsroom, path, code):
@@ -326,6 +348,8 @@ def test_the_evidence_bundle_downloads_as_a_wacz(newsroom):
     nid, _ = newsroom["edited"]
     with urllib.request.urlopen(f"{newsroom['root']}/notice/{nid}/evidence.wacz") as r:
         assert r.headers["Content-Disposition"].startswith("attachment;")
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Content-Security-Policy"] == "sandbox"
         data = r.read()
     names = zipfile.ZipFile(BytesIO(data)).namelist()
     assert "datapackage.json" in names and any(n.startswith("archive/") for n in names)
@@ -340,6 +364,7 @@ def test_the_evidence_bundle_downloads_as_a_wacz(newsroom):
         "/notice/{nid}/diff",
         "/site/yueyanglou",
         "/notice/{nid}/evidence.wacz",
+        "/notice/{nid}/file/" + "0" * 64,
     ],
 )
 def test_a_post_to_any_page_is_405(newsroom, path):
@@ -362,3 +387,131 @@ def test_the_charting_library_is_vendored_with_its_version_and_licence(newsroom)
         assert code == 200 and len(js) > 50_000
     home = get(newsroom["root"] + "/")[1]
     assert not re.search(r"<script[^>]+src=\"https?://", home)  # no CDN: works offline
+
+
+def test_a_notice_never_edited_has_nothing_to_compare(newsroom):
+    conn = sqlite3.connect(newsroom["db"])
+    (nid,) = conn.execute("SELECT id FROM notices WHERE current_version = 1").fetchone()
+    conn.close()
+    code, html, _ = get(f"{newsroom['root']}/notice/{nid}/diff")
+    assert code == 404 and "nothing to compare" in doc(html).cssselect(".tzgg-error")[0].text
+
+
+def test_identical_captures_are_one_row_of_the_timeline_with_their_count(newsroom):
+    nid, _ = newsroom["edited"]
+    d = doc(get(f"{newsroom['root']}/notice/{nid}")[1])
+    rows = [li.text_content() for li in d.cssselect("ol.timeline li.capture")]
+    conn = sqlite3.connect(newsroom["db"])
+    (n,) = conn.execute(
+        "SELECT count(*) FROM captures WHERE notice_id = ? AND kind = 'detail'", (nid,)
+    ).fetchone()
+    conn.close()
+    counts = [int(m[1]) if (m := re.search(r"×(\d+)", r)) else 1 for r in rows]
+    assert sum(counts) == n and len(rows) < n  # every capture counted, runs of them folded
+
+
+def test_times_are_shown_in_chinas_time(newsroom):
+    conn = sqlite3.connect(newsroom["db"])
+    (at,) = conn.execute("SELECT at FROM events WHERE kind = 'removed' LIMIT 1").fetchone()
+    conn.close()
+    local = (datetime.fromisoformat(at.replace("Z", "+00:00")) + timedelta(hours=8)).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    assert local in doc(get(newsroom["root"] + "/")[1]).cssselect("#removals")[0].text_content()
+
+
+def test_the_archives_own_pages_answer_from_the_first_request(newsroom):
+    """Datasette's database page reads the search indexes' config (allowed), first time too:
+    a server of its own, whose first request is that page (it binds its port before it
+    starts: the request waits for it, no polling first)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "crawler.cli", "serve", "--db", str(newsroom["db"])]
+    proc = subprocess.Popen(
+        [*cmd, "--port", str(port)],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # until the port is bound; then the request waits for the app
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}/demo"
+        for url in (base, base + ".json", f"http://127.0.0.1:{port}/"):
+            assert get(url)[0] == 200, url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_events_are_counted_by_chinas_week(tmp_path):
+    from crawler.webui.reads import events_by_week
+
+    db = tmp_path / "w.db"
+    Archive(db).close()
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    rows = [  # Sunday 2026-03-01 20:00 UTC is Monday 04:00 in China: the week of 03-02
+        ("2026-03-01T20:00:00Z", "removed"),
+        ("2026-03-01T15:00:00Z", "removed"),  # Sunday 23:00 in China: the week of 02-23
+        ("2026-01-01T00:00:00Z", "edited"),  # before the 26 weeks shown: Monday-aligned start
+        ("2025-08-31T15:59:59Z", "edited"),  # 2025-08-31 23:59 in China: too early
+    ]
+    conn.executemany(
+        "INSERT INTO events (site, url, kind, at) VALUES ('s', 'u', ?, ?)",
+        [(k, at) for at, k in rows],
+    )
+    weeks = events_by_week(conn, weeks=26, today="2026-03-04")
+    got = {(w["week"], w["kind"]): w["n"] for w in weeks}
+    assert got == {
+        ("2025-12-29", "edited"): 1,
+        ("2026-02-23", "removed"): 1,
+        ("2026-03-02", "removed"): 1,
+    }
+    # the first week shown starts on a Monday, whole
+    assert min(w["week"] for w in events_by_week(conn, weeks=0, today="2026-03-04")) == "2026-03-02"
+
+
+def test_a_search_past_the_pages_time_says_so(newsroom):
+    from crawler.webui.reads import TOO_BROAD, search_page
+
+    conn = sqlite3.connect(f"file:{newsroom['db']}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    # the time runs out once the one-character word's read of every version has begun
+    scanning = []
+    conn.set_trace_callback(lambda sql: scanning.append(sql.endswith("FROM versions")))
+    conn.set_progress_handler(lambda: any(scanning), 1)
+    assert search_page(conn, {"q": "亩"})["error"] == TOO_BROAD
+    conn.set_trace_callback(None)
+    conn.set_progress_handler(None, 0)
+    assert search_page(conn, {"q": "亩"})["results"]
+
+
+def test_the_home_pages_aggregates_are_read_again_when_the_archive_changes(tmp_path):
+    from crawler.webui.reads import Aggregates
+
+    db = tmp_path / "a.db"
+    a = Archive(db)
+    run = a.begin_run(OTHER, [])
+    a.ingest(_other_notice(1, "2026-02-01T00:00:00Z"), run)
+    a.finish_run(run)
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    kept = Aggregates()
+    first = kept.get(conn, str(db), "2026-02-02")
+    assert kept.get(conn, str(db), "2026-02-02") is first  # unchanged: not read again
+    run = a.begin_run(OTHER, [])
+    a.ingest(_other_notice(2, "2026-02-02T00:00:00Z"), run)
+    a.finish_run(run)
+    a.close()
+    second = kept.get(conn, str(db), "2026-02-02")
+    assert second is not first and second["health"][0]["counts"] == {"active": 2}
+    assert kept.get(conn, str(db), "2026-02-03") is not second  # a new day

@@ -13,6 +13,7 @@ import json
 import shutil
 import sqlite3
 import tempfile
+import threading
 import time
 import zlib
 from importlib.metadata import version as package_version
@@ -27,6 +28,7 @@ from archive.storage.locks import file_lock, held_elsewhere
 from crawler.parse.files.kinds import safe_attachment_name
 
 STAGING = ".tzgg-wacz-"
+_PACKAGING = threading.Lock()  # wacz's progress goes to sys.stdout, which the process shares
 STALE_UNLOCKED_S = 60  # a staging folder with no lock yet is being made, unless older
 
 
@@ -55,7 +57,9 @@ def package_wacz(path: Path, fill, *, title: str, description: str | None = None
         args = ["create", "-o", str(path), str(warc), "-p", str(pages), "--copy-pages"]
         args += ["--hash-type", "sha256", "--title", title]
         args += ["--desc", description] if description else []
-        with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
+        # it prints its progress; stdout is the process's, so one packaging at a time (the
+        # web UI makes bundles on several threads)
+        with _PACKAGING, contextlib.redirect_stdout(io.StringIO()):
             if wacz_main(args):
                 raise RuntimeError("the wacz package could not package the WARC")
     return stats

@@ -232,6 +232,8 @@ MIGRATIONS = [
     " WHERE objection_window IS NOT NULL;"
     " DROP INDEX IF EXISTS events_notice;"
     " CREATE INDEX events_notice ON events(notice_id, kind, id)",
+    # 11: a site's latest events (the UI's site page), without reading other sites' events
+    "CREATE INDEX IF NOT EXISTS events_site ON events(site, id)",
 ]
 
 

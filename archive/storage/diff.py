@@ -269,10 +269,20 @@ def _files_diff(name: str, old: dict, new: dict) -> list[str]:
 # -- a diff as a page of its own (an evidence bundle's; the web UI may serve it too) --------
 
 _LEVEL_NOTES = {
-    "lines": "Some changed passages were too long to compare character by character: they are"
-    " shown whole.",
-    "whole": "Too large to compare finely: the changed middle is shown whole.",
+    "lines": "部分修改过长，整段显示 · some changed passages are too long to compare character"
+    " by character and are shown whole",
+    "whole": "文本过大，未逐字比较（旧 {old:,} 字，新 {new:,} 字）· too large to compare finely"
+    " ({old:,} → {new:,} characters): the changed part is shown whole",
 }
+
+
+def level_note(level: str, old: str | None, new: str | None) -> str:
+    """What a diff's reader must know of a coarse diff ('' for one made character by
+    character): the note every rendering of a diff shows above it."""
+    note = _LEVEL_NOTES.get(level, "")
+    return note.format(old=len(old or ""), new=len(new or "")) if note else ""
+
+
 _STYLE = (
     "body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}"
     "pre{white-space:pre-wrap;word-break:break-all;background:#f8f8f8;padding:.5em}"
@@ -300,7 +310,8 @@ def render_diff_html(old: dict, new: dict, specs=NOTICE_FIELDS) -> str:
     esc = html.escape
     parts = []
     for spec in (s for s in specs if s.version):
-        diff = text_diff(*(field_text(spec, v.get(spec.name)) for v in (old, new)))
+        a, b = (field_text(spec, v.get(spec.name)) for v in (old, new))
+        diff = text_diff(a, b)
         if all(op == "equal" for op, _, _ in diff.ops):
             continue
         marked = "".join(
@@ -309,9 +320,8 @@ def render_diff_html(old: dict, new: dict, specs=NOTICE_FIELDS) -> str:
             else (f"<del>{esc(a)}</del>" if a else "") + (f"<ins>{esc(b)}</ins>" if b else "")
             for op, a, b in diff.ops
         )
-        note = (
-            f'<p class="note">{_LEVEL_NOTES[diff.level]}</p>' if diff.level in _LEVEL_NOTES else ""
-        )
+        note = level_note(diff.level, a, b)
+        note = f'<p class="note">{esc(note)}</p>' if note else ""
         parts.append(f"<h2>{esc(spec.zh)} · {esc(spec.en)}</h2>\n{note}<pre>{marked}</pre>")
     a, b = old["version"], new["version"]
     title = esc(f"{new.get('title') or ''} — version {a} → {b}")

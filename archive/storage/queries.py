@@ -75,9 +75,12 @@ def find_notice(conn: sqlite3.Connection, key: str) -> str | None:
     row = conn.execute("SELECT id FROM notices WHERE id = ?", (key,)).fetchone()
     if row:
         return row[0]
+    try:
+        canonical = canonicalize(key) if "://" in key else key
+    except ValueError:  # not a URL after all (a bad port, an open [): no notice's
+        canonical = key
     row = conn.execute(
-        "SELECT notice_id FROM notice_urls WHERE canonical_url = ? OR url = ?",
-        (canonicalize(key) if "://" in key else key, key),
+        "SELECT notice_id FROM notice_urls WHERE canonical_url = ? OR url = ?", (canonical, key)
     ).fetchone()
     return row[0] if row else None
 

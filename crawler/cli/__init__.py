@@ -55,7 +55,8 @@ def cli():
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 def changes_cmd(db, since, site, kind, region, registry, open_objections, within, as_json):
     """What changed: new, edited, removed, restored, delisted and relisted notices."""
-    from crawler.cli.feed import format_objection, shanghai_today
+    from crawler.cli.feed import format_objection
+    from crawler.schema.times import shanghai_today
 
     if within is not None and not open_objections:
         raise Fail("--within goes with --open-objections", 2)

@@ -19,6 +19,7 @@ from crawler.cli.common import (
     site_filter,
 )
 from crawler.schema.events import EVENT_KINDS
+from crawler.schema.times import shanghai_today
 
 
 def _kinds(ctx, param, values: tuple[str, ...]) -> list[str]:
@@ -128,14 +129,6 @@ def feed(
             updated=atom.newest_event_time(conn),
         )
     write_atomically(output, data)
-
-
-def shanghai_today() -> str:
-    from datetime import datetime
-
-    from crawler.schema.times import SHANGHAI
-
-    return datetime.now(SHANGHAI).date().isoformat()
 
 
 def format_objection(o: dict) -> str:

@@ -73,3 +73,18 @@ def parse_user_time(text: str, *, end_of_day: bool = False) -> str:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=SHANGHAI)
     return format_utc(dt)
+
+
+def shanghai_today() -> str:
+    """Today's date in Asia/Shanghai (YYYY-MM-DD): the day a 公示 window is counted in."""
+    return datetime.now(SHANGHAI).date().isoformat()
+
+
+def shanghai_minute(at: str | None) -> str:
+    """An archive time (RFC 3339 UTC) as Asia/Shanghai, to the minute: '2026-03-02 04:00'."""
+    if not at:
+        return ""
+    try:
+        return parse_utc(at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return at

@@ -8,16 +8,24 @@ import json
 from markupsafe import Markup
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier, never fetched
-KIND_ZH = {
-    "new": "新增",
-    "edited": "修改",
-    "removed": "删除",
-    "restored": "恢复",
-    "delisted": "下架",
-    "relisted": "重新上架",
-    "site_broken": "抓取故障",
-    "site_blocked": "被拦截",
+KIND_LABELS = {  # an event's kind, as the pages name it
+    "new": ("新增", "new"),
+    "edited": ("修改", "edited"),
+    "removed": ("删除", "removed"),
+    "restored": ("恢复", "restored"),
+    "delisted": ("下架", "delisted"),
+    "relisted": ("重新上架", "relisted"),
+    "site_broken": ("抓取故障", "crawl broke"),
+    "site_blocked": ("被拦截", "blocked"),
 }
+KIND_ZH = {k: zh for k, (zh, _en) in KIND_LABELS.items()}
+
+
+def kind_label(kind: str) -> str:
+    zh, en = KIND_LABELS.get(kind, (kind, kind))
+    return f"{zh} · {en}"
+
+
 _COLOURS = {
     "new": "#4c78a8",
     "edited": "#f58518",

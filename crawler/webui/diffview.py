@@ -5,7 +5,7 @@ piece and marks deletions and insertions with <del> and <ins>."""
 
 from __future__ import annotations
 
-from archive.storage.diff import field_text, text_diff
+from archive.storage.diff import field_text, level_note, text_diff
 from crawler.schema.fields import displayed
 from crawler.schema.records import NOTICE_FIELDS
 
@@ -45,11 +45,12 @@ def compare(old: dict, new: dict) -> list[dict]:
     changed, same = [], []
     for spec in FIELDS:
         a, b = field_text(spec, old.get(spec.name)), field_text(spec, new.get(spec.name))
-        row = {"name": spec.name, "zh": spec.zh, "en": spec.en, "old": a, "new": b}
+        row = {"name": spec.name, "zh": spec.zh, "en": spec.en}
         if a == b:
             same.append(row | {"changed": False, "length": len(a)})
             continue
-        row["runs"], row["level"] = runs(a, b)
+        row["runs"], level = runs(a, b)
+        row["note"] = level_note(level, a, b)
         row["deleted"] = sum(len(r["text"]) for r in row["runs"] if r["op"] == "del")
         row["inserted"] = sum(len(r["text"]) for r in row["runs"] if r["op"] == "ins")
         changed.append(row | {"changed": True})

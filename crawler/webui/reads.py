@@ -1,29 +1,41 @@
 """What each page of the web UI shows, read from the archive: plain dicts for the templates.
 
 Every read goes through the archive's own functions where one exists (`search`,
-`notice_history`, `open_objections`), on a read-only connection of the UI's; a few queries of
-the UI's own, each driven by an index (none reads a table whole per request, but the health
-rows, which read each site's last runs)."""
+`notice_history`, `open_objections`), on a read-only connection of the UI's, and a few queries
+of the UI's own, each driven by an index.  What grows with the archive is read for the home
+page's aggregates only (each site's health and counts, 26 weeks of events, every removal and
+edit by site), and those are kept until the archive changes (`Aggregates`)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-from datetime import UTC, date, datetime, timedelta
+import zlib
+from datetime import date, timedelta
 
 from archive.storage.bigrams import QueryError
 from archive.storage.objections import open_objections
-from archive.storage.queries import find_notice, notice_history
+from archive.storage.queries import find_notice, notice_history, version_dict
 from archive.storage.search import search
 from crawler.schema.fields import displayed
 from crawler.schema.records import NOTICE_FIELDS
+from crawler.schema.times import shanghai_today
 
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper than 1,000 results: narrow the search instead
 LATEST = 10  # rows of each list on the home page
-SORTS = ("relevance", "newest", "oldest")
-STATUSES = ("active", "removed", "delisted")
+SORTS = {"relevance": "相关度 · relevance", "newest": "最新 · newest", "oldest": "最早 · oldest"}
+STATUSES = {
+    "active": "在线 · online",
+    "removed": "已删除 · removed",
+    "delisted": "已下架 · delisted",
+}
 FIELDS = displayed(NOTICE_FIELDS)  # labels and order: the schema's field metadata
+TOO_BROAD = (
+    "检索太宽，未能及时完成：请加一个词，或按站点、日期缩小范围 · too broad to finish in time:"
+    " add a word, or narrow it by site or dates"
+)
 
 
 class NotFound(Exception):
@@ -34,34 +46,69 @@ class BadRequest(Exception):
     """A parameter that cannot be read: the page answers 400 with this line."""
 
 
-def shanghai_today() -> str:
-    return (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
+def interrupted(exc: sqlite3.OperationalError) -> bool:
+    """Whether a read was stopped by the page's time limit (routes.py)."""
+    return "interrupted" in str(exc)
 
 
 # -- home ----------------------------------------------------------------------------------
 
 
-def home(conn: sqlite3.Connection, today: str | None = None) -> dict:
-    today = today or shanghai_today()
+def home(conn: sqlite3.Connection, today: str) -> dict:
     return {
         "removals": latest(conn, "removed"),
         "edits": latest(conn, "edited"),
         "windows": open_objections(conn, today=today, within=30)[:LATEST],
-        "health": health(conn),
-        "today": today,
     }
 
 
-def latest(conn: sqlite3.Connection, kind: str, site: str | None = None, n: int = LATEST):
-    """The newest events of a kind (events_kind index); a removal says whether the notice was
-    restored since, an edit which versions to compare."""
-    sql = "SELECT * FROM events WHERE kind = ?" + (" AND site = ?" if site else "")
-    rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", (kind, site, n) if site else (kind, n))
+class Aggregates:
+    """The home page's reads that grow with the archive, kept per archive file until it
+    changes: a commit grows or rewrites the WAL file, a checkpoint rewrites the database
+    file, and either changes the key (as does the day)."""
+
+    def __init__(self):
+        self._kept: dict[str, tuple] = {}
+
+    @staticmethod
+    def _key(path: str, today: str) -> tuple:
+        stats = []
+        for name in (path, path + "-wal"):
+            try:
+                st = os.stat(name)
+                stats.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                stats.append(None)
+        return (today, *stats)
+
+    def get(self, conn: sqlite3.Connection, path: str, today: str) -> dict:
+        key = self._key(path, today)
+        kept = self._kept.get(path)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        data = {
+            "health": health(conn),
+            "by_week": events_by_week(conn, today=today),
+            "by_site": changes_by_site(conn),
+        }
+        self._kept[path] = (key, data)
+        return data
+
+
+def latest(conn: sqlite3.Connection, kind: str, n: int = LATEST) -> list[dict]:
+    """The newest events of a kind (events_kind index)."""
+    rows = conn.execute("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?", (kind, n))
+    return detailed(conn, rows)
+
+
+def detailed(conn: sqlite3.Connection, rows) -> list[dict]:
+    """Events as the pages show them: an edit's fields; a removal, whether the notice was
+    restored since (events_notice index)."""
     out = []
     for r in rows:
         e = dict(r)
         e["fields"] = json.loads(e["fields"]) if e.get("fields") else []
-        if kind == "removed" and e["notice_id"]:
+        if e["kind"] == "removed" and e["notice_id"]:
             back = conn.execute(
                 "SELECT at FROM events WHERE notice_id = ? AND kind = 'restored' AND id > ?"
                 " ORDER BY id LIMIT 1",
@@ -75,7 +122,7 @@ def latest(conn: sqlite3.Connection, kind: str, site: str | None = None, n: int 
 def health(conn: sqlite3.Connection) -> list[dict]:
     """Each site: its name and region (as its last crawl's registry said), its last run and
     how many of its last ten were flagged, its notices by status."""
-    about = {r["site"]: dict(r) for r in _rows(conn, "SELECT * FROM sites")}
+    about = {r["site"]: dict(r) for r in conn.execute("SELECT * FROM sites")}
     out = []
     for (site,) in conn.execute("SELECT DISTINCT site FROM runs ORDER BY site"):
         runs = conn.execute(
@@ -83,14 +130,8 @@ def health(conn: sqlite3.Connection) -> list[dict]:
             " ORDER BY id DESC LIMIT 10",
             (site,),
         ).fetchall()
-        counts = dict(
-            conn.execute(
-                "SELECT status, count(*) FROM notices WHERE site = ? GROUP BY status", (site,)
-            ).fetchall()
-        )
-        last = dict(runs[0]) if runs else None
-        if last:
-            last["flags"] = json.loads(last["flags"] or "[]")
+        last = dict(runs[0])
+        last["flags"] = json.loads(last["flags"] or "[]")
         out.append(
             {
                 "site": site,
@@ -99,17 +140,39 @@ def health(conn: sqlite3.Connection) -> list[dict]:
                 "last": last,
                 "flagged": sum(1 for r in runs if json.loads(r["flags"] or "[]")),
                 "runs": len(runs),
-                "counts": counts,
+                "counts": status_counts(conn, site),
             }
         )
     return out
 
 
-def _rows(conn, sql: str, args=()) -> list:
-    try:
-        return conn.execute(sql, args).fetchall()
-    except sqlite3.OperationalError:  # an archive from before the table was added
-        return []
+def status_counts(conn: sqlite3.Connection, site: str) -> dict[str, int]:
+    """The site's notices by status (notices_site index)."""
+    sql = "SELECT status, count(*) FROM notices WHERE site = ? GROUP BY status"
+    return dict(conn.execute(sql, (site,)).fetchall())
+
+
+def events_by_week(conn: sqlite3.Connection, weeks: int = 26, today: str | None = None):
+    """Events of each kind per week (Monday to Sunday in Asia/Shanghai): the last `weeks`
+    whole weeks and this one (events_at index)."""
+    day = date.fromisoformat(today or shanghai_today())
+    monday = day - timedelta(days=day.weekday(), weeks=weeks)
+    since = f"{monday - timedelta(days=1)}T16:00:00Z"  # that Monday's 00:00 in Shanghai
+    rows = conn.execute(
+        "SELECT date(at, '+8 hours', '-6 days', 'weekday 1') AS week, kind, count(*) AS n"
+        " FROM events WHERE at >= ? GROUP BY week, kind ORDER BY week",
+        (since,),
+    )
+    return [dict(r) for r in rows]
+
+
+def changes_by_site(conn: sqlite3.Connection) -> list[dict]:
+    """Removals and edits per site, all time (events_kind index)."""
+    rows = conn.execute(
+        "SELECT site, kind, count(*) AS n FROM events WHERE kind IN ('removed', 'edited')"
+        " GROUP BY site, kind ORDER BY site"
+    )
+    return [dict(r) for r in rows]
 
 
 # -- search --------------------------------------------------------------------------------
@@ -130,8 +193,9 @@ def search_page(conn: sqlite3.Connection, args: dict) -> dict:
         "sort": args.get("sort") or "relevance",
     }
     out = {"form": form, "results": [], "error": None, "page": 1, "more": False}
+    # the site menu (runs_site index: a row per run, not per notice)
     out["sites"] = [r[0] for r in conn.execute("SELECT DISTINCT site FROM runs ORDER BY site")]
-    out["regions"] = sorted({r[0] for r in _rows(conn, "SELECT region FROM sites") if r[0]})
+    out["regions"] = sorted({r[0] for r in conn.execute("SELECT region FROM sites") if r[0]})
     if form["sort"] not in SORTS:
         raise BadRequest(f"sort: one of {', '.join(SORTS)}")
     if form["status"] and form["status"] not in STATUSES:
@@ -152,12 +216,8 @@ def search_page(conn: sqlite3.Connection, args: dict) -> dict:
     if form["region"]:
         if not form["region"].isdigit():
             raise BadRequest("region: a 行政区划代码 prefix such as 4306 (digits)")
-        sites = [
-            r[0]
-            for r in _rows(
-                conn, "SELECT site FROM sites WHERE region LIKE ?", (form["region"] + "%",)
-            )
-        ]
+        prefix = (form["region"] + "%",)
+        sites = [r[0] for r in conn.execute("SELECT site FROM sites WHERE region LIKE ?", prefix)]
     try:
         found = search(
             conn,
@@ -174,6 +234,11 @@ def search_page(conn: sqlite3.Connection, args: dict) -> dict:
         )
     except QueryError as exc:
         out["error"] = str(exc)
+        return out
+    except sqlite3.OperationalError as exc:  # a one-character word read past the page's time
+        if not interrupted(exc):
+            raise
+        out["error"] = TOO_BROAD
         return out
     out["more"] = len(found) > page * PAGE_SIZE
     results = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -212,32 +277,44 @@ def marked(text: str, spans) -> list[tuple[str, bool]]:
 # -- a notice ------------------------------------------------------------------------------
 
 
-def notice_page(conn: sqlite3.Connection, key: str) -> dict:
+def _notice_id(conn: sqlite3.Connection, key: str) -> str:
     nid = find_notice(conn, key)
     if nid is None:
         raise NotFound(f"no notice {key!r} in this archive")
-    h = notice_history(conn, nid)
-    current = h["versions"][-1]
-    h["current"] = current
+    return nid
+
+
+def notice_page(conn: sqlite3.Connection, key: str) -> dict:
+    h = notice_history(conn, _notice_id(conn, key))
+    if not h["versions"]:
+        raise NotFound(f"notice {h['id']} has no version in this archive")
+    current = h["current"] = h["versions"][-1]
     h["fields"] = [
         {"name": f.name, "zh": f.zh, "en": f.en, "kind": f.kind, "value": current.get(f.name)}
         for f in FIELDS
         if f.kind not in ("html", "body", "files", "object") and current.get(f.name)
     ]
     h["addresses"] = [{"url": u, "href": linkable(u)} for u in h["urls"]]
-    h["attachments"] = attachments(conn, h["site"], current.get("attachments") or [])
-    gone = [e for e in h["events"] if e["kind"] == h["status"]]
-    h["status_since"] = gone[-1]["at"] if gone and h["status"] != "active" else None
-    h["status_reason"] = gone[-1].get("reason") if gone and h["status"] != "active" else None
+    h["attachments"] = attachments(conn, current.get("attachments") or [])
+    gone = [e for e in h["events"] if e["kind"] == h["status"]] if h["status"] != "active" else []
+    h["status_since"] = gone[-1]["at"] if gone else None
+    h["status_reason"] = gone[-1].get("reason") if gone else None
     for e in h["events"]:
         if e.get("evidence"):
             e["evidence_text"] = json.dumps(e["evidence"], ensure_ascii=False, indent=1)
-    h["timeline"] = timeline(conn, nid, h)
-    h["edits"] = [
-        {"a": v["version"] - 1, "b": v["version"], "at": v["first_seen"], "changed": v["changed"]}
-        for v in h["versions"][1:]
-    ]
+    h["timeline"] = timeline(conn, h)
+    h["edits"] = [{"a": v["version"] - 1, "b": v["version"]} for v in h["versions"][1:]]
     return h
+
+
+def versions_of(conn: sqlite3.Connection, key: str) -> tuple[str, list[dict]]:
+    """(notice id, its versions, oldest first): what the diff page compares."""
+    nid = _notice_id(conn, key)
+    rows = conn.execute("SELECT * FROM versions WHERE notice_id = ? ORDER BY version", (nid,))
+    versions = [version_dict(r) for r in rows]
+    if not versions:
+        raise NotFound(f"notice {nid} has no version in this archive")
+    return nid, versions
 
 
 def linkable(url: str | None) -> str | None:
@@ -247,8 +324,8 @@ def linkable(url: str | None) -> str | None:
     return None
 
 
-def attachments(conn: sqlite3.Connection, site: str, entries: list[dict]) -> list[dict]:
-    """The version's files, each with its archived copy's sha256 where its bytes were kept."""
+def attachments(conn: sqlite3.Connection, entries: list[dict]) -> list[dict]:
+    """The version's files, each saying whether its bytes were kept (its archived copy)."""
     out = []
     for a in entries:
         a = dict(a)
@@ -266,11 +343,7 @@ def _kept(conn, sha: str) -> bool:
 def archived_file(conn: sqlite3.Connection, key: str, sha: str) -> tuple[str, bytes]:
     """(file name, bytes) of an attachment of the notice, by its sha256: only a file some
     version of that notice lists."""
-    import zlib
-
-    nid = find_notice(conn, key)
-    if nid is None:
-        raise NotFound(f"no notice {key!r} in this archive")
+    nid = _notice_id(conn, key)
     for (listed,) in conn.execute("SELECT attachments FROM versions WHERE notice_id = ?", (nid,)):
         for a in json.loads(listed or "[]"):
             if a.get("sha256") == sha:
@@ -281,7 +354,7 @@ def archived_file(conn: sqlite3.Connection, key: str, sha: str) -> tuple[str, by
     raise NotFound("no such file among this notice's attachments")
 
 
-def timeline(conn: sqlite3.Connection, nid: str, h: dict) -> list[dict]:
+def timeline(conn: sqlite3.Connection, h: dict) -> list[dict]:
     """Every capture, version and event of the notice, oldest first; a run of captures that
     found the same thing at the same URL is one row with its count and dates."""
     items = []
@@ -293,7 +366,7 @@ def timeline(conn: sqlite3.Connection, nid: str, h: dict) -> list[dict]:
     for c in conn.execute(
         "SELECT at, url, final_url, status, outcome, version FROM captures"
         " WHERE notice_id = ? AND kind IN ('detail', 'part') ORDER BY at, id",
-        (nid,),
+        (h["id"],),
     ):
         same = (c["url"], c["status"], c["outcome"], c["version"])
         if last is not None and last["same"] == same:
@@ -304,7 +377,7 @@ def timeline(conn: sqlite3.Connection, nid: str, h: dict) -> list[dict]:
         last |= {k: c[k] for k in ("url", "final_url", "status", "outcome", "version")}
         items.append(last)
     order = {"capture": 0, "version": 1, "event": 2}
-    items.sort(key=lambda i: (i["at"], order[i["what"]]))
+    items.sort(key=lambda i: (i["at"] or "", order[i["what"]]))
     return items
 
 
@@ -319,12 +392,7 @@ def site_page(conn: sqlite3.Connection, site: str) -> dict:
     ).fetchall()
     if not runs:
         raise NotFound(f"no site {site!r} in this archive")
-    about = _rows(conn, "SELECT name, region FROM sites WHERE site = ?", (site,))
-    counts = dict(
-        conn.execute(
-            "SELECT status, count(*) FROM notices WHERE site = ? GROUP BY status", (site,)
-        ).fetchall()
-    )
+    about = conn.execute("SELECT name, region FROM sites WHERE site = ?", (site,)).fetchone()
     shown = []
     for r in runs:
         r = dict(r)
@@ -332,31 +400,16 @@ def site_page(conn: sqlite3.Connection, site: str) -> dict:
             r[k] = json.loads(r[k] or "{}")
         r["flags"] = json.loads(r["flags"] or "[]")
         shown.append(r)
-    recent = sorted(
-        (
-            e
-            for kind in (
-                "new",
-                "edited",
-                "removed",
-                "restored",
-                "delisted",
-                "relisted",
-                "site_broken",
-                "site_blocked",
-            )
-            for e in latest(conn, kind, site=site, n=20)
-        ),
-        key=lambda e: e["id"],
-        reverse=True,
-    )[:40]
+    recent = conn.execute(  # events_site index
+        "SELECT * FROM events WHERE site = ? ORDER BY id DESC LIMIT 40", (site,)
+    )
     return {
         "site": site,
-        "name": about[0]["name"] if about else None,
-        "region": about[0]["region"] if about else None,
+        "name": about["name"] if about else None,
+        "region": about["region"] if about else None,
         "runs": shown,
-        "counts": counts,
-        "events": recent,
+        "counts": status_counts(conn, site),
+        "events": detailed(conn, recent),
         "monthly": monthly_notices(conn, site),
     }
 
@@ -373,23 +426,3 @@ def monthly_notices(conn: sqlite3.Connection, site: str) -> list[dict]:
         total += n
         out.append({"month": month, "new": n, "total": total})
     return out
-
-
-def events_by_week(conn: sqlite3.Connection, weeks: int = 26, today: str | None = None):
-    """Events of each kind per ISO week, the last `weeks` weeks (events_at index)."""
-    start = date.fromisoformat(today or shanghai_today()) - timedelta(weeks=weeks)
-    rows = conn.execute(
-        "SELECT date(at, '-6 days', 'weekday 1') AS week, kind, count(*) AS n FROM events"
-        " WHERE at >= ? GROUP BY week, kind ORDER BY week",
-        (start.isoformat(),),
-    )
-    return [dict(r) for r in rows]
-
-
-def changes_by_site(conn: sqlite3.Connection) -> list[dict]:
-    """Removals and edits per site, all time (events_kind index)."""
-    rows = conn.execute(
-        "SELECT site, kind, count(*) AS n FROM events WHERE kind IN ('removed', 'edited')"
-        " GROUP BY site, kind ORDER BY site"
-    )
-    return [dict(r) for r in rows]

@@ -8,72 +8,89 @@
     /notice/ID/file/SHA256     an archived attachment's bytes, as a download
     /site/SITE                 a site's crawls, events, counts and charts
 
-Each page reads the archive on a read-only connection of its own, in a worker thread; the
-templates (templates/) escape everything the archive holds."""
+Each page reads the archive on a read-only connection of its own, on Datasette's executor,
+under a time limit, and never reads the webhook tables; the templates (templates/) escape
+everything the archive holds."""
 
 from __future__ import annotations
 
 import asyncio
-import re
+import shutil
 import sqlite3
 import tempfile
+import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from datasette.utils.asgi import Response
 
+from archive.storage.db import sqlite_uri
+from crawler.schema.times import shanghai_today
 from crawler.webui import charts, diffview, reads
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_MOUNT = "tzgg-static"
+READ_SECONDS = 2.0  # a page's reads stop here (a one-character word reads every version)
 _DOWNLOAD_HEADERS = {
     "x-content-type-options": "nosniff",  # archived bytes are never run as a page of ours
     "content-security-policy": "sandbox",
 }
+_NEVER_READ = frozenset({"webhooks", "deliveries"})  # their URLs and configs carry tokens
+_AGGREGATES = reads.Aggregates()
 
 
-def _db_path(datasette) -> str:
+def _archive(datasette) -> tuple[str, str]:
+    """(the database's name in Datasette's URLs, its file)."""
     for name, db in datasette.databases.items():
         if name != "_internal" and db.path:
-            return db.path
+            return name, db.path
     raise reads.NotFound("no archive is served")
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    uri = f"file:{urllib.request.pathname2url(path)}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
+def _authorize(action, table, *_):
+    if action == sqlite3.SQLITE_READ and (table or "").lower() in _NEVER_READ:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def _connect(path: str, seconds: float | None) -> sqlite3.Connection:
+    conn = sqlite3.connect(sqlite_uri(path, "ro"), uri=True)
     conn.row_factory = sqlite3.Row
+    conn.set_authorizer(_authorize)
+    if seconds is not None:
+        deadline = time.monotonic() + seconds
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
     return conn
 
 
-async def _read(datasette, fn, *args):
-    """fn(conn, *args) in a worker thread, on a read-only connection of its own."""
-    path = _db_path(datasette)
+async def _read(datasette, fn, *args, seconds: float | None = READ_SECONDS):
+    """fn(conn, path, *args) on Datasette's executor, on a read-only connection of its own
+    (closed after), interrupted after `seconds`."""
+    _name, path = _archive(datasette)
 
     def work():
-        conn = _connect(path)
+        conn = _connect(path, seconds)
         try:
-            return fn(conn, *args)
+            return fn(conn, path, *args)
         finally:
             conn.close()
 
-    return await asyncio.get_running_loop().run_in_executor(None, work)
-
-
-def _database(datasette) -> str:
-    return next((n for n, db in datasette.databases.items() if n != "_internal" and db.path), "")
+    return await asyncio.get_running_loop().run_in_executor(datasette.executor, work)
 
 
 async def _page(datasette, request, template: str, context: dict, status: int = 200):
-    context = {"database": _database(datasette), "static": f"/{STATIC_MOUNT}"} | context
+    context = {
+        "database": _archive(datasette)[0],
+        "static": f"/{STATIC_MOUNT}",
+        "page_size": reads.PAGE_SIZE,
+    } | context
     html = await datasette.render_template(template, context, request=request)
     return Response.html(html, status=status)
 
 
 def _handled(fn):
-    """A page whose reads may say 404 or 400: the error page, one line, that status."""
+    """A page whose reads may say 404 or 400, or run out of time: the error page, one line."""
 
     async def view(datasette, request):
         try:
@@ -82,6 +99,11 @@ def _handled(fn):
             return await _page(datasette, request, "tzgg_error.html", {"error": str(exc)}, 404)
         except reads.BadRequest as exc:
             return await _page(datasette, request, "tzgg_error.html", {"error": str(exc)}, 400)
+        except sqlite3.OperationalError as exc:
+            if not reads.interrupted(exc):
+                raise
+            error = {"error": "读取超时 · the archive could not answer in time"}
+            return await _page(datasette, request, "tzgg_error.html", error, 503)
 
     return view
 
@@ -92,10 +114,11 @@ def _args(request) -> dict:
 
 @_handled
 async def home(datasette, request):
-    def read(conn):
-        data = reads.home(conn)
-        data["chart_week"] = charts.embed(charts.events_per_week(reads.events_by_week(conn)))
-        data["chart_sites"] = charts.embed(charts.changes_per_site(reads.changes_by_site(conn)))
+    def read(conn, path):
+        today = shanghai_today()
+        data = reads.home(conn, today) | _AGGREGATES.get(conn, path, today)
+        data["chart_week"] = charts.embed(charts.events_per_week(data["by_week"]))
+        data["chart_sites"] = charts.embed(charts.changes_per_site(data["by_site"]))
         return data
 
     return await _page(datasette, request, "tzgg_home.html", await _read(datasette, read))
@@ -103,10 +126,11 @@ async def home(datasette, request):
 
 @_handled
 async def search(datasette, request):
-    data = await _read(datasette, reads.search_page, _args(request))
-    query = {k: v for k, v in _args(request).items() if k != "page" and v}
-    data["query"] = query
+    args = _args(request)
+    data = await _read(datasette, lambda conn, _path: reads.search_page(conn, args))
+    query = {k: v for k, v in args.items() if k != "page" and v}
     data["page_url"] = lambda n: "/search?" + urllib.parse.urlencode(query | {"page": n})
+    data |= {"sorts": reads.SORTS, "statuses": reads.STATUSES}
     return await _page(datasette, request, "tzgg_search.html", data)
 
 
@@ -116,7 +140,8 @@ def _key(request) -> str:
 
 @_handled
 async def notice(datasette, request):
-    data = await _read(datasette, reads.notice_page, _key(request))
+    key = _key(request)
+    data = await _read(datasette, lambda conn, _path: reads.notice_page(conn, key))
     return await _page(datasette, request, "tzgg_notice.html", data)
 
 
@@ -124,25 +149,27 @@ def _version_arg(request, name: str, default: int) -> int:
     value = request.args.get(name)
     if value in (None, ""):
         return default
-    if not re.fullmatch(r"[0-9]{1,9}", value):
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
         raise reads.BadRequest(f"{name}: a version number")
     return int(value)
 
 
 @_handled
 async def diff(datasette, request):
-    h = await _read(datasette, reads.notice_page, _key(request))
-    versions = {v["version"]: v for v in h["versions"]}
-    b = _version_arg(request, "b", h["versions"][-1]["version"])
+    key = _key(request)
+    nid, versions = await _read(datasette, lambda conn, _path: reads.versions_of(conn, key))
+    if len(versions) == 1:
+        raise reads.NotFound(f"notice {nid} has one version: nothing to compare")
+    by_number = {v["version"]: v for v in versions}
+    b = _version_arg(request, "b", versions[-1]["version"])
     a = _version_arg(request, "a", b - 1)
-    if a not in versions or b not in versions:
-        have = ", ".join(map(str, versions))
-        raise reads.NotFound(
-            f"notice {h['id']} has no version {a if a not in versions else b} (it has {have})"
-        )
+    for n in (a, b):
+        if n not in by_number:
+            have = ", ".join(map(str, by_number))
+            raise reads.NotFound(f"notice {nid} has no version {n} (it has {have})")
     view = "side" if request.args.get("view") == "side" else "inline"
-    rows = diffview.compare(versions[a], versions[b])
-    context = {"n": h, "a": versions[a], "b": versions[b], "rows": rows, "view": view}
+    rows = diffview.compare(by_number[a], by_number[b])
+    context = {"id": nid, "a": by_number[a], "b": by_number[b], "rows": rows, "view": view}
     return await _page(datasette, request, "tzgg_diff.html", context)
 
 
@@ -150,7 +177,7 @@ async def diff(datasette, request):
 async def site(datasette, request):
     name = urllib.parse.unquote(request.url_vars["site"])
 
-    def read(conn):
+    def read(conn, _path):
         data = reads.site_page(conn, name)
         data["chart_health"] = charts.embed(charts.health_over_time(data["runs"]))
         data["chart_notices"] = charts.embed(charts.notices_over_time(data["monthly"]))
@@ -159,39 +186,74 @@ async def site(datasette, request):
     return await _page(datasette, request, "tzgg_site.html", await _read(datasette, read))
 
 
+def _disposition(name: str) -> str:
+    """An attachment's Content-Disposition: an ASCII fallback name, and the real one encoded."""
+    fallback = "".join(c if c.isascii() and c.isalnum() or c in "._-" else "_" for c in name)
+    quoted = urllib.parse.quote(name, safe="")
+    return f"attachment; filename=\"{fallback or 'file'}\"; filename*=UTF-8''{quoted}"
+
+
 @_handled
 async def attachment(datasette, request):
-    name, data = await _read(datasette, reads.archived_file, _key(request), request.url_vars["sha"])
-    quoted = urllib.parse.quote(name)
-    headers = _DOWNLOAD_HEADERS | {"content-disposition": f"attachment; filename*=UTF-8''{quoted}"}
+    key, sha = _key(request), request.url_vars["sha"]
+    name, data = await _read(datasette, lambda conn, _path: reads.archived_file(conn, key, sha))
+    headers = _DOWNLOAD_HEADERS | {"content-disposition": _disposition(name)}
     return Response(data, headers=headers, content_type="application/octet-stream")
+
+
+class _FileDownload:
+    """A file sent in chunks, then its folder removed (a bundle may hold large attachments:
+    it is not read into memory whole)."""
+
+    def __init__(self, path: Path, folder: str, headers: dict, content_type: str):
+        self.path, self.folder = path, folder
+        self.headers, self.content_type = headers, content_type
+
+    async def asgi_send(self, send):
+        headers = self.headers | {
+            "content-type": self.content_type,
+            "content-length": str(self.path.stat().st_size),
+        }
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [[k.encode(), v.encode()] for k, v in headers.items()],
+            }
+        )
+        try:
+            with open(self.path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @_handled
 async def evidence(datasette, request):
     from archive.export import ExportError
-    from archive.export.evidence import write_evidence
-    from archive.storage.queries import find_notice
+    from archive.export.evidence import resolve_notice, write_evidence
 
     key = _key(request)
+    folder = tempfile.mkdtemp(prefix="tzgg-evidence-")
 
-    def build(conn):
-        nid = find_notice(conn, key)
-        if nid is None:
-            raise reads.NotFound(f"no notice {key!r} in this archive")
-        with tempfile.TemporaryDirectory(prefix="tzgg-evidence-") as tmp:
-            out = Path(tmp) / f"{nid}.wacz"
-            try:
-                write_evidence(conn, nid, out)
-            except ExportError as exc:
-                raise reads.NotFound(str(exc)) from None
-            return nid, out.read_bytes()
+    def build(conn, _path):
+        try:
+            nid = resolve_notice(conn, key)
+            out = Path(folder) / f"{nid}.wacz"
+            write_evidence(conn, nid, out)
+        except ExportError as exc:
+            raise reads.NotFound(str(exc)) from None
+        return nid, out
 
-    nid, data = await _read(datasette, build)
-    headers = _DOWNLOAD_HEADERS | {
-        "content-disposition": f'attachment; filename="tzgg-evidence-{nid}.wacz"'
-    }
-    return Response(data, headers=headers, content_type="application/wacz")
+    try:
+        nid, out = await _read(datasette, build, seconds=None)  # a bundle takes its time
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    headers = _DOWNLOAD_HEADERS | {"content-disposition": _disposition(f"tzgg-evidence-{nid}.wacz")}
+    return _FileDownload(out, folder, headers, "application/wacz")
 
 
 ROUTES = [

@@ -19,8 +19,10 @@ from datasette.utils import tilde_decode
 from markupsafe import Markup
 
 from archive.storage.bigrams import QueryError, match_expression, parse_query, snippet
-from archive.storage.diff import text_diff
+from archive.storage.diff import level_note, text_diff
+from crawler.schema.times import shanghai_minute
 from crawler.webui import SERVED_TABLES
+from crawler.webui.charts import kind_label
 from crawler.webui.routes import ROUTES
 
 NO_MATCH = '"zzqtzggnomatchzzq"'  # a word no document holds: an empty result, not an error page
@@ -51,7 +53,11 @@ _REFUSED = "this table is not served (the UI shows notices, versions, events and
 # What Datasette's own statements may read besides: any table's row count (a read of no
 # column), and the index's settings, which FTS5 reads when Datasette describes the table
 # (none of the text the index holds)
-_DATASETTE_READS = frozenset({("search_index_config", "k"), ("search_index_config", "v")})
+_DATASETTE_READS = frozenset(
+    (table, column)
+    for table in ("search_index_config", "search_heads_config")
+    for column in ("k", "v")
+)
 
 
 def _authorizer(visitor: bool):
@@ -116,14 +122,6 @@ def tzgg_snippet(title: str | None, body: str | None, query: str | None) -> str:
     return snippet(f"{title or ''} {body or ''}", terms, width=80)[0]
 
 
-_NOTES = {
-    "lines": "部分修改过长，整段显示 · some changed passages are too long to compare character"
-    " by character and are shown whole",
-    "whole": "文本过大，未逐字比较（旧 {old:,} 字，新 {new:,} 字）· too large to compare finely"
-    " ({old:,} → {new:,} characters): the changed part is shown whole",
-}
-
-
 def tzgg_diff(old: str | None, new: str | None) -> str:
     """Side by side, characters that changed marked: <del> on the left, <ins> on the right.
     Bounded in time whatever the texts (archive/storage/diff.py): coarser, with a note, when large."""
@@ -139,7 +137,7 @@ def tzgg_diff(old: str | None, new: str | None) -> str:
                 left.append(f"<del>{a}</del>")
             if b:
                 right.append(f"<ins>{b}</ins>")
-    note = _NOTES.get(diff.level, "").format(old=len(old or ""), new=len(new or ""))
+    note = level_note(diff.level, old, new)
     caption = f"<caption>{html.escape(note)}</caption>" if note else ""
     cell = '<td style="white-space:pre-wrap;vertical-align:top;width:50%">{}</td>'
     return _signed(
@@ -188,6 +186,12 @@ def prepare_connection(conn, database, datasette):
         limit = datasette.setting("sql_time_limit_ms")
         conn.create_function("tzgg_search", 1, _searcher(db.path, limit))
     conn.set_authorizer(_DATASETTE)
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["local"] = shanghai_minute  # archive times, shown in Asia/Shanghai
+    env.filters["kind"] = kind_label
 
 
 @hookimpl
