@@ -60,8 +60,8 @@ def wide_reads(conn: sqlite3.Connection, sql: str) -> list[str]:
     return bad
 
 
-def test_no_statement_of_the_write_path_reads_a_site_or_the_archive(tmp_path, serve, monkeypatch):
-    seen = traced_statements(monkeypatch)
+def _three_rounds(tmp_path, serve):
+    """The demo district crawled through its first three rounds: every event kind."""
     site = build_demo_site(style="trs")
     srv = serve(site)
     url, db = site.listing_url(srv.base), tmp_path / "a.db"
@@ -70,6 +70,12 @@ def test_no_statement_of_the_write_path_reads_a_site_or_the_archive(tmp_path, se
             apply_round(site, r)
         code, _, p = crawl(url, db)
         assert code == 0, p.stderr
+    return db
+
+
+def test_no_statement_of_the_write_path_reads_a_site_or_the_archive(tmp_path, serve, monkeypatch):
+    seen = traced_statements(monkeypatch)
+    db = _three_rounds(tmp_path, serve)
     writes = [s for s in seen if s.split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
     assert len(seen) > 50 and writes  # the trace saw the write path, not nothing
 
@@ -95,14 +101,7 @@ def test_the_web_uis_search_notice_and_latest_lists_read_through_indexes(tmp_pat
     table that grows with the archive (the site pages and health rows read a site's counts)."""
     from crawler.webui import reads
 
-    site = build_demo_site(style="trs")
-    srv = serve(site)
-    url, db = site.listing_url(srv.base), tmp_path / "a.db"
-    for r in range(3):
-        if r:
-            apply_round(site, r)
-        code, _, p = crawl(url, db)
-        assert code == 0, p.stderr
+    db = _three_rounds(tmp_path, serve)
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     seen: set[str] = set()

@@ -14,6 +14,7 @@ from archive.storage.bigrams import match_expression, parse_query
 from archive.storage.db import connect
 from archive.storage.search import search
 from archive.storage.store import Archive
+from tests.conftest import fetch_record
 
 WORDS = ["征地", "补偿", "安置", "督察", "整改", "招聘", "公示", "交通", "管制", "防汛"]
 FILL = "根据有关规定现将事项公告如下请各单位认真贯彻执行特此通知"
@@ -27,34 +28,18 @@ def _text(rng: random.Random, n: int) -> str:
 def _record(rng: random.Random, i: int, site: str, edit: int = 0) -> dict:
     day = rng.randint(1, 120)  # many notices share a day
     title = "关于" + "".join(rng.sample(WORDS, rng.randint(0, 2))) + f"的第{i}号公告"
-    notice = {
-        "url": f"http://{site}/t{i}.html",
-        "title": title,
-        "published": f"2021-{1 + day // 28:02d}-{1 + day % 28:02d}T09:00:00+08:00",
-        "source": "区政府",
-        "doc_number": f"岳楼政发〔2021〕{i}号",
-        "index_number": None,
-        "written": None,
-        "body": _text(rng, rng.randint(20, 400)) + ("改" * edit),
-        "body_html": "",
-        "attachments": [],
-        "breadcrumb": [],
-    }
-    url = notice["url"]
-    return {
-        "type": "fetch",
-        "site": site,
-        "kind": "detail",
-        "url": url,
-        "final_url": url,
-        "at": f"2026-01-0{1 + edit}T00:00:00.000Z",
-        "status": 200,
-        "body": None,
-        "headers": [],
-        "page_class": "ok",
-        "notice": notice,
-        "extractor_version": "test",
-    }
+    url = f"http://{site}/t{i}.html"
+    rec = fetch_record(
+        site,
+        url,
+        f"2026-01-0{1 + edit}T00:00:00.000Z",
+        title=title,
+        published=f"2021-{1 + day // 28:02d}-{1 + day % 28:02d}T09:00:00+08:00",
+        source="区政府",
+        doc_number=f"岳楼政发〔2021〕{i}号",
+        body=_text(rng, rng.randint(20, 400)) + ("改" * edit),
+    )
+    return rec | {"body": None, "extractor_version": "test"}
 
 
 @pytest.fixture(scope="module")
