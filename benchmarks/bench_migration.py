@@ -199,6 +199,8 @@ def evaluate(n: int, seed: int) -> dict:
         "masked_in_families": sum(1 for k in masked if family[k] is not None),
         "edits_flagged": sum(1 for k in edited if k in linked and linked[k].edited)
         / max(1, len(edited)),
+        "false_edits": sum(1 for x in out.links if x.edited and x.old not in edited)
+        / max(1, len(out.links)),
         "ambiguous": len(out.ambiguous),
         "duplicates_found": sum(len(v) for v in out.duplicates.values()),
         "duplicates": sum(len(v) - 1 for v in truth.values()),
@@ -277,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         ("masked removals (dropped, linked)", f"{r['masked_removals']:.2%}", "<= 0.2%"),
         ("masked removals in templated families", f"{r['masked_in_families']}", "0"),
         ("edits on the way flagged", f"{r['edits_flagged']:.2%}", ">= 95%"),
+        ("unedited moves flagged as edited", f"{r['false_edits']:.2%}", ""),
         ("near ties left for a person", f"{r['ambiguous']}", ""),
         ("a notice served twice, found", f"{r['duplicates_found']} of {r['duplicates']}", ""),
         ("match, CPU seconds", f"{r['cpu_s']:.2f}", ""),

@@ -104,14 +104,16 @@ CONTAINED = 40  # 5-grams: a text this long or longer may be matched by its cont
 
 
 class _Prepared:
-    __slots__ = ("doc", "text", "grams", "sketch")
+    __slots__ = ("doc", "text", "whole", "grams", "sketch")
 
     def __init__(self, doc: Doc, common: set[str], chrome: set[str]):
         self.doc = doc
         lines = [line for line in map(_norm, (doc.body or "").splitlines()) if line]
         self.text = "".join(line for line in lines if _shape(line) not in common)
+        # the notice less its site's template: what an edit on the way changes
+        self.whole = "".join(line for line in lines if _shape(line) not in chrome)
         if len(self.text) < SHORT:  # a notice of set phrases: only the page's chrome goes
-            self.text = "".join(line for line in lines if _shape(line) not in chrome)
+            self.text = self.whole
         if len(self.text) < GRAM:
             self.grams = {zlib.crc32(self.text.encode())} if self.text else set()
         else:
@@ -145,7 +147,7 @@ def _pair(a: _Prepared, b: _Prepared, anchor: str) -> Link:
     body = _similarity(a.grams, b.grams)
     title = fuzz.ratio(_norm(a.doc.title), _norm(b.doc.title)) / 100
     score = 0.85 * body + 0.15 * title if anchor == "text" else 1.0 + body
-    edited = a.text != b.text or _norm(a.doc.title) != _norm(b.doc.title)
+    edited = a.whole != b.whole or _norm(a.doc.title) != _norm(b.doc.title)
     return Link(a.doc.key, b.doc.key, score, anchor, round(body, 4), round(title, 4), edited)
 
 
