@@ -1,8 +1,11 @@
 """`tzgg serve`: Datasette over the archive, with pages a journalist needs without SQL.
 
-The UI serves the tables below and tzgg's own pages (canned queries over them), nothing else:
+Datasette's own pages serve the tables below and the canned queries over them, nothing else:
 webhooks (their URLs carry tokens), deliveries, captures, bodies and every other table have
-no page, no JSON, no CSV and no SQL that reads them (tzgg_plugin.py)."""
+no table page, no JSON, no CSV and no visitor SQL that reads them (tzgg_plugin.py).  tzgg's
+newsroom pages (routes.py) read what each shows through the archive's own functions: a
+notice's captures, its attachments' kept bytes (as downloads), the search index; never the
+webhook tables."""
 
 from __future__ import annotations
 
