@@ -131,6 +131,8 @@ def test_a_site_page_draws_its_charts_with_their_data(newsroom, watched):  # noq
     page.goto(newsroom["root"] + "/")
     page.wait_for_selector("#chart-week svg")
     assert page.locator("#chart-week svg .mark-rect path").count() >= 2  # a bar per kind
+    page.wait_for_selector("#chart-growth svg")
+    assert page.locator("#chart-growth svg .mark-symbol path").count() >= 1
 
 
 def test_the_readme_screenshots_are_made_by_the_script(tmp_path):

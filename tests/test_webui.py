@@ -140,6 +140,7 @@ def test_home_leads_with_search_then_removals_edits_windows_and_health(newsroom)
     assert [s["title"].split(" · ")[1] for s in specs] == [
         "events per week",
         "removals and edits per site",
+        "notices per site over time",
     ]
     assert all(s["data"]["values"] for s in specs)
 

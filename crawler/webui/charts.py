@@ -118,6 +118,14 @@ def notices_over_time(rows: list[dict]) -> dict:
     )
 
 
+def notices_per_site(rows: list[dict]) -> dict:
+    """Each site's archived notices by month, a line a site."""
+    spec = notices_over_time(rows)
+    spec["title"] = "各站点归档的通知数 · notices per site over time"
+    spec["encoding"]["color"] = {"field": "site", "type": "nominal", "title": "站点 · site"}
+    return spec
+
+
 def health_over_time(runs: list[dict]) -> dict:
     values = [
         {

@@ -90,6 +90,7 @@ class Aggregates:
             "health": health(conn),
             "by_week": events_by_week(conn, today=today),
             "by_site": changes_by_site(conn),
+            "growth": notices_by_site(conn),
         }
         self._kept[path] = (key, data)
         return data
@@ -164,6 +165,20 @@ def events_by_week(conn: sqlite3.Connection, weeks: int = 26, today: str | None 
         (since,),
     )
     return [dict(r) for r in rows]
+
+
+def notices_by_site(conn: sqlite3.Connection) -> list[dict]:
+    """Each site's notices archived by the end of each month (every notice read: kept with
+    the other aggregates)."""
+    rows = conn.execute(
+        "SELECT site, substr(first_seen, 1, 7) AS month, count(*) FROM notices"
+        " GROUP BY site, month ORDER BY site, month"
+    )
+    out, totals = [], {}
+    for site, month, n in rows:
+        totals[site] = totals.get(site, 0) + n
+        out.append({"site": site, "month": month, "total": totals[site]})
+    return out
 
 
 def changes_by_site(conn: sqlite3.Connection) -> list[dict]:

@@ -119,6 +119,7 @@ async def home(datasette, request):
         data = reads.home(conn, today) | _AGGREGATES.get(conn, path, today)
         data["chart_week"] = charts.embed(charts.events_per_week(data["by_week"]))
         data["chart_sites"] = charts.embed(charts.changes_per_site(data["by_site"]))
+        data["chart_growth"] = charts.embed(charts.notices_per_site(data["growth"]))
         return data
 
     return await _page(datasette, request, "tzgg_home.html", await _read(datasette, read))
