@@ -266,6 +266,10 @@ def pages(db: Path, count: int, seed: int) -> list[tuple[str, list[str]]]:
     diffs = [f"/notice/{nid}/diff?a={v - 1}&b={v}" for nid, v in cycle(edits)]
     out.append(("diff", diffs))
     out.append(("site", [f"/site/site{rng.randrange(20)}.gov.cn" for _ in range(count)]))
+    # outside the aim, timed all the same: a bundle download, and a one-character word (which
+    # reads every version: the page stops at its 2 s and says the search is too broad)
+    out.append(("extra: evidence bundle", [f"/notice/{nid}/evidence.wacz" for nid in chosen]))
+    out.append(("extra: search 1 char", [q(q=w) for w in cycle("征地拆迁补偿公告通知")]))
     out.append(("baseline /-/versions.json", ["/-/versions.json"] * count))
     out.append(("baseline Datasette notices table", [f"/{db.stem}/notices?_size=20"] * count))
     return out
@@ -337,7 +341,7 @@ def measure(base: str, pid: int, kinds: list[tuple[str, list[str]]]) -> list[dic
                 "max_ms": round(times[-1], 1),
                 "server_cpu_ms": round(cpu[kind] / len(times) * 1000, 1),
                 "kb": round(size[kind] / len(times) / 1024, 1),
-                "aim": None if kind.startswith("baseline") else p95 < AIM_MS,
+                "aim": None if kind.startswith(("baseline", "extra")) else p95 < AIM_MS,
             }
         )
     return rows
@@ -386,6 +390,7 @@ def report(r: dict) -> None:
     print(head)
     for row in r["rows"]:
         verdict = {None: "(baseline)", True: "ok", False: f"OVER {AIM_MS} ms"}[row["aim"]]
+        verdict = "(not in the aim)" if row["page"].startswith("extra") else verdict
         figures = (row[k] for k in ("p50_ms", "p95_ms", "max_ms", "server_cpu_ms"))
         print(f"{row['page']:<34}" + "".join(f"{x:8.1f}" for x in figures), end="")
         print(f"{row['kb']:7.1f}  {verdict}")
