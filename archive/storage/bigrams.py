@@ -44,6 +44,11 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", "", (text or "").translate(FULLWIDTH)).lower()
 
 
+def scan_form(text: str) -> str:
+    """What the scan path compares: width folded, lower case, no whitespace."""
+    return _norm(text)
+
+
 def matches(text: str, terms: list[Term]) -> bool:
     """The scan path: the query evaluated on the text itself (whitespace ignored)."""
     hay = _norm(text)

@@ -8,6 +8,7 @@ reading every match."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import date
 
@@ -19,8 +20,10 @@ from archive.storage.bigrams import (
     matches,
     mentions,
     parse_query,
+    scan_form,
     snippet,
 )
+from crawler.parse.query import HAN
 from crawler.schema.fields import brief, searched
 from crawler.schema.records import NOTICE_FIELDS
 
@@ -273,8 +276,7 @@ def search(
         + "".join(f" AND {w}" for w in where)
     )
     if any(t.needs_scan for t in terms):  # a one-character word: read the text itself
-        found = f"SELECT {_DOC_COLUMNS} FROM versions"
-        hits = [(r[0], 0.0) for r in conn.execute(found) if matches(_text(conn, r), terms)]
+        hits = [(rowid, 0.0) for rowid in _scan(conn, terms)]
         hits = [h for h in hits if _in_range(conn, h[0], low, high)]
         if sort != "relevance":  # order the hits as the index would
             hits.sort(key=lambda h: _sort_key(conn, h[0]), reverse=sort == "newest")
@@ -292,6 +294,50 @@ def search(
         hits = ((r[0] & _LOW, 0.0) for r in conn.execute(sql, (expr, low, high)))
         picked = _pick(conn, check, args, hits, limit)
     return [_result(conn, nid, version, terms) for nid, version in picked]
+
+
+_HAN_CHAR = re.compile(f"[{HAN}]")
+# A version whose text the scan reads partly outside its row: its files' extracted text
+_WITH_FILES = "attachments != '[]'"
+
+
+def _holds(columns: list[str], param: str) -> str:
+    """SQL: one of the columns holds the parameter's text."""
+    return "(" + " OR ".join(f"instr(coalesce({c}, ''), :{param}) > 0" for c in columns) + ")"
+
+
+def _scan(conn: sqlite3.Connection, terms: list[Term]) -> list[int]:
+    """The rowids of the versions whose text matches `terms` (one of them a lone Han
+    character, which the index cannot hold), in rowid order.
+
+    A Han character is itself after the scan's folding (width, case, spaces), so SQLite can
+    test it in C on the stored columns (JSON is written with ensure_ascii off): a query
+    without OR must find each of its one-character words' character there.  When every
+    word is exactly one Han character, that test decides for a version without files; the
+    others, and every version for other queries, are read in Python (`matches`)."""
+    columns = [spec.name for spec in SEARCHED]
+    chars = [(t, m.group()) for t in terms if t.needs_scan and (m := _HAN_CHAR.search(t.text))]
+    if any(t.op == "OR" for t in terms) or not chars:
+        rows = conn.execute(f"SELECT {_DOC_COLUMNS} FROM versions")
+        return [r[0] for r in rows if matches(_text(conn, r), terms)]
+    params = {f"c{i}": c for i, (_t, c) in enumerate(chars)}
+    need = [
+        _holds(columns, name) for name, (t, _c) in zip(params, chars, strict=True) if t.op != "NOT"
+    ]
+    found = f"SELECT {_DOC_COLUMNS} FROM versions" + (
+        " WHERE " + " AND ".join(need) if need else ""
+    )
+    if not all(_HAN_CHAR.fullmatch(scan_form(t.text)) for t in terms):  # Python decides
+        return [r[0] for r in conn.execute(found, params) if matches(_text(conn, r), terms)]
+    decided = [
+        f"NOT {_holds(columns, name)}" if t.op == "NOT" else _holds(columns, name)
+        for name, (t, _c) in zip(params, chars, strict=True)
+    ]
+    sure = f"SELECT rowid FROM versions WHERE NOT ({_WITH_FILES}) AND " + " AND ".join(decided)
+    rows = [r[0] for r in conn.execute(sure, params)]
+    read = found + (" AND " if need else " WHERE ") + _WITH_FILES
+    rows += [r[0] for r in conn.execute(read, params) if matches(_text(conn, r), terms)]
+    return sorted(rows)
 
 
 def _in_range(conn, rowid: int, low: int, high: int) -> bool:

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from operator import add
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff〇"
-_RUN = re.compile(rf"[{_HAN}]+|[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff〇"
+_RUN = re.compile(rf"[{HAN}]+|[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
 FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 
 
