@@ -516,3 +516,17 @@ def test_the_home_pages_aggregates_are_read_again_when_the_archive_changes(tmp_p
     second = kept.get(conn, str(db), "2026-02-02")
     assert second is not first and second["health"][0]["counts"] == {"active": 2}
     assert kept.get(conn, str(db), "2026-02-03") is not second  # a new day
+
+
+def test_an_archive_named_like_a_page_keeps_its_datasette_pages(newsroom, tmp_path):
+    """`search.db`: tzgg's /search is the search page; the archive's own pages move aside."""
+    import shutil
+
+    db = tmp_path / "search.db"
+    shutil.copy(newsroom["db"], db)
+    with serving_ui(db, name="search_archive") as base:
+        root = base.rsplit("/", 1)[0]
+        assert get(base)[0] == 200 and get(base + "/notices")[0] == 200
+        code, html = search(root, q="征收")
+        assert code == 200 and result_ids(html)
+        assert doc(get(root + "/")[1]).cssselect('nav a[href="/search_archive"]')

@@ -177,16 +177,26 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+# The first part of tzgg's page paths (crawler/webui/routes.py): an archive named so would
+# have its Datasette pages hidden behind them.
+_PAGE_PATHS = frozenset({"search", "notice", "site", "tzgg-static", "-"})
+
+
 @contextmanager
 def _plain_path(db: Path):
-    """`db`, or where its name holds a character Datasette would read as part of a URI (it
-    opens `file:{path}?mode=ro` unescaped: `x#1.db` would open `x`), a link to it with a
-    plain name in a temporary folder, removed on exit. SQLite follows the link, so the
-    archive's own -wal and -shm are the ones used."""
-    if not set(str(db.resolve())) & set("#?%"):
+    """`db`, or, where its name holds a character Datasette would read as part of a URI (it
+    opens `file:{path}?mode=ro` unescaped: `x#1.db` would open `x`) or its stem is the first
+    part of one of tzgg's pages (`search.db`), a link to it with a plain name of its own
+    (`search_archive.db`) in a temporary folder, removed on exit. SQLite follows the link, so
+    the archive's own -wal and -shm are the ones used."""
+    odd = set(str(db.resolve())) & set("#?%")
+    if not odd and db.stem not in _PAGE_PATHS:
         yield db
         return
+    name = re.sub(r"[#?%]", "_", db.name)
+    if db.stem in _PAGE_PATHS:
+        name = f"{db.stem}_archive{db.suffix}"
     with tempfile.TemporaryDirectory(prefix="tzgg-serve-") as tmp:
-        link = Path(tmp) / re.sub(r"[#?%]", "_", db.name)
+        link = Path(tmp) / name
         link.symlink_to(db.resolve())
         yield link
