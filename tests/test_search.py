@@ -180,6 +180,7 @@ def test_a_one_character_search_is_what_reading_every_version_gives(archive, mon
     conn = connect(archive[0], readonly=True)
     text = "".join(r[0] for r in conn.execute("SELECT coalesce(title, '') || body FROM versions"))
     chars = sorted({c for c in text if "\u4e00" <= c <= "\u9fff"})
+
     assert conn.execute("SELECT count(*) FROM versions WHERE attachments != '[]'").fetchone()[0]
     rng = random.Random(7)
     forms = [
@@ -205,3 +206,42 @@ def test_a_one_character_search_is_what_reading_every_version_gives(archive, mon
                 assert got == [r["id"] for r in s.search(conn, q, limit=100, **kw)], (q, kw)
                 found += bool(got)
     assert found > 200  # not vacuous
+
+
+def test_a_one_character_word_only_a_files_text_holds_is_found(tmp_path):
+    """The scan's SQL test sees the stored columns only: a version listing a file is read in
+    Python all the same, and found by what its file says."""
+    from archive.storage.store import Archive
+    from tests.conftest import fetch_record
+
+    db = tmp_path / "f.db"
+    a = Archive(db)
+    run = a.begin_run("www.f.gov.cn", [])
+    sha = "ab" * 32
+    for n, files in ((1, True), (2, False)):
+        rec = fetch_record(
+            "www.f.gov.cn",
+            f"http://www.f.gov.cn/t{n}.html",
+            "2026-01-01T00:00:00Z",
+            title=f"关于第{n}号事项的公告",
+            published="2026-01-01T09:00:00+08:00",
+            body="详见附件。",
+            attachments=[{"name": "名单.pdf", "url": "http://www.f.gov.cn/a.pdf", "sha256": sha}]
+            if files
+            else [],
+        )
+        rec["texts"] = [{"sha256": sha, "text": "拟聘用人员：甄某某"}] if files else []
+        a.ingest(rec, run)
+    a.finish_run(run)
+    a.close()
+    ids = [r["id"] for r in search_fn(db, "甄")]
+    assert len(ids) == 1  # the file's text, not the page's
+    assert [r["id"] for r in search_fn(db, "甄 NOT 附")] == []
+    assert len(search_fn(db, "附")) == 2
+
+
+def search_fn(db, q):
+    from archive.storage.db import connect
+    from archive.storage.search import search
+
+    return search(connect(db, readonly=True), q, limit=10)

@@ -312,17 +312,20 @@ def _scan(conn: sqlite3.Connection, terms: list[Term]) -> list[int]:
 
     A Han character is itself after the scan's folding (width, case, spaces), so SQLite can
     test it in C on the stored columns (JSON is written with ensure_ascii off): a query
-    without OR must find each of its one-character words' character there.  When every
-    word is exactly one Han character, that test decides for a version without files; the
-    others, and every version for other queries, are read in Python (`matches`)."""
+    without OR must find each of its one-character words' character there, or the version
+    lists files (whose extracted text is elsewhere).  When every word is exactly one Han
+    character, that test decides for a version without files; the others, and every
+    version for other queries, are read in Python (`matches`)."""
     columns = [spec.name for spec in SEARCHED]
     chars = [(t, m.group()) for t in terms if t.needs_scan and (m := _HAN_CHAR.search(t.text))]
     if any(t.op == "OR" for t in terms) or not chars:
         rows = conn.execute(f"SELECT {_DOC_COLUMNS} FROM versions")
         return [r[0] for r in rows if matches(_text(conn, r), terms)]
     params = {f"c{i}": c for i, (_t, c) in enumerate(chars)}
-    need = [
-        _holds(columns, name) for name, (t, _c) in zip(params, chars, strict=True) if t.op != "NOT"
+    need = [  # a version with files may hold the character in their text alone
+        f"({_holds(columns, name)} OR {_WITH_FILES})"
+        for name, (t, _c) in zip(params, chars, strict=True)
+        if t.op != "NOT"
     ]
     found = f"SELECT {_DOC_COLUMNS} FROM versions" + (
         " WHERE " + " AND ".join(need) if need else ""
