@@ -18,6 +18,7 @@ STATUS_AFTER = {
     "new": "active",
     "restored": "active",
     "relisted": "active",
+    "moved": "active",
     "removed": "removed",
     "delisted": "delisted",
 }

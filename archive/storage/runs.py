@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from archive.storage import events, health
+from archive.storage import events, health, migration
 from archive.storage.outcome import evidence
 from crawler.schema.events import EVENT_KINDS
 from crawler.schema.records import NO_DELISTING
@@ -128,8 +128,17 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
     if hold:
         flags.append(f"removals_held:time_limit:{len(gone)}")
         return
-    if revisits >= hold_min and len(gone) * 2 > revisits:
-        flags.append(f"removals_held:{len(gone)}_of_{revisits}_revisits_failed")
+    # a URL already recorded gone that fails again is no news (a moved notice's old URL)
+    failed = [cap for cap in gone if not _known_gone(c, cap)]
+    if revisits >= hold_min and len(failed) * 2 > revisits:
+        flags.append(f"removals_held:{len(failed)}_of_{revisits}_revisits_failed")
+        moved = migration.fold_moves(c, run, sorted({cap["notice_id"] for cap in failed}))
+        if moved:
+            flags.append(
+                f"migration:{moved['moved']}_moved_{moved['edited']}_edited"
+                f"_{moved['ambiguous']}_ambiguous"
+            )
+            _mark_moved_urls_gone(c, failed)
         return
     for cap in gone:
         nid = cap["notice_id"]
@@ -168,6 +177,32 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
             reason=cap["outcome"].split(":", 1)[1],
             evidence=proof,
         )
+
+
+def _known_gone(c, cap) -> bool:
+    row = events.url_row(c, canonicalize(cap["url"]))
+    return row is not None and bool(row["gone"])
+
+
+def _mark_moved_urls_gone(c, failed: list) -> None:
+    """The URLs that failed, of notices now alive at another URL (moved): gone, as observed;
+    the notice stays as it is."""
+    for cap in failed:
+        canon = canonicalize(cap["url"])
+        row = events.url_row(c, canon)
+        if row is None or row["gone"]:
+            continue
+        alive = c.execute(
+            "SELECT count(*) FROM notice_urls WHERE notice_id = ? AND gone = 0"
+            " AND redirects_to IS NULL AND canonical_url != ?",
+            (row["notice_id"], canon),
+        ).fetchone()[0]
+        if alive:
+            c.execute(
+                "UPDATE notice_urls SET gone = 1, gone_streak = gone_streak + 1"
+                " WHERE canonical_url = ?",
+                (canon,),
+            )
 
 
 def _window_state(c, version, nid: str) -> dict:

@@ -25,4 +25,6 @@ def format_event(e: dict) -> str:
         detail = f" ({e['reason']}{closed})"
     elif e["kind"].startswith("site_"):
         detail = f" ({e['reason']})"
+    elif e["kind"] == "moved":
+        detail = f" (from {', '.join((e.get('evidence') or {}).get('from') or []) or '?'})"
     return f"{e['at']}  {e['kind']:<9} {e['site']}  {e['title'] or '∅'}{detail}\n    {e['url']}"

@@ -15,6 +15,7 @@ KIND_LABELS = {  # an event's kind, as the pages name it
     "restored": ("恢复", "restored"),
     "delisted": ("下架", "delisted"),
     "relisted": ("重新上架", "relisted"),
+    "moved": ("迁移", "moved"),
     "site_broken": ("抓取故障", "crawl broke"),
     "site_blocked": ("被拦截", "blocked"),
 }
@@ -33,6 +34,7 @@ _COLOURS = {
     "restored": "#54a24b",
     "delisted": "#b279a2",
     "relisted": "#72b7b2",
+    "moved": "#eeca3b",
     "site_broken": "#9d755d",
     "site_blocked": "#bab0ac",
 }
