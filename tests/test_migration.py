@@ -53,14 +53,23 @@ def _site(style: str, domain: str, notices, dates) -> DistrictSite:
     return site
 
 
-def test_a_migration_links_the_moved_edited_and_re_dated_and_holds_the_lost(tmp_path, serve):
-    dates = [f"2024-0{i + 1}-1{i} 09:00" for i in range(len(NOTICES))]
-    old = _site("trs", "www.yylq.gov.cn", NOTICES, dates)
-    old_srv = serve(old)
+DATES = [f"2024-0{i + 1}-1{i} 09:00" for i in range(len(NOTICES))]
+
+
+def _archived(tmp_path, serve):
+    """The old site served and crawled once under its key: (site, its server, archive)."""
+    old = _site("trs", "www.yylq.gov.cn", NOTICES, DATES)
+    srv = serve(old)
     db = tmp_path / "a.db"
-    reg = _registry(tmp_path / "sites.toml", [old.listing_url(old_srv.base)])
+    reg = _registry(tmp_path / "sites.toml", [old.listing_url(srv.base)])
     code, [s], p = crawl("yylq", db, "--registry", reg)
     assert code == 0 and s["counts"]["new"] == len(NOTICES), p.stderr
+    return old, srv, db
+
+
+def test_a_migration_links_the_moved_edited_and_re_dated_and_holds_the_lost(tmp_path, serve):
+    old, old_srv, db = _archived(tmp_path, serve)
+    dates = DATES
 
     # the move: a new host and template; notices 0 and 1 re-dated (the migration's day), 2
     # edited on the way, 3 moved as it was, 4 and 5 lost; every old URL answers 404
@@ -136,13 +145,8 @@ def test_a_migration_links_the_moved_edited_and_re_dated_and_holds_the_lost(tmp_
 
 
 def test_a_site_only_down_links_nothing(tmp_path, serve):
-    dates = [f"2024-0{i + 1}-1{i} 09:00" for i in range(len(NOTICES))]
-    old = _site("trs", "www.yylq.gov.cn", NOTICES, dates)
-    srv = serve(old)
-    db = tmp_path / "a.db"
+    old, srv, db = _archived(tmp_path, serve)
     reg = _registry(tmp_path / "sites.toml", [old.listing_url(srv.base)])
-    code, _, p = crawl("yylq", db, "--registry", reg)
-    assert code == 0, p.stderr
     for nid in old.nids():
         old.set_state(nid, "404")
     crawl("yylq", db, "--registry", reg)

@@ -100,18 +100,14 @@ def _fold(c, run, link: Link) -> bool | None:
         "title_similarity": link.title,
         "migration": True,
     }
-    cur = events.current(c, old)
-    events.notice_event(
-        c,
-        "moved",
-        old,
-        new_cur["url"],
-        at,
-        rid,
-        version=version,
-        title=cur["title"],
-        evidence=evidence,
-    )
+    title = events.current(c, old)["title"]
+
+    def event(kind: str, **extra) -> None:
+        events.notice_event(
+            c, kind, old, new_cur["url"], at, rid, version=version, title=title, **extra
+        )
+
+    event("moved", evidence=evidence)
     if changed:
         on_the_way = {"on_the_way": True}
         if "published" in changed:  # a migration often shows its own day as the date
@@ -119,16 +115,5 @@ def _fold(c, run, link: Link) -> bool | None:
                 "before": old_cur["published"],
                 "after": new_cur["published"],
             }
-        events.notice_event(
-            c,
-            "edited",
-            old,
-            new_cur["url"],
-            at,
-            rid,
-            version=version,
-            title=cur["title"],
-            fields=changed,
-            evidence=on_the_way,
-        )
+        event("edited", fields=changed, evidence=on_the_way)
     return bool(changed)
