@@ -28,7 +28,7 @@ def _current(c, ids: list[str]) -> list:
 def fold_moves(c, run, held: list[str]) -> dict:
     """Match the notices whose removal the run holds (`held`: their ids) with the notices this
     run archived as new on the same site, and fold each match; the counts, for the run's
-    flags."""
+    flags, and `held`: the old notices of near ties, left for a person."""
     rid = run["id"]
     new_ids = [
         r[0]
@@ -43,7 +43,8 @@ def fold_moves(c, run, held: list[str]) -> dict:
     olds = [_doc(r) for r in _current(c, held) if r is not None]
     news = [_doc(r) for r in _current(c, new_ids) if r is not None]
     out = match(olds, news)
-    counts = {"moved": 0, "edited": 0, "ambiguous": len(out.ambiguous)}
+    tied = {old for old, _news in out.ambiguous}
+    counts = {"moved": 0, "edited": 0, "ambiguous": len(out.ambiguous), "held": tied}
     for link in out.links:
         edited = _fold(c, run, link)
         if edited is None:

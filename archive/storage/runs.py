@@ -139,7 +139,20 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
                 f"_{moved['ambiguous']}_ambiguous"
             )
             _mark_moved_urls_gone(c, failed)
+        whole = not any(f.startswith("listing_incomplete") for f in flags)
+        if moved.get("moved") and whole:
+            # the new listing was walked whole: what did not reappear on it did not migrate
+            # (a near tie stays held, for a person)
+            left = [cap for cap in failed if cap["notice_id"] not in moved["held"]]
+            _remove(c, rid, left, confirmations=1, reason="not_migrated", extra=moved)
         return
+    _remove(c, rid, gone, confirmations)
+
+
+def _remove(c, rid: int, gone: list, confirmations: int, reason=None, extra=None) -> None:
+    """Record each failed capture's URL gone (after `confirmations` runs), and a notice none of
+    whose URLs serves it any more removed, with the capture's reason (or `reason`) and
+    evidence (and `extra`: what a migration found)."""
     for cap in gone:
         nid = cap["notice_id"]
         # The requested URL is gone, and so is the URL it was redirected to, when it is one of
@@ -165,6 +178,8 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
         cur = events.current(c, nid)
         c.execute("UPDATE notices SET status='removed' WHERE id=?", (nid,))
         proof = evidence(dict(cap)) | _window_state(c, cur, nid)
+        if extra:
+            proof["migration"] = {k: v for k, v in extra.items() if k != "held"}
         events.notice_event(
             c,
             "removed",
@@ -174,7 +189,7 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
             rid,
             version=cur["version"],
             title=cur["title"],
-            reason=cap["outcome"].split(":", 1)[1],
+            reason=reason or cap["outcome"].split(":", 1)[1],
             evidence=proof,
         )
 
