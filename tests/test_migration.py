@@ -155,3 +155,28 @@ def test_a_site_only_down_links_nothing(tmp_path, serve):
     flags = json.loads(conn.execute("SELECT flags FROM runs WHERE id = 2").fetchone()[0])
     assert any(f.startswith("removals_held:") for f in flags)
     assert not any(f.startswith("migration:") for f in flags)
+
+
+def test_a_mass_failure_is_judged_on_the_urls_still_alive(tmp_path, serve):
+    """Half a site's notices were removed two at a time over earlier crawls; then every page
+    answers 404: the live half all failing is a mass failure (held), not half a site removed
+    (the share is of the URLs not already recorded gone)."""
+    site = DistrictSite(style="trs", page_size=10)
+    eight = [(f"{t}（{i}）", f"{b}第{i}批。") for i, (t, b) in enumerate(NOTICES[:4] * 2)]
+    nids = [site.add(t, DATES[i % 4], body=[b]) for i, (t, b) in enumerate(eight)]
+    srv = serve(site)
+    url, db = site.listing_url(srv.base), tmp_path / "a.db"
+    assert crawl(url, db)[0] == 0
+    for batch in (nids[:2], nids[2:4]):  # two removals a crawl: under half of the live URLs
+        for nid in batch:
+            site.set_state(nid, "404")
+        crawl(url, db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM events WHERE kind = 'removed'").fetchone()[0] == 4
+    for nid in nids:
+        site.set_state(nid, "404")
+    crawl(url, db)
+    last = conn.execute("SELECT max(id) FROM runs").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM events WHERE run_id = ?", (last,)).fetchone()[0] == 0
+    flags = json.loads(conn.execute("SELECT flags FROM runs WHERE id = ?", (last,)).fetchone()[0])
+    assert any(f.startswith("removals_held:4_of_") for f in flags), flags

@@ -128,9 +128,11 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
     if hold:
         flags.append(f"removals_held:time_limit:{len(gone)}")
         return
-    # a URL already recorded gone that fails again is no news (a moved notice's old URL)
+    # a URL already recorded gone that fails again is no news (a moved notice's old URL, a
+    # removed notice's): the share that failed is of the URLs that were alive
     failed = [cap for cap in gone if not _known_gone(c, cap)]
-    if revisits >= hold_min and len(failed) * 2 > revisits:
+    alive = revisits - len({cap["url"] for cap in gone if _known_gone(c, cap)})
+    if revisits >= hold_min and len(failed) * 2 > alive:
         flags.append(f"removals_held:{len(failed)}_of_{revisits}_revisits_failed")
         moved = migration.fold_moves(c, run, sorted({cap["notice_id"] for cap in failed}))
         if moved:
