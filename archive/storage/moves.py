@@ -134,6 +134,15 @@ def _similarity(a: set, b: set) -> float:
     return max(jaccard, 0.9 * inter / smaller) if smaller >= CONTAINED else jaccard
 
 
+def _numbers(d: Doc) -> list[str]:
+    key = doc_number_key(d.doc_number)
+    return [key] if key else []
+
+
+def _files(d: Doc) -> tuple[str, ...]:
+    return d.files
+
+
 def _unique(docs: list[_Prepared], keys) -> dict:
     """key -> the one document holding it (keys two documents hold are no anchor)."""
     holders: dict = defaultdict(list)
@@ -164,10 +173,8 @@ def match(
     for j, p in enumerate(news):
         for h in p.sketch:
             by_hash[h].append(j)
-    numbers = _unique(news, lambda d: [doc_number_key(d.doc_number)] if d.doc_number else [])
-    files = _unique(news, lambda d: d.files)
-    old_numbers = _unique(olds, lambda d: [doc_number_key(d.doc_number)] if d.doc_number else [])
-    old_files = _unique(olds, lambda d: d.files)
+    numbers, files = _unique(news, _numbers), _unique(news, _files)
+    old_numbers, old_files = _unique(olds, _numbers), _unique(olds, _files)
 
     pairs: dict[tuple[str, str], Link] = {}
     for a in olds:

@@ -130,8 +130,9 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
         return
     # a URL already recorded gone that fails again is no news (a moved notice's old URL, a
     # removed notice's): the share that failed is of the URLs that were alive
-    failed = [cap for cap in gone if not _known_gone(c, cap)]
-    alive = revisits - len({cap["url"] for cap in gone if _known_gone(c, cap)})
+    known = [_known_gone(c, cap) for cap in gone]
+    failed = [cap for cap, was in zip(gone, known, strict=True) if not was]
+    alive = revisits - len({cap["url"] for cap, was in zip(gone, known, strict=True) if was})
     if revisits >= hold_min and len(failed) * 2 > alive:
         flags.append(f"removals_held:{len(failed)}_of_{revisits}_revisits_failed")
         moved = migration.fold_moves(c, run, sorted({cap["notice_id"] for cap in failed}))
@@ -170,10 +171,7 @@ def _remove(c, rid: int, gone: list, confirmations: int, reason=None, extra=None
                 (streak, int(streak >= confirmations), canon),
             )
         # Removed when no URL of it serves it any more (a URL that redirects does not count).
-        alive = c.execute(
-            "SELECT count(*) FROM notice_urls WHERE notice_id=? AND gone=0 AND redirects_to IS NULL",
-            (nid,),
-        ).fetchone()[0]
+        alive = _live_urls(c, nid)
         status = c.execute("SELECT status FROM notices WHERE id=?", (nid,)).fetchone()[0]
         if alive or status == "removed":
             continue
@@ -196,6 +194,16 @@ def _remove(c, rid: int, gone: list, confirmations: int, reason=None, extra=None
         )
 
 
+def _live_urls(c, nid: str, besides: str | None = None) -> int:
+    """How many of the notice's URLs (other than `besides`) still serve it: not gone, not
+    redirecting."""
+    return c.execute(
+        "SELECT count(*) FROM notice_urls WHERE notice_id = ? AND gone = 0"
+        " AND redirects_to IS NULL AND canonical_url IS NOT ?",
+        (nid, besides),
+    ).fetchone()[0]
+
+
 def _known_gone(c, cap) -> bool:
     row = events.url_row(c, canonicalize(cap["url"]))
     return row is not None and bool(row["gone"])
@@ -209,12 +217,7 @@ def _mark_moved_urls_gone(c, failed: list) -> None:
         row = events.url_row(c, canon)
         if row is None or row["gone"]:
             continue
-        alive = c.execute(
-            "SELECT count(*) FROM notice_urls WHERE notice_id = ? AND gone = 0"
-            " AND redirects_to IS NULL AND canonical_url != ?",
-            (row["notice_id"], canon),
-        ).fetchone()[0]
-        if alive:
+        if _live_urls(c, row["notice_id"], besides=canon):
             c.execute(
                 "UPDATE notice_urls SET gone = 1, gone_streak = gone_streak + 1"
                 " WHERE canonical_url = ?",
