@@ -184,7 +184,7 @@ def test_versions_events_and_diffs_are_resource_records(archive, bundle):
     for v in h["versions"]:
         assert json.loads(resources[f"{urn}:version:{v['version']}"][5]) == v
     assert json.loads(resources[f"{urn}:events"][5]) == h["events"]
-    assert [e["kind"] for e in h["events"]] == ["new", "edited"]
+    assert [e["kind"] for e in h["events"]] == ["new", "edited", "moved"]  # (moved by a 301)
     assert json.loads(resources[urn][5])["urls"] == h["urls"]
     diff = resources[f"{urn}:diff:1-2"]
     assert diff[3].get_header("Content-Type") == "text/html; charset=utf-8"

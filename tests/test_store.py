@@ -232,10 +232,15 @@ def test_one_notice_at_two_urls_is_removed_only_when_both_are_gone(db):
 def test_redirect_to_the_same_notice_is_a_move(db):
     crawl(db, [fetch(1), fetch(2)])
     new_url = f"{BASE}/new/t1.html"
-    events, _ = crawl(
-        db, [fetch(1, redirected=True, final_url=new_url, notice=notice(1, url=new_url)), fetch(2)]
-    )
-    assert events == []
+    moved = [fetch(1, redirected=True, final_url=new_url, notice=notice(1, url=new_url)), fetch(2)]
+    events, _ = crawl(db, moved)
+    # the watchdog hears of the move once, with both URLs; the notice is unchanged
+    assert [(e["kind"], e["evidence"]["from"], e["evidence"]["to"]) for e in events] == [
+        ("moved", [f"{BASE}/tzgg/t1.html"], new_url)
+    ]
+    assert crawl(db, moved)[0] == []
+    https = [fetch(2, redirected=True, final_url=f"https://{BASE.split('://')[1]}/tzgg/t2.html")]
+    assert crawl(db, https)[0] == []  # a site moving to https moves no notice
     h = notice_history(connect(db), notice_id(SITE, f"{BASE}/tzgg/t1.html"))
     assert h["urls"] == [f"{BASE}/tzgg/t1.html", new_url] and h["status"] == "active"
 
@@ -580,7 +585,8 @@ def test_a_notice_moved_and_edited_at_once_is_one_edit(db):
             walk(),
         ],
     )
-    assert [(e["kind"], e.get("fields")) for e in events] == [("edited", ["body"])]
+    assert [(e["kind"], e.get("fields")) for e in events] == [("edited", ["body"]), ("moved", None)]
+    assert events[1]["evidence"]["to"] == new
     conn = connect(db)
     assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 3
     h = notice_history(conn, notice_id(SITE, f"{BASE}/tzgg/t2.html"))
@@ -654,7 +660,7 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
     # without the v3 search index, the v4 attachment texts, the v5 redirect answers, the
     # v6 webhook tables, the v7 index of titles, the v8 indexes of runs and events and the
     # v9 table of sites and index of events by kind, the v10 index of 公示 windows and of a
-    # notice's events by kind, the v11 index of a site's events.
+    # notice's events by kind, the v11 index of a site's events, the v12 tables of moves.
     conn = sqlite3.connect(db)
     conn.executescript(
         "DROP INDEX versions_window_end; ALTER TABLE versions DROP COLUMN objection_window;"
@@ -665,17 +671,19 @@ def test_a_version_1_archive_is_migrated_with_its_notices(tmp_path):
         " DROP TABLE search_queue; DROP INDEX runs_site; DROP INDEX events_run;"
         " DROP TABLE sites; DROP INDEX events_kind;"
         " DROP INDEX events_notice; CREATE INDEX events_notice ON events(notice_id);"
-        " DROP INDEX events_site;"
+        " DROP INDEX events_site; DROP TABLE move_ties; DROP TABLE copies;"
+        " DROP TABLE sketches;"
         " PRAGMA user_version=1;"
     )
     conn.close()
-    assert len(MIGRATIONS) == SCHEMA_VERSION == 11
+    assert len(MIGRATIONS) == SCHEMA_VERSION == 12
     # a reader (`tzgg changes`, `show`) is the first to open it: it is upgraded, then read
     conn = connect(db, readonly=True)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 11
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 12
     assert conn.execute("SELECT count(*) FROM attachment_texts").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM sites").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM copies").fetchone()[0] == 0
     # and the notices archived before are searchable
     from archive.storage.search import search
 

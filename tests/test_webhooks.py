@@ -688,7 +688,7 @@ def test_tzgg_deliver_without_hooks_or_with_a_bad_one(tmp_path):
     assert p.returncode == 2
     assert p.stderr.strip().splitlines() == [
         "tzgg: error: sites.toml: webhooks[0]: kinds: unknown kind 'deleted' (known: new, edited,"
-        " removed, restored, delisted, relisted, moved, site_broken, site_blocked)"
+        " removed, restored, delisted, relisted, moved, diverged, site_broken, site_blocked)"
     ]
     p = deliver_cli("--db", tmp_path / "none.db", "--registry", reg.with_name("ok.toml"))
     assert p.returncode == 2 and "no registry" in p.stderr

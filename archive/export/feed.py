@@ -185,6 +185,20 @@ def entry_html(event: dict, version: dict | None, before: dict | None) -> str:
                 ]
             )
         )
+    elif kind == "diverged":
+        ev = event.get("evidence") or {}
+        parts.append(
+            f"<p><strong>One copy of a reposted notice was {e(event.get('reason') or 'changed')}"
+            "</strong> while these copies, on other sites, still hold its text:</p>"
+        )
+        parts.append(
+            "<ul>"
+            + "".join(
+                f'<li>{e(c["site"])}: <a href="{e(c["url"])}">{e(c["url"])}</a></li>'
+                for c in ev.get("copies") or []
+            )
+            + "</ul>"
+        )
     elif kind.startswith("site_"):
         parts.append(
             f"<p>The crawl of {e(event['site'])} looks broken: {e(event.get('title') or '')}"

@@ -234,6 +234,18 @@ MIGRATIONS = [
     " CREATE INDEX events_notice ON events(notice_id, kind, id)",
     # 11: a site's latest events (the UI's site page), without reading other sites' events
     "CREATE INDEX IF NOT EXISTS events_site ON events(site, id)",
+    # 12: notices that move (issue 19): the near ties a migration left for a person (`tzgg
+    # link`), the groups of one notice reposted by several sites, and the hashes that find a
+    # notice's copies (a few of its body's 5-gram hashes, and its 文号's) without reading
+    # every site's notices
+    "CREATE TABLE IF NOT EXISTS move_ties (old_id TEXT NOT NULL, new_id TEXT NOT NULL,"
+    " run_id INTEGER, at TEXT NOT NULL, score REAL, body REAL, title REAL, anchor TEXT,"
+    " PRIMARY KEY (old_id, new_id)) WITHOUT ROWID;"
+    " CREATE TABLE IF NOT EXISTS copies (notice_id TEXT PRIMARY KEY, grp TEXT NOT NULL,"
+    " joined TEXT NOT NULL, run_id INTEGER, how TEXT NOT NULL);"
+    " CREATE INDEX IF NOT EXISTS copies_grp ON copies(grp);"
+    " CREATE TABLE IF NOT EXISTS sketches (hash INTEGER NOT NULL, notice_id TEXT NOT NULL,"
+    " PRIMARY KEY (hash, notice_id)) WITHOUT ROWID",
 ]
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 
 from archive.storage import events
-from archive.storage.moves import Doc, Link, match
-from archive.storage.queries import version_dict
-from archive.storage.search import unindex_version
-from archive.storage.versioning import changed_fields
+from archive.storage.links import merge
+from archive.storage.moves import Doc, Link, compare, match
 
 
-def _doc(row) -> Doc:
+def doc_of(row) -> Doc:
+    """A notice's current version, as the matcher compares it."""
     files = tuple(a["sha256"] for a in json.loads(row["attachments"] or "[]") if a.get("sha256"))
     return Doc(row["notice_id"], row["title"] or "", row["body"] or "", row["doc_number"], files)
 
@@ -40,10 +39,14 @@ def fold_moves(c, run, held: list[str]) -> dict:
     ]
     if not new_ids or not held:
         return {}
-    olds = [_doc(r) for r in _current(c, held) if r is not None]
-    news = [_doc(r) for r in _current(c, new_ids) if r is not None]
+    olds = [doc_of(r) for r in _current(c, held) if r is not None]
+    news = [doc_of(r) for r in _current(c, new_ids) if r is not None]
     out = match(olds, news)
     tied = {old for old, _news in out.ambiguous}
+    by_key = {d.key: d for d in olds + news}
+    for old, near in out.ambiguous:
+        for new in near:
+            _hold(c, run, by_key[old], by_key[new])
     counts = {"moved": 0, "edited": 0, "ambiguous": len(out.ambiguous), "held": tied}
     for link in out.links:
         edited = _fold(c, run, link)
@@ -54,67 +57,75 @@ def fold_moves(c, run, held: list[str]) -> dict:
     return counts
 
 
+def moved_whole(c, run, failed: list) -> int:
+    """The notices whose old URL failed this run and that the run found, unchanged, at a URL
+    new to them (the archive joined that URL by their equal content): a `moved` event each;
+    how many."""
+    rid, n = run["id"], 0
+    for nid in dict.fromkeys(cap["notice_id"] for cap in failed if cap["notice_id"]):
+        if c.execute(
+            "SELECT 1 FROM events WHERE notice_id = ? AND run_id = ? AND kind = 'moved'",
+            (nid, rid),
+        ).fetchone():
+            continue  # folded, or moved by a redirect: its event is made
+        new = c.execute(
+            "SELECT url FROM notice_urls WHERE notice_id = ? AND gone = 0 AND redirects_to IS NULL"
+            " AND first_seen >= ? ORDER BY first_seen LIMIT 1",
+            (nid, run["started"]),
+        ).fetchone()
+        if new is None:
+            continue
+        cur = events.current(c, nid)
+        old = [cap["url"] for cap in failed if cap["notice_id"] == nid]
+        events.notice_event(
+            c,
+            "moved",
+            nid,
+            new[0],
+            _at(failed, nid),
+            rid,
+            version=cur["version"],
+            title=cur["title"],
+            evidence={"from": old, "to": new[0], "anchor": "same_content", "migration": True},
+        )
+        n += 1
+    return n
+
+
+def _at(failed: list, nid: str) -> str:
+    return next(cap["at"] for cap in failed if cap["notice_id"] == nid)
+
+
 def _fold(c, run, link: Link) -> bool | None:
     """Fold new notice `link.new` (first archived in this run) into `link.old`; whether the
     move changed a field (None: not folded, the new notice has a history of its own)."""
-    old, new, rid = link.old, link.new, run["id"]
-    kinds = c.execute("SELECT kind, run_id FROM events WHERE notice_id = ?", (new,)).fetchall()
-    if [tuple(k) for k in kinds] != [("new", rid)]:
+    kinds = c.execute("SELECT kind, run_id FROM events WHERE notice_id = ?", (link.new,))
+    if [tuple(k) for k in kinds] != [("new", run["id"])]:
         return None
-    old_cur, new_cur = events.current(c, old), events.current(c, new)
-    old_urls = [r[0] for r in c.execute("SELECT url FROM notice_urls WHERE notice_id = ?", (old,))]
-    changed = changed_fields(version_dict(old_cur), version_dict(new_cur))
-    version = old_cur["version"] + 1 if changed else old_cur["version"]
-    at = new_cur["first_seen"]
-    if changed:  # the move's text is the notice's next version (its search entry kept)
-        c.execute(
-            "UPDATE versions SET notice_id = ?, version = ?, changed = ?"
-            " WHERE notice_id = ? AND version = ?",
-            (old, version, json.dumps(changed), new, new_cur["version"]),
-        )
-    else:
-        unindex_version(c, new, new_cur["version"])
-        c.execute("DELETE FROM versions WHERE notice_id = ?", (new,))
-        c.execute(
-            "UPDATE versions SET last_seen = max(last_seen, ?) WHERE notice_id = ? AND version = ?",
-            (new_cur["last_seen"], old, version),
-        )
-    c.execute(
-        "UPDATE notice_urls SET notice_id = ?, version = ? WHERE notice_id = ?", (old, version, new)
-    )
-    c.execute(
-        "UPDATE captures SET notice_id = ?, version = ? WHERE notice_id = ?", (old, version, new)
-    )
-    c.execute("UPDATE OR REPLACE listed_on SET notice_id = ? WHERE notice_id = ?", (old, new))
-    c.execute("DELETE FROM events WHERE notice_id = ?", (new,))  # its `new`: it was not new
-    c.execute(
-        "UPDATE notices SET current_version = ?, last_seen = max(last_seen, ?), status = 'active'"
-        " WHERE id = ?",
-        (version, new_cur["last_seen"], old),
-    )
-    c.execute("DELETE FROM notices WHERE id = ?", (new,))
+    at = c.execute("SELECT first_seen FROM notices WHERE id = ?", (link.new,)).fetchone()[0]
     evidence = {
-        "from": old_urls,
-        "to": new_cur["url"],
         "anchor": link.anchor,
         "body_similarity": link.body,
         "title_similarity": link.title,
         "migration": True,
     }
-    title = events.current(c, old)["title"]
+    return merge(c, link.old, link.new, run["id"], at, evidence)
 
-    def event(kind: str, **extra) -> None:
-        events.notice_event(
-            c, kind, old, new_cur["url"], at, rid, version=version, title=title, **extra
-        )
 
-    event("moved", evidence=evidence)
-    if changed:
-        on_the_way = {"on_the_way": True}
-        if "published" in changed:  # a migration often shows its own day as the date
-            on_the_way["published_regenerated"] = {
-                "before": old_cur["published"],
-                "after": new_cur["published"],
-            }
-        event("edited", fields=changed, evidence=on_the_way)
-    return bool(changed)
+def _hold(c, run, old: Doc, new: Doc) -> None:
+    """A near tie, kept for a person (`tzgg link`), with how alike the two are."""
+    pair = compare(old, new)
+    c.execute(
+        "INSERT OR REPLACE INTO move_ties (old_id, new_id, run_id, at, score, body, title,"
+        " anchor) VALUES (?,?,?,?,?,?,?,?)",
+        (
+            old.key,
+            new.key,
+            run["id"],
+            run["started"],
+            pair.score,
+            pair.body,
+            pair.title,
+            pair.anchor,
+        ),
+    )

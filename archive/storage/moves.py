@@ -62,7 +62,8 @@ class Link:
 @dataclass
 class Outcome:
     links: list[Link] = field(default_factory=list)
-    ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)  # old, its near ties
+    # each old document of a near tie, and the new ones it is tied to
+    ambiguous: list[tuple[str, list[str]]] = field(default_factory=list)
     unmatched_old: list[str] = field(default_factory=list)
     unmatched_new: list[str] = field(default_factory=list)
     # a new document the site serves at several URLs, the same text: its first key -> the rest
@@ -255,7 +256,10 @@ def _assign(links: list[Link], olds, news, margin: float) -> Outcome:
         close = [r for r in rivals if link.score - r.score < margin]
         if close:
             held |= {link.old, link.new, *(r.old for r in close), *(r.new for r in close)}
-            out.ambiguous.append((link.old, sorted({link.new, *(r.new for r in close)})))
+            near = sorted({link.new, *(r.new for r in close)})
+            # every old document of the tie is held, each with the new ones it is tied to
+            for old in sorted({link.old, *(r.old for r in close)}):
+                out.ambiguous.append((old, near))
             continue
         taken_old.add(link.old)
         taken_new.add(link.new)
@@ -271,16 +275,67 @@ REPOST = 0.8  # containment of the shorter text in the longer: a copy of the sam
 REPOST_TITLE = 0.6  # and the titles this alike (a repost may prefix 转发…; set phrases recur)
 
 
+REDIRECT = 0.8  # the bodies' similarity (and the titles') that make a redirect a move
+
+
+def alike(a: Doc, b: Doc, least: float = REDIRECT) -> bool:
+    """Whether a page an old URL now redirects to is that URL's notice, moved (a migration
+    re-dates it, may edit it a little): 文号 that do not differ, and bodies and titles at least
+    `least` alike.  The date is no evidence either way."""
+    ka, kb = doc_number_key(a.doc_number), doc_number_key(b.doc_number)
+    if ka and kb and ka != kb:
+        return False  # annual notices share their text; their 文号 do not
+    link = compare(a, b)
+    return link.body >= least and link.title >= least
+
+
+def compare(a: Doc, b: Doc) -> Link:
+    """Two documents' similarity, on their whole text (no site's template known)."""
+    return _pair(prepare(a), prepare(b), "text")
+
+
+def prepare(doc: Doc, chrome: set[str] = frozenset()) -> _Prepared:
+    """A document ready for `reposted`: its body less the `chrome` lines (its site's template:
+    a copy is whole, so only that goes)."""
+    return _Prepared(doc, chrome, chrome)
+
+
+def repost_keys(p: _Prepared, k: int = 8) -> list[int]:
+    """The hashes that find a document's copies: its `k` smallest 5-gram hashes, and its 文号's."""
+    keys = list(p.sketch[:k])
+    if number := doc_number_key(p.doc.doc_number):
+        keys.append(zlib.crc32(("文号" + number).encode()))
+    return keys
+
+
+def reposted(a: _Prepared, b: _Prepared, least: float = REPOST) -> bool:
+    """Whether two sites' documents are one notice: an equal 文号 (with some text in common),
+    or the shorter body at least `least` contained in the other with titles alike."""
+    if key := doc_number_key(a.doc.doc_number):
+        if key == doc_number_key(b.doc.doc_number):
+            return _similarity(a.grams, b.grams) >= ANCHOR_FLOOR
+    if fuzz.partial_ratio(_norm(a.doc.title), _norm(b.doc.title)) < 100 * REPOST_TITLE:
+        return False
+    smaller = min(len(a.grams), len(b.grams))
+    if smaller < CONTAINED:
+        return _similarity(a.grams, b.grams) >= least
+    return len(a.grams & b.grams) / smaller >= least
+
+
+def closer(p: _Prepared, before: _Prepared, after: _Prepared) -> bool:
+    """Whether `p` is nearer the text `before` than the text `after` (a copy that kept the
+    text another copy edited away)."""
+    return _similarity(p.grams, before.grams) > _similarity(p.grams, after.grams)
+
+
 def copies(sites: dict[str, list[Doc]], *, least: float = REPOST) -> list[list[tuple[str, str]]]:
-    """Groups of (site, key) that are one notice reposted by several sites: an equal 文号, or
-    the shorter body (less its site's template lines) at least `least` contained in the other
-    with titles alike (rapidfuzz's partial ratio: a site may put 转发 before it).
+    """Groups of (site, key) that are one notice reposted by several sites (`reposted`).
     A group holds at most one document of a site (a site that lists a notice twice gives its
     first); groups of one are not returned."""
     prepared: list[tuple[str, _Prepared]] = []
     for site, docs in sites.items():
         chrome = boilerplate(docs, CHROME)  # a copy is whole: only the site's template goes
-        prepared += [(site, _Prepared(d, chrome, chrome)) for d in docs]
+        prepared += [(site, prepare(d, chrome)) for d in docs]
     by_hash: dict[int, list[int]] = defaultdict(list)
     by_number: dict[str, list[int]] = defaultdict(list)
     for i, (_site, p) in enumerate(prepared):
@@ -297,26 +352,13 @@ def copies(sites: dict[str, list[Doc]], *, least: float = REPOST) -> list[list[t
             i = parent[i]
         return i
 
-    def same(i: int, j: int) -> bool:
-        (si, a), (sj, b) = prepared[i], prepared[j]
-        if si == sj:
-            return False
-        if key := doc_number_key(a.doc.doc_number):
-            if key == doc_number_key(b.doc.doc_number):
-                return _similarity(a.grams, b.grams) >= ANCHOR_FLOOR
-        if fuzz.partial_ratio(_norm(a.doc.title), _norm(b.doc.title)) < 100 * REPOST_TITLE:
-            return False
-        smaller = min(len(a.grams), len(b.grams))
-        if smaller < CONTAINED:
-            return _similarity(a.grams, b.grams) >= least
-        return len(a.grams & b.grams) / smaller >= least
-
-    for i, (_site, p) in enumerate(prepared):
+    for i, (site, p) in enumerate(prepared):
         near = Counter(j for h in p.sketch for j in by_hash[h] if j > i)
         key = doc_number_key(p.doc.doc_number)
         near.update(j for j in by_number.get(key, ()) if j > i)
         for j, _n in near.most_common(4 * CANDIDATES):
-            if root(i) != root(j) and same(i, j):
+            other, q = prepared[j]
+            if other != site and root(i) != root(j) and reposted(p, q, least):
                 parent[root(j)] = root(i)
     groups: dict[int, dict[str, str]] = defaultdict(dict)
     for i, (site, p) in enumerate(prepared):

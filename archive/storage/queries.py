@@ -103,6 +103,17 @@ def version_dict(row: sqlite3.Row, specs=NOTICE_FIELDS) -> dict:
     return out
 
 
+def group_of(c, nid: str) -> list[dict]:
+    """The notice's copies on other sites (not itself): {id, site, url, status} each."""
+    rows = c.execute(
+        "SELECT n.id, n.site, n.url, n.status FROM copies me JOIN copies o ON o.grp = me.grp"
+        " JOIN notices n ON n.id = o.notice_id WHERE me.notice_id = ? AND o.notice_id != ?"
+        " ORDER BY n.site, n.id",
+        (nid, nid),
+    ).fetchall()
+    return [{"id": r[0], "site": r[1], "url": r[2], "status": r[3]} for r in rows]
+
+
 def notice_history(conn: sqlite3.Connection, nid: str) -> dict:
     n = conn.execute("SELECT * FROM notices WHERE id = ?", (nid,)).fetchone()
     urls = [
@@ -125,4 +136,5 @@ def notice_history(conn: sqlite3.Connection, nid: str) -> dict:
         "last_seen": n["last_seen"],
         "versions": versions,
         "events": changes(conn, notice_id=nid),
+        "copies": group_of(conn, nid),
     }

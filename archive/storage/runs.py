@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from archive.storage import events, health, migration
+from archive.storage import events, health, migration, reposts
 from archive.storage.outcome import evidence
 from crawler.schema.events import EVENT_KINDS
 from crawler.schema.records import NO_DELISTING
@@ -46,6 +46,7 @@ def finish(
     _health(c, run, walks, at, flags)
     _decide_removals(c, run, flags, timed_out, confirmations, hold_min)
     _decide_delistings(c, run, complete, at)
+    reposts.finish_run(c, run, at)
     summary = _summary(c, run, flags)
     c.execute(
         "UPDATE runs SET finished=?, status=?, pages=?, counts=?, failures=?, flags=? WHERE id=?",
@@ -136,6 +137,10 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
     if revisits >= hold_min and len(failed) * 2 > alive:
         flags.append(f"removals_held:{len(failed)}_of_{revisits}_revisits_failed")
         moved = migration.fold_moves(c, run, sorted({cap["notice_id"] for cap in failed}))
+        same = migration.moved_whole(c, run, failed)
+        if same:
+            moved = {"moved": 0, "edited": 0, "ambiguous": 0, "held": set()} | moved
+            moved["moved"] += same
         if moved:
             flags.append(
                 f"migration:{moved['moved']}_moved_{moved['edited']}_edited"

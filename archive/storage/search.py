@@ -23,6 +23,7 @@ from archive.storage.bigrams import (
     scan_form,
     snippet,
 )
+from archive.storage.queries import group_of
 from crawler.parse.query import HAN
 from crawler.schema.fields import brief, searched
 from crawler.schema.records import NOTICE_FIELDS
@@ -280,10 +281,10 @@ def search(
         hits = [h for h in hits if _in_range(conn, h[0], low, high)]
         if sort != "relevance":  # order the hits as the index would
             hits.sort(key=lambda h: _sort_key(conn, h[0]), reverse=sort == "newest")
-        picked = _pick(conn, check, args, hits, limit)
-        return [_result(conn, nid, version, terms) for nid, version in picked]
+        picked = _pick(conn, check, args, hits, 2 * limit)
+        return _results(conn, picked, terms, limit)
     if sort == "relevance":
-        picked = ranking.top(conn, terms, check, args, low, high, limit)
+        picked = ranking.top(conn, terms, check, args, low, high, 2 * limit)
     else:
         expr = match_expression(terms)
         direction = "DESC" if sort == "newest" else "ASC"
@@ -292,8 +293,27 @@ def search(
             f" AND rowid BETWEEN ? AND ? ORDER BY rowid {direction}"
         )
         hits = ((r[0] & _LOW, 0.0) for r in conn.execute(sql, (expr, low, high)))
-        picked = _pick(conn, check, args, hits, limit)
-    return [_result(conn, nid, version, terms) for nid, version in picked]
+        picked = _pick(conn, check, args, hits, 2 * limit)
+    return _results(conn, picked, terms, limit)
+
+
+def _results(conn, picked: list[tuple[str, int]], terms: list[Term], limit: int) -> list[dict]:
+    """The first `limit` results, a notice reposted by several sites once (the best-placed
+    copy), each with its `copies` on other sites.  (Twice `limit` were picked, so that
+    copies folded away still leave a page full.)"""
+    out, groups = [], set()
+    for nid, version in picked:
+        row = conn.execute("SELECT grp FROM copies WHERE notice_id = ?", (nid,)).fetchone()
+        if row is not None:
+            if row[0] in groups:
+                continue
+            groups.add(row[0])
+        result = _result(conn, nid, version, terms)
+        result["copies"] = group_of(conn, nid) if row is not None else []
+        out.append(result)
+        if len(out) == limit:
+            break
+    return out
 
 
 _HAN_CHAR = re.compile(f"[{HAN}]")

@@ -20,6 +20,8 @@ from archive.storage import db as dbmod
 from archive.storage import events as eventlog
 from archive.storage import runs
 from archive.storage.headers import pack as pack_headers
+from archive.storage.migration import doc_of
+from archive.storage.moves import Doc, alike
 from archive.storage.outcome import classify, degraded
 from archive.storage.reextract import rederive
 from archive.storage.search import index_version, settle, unindex_version
@@ -447,6 +449,14 @@ class Archive:
         row = eventlog.url_row(c, canon)
         final_row = row if final == canon else eventlog.url_row(c, final)
         known = row or final_row
+        # the requested URL's notice, redirected for the first time to another URL: moved,
+        # when the page there is that notice (whichever of the two URLs was fetched first)
+        moving = (
+            outcome == "ok"
+            and row is not None
+            and _beyond_scheme(canon, final)
+            and row["redirects_to"] != final
+        )
         if outcome == "ok" and final != canon:
             outcome, known = self._redirected(c, rec, row, final_row, run_id)
         if (
@@ -458,6 +468,8 @@ class Archive:
         rec["revisit"] = known is not None and not known["gone"]  # a live archived URL
         if outcome == "ok":
             events = self._store_version(c, rec, run_id, canon, final, known)
+            if moving:
+                events += self._moved(c, rec, row["notice_id"], final, run_id)
             if final != canon:  # after a fold, its captures learn their version
                 c.execute(
                     "UPDATE captures SET version = (SELECT current_version FROM notices"
@@ -477,6 +489,29 @@ class Archive:
         store = outcome.startswith("removed:") or self.keep_all_bodies
         self._capture(c, rec, run_id, outcome, store=store, notice=nid)
         return []
+
+    def _moved(self, c, rec: dict, nid: str, final: str, run_id: int) -> list:
+        """A `moved` event when the notice's old URL now leads to its new one."""
+        now = eventlog.url_row(c, final)
+        if now is None or now["notice_id"] != nid:
+            return []  # redirected away, into another notice: not this notice moving
+        cur = eventlog.current(c, nid)
+        evidence = {"from": [rec["url"]], "to": now["url"], "anchor": "redirect"}
+        if rec.get("redirects"):
+            evidence["redirects"] = rec["redirects"]
+        return [
+            eventlog.notice_event(
+                c,
+                "moved",
+                nid,
+                now["url"],
+                rec["at"],
+                run_id,
+                version=cur["version"],
+                title=cur["title"],
+                evidence=evidence,
+            )
+        ]
 
     def _redirected(self, c, rec: dict, row, final_row, run_id: int):
         """(outcome, the URL row the content belongs to) for a page reached by a redirect.
@@ -729,6 +764,12 @@ class Archive:
         return events
 
 
+def _beyond_scheme(a: str, b: str) -> bool:
+    """Whether two URLs differ in more than http and https (a site moving to https has not
+    moved its notices)."""
+    return a.split(":", 1)[-1] != b.split(":", 1)[-1]
+
+
 def _same_notice(cur, notice: dict) -> bool:
     """The same notice, perhaps edited: same version fields, or the same title with nothing
     that tells them apart (annual notices share titles; their dates and 文号 do not)."""
@@ -737,10 +778,15 @@ def _same_notice(cur, notice: dict) -> bool:
     if version_hash(notice) == cur["hash"]:
         return True
     title = fold(notice.get("title"))
-    if title is None or title != fold(cur["title"]):
-        return False
-    for name, width in (("published", 10), ("doc_number", None)):
-        a, b = (notice.get(name) or "")[:width], (cur[name] or "")[:width]
-        if a and b and a != b:
-            return False
-    return True
+    if title is not None and title == fold(cur["title"]):
+        for name, width in (("published", 10), ("doc_number", None)):
+            a, b = (notice.get(name) or "")[:width], (cur[name] or "")[:width]
+            if a and b and a != b:
+                break
+        else:
+            return True
+    # a migration re-dates the notice and may edit it: the texts decide (issue 19)
+    return alike(
+        doc_of(cur),
+        Doc("", notice.get("title") or "", notice.get("body") or "", notice.get("doc_number")),
+    )

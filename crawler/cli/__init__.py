@@ -461,6 +461,7 @@ def _subcommands() -> None:
     from crawler.cli.evidence import evidence
     from crawler.cli.feed import feed
     from crawler.cli.hooks import deliver
+    from crawler.cli.links import link_cmd, unlink_cmd
     from crawler.cli.probe import probe
     from crawler.cli.schedule import schedule
     from crawler.cli.sites import runs, sites
@@ -473,6 +474,8 @@ def _subcommands() -> None:
         runs,
         schedule,
         evidence,
+        link_cmd,
+        unlink_cmd,
         feed,
         deliver,
         verify,

@@ -27,4 +27,11 @@ def format_event(e: dict) -> str:
         detail = f" ({e['reason']})"
     elif e["kind"] == "moved":
         detail = f" (from {', '.join((e.get('evidence') or {}).get('from') or []) or '?'})"
+    elif e["kind"] == "diverged":
+        kept = (e.get("evidence") or {}).get("copies") or []
+        detail = (
+            f" ({e['reason']}; {len(kept)} copies keep the text: "
+            + ", ".join(c["site"] for c in kept)
+            + ")"
+        )
     return f"{e['at']}  {e['kind']:<9} {e['site']}  {e['title'] or '∅'}{detail}\n    {e['url']}"

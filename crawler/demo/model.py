@@ -258,14 +258,16 @@ class SiteModel:
         with self._lock:
             self._get(nid).state = state
 
-    def move(self, nid: int, new_path: str) -> None:
-        """Serve the notice at new_path; its old path answers 301 there."""
+    def move(self, nid: int, new_path: str, *, redirect: bool = True) -> None:
+        """Serve the notice at new_path; its old path answers 301 there (or, without
+        `redirect`, 404: a redesign that kept no old URL)."""
         new_path = self._check_free(new_path)
         with self._lock:
             n = self._get(nid)
             old = n.path
             del self._routes[old]
-            self._moved[old] = nid
+            if redirect:
+                self._moved[old] = nid
             self._moved.pop(new_path, None)
             n.path = new_path
             self._routes[new_path] = nid

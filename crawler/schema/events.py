@@ -3,7 +3,7 @@ of.  Here, at the bottom, so that a hook's `kinds` can be checked where the regi
 
 from __future__ import annotations
 
-NOTICE_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted", "moved")
+NOTICE_KINDS = ("new", "edited", "removed", "restored", "delisted", "relisted", "moved", "diverged")
 # Health flags of a run, recorded beside the notice events (notice_id NULL, url = the listing).
 SITE_KINDS = ("site_broken", "site_blocked")
 EVENT_KINDS = NOTICE_KINDS + SITE_KINDS

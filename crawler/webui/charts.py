@@ -16,6 +16,7 @@ KIND_LABELS = {  # an event's kind, as the pages name it
     "delisted": ("下架", "delisted"),
     "relisted": ("重新上架", "relisted"),
     "moved": ("迁移", "moved"),
+    "diverged": ("转载分歧", "diverged"),
     "site_broken": ("抓取故障", "crawl broke"),
     "site_blocked": ("被拦截", "blocked"),
 }
@@ -35,6 +36,7 @@ _COLOURS = {
     "delisted": "#b279a2",
     "relisted": "#72b7b2",
     "moved": "#eeca3b",
+    "diverged": "#ff9da6",
     "site_broken": "#9d755d",
     "site_blocked": "#bab0ac",
 }

@@ -1,0 +1,130 @@
+"""One notice reposted by several sites (a city's notice on each of its districts' sites): the
+copies form a group, each keeping its own history, and a copy that is edited or removed while
+another copy still holds the text is a `diverged` event - what a journalist looks for.
+
+At the end of each run: first the copies of the run's edited and removed notices are compared
+(so a divergence is judged against the group as it stood), then the run's new and edited
+notices look for their copies on other sites, through a few hashes of each body and its 文号
+(`sketches`), never by reading every site's notices."""
+
+from __future__ import annotations
+
+from archive.storage import events
+from archive.storage.migration import doc_of
+from archive.storage.moves import CHROME, boilerplate, closer, prepare, repost_keys, reposted
+from archive.storage.queries import group_of
+
+CANDIDATES = 40  # notices of other sites compared with each one, most shared hashes first
+
+
+def finish_run(c, run, at: str) -> None:
+    _diverge(c, run, at)
+    _group(c, run, at)
+
+
+def _run_notices(c, rid: int, kinds: tuple[str, ...]) -> list[tuple[str, str, int]]:
+    marks = ",".join("?" * len(kinds))
+    return c.execute(
+        f"SELECT notice_id, kind, id FROM events WHERE run_id = ? AND kind IN ({marks})"
+        " AND notice_id IS NOT NULL ORDER BY id",
+        (rid, *kinds),
+    ).fetchall()
+
+
+def _group(c, run, at: str) -> None:
+    rows = {}
+    for nid, _kind, _id in _run_notices(c, run["id"], ("new", "edited")):
+        row = events.current(c, nid)
+        if row is not None:
+            rows[nid] = row
+    if not rows:
+        return
+    docs = {nid: doc_of(row) for nid, row in rows.items()}
+    chrome = boilerplate(list(docs.values()), CHROME)
+    for nid, doc in docs.items():
+        p = prepare(doc, chrome)
+        keys = repost_keys(p)
+        c.executemany(
+            "INSERT OR IGNORE INTO sketches (hash, notice_id) VALUES (?, ?)",
+            [(k, nid) for k in keys],
+        )
+        if not keys:
+            continue
+        marks = ",".join("?" * len(keys))
+        near = c.execute(
+            f"SELECT s.notice_id FROM sketches s JOIN notices n ON n.id = s.notice_id"
+            f" WHERE s.hash IN ({marks}) AND n.site != ? GROUP BY s.notice_id"
+            f" ORDER BY count(*) DESC, s.notice_id LIMIT {CANDIDATES}",
+            (*keys, run["site"]),
+        ).fetchall()
+        for (other,) in near:
+            row = events.current(c, other)
+            if row is not None and reposted(p, prepare(doc_of(row))):
+                _join(c, nid, other, at, run["id"], doc.doc_number)
+
+
+def _join(c, nid: str, other: str, at: str, rid: int, number: str | None) -> None:
+    """Put `nid` in `other`'s group (one group, when both already had one)."""
+    mine, theirs = _grp(c, nid), _grp(c, other)
+    how = "doc_number" if number else "text"
+    if theirs is None:
+        theirs = other
+        c.execute(
+            "INSERT INTO copies (notice_id, grp, joined, run_id, how) VALUES (?,?,?,?,?)",
+            (other, other, at, rid, how),
+        )
+    if mine is None:
+        c.execute(
+            "INSERT INTO copies (notice_id, grp, joined, run_id, how) VALUES (?,?,?,?,?)",
+            (nid, theirs, at, rid, how),
+        )
+    elif mine != theirs:
+        c.execute("UPDATE copies SET grp = ? WHERE grp = ?", (theirs, mine))
+
+
+def _grp(c, nid: str) -> str | None:
+    row = c.execute("SELECT grp FROM copies WHERE notice_id = ?", (nid,)).fetchone()
+    return row[0] if row else None
+
+
+def _diverge(c, run, at: str) -> None:
+    """A copy edited or removed in this run while another copy, still online, holds the text
+    it had: a `diverged` event on the changed copy, naming the copies that kept the text."""
+    for nid, kind, event_id in _run_notices(c, run["id"], ("edited", "removed")):
+        others = [o for o in group_of(c, nid) if o["status"] == "active"]
+        if not others:
+            continue
+        version = c.execute("SELECT version FROM events WHERE id = ?", (event_id,)).fetchone()[0]
+        after = c.execute(
+            "SELECT * FROM versions WHERE notice_id = ? AND version = ?", (nid, version)
+        ).fetchone()
+        before = c.execute(
+            "SELECT * FROM versions WHERE notice_id = ? AND version < ? ORDER BY version DESC",
+            (nid, version),
+        ).fetchone()
+        if after is None:
+            continue
+        kept = []
+        for o in others:
+            row = events.current(c, o["id"])
+            if row is None:
+                continue
+            if kind == "removed" or (
+                before is not None
+                and closer(prepare(doc_of(row)), prepare(doc_of(before)), prepare(doc_of(after)))
+            ):
+                kept.append(o)
+        if not kept:
+            continue
+        events.notice_event(
+            c,
+            "diverged",
+            nid,
+            c.execute("SELECT url FROM notices WHERE id = ?", (nid,)).fetchone()[0],
+            at,
+            run["id"],
+            version=version,
+            title=after["title"],
+            reason=kind,
+            evidence={"change": kind, "event": event_id, "copies": kept},
+        )
