@@ -23,7 +23,7 @@ from crawler.schema.times import utcnow
 from crawler.schema.urls import canonicalize
 from crawler.sites.fetch import user_agent
 from spiders.attachments import AttachmentsMixin, _too_large
-from spiders.state import CrawlState
+from spiders.state import CrawlState, home_of
 
 
 def _headers(headers) -> list[list[str]]:
@@ -271,6 +271,8 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         fetch = self._fetch(response, "listing")
         yield fetch
         first = canonicalize(fetch.url) == canonicalize(walk)
+        if first and fetch.redirected and response.status == 200:
+            self._adopt(site, walk, response.url)
         if response.status != 200:
             yield from self._walk_step(walk, failed=f"http_{response.status}")
             return
@@ -330,6 +332,18 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         yield from self._walk_step(
             walk, next_urls, failed=failed, records=records, planned=step is None, stop=stop
         )
+
+    def _adopt(self, site: str, walk: str, url: str) -> None:
+        """The site's own listing URL now redirects to another host (its column moved to a
+        集约化 platform): in this crawl, that host's notices are followed as the site's (the
+        run is flagged `listing_moved`, for the registry to be updated)."""
+        host = (urlsplit(url).hostname or "").lower()
+        hosts = self.state.hosts.setdefault(site, set())
+        if not host or host in hosts:
+            return
+        hosts.add(host)
+        self.state.homes.setdefault(site, set()).update({home_of(url), canonicalize(url)})
+        self.logger.warning("%s: the listing %s now redirects to %s: followed", site, walk, url)
 
     def _stop(self, walk: str, site: str, entries, first: bool) -> str | None:
         """Why the walk goes no further from this page, or None.  A page listing only what

@@ -23,7 +23,7 @@ class CrawlState:
         self.hosts = plan.hosts  # site -> the hosts it may be fetched from
         self.homes: dict[str, set[str]] = {}  # site -> its home and listing pages
         for u in self.listing_urls:
-            self.homes.setdefault(self.site_of[u], set()).update({_home(u), canonicalize(u)})
+            self.homes.setdefault(self.site_of[u], set()).update({home_of(u), canonicalize(u)})
         self.max_pages = max_pages  # listing pages a walk may request; 0: no bound
         self.incremental = plan.incremental  # listing URLs walked until what is archived
         self.archived = plan.archived  # site -> canonical URLs of its archived notices
@@ -96,6 +96,6 @@ class CrawlState:
         return accepted, state
 
 
-def _home(url: str) -> str:
+def home_of(url: str) -> str:
     parts = urlsplit(url)
     return canonicalize(f"{parts.scheme}://{parts.netloc}/")

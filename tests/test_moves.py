@@ -174,3 +174,40 @@ def test_each_districts_own_templated_notice_is_not_a_repost_of_anothers():
         "b": _site(NEW_CHROME, {"hire": hires["hire1"]}, "b"),  # another name and number
     }
     assert copies(sites) == []
+
+
+def test_a_redirect_is_a_move_when_the_page_is_the_notice_re_dated_or_a_little_edited():
+    from archive.storage.moves import alike
+
+    body = (
+        "经区人民政府研究决定，对城南片区棚户区改造项目范围内的房屋实施征收，征收部门为区住房和"
+        "城乡建设局，签约期限为公告之日起三十日，逾期未签约的依法作出补偿决定。"
+    )
+    old = Doc("o", "城南片区棚户区改造项目房屋征收决定公告", body, "岳楼征〔2024〕2号")
+    # the platform shows its own template line, re-dates it and brackets the 文号 its own way
+    moved = Doc(
+        "n", old.title, body.replace("三十日", "三十个工作日") + "\n浏览次数：12", "岳楼征[2024]2号"
+    )
+    assert alike(old, moved)
+    # the same text under next year's 文号 is next year's notice: redirected away
+    assert not alike(old, Doc("n", old.title, body, "岳楼征〔2025〕1号"))
+    # and a page of another notice is not this one moved
+    assert not alike(
+        old, Doc("n", "关于城区道路临时交通管制的通告", "因管网施工，金鹗路实行单向通行。")
+    )
+
+
+def test_a_series_numbered_in_its_titles_is_not_one_notice_reposted():
+    from archive.storage.moves import prepare, reposted
+
+    text = (
+        "根据区城市管理局公开招聘工作方案，经笔试、面试、体检和考察，现将拟聘用人员名单予以公示，"
+        "公示期五个工作日，如有异议请向区人力资源和社会保障局反映。"
+    )
+    first = Doc("a", "区城市管理局2024年公开招聘拟聘用人员公示（第1批）", text)
+    fifth = Doc("b", "区城市管理局2024年公开招聘拟聘用人员公示（第5批）", text)
+    repost = Doc(
+        "c", "转发区城市管理局2024年公开招聘拟聘用人员公示（第1批）", text + "\n特此转发。"
+    )
+    assert not reposted(prepare(first), prepare(fifth))
+    assert reposted(prepare(first), prepare(repost))

@@ -314,8 +314,11 @@ def reposted(a: _Prepared, b: _Prepared, least: float = REPOST) -> bool:
     if key := doc_number_key(a.doc.doc_number):
         if key == doc_number_key(b.doc.doc_number):
             return _similarity(a.grams, b.grams) >= ANCHOR_FLOOR
-    if fuzz.partial_ratio(_norm(a.doc.title), _norm(b.doc.title)) < 100 * REPOST_TITLE:
+    ta, tb = _norm(a.doc.title), _norm(b.doc.title)
+    if fuzz.partial_ratio(ta, tb) < 100 * REPOST_TITLE:
         return False
+    if (na := _DIGITS.findall(ta)) and (nb := _DIGITS.findall(tb)) and na != nb:
+        return False  # 第1批 and 第5批, 2019年 and 2020年: siblings of a series, not copies
     smaller = min(len(a.grams), len(b.grams))
     if smaller < CONTAINED:
         return _similarity(a.grams, b.grams) >= least

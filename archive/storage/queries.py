@@ -38,6 +38,8 @@ def event_dict(row: sqlite3.Row) -> dict:
                 out[name] = out["evidence"][name]
     elif row["evidence"]:
         out["evidence"] = json.loads(row["evidence"])
+    if row["kind"] == "diverged":  # what the copy did: edited or removed
+        out["reason"] = row["reason"]
     return out
 
 

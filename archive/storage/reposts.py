@@ -15,6 +15,7 @@ from archive.storage.moves import CHROME, boilerplate, closer, prepare, repost_k
 from archive.storage.queries import group_of
 
 CANDIDATES = 40  # notices of other sites compared with each one, most shared hashes first
+SAMPLE = 200  # a site's latest notices its template lines are learnt from
 
 
 def finish_run(c, run, at: str) -> None:
@@ -41,6 +42,7 @@ def _group(c, run, at: str) -> None:
         return
     docs = {nid: doc_of(row) for nid, row in rows.items()}
     chrome = boilerplate(list(docs.values()), CHROME)
+    chromes: dict[str, set[str]] = {}
     for nid, doc in docs.items():
         p = prepare(doc, chrome)
         keys = repost_keys(p)
@@ -59,8 +61,25 @@ def _group(c, run, at: str) -> None:
         ).fetchall()
         for (other,) in near:
             row = events.current(c, other)
-            if row is not None and reposted(p, prepare(doc_of(row))):
+            if row is None:
+                continue
+            theirs = _chrome(c, row["notice_id"], chromes)
+            if reposted(p, prepare(doc_of(row), theirs)):
                 _join(c, nid, other, at, run["id"], doc.doc_number)
+
+
+def _chrome(c, nid: str, cache: dict) -> set[str]:
+    """The template lines of the notice's site, learnt once per run from its latest notices
+    (a copy is compared without its site's template, as the run's own notices are)."""
+    site = c.execute("SELECT site FROM notices WHERE id = ?", (nid,)).fetchone()[0]
+    if site not in cache:
+        rows = c.execute(
+            "SELECT v.* FROM notices n JOIN versions v ON v.notice_id = n.id"
+            " AND v.version = n.current_version WHERE n.site = ? ORDER BY n.rowid DESC LIMIT ?",
+            (site, SAMPLE),
+        ).fetchall()
+        cache[site] = boilerplate([doc_of(r) for r in rows], CHROME)
+    return cache[site]
 
 
 def _join(c, nid: str, other: str, at: str, rid: int, number: str | None) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from urllib.parse import urlsplit
 
 from archive.storage import events, health, migration, reposts
 from archive.storage.outcome import evidence
@@ -36,6 +37,7 @@ def finish(
     run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
     flags: list[str] = []
     complete, walks = _walks(c, run, flags)
+    _moved_listings(c, run, flags)
     timed_out = stopped == "time_limit" and bool(flags)  # a walk did not reach its end
     if timed_out:
         flags.insert(0, "incomplete:time_limit")
@@ -111,6 +113,19 @@ def _walks(c, run, flags: list) -> tuple[list[str], dict]:
     return complete, done
 
 
+def _moved_listings(c, run, flags: list) -> None:
+    """A listing URL of the registry that now redirects to another host (the column moved to
+    a 集约化 platform, which the crawl followed): flagged, for the registry to be updated."""
+    for url in json.loads(run["listing_urls"] or "[]"):
+        row = c.execute(
+            "SELECT final_url FROM captures WHERE run_id = ? AND kind = 'listing' AND url = ?"
+            " AND final_url IS NOT NULL ORDER BY id LIMIT 1",
+            (run["id"], url),
+        ).fetchone()
+        if row and urlsplit(row[0]).hostname != urlsplit(url).hostname:
+            flags.append(f"listing_moved:{url}->{row[0]}")
+
+
 def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_min: int) -> None:
     """`confirmations`: consecutive removal observations before a `removed` event;
     `hold_min`: below this many revisits a run never holds its removals."""
@@ -141,26 +156,28 @@ def _decide_removals(c, run, flags: list, hold: bool, confirmations: int, hold_m
         if same:
             moved = {"moved": 0, "edited": 0, "ambiguous": 0, "held": set()} | moved
             moved["moved"] += same
-        if moved:
-            flags.append(
-                f"migration:{moved['moved']}_moved_{moved['edited']}_edited"
-                f"_{moved['ambiguous']}_ambiguous"
-            )
-            _mark_moved_urls_gone(c, failed)
-        whole = not any(f.startswith("listing_incomplete") for f in flags)
-        if moved.get("moved") and whole:
+        if not moved:
+            return  # nothing new to match: a site down, or a redesign not yet listed
+        _mark_moved_urls_gone(c, failed)
+        lost = 0
+        if moved["moved"] and not any(f.startswith("listing_incomplete") for f in flags):
             # the new listing was walked whole: what did not reappear on it did not migrate
             # (a near tie stays held, for a person)
             left = [cap for cap in failed if cap["notice_id"] not in moved["held"]]
-            _remove(c, rid, left, confirmations=1, reason="not_migrated", extra=moved)
+            lost = _remove(c, rid, left, confirmations=1, reason="not_migrated", extra=moved)
+        flags.append(
+            f"migration:{moved['moved']}_moved_{moved['edited']}_edited"
+            f"_{moved['ambiguous']}_ambiguous_{lost}_not_migrated"
+        )
         return
     _remove(c, rid, gone, confirmations)
 
 
-def _remove(c, rid: int, gone: list, confirmations: int, reason=None, extra=None) -> None:
+def _remove(c, rid: int, gone: list, confirmations: int, reason=None, extra=None) -> int:
     """Record each failed capture's URL gone (after `confirmations` runs), and a notice none of
     whose URLs serves it any more removed, with the capture's reason (or `reason`) and
-    evidence (and `extra`: what a migration found)."""
+    evidence (and `extra`: what a migration found).  How many notices it removed."""
+    removed = 0
     for cap in gone:
         nid = cap["notice_id"]
         # The requested URL is gone, and so is the URL it was redirected to, when it is one of
@@ -197,6 +214,8 @@ def _remove(c, rid: int, gone: list, confirmations: int, reason=None, extra=None
             reason=reason or cap["outcome"].split(":", 1)[1],
             evidence=proof,
         )
+        removed += 1
+    return removed
 
 
 def _live_urls(c, nid: str, besides: str | None = None) -> int:

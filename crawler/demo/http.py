@@ -77,6 +77,11 @@ class DistrictSite(Pages):
             return self._finish(self._state_response(self.site_state, hdrs), hdrs)
         if method == "POST" and not path.startswith("/module/web/jpage/dataproxy.jsp"):
             return self._error(405)
+        moved = self.listing_moved_to
+        if moved and path == self.listing_path(0) and is_loopback(urlsplit(moved).hostname or ""):
+            # the column moved to a platform elsewhere (only ever a loopback one)
+            body = self._encode(error_html(301, "Moved", self._charset))
+            return Response(301, [("Location", moved), ("Content-Type", self._html_type)], body)
         if path in ("/", "/index.html", "/index.htm"):
             return self._static(("home",), self._render_home, hdrs)
         if path.startswith("/files/") and len(path) > len("/files/"):

@@ -161,6 +161,8 @@ class SiteModel:
         self.last_error: Exception | None = None  # what made the last 500, for debugging
         self._listing_state = "ok"
         self.detail_template = "ok"  # "redesign": see redesign_details()
+        # a loopback URL the listing's first page answers 301 to (a column moved elsewhere)
+        self.listing_moved_to: str | None = None
         self.proxy_cap: int | None = None  # hanweb: the most records a dataproxy answer holds
         self._lock = threading.RLock()
         self._notices: dict[int, SiteNotice] = {}
