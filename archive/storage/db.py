@@ -245,7 +245,7 @@ MIGRATIONS = [
     " joined TEXT NOT NULL, run_id INTEGER, how TEXT NOT NULL);"
     " CREATE INDEX IF NOT EXISTS copies_grp ON copies(grp);"
     " CREATE TABLE IF NOT EXISTS sketches (hash INTEGER NOT NULL, notice_id TEXT NOT NULL,"
-    " PRIMARY KEY (hash, notice_id)) WITHOUT ROWID",
+    " site TEXT NOT NULL, PRIMARY KEY (hash, notice_id)) WITHOUT ROWID",
 ]
 
 

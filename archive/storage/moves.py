@@ -308,17 +308,25 @@ def repost_keys(p: _Prepared, k: int = 8) -> list[int]:
     return keys
 
 
+def heads_agree(a: Doc, b: Doc) -> bool:
+    """Whether two documents' titles and 文号 allow them to be one notice (their bodies still
+    to be compared): an equal 文号, or titles alike whose numbers agree."""
+    if (key := doc_number_key(a.doc_number)) and key == doc_number_key(b.doc_number):
+        return True
+    ta, tb = _norm(a.title), _norm(b.title)
+    if fuzz.partial_ratio(ta, tb) < 100 * REPOST_TITLE:
+        return False
+    # 第1批 and 第5批, 2019年 and 2020年: siblings of a series, not copies
+    return not ((na := _DIGITS.findall(ta)) and (nb := _DIGITS.findall(tb)) and na != nb)
+
+
 def reposted(a: _Prepared, b: _Prepared, least: float = REPOST) -> bool:
     """Whether two sites' documents are one notice: an equal 文号 (with some text in common),
     or the shorter body at least `least` contained in the other with titles alike."""
-    if key := doc_number_key(a.doc.doc_number):
-        if key == doc_number_key(b.doc.doc_number):
-            return _similarity(a.grams, b.grams) >= ANCHOR_FLOOR
-    ta, tb = _norm(a.doc.title), _norm(b.doc.title)
-    if fuzz.partial_ratio(ta, tb) < 100 * REPOST_TITLE:
+    if (key := doc_number_key(a.doc.doc_number)) and key == doc_number_key(b.doc.doc_number):
+        return _similarity(a.grams, b.grams) >= ANCHOR_FLOOR
+    if not heads_agree(a.doc, b.doc):
         return False
-    if (na := _DIGITS.findall(ta)) and (nb := _DIGITS.findall(tb)) and na != nb:
-        return False  # 第1批 and 第5批, 2019年 and 2020年: siblings of a series, not copies
     smaller = min(len(a.grams), len(b.grams))
     if smaller < CONTAINED:
         return _similarity(a.grams, b.grams) >= least

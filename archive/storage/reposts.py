@@ -9,13 +9,25 @@ notices look for their copies on other sites, through a few hashes of each body 
 
 from __future__ import annotations
 
+from collections import Counter
+
 from archive.storage import events
 from archive.storage.migration import doc_of
-from archive.storage.moves import CHROME, boilerplate, closer, prepare, repost_keys, reposted
+from archive.storage.moves import (
+    CHROME,
+    Doc,
+    boilerplate,
+    closer,
+    heads_agree,
+    prepare,
+    repost_keys,
+    reposted,
+)
 from archive.storage.queries import group_of
 
 CANDIDATES = 40  # notices of other sites compared with each one, most shared hashes first
 SAMPLE = 200  # a site's latest notices its template lines are learnt from
+COMMON = 500  # notices holding a hash beyond which it is a set phrase, not evidence
 
 
 def finish_run(c, run, at: str) -> None:
@@ -43,29 +55,48 @@ def _group(c, run, at: str) -> None:
     docs = {nid: doc_of(row) for nid, row in rows.items()}
     chrome = boilerplate(list(docs.values()), CHROME)
     chromes: dict[str, set[str]] = {}
+    seen: dict = {}  # other sites' notices prepared, once a run
+    alone = c.execute("SELECT 1 FROM runs WHERE site != ? LIMIT 1", (run["site"],)).fetchone()
     for nid, doc in docs.items():
         p = prepare(doc, chrome)
         keys = repost_keys(p)
         c.executemany(
-            "INSERT OR IGNORE INTO sketches (hash, notice_id) VALUES (?, ?)",
-            [(k, nid) for k in keys],
+            "INSERT OR IGNORE INTO sketches (hash, notice_id, site) VALUES (?, ?, ?)",
+            [(k, nid, run["site"]) for k in keys],
         )
-        if not keys:
+        if not keys or alone is None:  # (no other site archived: no copy to look for)
             continue
-        marks = ",".join("?" * len(keys))
-        near = c.execute(
-            f"SELECT s.notice_id FROM sketches s JOIN notices n ON n.id = s.notice_id"
-            f" WHERE s.hash IN ({marks}) AND n.site != ? GROUP BY s.notice_id"
-            f" ORDER BY count(*) DESC, s.notice_id LIMIT {CANDIDATES}",
-            (*keys, run["site"]),
-        ).fetchall()
-        for (other,) in near:
-            row = events.current(c, other)
-            if row is None:
-                continue
-            theirs = _chrome(c, row["notice_id"], chromes)
-            if reposted(p, prepare(doc_of(row), theirs)):
+        for other, title, number in _candidates(c, keys, run["site"]):
+            if not heads_agree(doc, Doc(other, title or "", "", number)):
+                continue  # titles or 文号 tell them apart: their bodies need not be read
+            if other not in seen:
+                row = events.current(c, other)
+                seen[other] = prepare(doc_of(row), _chrome(c, other, chromes))
+            if reposted(p, seen[other]):
                 _join(c, nid, other, at, run["id"], doc.doc_number)
+
+
+def _candidates(c, keys: list[int], site: str) -> list:
+    """(id, title, 文号) of the notices of other sites sharing the most of `keys`.  A hash that
+    more than COMMON notices hold is a set phrase, not evidence, and is not read further: the
+    cost of a notice stays bounded however large the archive grows."""
+    shared: Counter = Counter()
+    for k in keys:
+        holders = c.execute(
+            "SELECT notice_id, site FROM sketches WHERE hash = ? LIMIT ?", (k, COMMON + 1)
+        ).fetchall()
+        if len(holders) <= COMMON:
+            shared.update(nid for nid, theirs in holders if theirs != site)
+    out = []
+    for nid, _n in sorted(shared.items(), key=lambda x: (-x[1], x[0]))[:CANDIDATES]:
+        row = c.execute(
+            "SELECT v.title, v.doc_number FROM notices n JOIN versions v"
+            " ON v.notice_id = n.id AND v.version = n.current_version WHERE n.id = ?",
+            (nid,),
+        ).fetchone()
+        if row is not None:  # (a notice folded into another since)
+            out.append((nid, row[0], row[1]))
+    return out
 
 
 def _chrome(c, nid: str, cache: dict) -> set[str]:
