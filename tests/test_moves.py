@@ -211,3 +211,23 @@ def test_a_series_numbered_in_its_titles_is_not_one_notice_reposted():
     )
     assert not reposted(prepare(first), prepare(fifth))
     assert reposted(prepare(first), prepare(repost))
+
+
+def test_a_copy_that_kept_the_text_is_told_from_one_that_made_the_same_edit():
+    from archive.storage.moves import kept_text, prepare
+
+    text = (
+        "为加强冬季森林防火工作，即日起至次年四月三十日为森林防火期，期间禁止在林区野外用火，"
+        "违者依法予以处罚；发现火情请立即拨打森林火警电话。"
+    )
+    before = prepare(Doc("a", "森林防火通告", text))
+    added = prepare(Doc("a", "森林防火通告", text + "\n清明节期间另行加派巡山人员值守。"))
+    rewritten = prepare(Doc("a", "森林防火通告", text.replace("依法予以处罚", "从重处罚")))
+    other = prepare(Doc("b", "转发森林防火通告", "各乡镇：\n" + text))
+    # a line added, or words rewritten: the other site's copy still holds the old text
+    assert kept_text(other, before, added) and kept_text(other, before, rewritten)
+    # a copy that made the same edit did not keep it
+    same = prepare(
+        Doc("b", "转发森林防火通告", "各乡镇：\n" + text.replace("依法予以处罚", "从重处罚"))
+    )
+    assert not kept_text(same, before, rewritten)

@@ -333,10 +333,15 @@ def reposted(a: _Prepared, b: _Prepared, least: float = REPOST) -> bool:
     return len(a.grams & b.grams) / smaller >= least
 
 
-def closer(p: _Prepared, before: _Prepared, after: _Prepared) -> bool:
-    """Whether `p` is nearer the text `before` than the text `after` (a copy that kept the
-    text another copy edited away)."""
-    return _similarity(p.grams, before.grams) > _similarity(p.grams, after.grams)
+def kept_text(p: _Prepared, before: _Prepared, after: _Prepared) -> bool:
+    """Whether `p` still holds the text another copy had `before` its edit to `after`: it shows
+    less than half of the edit (the 5-grams the edit added, and those it took away).  An edit
+    of no body text (a title, a date) is one `p` did not make."""
+    added, dropped = after.grams - before.grams, before.grams - after.grams
+    if not added and not dropped:
+        return True
+    shows = len(p.grams & added) + len(dropped - p.grams)
+    return 2 * shows < len(added) + len(dropped)
 
 
 def copies(sites: dict[str, list[Doc]], *, least: float = REPOST) -> list[list[tuple[str, str]]]:

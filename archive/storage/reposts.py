@@ -17,8 +17,8 @@ from archive.storage.moves import (
     CHROME,
     Doc,
     boilerplate,
-    closer,
     heads_agree,
+    kept_text,
     prepare,
     repost_keys,
     reposted,
@@ -161,7 +161,7 @@ def _diverge(c, run, at: str) -> None:
                 continue
             if kind == "removed" or (
                 before is not None
-                and closer(prepare(doc_of(row)), prepare(doc_of(before)), prepare(doc_of(after)))
+                and kept_text(prepare(doc_of(row)), prepare(doc_of(before)), prepare(doc_of(after)))
             ):
                 kept.append(o)
         if not kept:
