@@ -143,13 +143,23 @@ def unlink(c, old: str, new: str, at: str) -> dict:
         "SELECT * FROM events WHERE notice_id = ? AND kind = 'moved' ORDER BY id DESC", (old,)
     ):
         ev = json.loads(row["evidence"] or "{}")
+        if "new_id" not in ev:
+            continue  # moved by a redirect: no merge to split
         came = {canonicalize(u) for u in ev.get("urls") or []}
-        if new == ev.get("new_id") or canonicalize(new) in came:
+        if new == ev["new_id"] or canonicalize(new) in came:
             moved = (row, ev, came)
             break
     if moved is None:
         raise LinkError(f"{old} has no link with {new} (see `tzgg show {old}`)")
     row, ev, came = moved
+    since = c.execute(
+        "SELECT evidence FROM events WHERE notice_id = ? AND kind = 'moved' AND id > ?"
+        " AND json_extract(evidence, '$.new_id') IS NOT NULL ORDER BY id DESC LIMIT 1",
+        (old, row["id"]),
+    ).fetchone()
+    if since is not None:  # its versions came after this link's: undo links newest first
+        newer = json.loads(since[0])["new_id"]
+        raise LinkError(f"{old} was linked with {newer} since: unlink that first")
     nid, before, shift = ev["new_id"], ev["version_before"], ev["shift"]
     if c.execute("SELECT 1 FROM notices WHERE id = ?", (nid,)).fetchone():
         raise LinkError(f"notice {nid} exists again: nothing to split")
