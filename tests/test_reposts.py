@@ -177,3 +177,9 @@ def test_reposts_are_grouped_and_a_copy_that_changes_diverges(tmp_path, serve):
         page = doc(html)
         assert len(page.cssselect("ol.results li.result")) == 1
         assert len(page.cssselect("ol.results .copies a")) == 1
+        # the home page lists the divergences, each with the copies that kept the text
+        status, html, _h = get(f"{root}/")
+        items = doc(html).cssselect("#diverged ol.events li")
+        assert len(items) == 2
+        kept = {a.get("href") for li in items for a in li.cssselect(".meta a")}
+        assert kept == {f"/notice/{shown['a_fire']['id']}", f"/notice/{shown['b_water']['id']}"}

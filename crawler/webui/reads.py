@@ -58,6 +58,8 @@ def home(conn: sqlite3.Connection, today: str) -> dict:
     return {
         "removals": latest(conn, "removed"),
         "edits": latest(conn, "edited"),
+        "diverged": latest(conn, "diverged"),
+        "moved": latest(conn, "moved"),
         "windows": open_objections(conn, today=today, within=30)[:LATEST],
     }
 
@@ -109,6 +111,7 @@ def detailed(conn: sqlite3.Connection, rows) -> list[dict]:
     for r in rows:
         e = dict(r)
         e["fields"] = json.loads(e["fields"]) if e.get("fields") else []
+        e["evidence"] = json.loads(e["evidence"]) if e.get("evidence") else {}
         if e["kind"] == "removed" and e["notice_id"]:
             back = conn.execute(
                 "SELECT at FROM events WHERE notice_id = ? AND kind = 'restored' AND id > ?"
