@@ -227,3 +227,23 @@ def serve():
     yield start
     for srv in servers:
         srv.close()
+
+
+@pytest.fixture
+def closes_sqlite(monkeypatch):
+    """Every SQLite connection the test opens is closed when it ends: one left to the garbage
+    collector checkpoints its WAL later, in whatever test of the worker runs then (and changes
+    files that test may be watching)."""
+    opened = []
+    real = sqlite3.connect
+
+    def connect(*args, **kw):
+        conn = real(*args, **kw)
+        if threading.current_thread() is threading.main_thread():  # (the crawl closes its own)
+            opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    yield
+    for conn in opened:
+        conn.close()

@@ -14,6 +14,8 @@ from archive.storage.queries import notice_history
 from archive.storage.store import Archive, notice_id
 from tests.test_store import BASE, SITE, fetch, notice
 
+pytestmark = pytest.mark.usefixtures("closes_sqlite")
+
 DAYS = ["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"]
 
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
 from crawler.demo import DistrictSite
 from tests.conftest import crawl
+
+pytestmark = pytest.mark.usefixtures("closes_sqlite")
 
 NOTICES = [
     (

@@ -10,8 +10,12 @@ import sqlite3
 import urllib.parse
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from crawler.demo import DistrictSite
 from tests.conftest import crawl, tzgg
+
+pytestmark = pytest.mark.usefixtures("closes_sqlite")
 
 FIREWORKS = (
     "关于做好二〇二五年春节期间烟花爆竹安全管理工作的通知",
@@ -108,6 +112,8 @@ def test_reposts_are_grouped_and_a_copy_that_changes_diverges(tmp_path, serve):
             {"id": shown[theirs]["id"], "site": site, "url": url[theirs], "status": "active"}
         ]
     assert shown["yylq_own"]["copies"] == [] and shown["jsq_own"]["copies"] == []
+    text = tzgg("show", url["a_fire"], "--db", db).stdout
+    assert f"copy on jsq (active): {shown['b_fire']['id']}  {url['b_fire']}" in text
 
     # search shows the group once, with its copy
     p = tzgg("search", "烟花爆竹 安全管理", "--db", db, "--json")

@@ -56,7 +56,11 @@ def _group(c, run, at: str) -> None:
     chrome = boilerplate(list(docs.values()), CHROME)
     chromes: dict[str, set[str]] = {}
     seen: dict = {}  # other sites' notices prepared, once a run
-    alone = c.execute("SELECT 1 FROM runs WHERE site != ? LIMIT 1", (run["site"],)).fetchone()
+    alone = c.execute(  # (two index searches: `site != ?` would read the whole index)
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM runs WHERE site > ?)"
+        " OR EXISTS (SELECT 1 FROM runs WHERE site < ?)",
+        (run["site"], run["site"]),
+    ).fetchone()
     for nid, doc in docs.items():
         p = prepare(doc, chrome)
         keys = repost_keys(p)

@@ -107,6 +107,8 @@ def show(key, db, as_json):
     click.echo(f"{h['versions'][-1]['title']}\n  id {h['id']} · {h['site']} · {h['status']}")
     for u in h["urls"]:
         click.echo(f"  {u}")
+    for c in h["copies"]:  # the same notice reposted by other sites
+        click.echo(f"  copy on {c['site']} ({c['status']}): {c['id']}  {c['url']}")
     for name in objects(NOTICE_FIELDS):  # as the current version states them
         if h["versions"][-1].get(name):
             click.echo(f"  {name}: {_shown(name, h['versions'][-1][name])}")
