@@ -103,3 +103,15 @@ def test_a_link_that_cannot_be_made_changes_nothing(archive, tmp_path):
     raw = sqlite3.connect(db)
     assert raw.execute("SELECT count(*) FROM notices").fetchone()[0] == 3
     assert raw.execute("SELECT count(*) FROM events WHERE kind = 'moved'").fetchone()[0] == 0
+
+
+def test_a_redirect_after_a_link_tells_no_second_move(archive):
+    db, (one, two, _three) = archive
+    conn = connect(db)
+    with conn:
+        link(conn, one, two, DAYS[2])
+    moved = notice(1, url=f"{BASE}/new/a.html", published="2026-03-01T09:00:00+08:00")
+    later = "2026-04-01T00:00:00.000Z"
+    _crawl(db, [fetch(1, redirected=True, final_url=f"{BASE}/new/a.html", notice=moved)], later)
+    kinds = [e["kind"] for e in notice_history(conn, one)["events"]]
+    assert kinds.count("moved") == 1, kinds

@@ -853,3 +853,27 @@ def test_a_reader_waits_for_an_archive_being_created(tmp_path):
     sqlite3.connect(other).close()
     with pytest.raises(ArchiveError, match="not a tzgg archive"):
         connect(other, readonly=True)
+
+
+def test_a_redirect_to_next_years_notice_is_not_a_move(db):
+    """Annual notices share a title but for its year, and a text but for its numbers: an old
+    URL redirected to next year's notice was redirected away, not moved (the displayed date is
+    no evidence either way, so the title's numbers must agree)."""
+
+    def annual(year: int, url: str) -> dict:
+        return notice(
+            1,
+            url=url,
+            title=f"{year}年度城乡居民最低生活保障标准调整公告",
+            published=f"{year}-01-05T09:00:00+08:00",
+            body=f"经区人民政府研究，{year}年度城乡居民最低生活保障标准调整如下，自{year}年1月1日起执行。",
+        )
+
+    crawl(db, [fetch(1, notice=annual(2023, f"{BASE}/tzgg/t1.html")), fetch(3)])
+    new_url = f"{BASE}/tzgg/t2.html"
+    events, _ = crawl(
+        db, [fetch(1, redirected=True, final_url=new_url, notice=annual(2024, new_url)), fetch(3)]
+    )
+    kinds = [(e["kind"], e.get("reason")) for e in events]
+    assert ("moved", None) not in kinds and ("edited", None) not in kinds, kinds
+    assert ("removed", "redirected_away") in kinds

@@ -285,6 +285,8 @@ def alike(a: Doc, b: Doc, least: float = REDIRECT) -> bool:
     ka, kb = doc_number_key(a.doc_number), doc_number_key(b.doc_number)
     if ka and kb and ka != kb:
         return False  # annual notices share their text; their 文号 do not
+    if _numbers_differ(a.title, b.title):
+        return False  # nor the numbers of their titles (2023年, 第5批)
     link = compare(a, b)
     return link.body >= least and link.title >= least
 
@@ -313,11 +315,16 @@ def heads_agree(a: Doc, b: Doc) -> bool:
     to be compared): an equal 文号, or titles alike whose numbers agree."""
     if (key := doc_number_key(a.doc_number)) and key == doc_number_key(b.doc_number):
         return True
-    ta, tb = _norm(a.title), _norm(b.title)
-    if fuzz.partial_ratio(ta, tb) < 100 * REPOST_TITLE:
+    if fuzz.partial_ratio(_norm(a.title), _norm(b.title)) < 100 * REPOST_TITLE:
         return False
-    # 第1批 and 第5批, 2019年 and 2020年: siblings of a series, not copies
-    return not ((na := _DIGITS.findall(ta)) and (nb := _DIGITS.findall(tb)) and na != nb)
+    return not _numbers_differ(a.title, b.title)
+
+
+def _numbers_differ(a: str, b: str) -> bool:
+    """Whether two titles both hold numbers and not the same ones: 第1批 and 第5批, 2019年 and
+    2020年 are siblings of a series, not one notice."""
+    na, nb = _DIGITS.findall(_norm(a)), _DIGITS.findall(_norm(b))
+    return bool(na and nb and na != nb)
 
 
 def reposted(a: _Prepared, b: _Prepared, least: float = REPOST) -> bool:

@@ -491,10 +491,18 @@ class Archive:
         return []
 
     def _moved(self, c, rec: dict, nid: str, final: str, run_id: int) -> list:
-        """A `moved` event when the notice's old URL now leads to its new one."""
+        """A `moved` event when the notice's old URL now leads to its new one, unless a move
+        between them is on record (a migration's, a link's, or a redirect that came back)."""
         now = eventlog.url_row(c, final)
         if now is None or now["notice_id"] != nid:
             return []  # redirected away, into another notice: not this notice moving
+        for (ev,) in c.execute(
+            "SELECT evidence FROM events WHERE notice_id = ? AND kind = 'moved'", (nid,)
+        ):
+            told = json.loads(ev or "{}")
+            to = {canonicalize(u) for u in [told.get("to") or "", *(told.get("urls") or [])]}
+            if final in to:
+                return []
         cur = eventlog.current(c, nid)
         evidence = {"from": [rec["url"]], "to": now["url"], "anchor": "redirect"}
         if rec.get("redirects"):
