@@ -866,7 +866,12 @@ def test_a_redirect_to_next_years_notice_is_not_a_move(db):
             url=url,
             title=f"{year}年度城乡居民最低生活保障标准调整公告",
             published=f"{year}-01-05T09:00:00+08:00",
-            body=f"经区人民政府研究，{year}年度城乡居民最低生活保障标准调整如下，自{year}年1月1日起执行。",
+            body=(
+                f"经区人民政府研究，{year}年度城乡居民最低生活保障标准调整如下：城市居民最低生活"
+                "保障标准为每人每月七百二十元，农村居民最低生活保障标准为每人每年六千元，特困人员"
+                "基本生活标准按不低于当地最低生活保障标准的一点三倍确定，各乡镇街道要做好政策宣传"
+                "和资金发放工作，确保按时足额发放到户，并接受社会监督。"
+            ),
         )
 
     crawl(db, [fetch(1, notice=annual(2023, f"{BASE}/tzgg/t1.html")), fetch(3)])
