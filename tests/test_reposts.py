@@ -189,3 +189,39 @@ def test_reposts_are_grouped_and_a_copy_that_changes_diverges(tmp_path, serve):
         assert len(items) == 2
         kept = {a.get("href") for li in items for a in li.cssselect(".meta a")}
         assert kept == {f"/notice/{shown['a_fire']['id']}", f"/notice/{shown['b_water']['id']}"}
+
+
+def test_a_divergence_is_judged_on_what_changed(tmp_path):
+    """Two sites' copies, through the archive: a title corrected on one copy diverges from the
+    other; the same correction made later on the other copy does not (they agree again); a
+    changed date alone (copies differ in dates from the start) is no divergence."""
+    from archive.storage.queries import changes
+    from archive.storage.store import Archive
+    from tests.test_store import fetch, notice
+
+    db = tmp_path / "a.db"
+    body = FIREWORKS[1][0] + "\n" + FIREWORKS[1][1]
+
+    def copy(site: str, at: str, **over):
+        url = f"http://{site}/tzgg/t1.html"
+        n = notice(1, **{"url": url, "title": FIREWORKS[0], "body": body, **over})
+        return fetch(1, site=site, url=url, final_url=url, notice=n, at=at)
+
+    def run(site: str, at: str, **over):
+        a = Archive(db)
+        r = a.begin_run(site, [], at=at)
+        a.ingest(copy(site, at, **over), r)
+        a.finish_run(r)
+        a.close()
+
+    run("a.gov.cn", "2026-01-01T00:00:00Z")
+    run("b.gov.cn", "2026-01-02T00:00:00Z")
+    corrected = FIREWORKS[0] + "（更正）"
+    run("a.gov.cn", "2026-01-03T00:00:00Z", title=corrected)
+    run("b.gov.cn", "2026-01-04T00:00:00Z", title=corrected)
+    run("b.gov.cn", "2026-01-05T00:00:00Z", title=corrected, published="2025-01-30T09:00:00+08:00")
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    told = [(e["site"], e["reason"]) for e in changes(conn, kind="diverged")]
+    assert told == [("a.gov.cn", "edited")]
+    conn.close()

@@ -320,6 +320,13 @@ def heads_agree(a: Doc, b: Doc) -> bool:
     return not _numbers_differ(a.title, b.title)
 
 
+def same_heading(name: str, a: str | None, b: str | None) -> bool:
+    """Whether two titles (or, `name` "doc_number", two 文号) say the same, as compared here."""
+    if name == "doc_number":
+        return doc_number_key(a) == doc_number_key(b)
+    return _norm(a or "") == _norm(b or "")
+
+
 def _numbers_differ(a: str, b: str) -> bool:
     """Whether two titles both hold numbers and not the same ones: 第1批 and 第5批, 2019年 and
     2020年 are siblings of a series, not one notice."""
@@ -343,10 +350,10 @@ def reposted(a: _Prepared, b: _Prepared, least: float = REPOST) -> bool:
 def kept_text(p: _Prepared, before: _Prepared, after: _Prepared) -> bool:
     """Whether `p` still holds the text another copy had `before` its edit to `after`: it shows
     less than half of the edit (the 5-grams the edit added, and those it took away).  An edit
-    of no body text (a title, a date) is one `p` did not make."""
+    that changed no text is no edit of the text: False."""
     added, dropped = after.grams - before.grams, before.grams - after.grams
     if not added and not dropped:
-        return True
+        return False
     shows = len(p.grams & added) + len(dropped - p.grams)
     return 2 * shows < len(added) + len(dropped)
 

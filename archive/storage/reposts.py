@@ -9,6 +9,7 @@ notices look for their copies on other sites, through a few hashes of each body 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from archive.storage import events
@@ -22,6 +23,7 @@ from archive.storage.moves import (
     prepare,
     repost_keys,
     reposted,
+    same_heading,
 )
 from archive.storage.queries import group_of
 
@@ -142,13 +144,16 @@ def _grp(c, nid: str) -> str | None:
 
 
 def _diverge(c, run, at: str) -> None:
-    """A copy edited or removed in this run while another copy, still online, holds the text
-    it had: a `diverged` event on the changed copy, naming the copies that kept the text."""
+    """A copy edited or removed in this run while another copy, still online, holds what it
+    had: a `diverged` event on the changed copy, naming the copies that kept it."""
     for nid, kind, event_id in _run_notices(c, run["id"], ("edited", "removed")):
         others = [o for o in group_of(c, nid) if o["status"] == "active"]
         if not others:
             continue
-        version = c.execute("SELECT version FROM events WHERE id = ?", (event_id,)).fetchone()[0]
+        ev = c.execute("SELECT version, fields, evidence FROM events WHERE id = ?", (event_id,))
+        version, fields, proof = ev.fetchone()
+        if kind == "edited" and json.loads(proof or "{}").get("on_the_way"):
+            continue  # a migration's re-dating: the site's move, not an edit of its copy
         after = c.execute(
             "SELECT * FROM versions WHERE notice_id = ? AND version = ?", (nid, version)
         ).fetchone()
@@ -156,18 +161,14 @@ def _diverge(c, run, at: str) -> None:
             "SELECT * FROM versions WHERE notice_id = ? AND version < ? ORDER BY version DESC",
             (nid, version),
         ).fetchone()
-        if after is None:
+        if after is None or (kind == "edited" and before is None):
             continue
-        kept = []
-        for o in others:
-            row = events.current(c, o["id"])
-            if row is None:
-                continue
-            if kind == "removed" or (
-                before is not None
-                and kept_text(prepare(doc_of(row)), prepare(doc_of(before)), prepare(doc_of(after)))
-            ):
-                kept.append(o)
+        kept = [
+            o
+            for o in others
+            if (row := events.current(c, o["id"])) is not None
+            and _kept(kind, json.loads(fields or "[]"), row, before, after)
+        ]
         if not kept:
             continue
         events.notice_event(
@@ -182,3 +183,21 @@ def _diverge(c, run, at: str) -> None:
             reason=kind,
             evidence={"change": kind, "event": event_id, "copies": kept},
         )
+
+
+def _kept(kind: str, fields: list[str], other, before, after) -> bool:
+    """Whether the other copy still holds what this one had: the text removed (it is still a
+    copy of it), or the text, title or 文号 before this copy's edit.  A change of other fields
+    (a date, an attachment) is no divergence: copies differ in them from the start."""
+    theirs = prepare(doc_of(other))
+    if kind == "removed":
+        return reposted(theirs, prepare(doc_of(after)))
+    was, now = prepare(doc_of(before)), prepare(doc_of(after))
+    if was.grams != now.grams:
+        return kept_text(theirs, was, now)
+    return any(
+        same_heading(name, other[name], before[name])
+        and not same_heading(name, other[name], after[name])
+        for name in ("title", "doc_number")
+        if name in fields
+    )
