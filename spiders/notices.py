@@ -271,8 +271,6 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         fetch = self._fetch(response, "listing")
         yield fetch
         first = canonicalize(fetch.url) == canonicalize(walk)
-        if first and fetch.redirected and response.status == 200:
-            self._adopt(site, walk, response.url)
         if response.status != 200:
             yield from self._walk_step(walk, failed=f"http_{response.status}")
             return
@@ -288,6 +286,8 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             blocked = classify_page(None, "", text)[0] in REFUSED
             yield from self._walk_step(walk, failed="blocked" if blocked else "no_notices_found")
             return
+        if first and fetch.redirected:  # a listing, with notices, where the column went
+            self._adopt(site, walk, response.url)
         if not page.items and classify_page(None, "", text)[0] in REFUSED:
             # rate limits bite a few pages in: a walk cut short there is incomplete, so
             # nothing it did not reach counts as delisted
@@ -334,12 +334,20 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         )
 
     def _adopt(self, site: str, walk: str, url: str) -> None:
-        """The site's own listing URL now redirects to another host (its column moved to a
-        集约化 platform): in this crawl, that host's notices are followed as the site's (the
-        run is flagged `listing_moved`, for the registry to be updated)."""
+        """The site's own listing URL now redirects to a listing on another host (its column
+        moved to a 集约化 platform): in this crawl, that host's notices are followed as the
+        site's (the run is flagged `listing_moved`, for the registry to be updated).  Only a
+        government host (.gov.cn) is adopted, or a loopback one from a loopback site: a
+        redirect to a parked or hijacked domain must not fill a district's archive."""
         host = (urlsplit(url).hostname or "").lower()
         hosts = self.state.hosts.setdefault(site, set())
         if not host or host in hosts:
+            return
+        loopback = _loopback(host) and all(_loopback(h) for h in hosts)
+        if not (host.endswith(".gov.cn") or loopback):
+            self.logger.warning(
+                "%s: the listing %s now redirects to %s: not followed", site, walk, url
+            )
             return
         hosts.add(host)
         self.state.homes.setdefault(site, set()).update({home_of(url), canonicalize(url)})
@@ -459,6 +467,10 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             error=_failure_kind(failure),
             request_headers=_headers(request.headers),
         )
+
+
+def _loopback(host: str) -> bool:
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def _reason(status: int) -> str | None:

@@ -20,7 +20,9 @@ class CrawlState:
         self.site_of = dict(plan.site_of)  # listing URL -> site
         self.sites = plan.sites
         self.overrides = plan.overrides  # site -> its registry entry's extraction overrides
-        self.hosts = plan.hosts  # site -> the hosts it may be fetched from
+        # site -> the hosts it may be fetched from (a copy: a crawl may adopt one, see
+        # NoticesSpider._adopt, and the plan is the registry's)
+        self.hosts = {site: set(hosts) for site, hosts in plan.hosts.items()}
         self.homes: dict[str, set[str]] = {}  # site -> its home and listing pages
         for u in self.listing_urls:
             self.homes.setdefault(self.site_of[u], set()).update({home_of(u), canonicalize(u)})

@@ -115,3 +115,21 @@ def test_a_redirect_after_a_link_tells_no_second_move(archive):
     _crawl(db, [fetch(1, redirected=True, final_url=f"{BASE}/new/a.html", notice=moved)], later)
     kinds = [e["kind"] for e in notice_history(conn, one)["events"]]
     assert kinds.count("moved") == 1, kinds
+
+
+def test_a_notice_removed_before_its_link_is_removed_again_after_unlink_once(tmp_path):
+    db = tmp_path / "a.db"
+    _crawl(db, [fetch(1), fetch(5)], DAYS[0])
+    _crawl(db, [fetch(1, status=404), fetch(5)], DAYS[1])
+    moved = notice(1, url=f"{BASE}/new/a.html", published="2026-03-01T09:00:00+08:00")
+    _crawl(db, [fetch(f"{BASE}/new/a.html", notice=moved), fetch(5)], DAYS[2])
+    one, two = (notice_id(SITE, u) for u in (f"{BASE}/tzgg/t1.html", f"{BASE}/new/a.html"))
+    conn = connect(db)
+    with conn:
+        link(conn, one, two, DAYS[2])
+    assert notice_history(conn, one)["status"] == "active"  # found again, moved
+    with conn:
+        assert unlink(conn, one, two, DAYS[2])["old_removed"] is False
+    h = notice_history(conn, one)
+    assert h["status"] == "removed" and [e["kind"] for e in h["events"]] == ["new", "removed"]
+    assert notice_history(conn, two)["status"] == "active"

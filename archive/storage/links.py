@@ -12,7 +12,7 @@ import json
 
 from archive.storage import events
 from archive.storage.queries import version_dict
-from archive.storage.search import index_version, unindex_version
+from archive.storage.search import index_version, settle, unindex_version
 from archive.storage.versioning import changed_fields
 from crawler.schema.urls import canonicalize
 
@@ -37,6 +37,21 @@ def merge(c, old: str, new: str, run_id, at: str, evidence: dict) -> bool:
         (new,),
     ).fetchall()
     old_urls = [r[0] for r in c.execute("SELECT url FROM notice_urls WHERE notice_id = ?", (old,))]
+    # what `unlink` gives back: new's captures and events, old's status, new's repost group
+    kept = {
+        "captures": [
+            r[0] for r in c.execute("SELECT id FROM captures WHERE notice_id = ?", (new,))
+        ],
+        "capture_mark": c.execute("SELECT max(id) FROM captures").fetchone()[0] or 0,
+        "events": [
+            r[0]
+            for r in c.execute(
+                "SELECT id FROM events WHERE notice_id = ? AND kind != 'new'", (new,)
+            )
+        ],
+        "status_before": _notice(c, old)["status"],
+        "group_moved": _regroup(c, old, new),
+    }
     if changed:
         c.execute(
             "UPDATE versions SET changed = ? WHERE notice_id = ? AND version = ?",
@@ -66,8 +81,6 @@ def merge(c, old: str, new: str, run_id, at: str, evidence: dict) -> bool:
     )
     c.execute("UPDATE OR IGNORE sketches SET notice_id = ? WHERE notice_id = ?", (old, new))
     c.execute("DELETE FROM sketches WHERE notice_id = ?", (new,))
-    c.execute("UPDATE OR IGNORE copies SET notice_id = ? WHERE notice_id = ?", (old, new))
-    c.execute("DELETE FROM copies WHERE notice_id = ?", (new,))
     c.execute("DELETE FROM move_ties WHERE old_id = ? OR new_id = ?", (old, new))
     c.execute(
         "UPDATE notices SET current_version = ?, last_seen = max(last_seen, ?), status = ?"
@@ -87,6 +100,7 @@ def merge(c, old: str, new: str, run_id, at: str, evidence: dict) -> bool:
         "version_before": before,
         "shift": shift,
         "urls": [r[1] for r in urls],
+        **kept,
     }
 
     def event(kind: str, **extra) -> None:
@@ -104,6 +118,21 @@ def merge(c, old: str, new: str, run_id, at: str, evidence: dict) -> bool:
             }
         event("edited", fields=changed, evidence=on_the_way)
     return bool(changed)
+
+
+def _regroup(c, old: str, new: str) -> bool:
+    """New's repost group becomes old's: whether new's own row was handed to old (old had no
+    group), which `unlink` hands back; two groups are joined into old's."""
+    mine = c.execute("SELECT grp FROM copies WHERE notice_id = ?", (old,)).fetchone()
+    theirs = c.execute("SELECT grp FROM copies WHERE notice_id = ?", (new,)).fetchone()
+    if theirs is None:
+        return False
+    if mine is None:
+        c.execute("UPDATE copies SET notice_id = ? WHERE notice_id = ?", (old, new))
+        return True
+    c.execute("UPDATE copies SET grp = ? WHERE grp = ?", (mine[0], theirs[0]))
+    c.execute("DELETE FROM copies WHERE notice_id = ?", (new,))
+    return False
 
 
 def link(c, old: str, new: str, at: str) -> dict:
@@ -129,6 +158,7 @@ def link(c, old: str, new: str, at: str) -> dict:
     if tie is not None:
         evidence |= {"body_similarity": tie["body"], "title_similarity": tie["title"]}
     edited = merge(c, old, new, run_id, when, evidence)
+    settle(c)  # (the search index, as a crawl's writer leaves it)
     return {"old": old, "new": new, "edited": edited}
 
 
@@ -201,38 +231,54 @@ def unlink(c, old: str, new: str, at: str) -> dict:
         f" WHERE notice_id = ? AND canonical_url IN ({marks})",
         (nid, shift, old, *came),
     )
-    raw = list(ev.get("urls") or [])
-    raw_marks = ",".join("?" * len(raw))
-    c.execute(
-        f"UPDATE captures SET notice_id = ?, version = max(1, version - ?) WHERE notice_id = ?"
-        f" AND (url IN ({raw_marks}) OR final_url IN ({raw_marks}))",
-        (nid, shift, old, *raw, *raw),
-    )
+    # its captures: those it had, and those made since at a URL that came with it (a page,
+    # its parts, its files)
+    theirs = set(ev.get("captures") or [])
+    theirs |= {
+        r[0]
+        for r in c.execute(
+            "SELECT id, url, final_url FROM captures WHERE notice_id = ? AND id > ?",
+            (old, ev.get("capture_mark", 0)),
+        )
+        if {canonicalize(r[1]), canonicalize(r[2] or r[1])} & came
+    }
+    _move_rows(c, "captures", theirs, nid, shift)
     # the link's own events go: the moved one and the edit it made on the way
     c.execute(
         "DELETE FROM events WHERE notice_id = ? AND (id = ? OR (id = ? AND kind = 'edited'"
         " AND json_extract(evidence, '$.on_the_way')))",
         (old, row["id"], row["id"] + 1),
     )
-    # old's own events are of its versions up to `before`; the later ones came with new
+    # its events: those it had, and those since of a version it brought or at its URLs
+    mine = set(ev.get("events") or [])
+    mine |= {
+        r[0]
+        for r in c.execute(
+            "SELECT id, url, version FROM events WHERE notice_id = ? AND id > ?",
+            (old, row["id"]),
+        )
+        if (r[2] or 0) > before or canonicalize(r[1]) in came
+    }
+    _move_rows(c, "events", mine, nid, shift)
+    status = ev.get("status_before", "active")
     c.execute(
-        "UPDATE events SET notice_id = ?, version = version - ? WHERE notice_id = ?"
-        " AND version > ?",
-        (nid, shift, old, before),
+        "UPDATE notices SET current_version = ?, status = ? WHERE id = ?", (before, status, old)
     )
-    c.execute(
-        "UPDATE notices SET current_version = ?, status = 'active' WHERE id = ?", (before, old)
-    )
+    if ev.get("group_moved"):  # its repost group, which old had taken over
+        c.execute("UPDATE copies SET notice_id = ? WHERE notice_id = ?", (nid, old))
     cur = events.current(c, nid)
     events.notice_event(
         c, "new", nid, ev["to"], row["at"], row["run_id"], version=1, title=cur["title"]
     )
     removed = False
-    if not c.execute(
-        "SELECT count(*) FROM notice_urls WHERE notice_id = ? AND gone = 0"
-        " AND redirects_to IS NULL",
-        (old,),
-    ).fetchone()[0]:
+    if (
+        status == "active"
+        and not c.execute(
+            "SELECT count(*) FROM notice_urls WHERE notice_id = ? AND gone = 0"
+            " AND redirects_to IS NULL",
+            (old,),
+        ).fetchone()[0]
+    ):
         removed = True
         prev = events.current(c, old)
         c.execute("UPDATE notices SET status = 'removed' WHERE id = ?", (old,))
@@ -248,7 +294,16 @@ def unlink(c, old: str, new: str, at: str) -> dict:
             reason="not_migrated",
             evidence={"unlinked_from": nid, "by_hand": at, "urls": ev.get("from")},
         )
+    settle(c)
     return {"old": old, "new": nid, "old_removed": removed}
+
+
+def _move_rows(c, table: str, ids: set[int], nid: str, shift: int) -> None:
+    """Rows of `table` (captures, events) handed back to `nid`, their versions unshifted."""
+    c.executemany(
+        f"UPDATE {table} SET notice_id = ?, version = max(1, version - ?) WHERE id = ?",
+        [(nid, shift, i) for i in sorted(ids)],
+    )
 
 
 def ties(c) -> list[dict]:

@@ -62,7 +62,11 @@ def moved_whole(c, run, failed: list) -> int:
     new to them (the archive joined that URL by their equal content): a `moved` event each;
     how many."""
     rid, n = run["id"], 0
-    for nid in dict.fromkeys(cap["notice_id"] for cap in failed if cap["notice_id"]):
+    by_notice: dict[str, list] = {}
+    for cap in failed:
+        if cap["notice_id"]:
+            by_notice.setdefault(cap["notice_id"], []).append(cap)
+    for nid, caps in by_notice.items():
         if c.execute(
             "SELECT 1 FROM events WHERE notice_id = ? AND run_id = ? AND kind = 'moved'",
             (nid, rid),
@@ -76,24 +80,25 @@ def moved_whole(c, run, failed: list) -> int:
         if new is None:
             continue
         cur = events.current(c, nid)
-        old = [cap["url"] for cap in failed if cap["notice_id"] == nid]
+        evidence = {
+            "from": [cap["url"] for cap in caps],
+            "to": new[0],
+            "anchor": "same_content",
+            "migration": True,
+        }
         events.notice_event(
             c,
             "moved",
             nid,
             new[0],
-            _at(failed, nid),
+            caps[0]["at"],
             rid,
             version=cur["version"],
             title=cur["title"],
-            evidence={"from": old, "to": new[0], "anchor": "same_content", "migration": True},
+            evidence=evidence,
         )
         n += 1
     return n
-
-
-def _at(failed: list, nid: str) -> str:
-    return next(cap["at"] for cap in failed if cap["notice_id"] == nid)
 
 
 def _fold(c, run, link: Link) -> bool | None:

@@ -256,10 +256,11 @@ def _assign(links: list[Link], olds, news, margin: float) -> Outcome:
         close = [r for r in rivals if link.score - r.score < margin]
         if close:
             held |= {link.old, link.new, *(r.old for r in close), *(r.new for r in close)}
-            near = sorted({link.new, *(r.new for r in close)})
             # every old document of the tie is held, each with the new ones it is tied to
-            for old in sorted({link.old, *(r.old for r in close)}):
-                out.ambiguous.append((old, near))
+            tied: dict[str, set[str]] = defaultdict(set)
+            for x in (link, *close):
+                tied[x.old].add(x.new)
+            out.ambiguous += [(old, sorted(news)) for old, news in sorted(tied.items())]
             continue
         taken_old.add(link.old)
         taken_new.add(link.new)

@@ -55,8 +55,10 @@ def _group(c, run, at: str) -> None:
     if not rows:
         return
     docs = {nid: doc_of(row) for nid, row in rows.items()}
-    chrome = boilerplate(list(docs.values()), CHROME)
     chromes: dict[str, set[str]] = {}
+    # the site's template, learnt from its latest notices (a run of one new notice has too
+    # few of its own to tell): the same lines go as when its copies are compared
+    chrome = _chrome(c, run["site"], chromes)
     seen: dict = {}  # other sites' notices prepared, once a run
     alone = c.execute(  # (two index searches: `site != ?` would read the whole index)
         "SELECT 1 WHERE EXISTS (SELECT 1 FROM runs WHERE site > ?)"
@@ -77,7 +79,8 @@ def _group(c, run, at: str) -> None:
                 continue  # titles or 文号 tell them apart: their bodies need not be read
             if other not in seen:
                 row = events.current(c, other)
-                seen[other] = prepare(doc_of(row), _chrome(c, other, chromes))
+                site = c.execute("SELECT site FROM notices WHERE id = ?", (other,)).fetchone()[0]
+                seen[other] = prepare(doc_of(row), _chrome(c, site, chromes))
             if reposted(p, seen[other]):
                 _join(c, nid, other, at, run["id"], doc.doc_number)
 
@@ -105,10 +108,9 @@ def _candidates(c, keys: list[int], site: str) -> list:
     return out
 
 
-def _chrome(c, nid: str, cache: dict) -> set[str]:
-    """The template lines of the notice's site, learnt once per run from its latest notices
-    (a copy is compared without its site's template, as the run's own notices are)."""
-    site = c.execute("SELECT site FROM notices WHERE id = ?", (nid,)).fetchone()[0]
+def _chrome(c, site: str, cache: dict) -> set[str]:
+    """The template lines of a site, learnt once per run from its latest notices (a copy is
+    compared without its site's template)."""
     if site not in cache:
         rows = c.execute(
             "SELECT v.* FROM notices n JOIN versions v ON v.notice_id = n.id"

@@ -37,12 +37,12 @@ def finish(
     run = c.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
     flags: list[str] = []
     complete, walks = _walks(c, run, flags)
-    _moved_listings(c, run, flags)
     timed_out = stopped == "time_limit" and bool(flags)  # a walk did not reach its end
     if timed_out:
         flags.insert(0, "incomplete:time_limit")
     elif stopped and stopped != "time_limit":
         flags.insert(0, "interrupted:shutdown")
+    _moved_listings(c, run, flags)  # (after: it says nothing of the walks' ends)
     if errors:
         flags.append(f"archive_errors:{errors}")
     _health(c, run, walks, at, flags)
