@@ -112,12 +112,13 @@ def _chrome(c, site: str, cache: dict) -> set[str]:
     """The template lines of a site, learnt once per run from its latest notices (a copy is
     compared without its site's template)."""
     if site not in cache:
-        rows = c.execute(
-            "SELECT v.* FROM notices n JOIN versions v ON v.notice_id = n.id"
-            " AND v.version = n.current_version WHERE n.site = ? ORDER BY n.rowid DESC LIMIT ?",
+        latest = c.execute(  # (events_site: the newest first, not the site's whole list)
+            "SELECT DISTINCT notice_id FROM events WHERE site = ? AND kind = 'new'"
+            " ORDER BY id DESC LIMIT ?",
             (site, SAMPLE),
         ).fetchall()
-        cache[site] = boilerplate([doc_of(r) for r in rows], CHROME)
+        rows = [events.current(c, nid) for (nid,) in latest]
+        cache[site] = boilerplate([doc_of(r) for r in rows if r is not None], CHROME)
     return cache[site]
 
 
