@@ -76,14 +76,15 @@ def test_a_migration_links_the_moved_edited_and_re_dated_and_holds_the_lost(tmp_
     dates = DATES
 
     # the move: a new host and template; notices 0 and 1 re-dated (the migration's day), 2
-    # edited on the way, 3 moved as it was, 4 and 5 lost; every old URL answers 404
+    # edited on the way, 3 moved as it was, 4 and 5 lost; the old URLs answer 404, a redirect
+    # home or a 200 page saying the site is being rebuilt (升级改版中), by turns
     moved = list(NOTICES[:4])
     moved[2] = (moved[2][0], moved[2][1].replace("十二点四六", "十三点零二"))
     new_dates = ["2025-06-30 10:00", "2025-06-30 10:00", dates[2], dates[3]]
     new = _site("hanweb", "zwgk.hunan.gov.cn", moved, new_dates)
     new_srv = serve(new)
-    for nid in old.nids():
-        old.set_state(nid, "404")
+    for i, nid in enumerate(old.nids()):
+        old.set_state(nid, ("404", "redirect_home", "upgrading")[i % 3])
     listings = [old.listing_url(old_srv.base), new.listing_url(new_srv.base)]
     reg = _registry(tmp_path / "sites.toml", listings)
     code, [s], p = crawl("yylq", db, "--registry", reg)
@@ -135,7 +136,10 @@ def test_a_migration_links_the_moved_edited_and_re_dated_and_holds_the_lost(tmp_
     for e in gone:
         assert e["reason"] == "not_migrated"
         proof = json.loads(e["evidence"])
-        assert proof["status"] == 404 and proof["migration"]["moved"] == 4
+        assert proof["migration"]["moved"] == 4
+    # (notice 4's old URL redirected home, notice 5's showed 升级改版中: the evidence says so)
+    proofs = {e["title"]: json.loads(e["evidence"]) for e in gone}
+    assert proofs[NOTICES[5][0]]["phrase"] == "网站升级改版中", proofs[NOTICES[5][0]]
     conn.close()
 
     # the next crawl: the moved notices are seen at their new URLs, unchanged, and the old

@@ -19,7 +19,16 @@ from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .model import COLUMN_ID, CST, SOFT404_TEXT, YY_COLUMN_ID, YY_NEWS_ID, YY_SITE_ID, SiteNotice
+from .model import (
+    COLUMN_ID,
+    CST,
+    SOFT404_TEXT,
+    UPGRADING_TEXT,
+    YY_COLUMN_ID,
+    YY_NEWS_ID,
+    YY_SITE_ID,
+    SiteNotice,
+)
 from .pages import Pages, error_html, today_line
 
 
@@ -195,6 +204,9 @@ class DistrictSite(Pages):
     def _state_response(self, state: str, hdrs: dict) -> Response:
         if state == "soft404":
             body = self._encode(self._render_message(SOFT404_TEXT + "！", "页面不存在"))
+            return Response(200, [("Content-Type", self._html_type)], body)
+        if state == "upgrading":
+            body = self._encode(self._render_message(UPGRADING_TEXT + "。", "网站升级改版中"))
             return Response(200, [("Content-Type", self._html_type)], body)
         if state == "blocked":
             body = self._encode(self._render_block())

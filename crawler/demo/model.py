@@ -28,6 +28,7 @@ STATES = (
     "404",
     "410",
     "soft404",
+    "upgrading",  # a 200 page saying the site is being rebuilt (升级改版中): a migration's
     "redirect_home",
     "blocked",
     "403",
@@ -55,6 +56,7 @@ DOCID_BASE = 1000  # docid in URLs = DOCID_BASE + nid
 YY_SITE_ID, YY_COLUMN_ID, YY_GSGG_ID, YY_ZWGK_ID, YY_NEWS_ID = 32415, 40825, 40824, 40800, 40810
 
 SOFT404_TEXT = "您访问的页面不存在或已被删除"
+UPGRADING_TEXT = "为给您提供更好的服务，本网站正在升级改版中，给您带来的不便敬请谅解"
 BLOCKED_TEXT = "访问过于频繁，请稍后再试"
 
 

@@ -47,6 +47,13 @@ SOFT_404 = (
     "HTTP 404",
     "404错误",
     "错误404",
+    # the site being rebuilt (a migration's old URLs): the notice is no longer there
+    "网站升级改版中",
+    "正在升级改版",
+    "升级改版中",
+    "网站正在升级",
+    "网站维护中",
+    "系统升级维护中",
 )
 # Short, generic phrases: only when the page is very short.
 SOFT_404_WEAK = ("已撤销", "已删除", "不存在", "404")
