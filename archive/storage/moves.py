@@ -110,9 +110,17 @@ class _Prepared:
     def __init__(self, doc: Doc, common: set[str], chrome: set[str]):
         self.doc = doc
         lines = [line for line in map(_norm, (doc.body or "").splitlines()) if line]
-        self.text = "".join(line for line in lines if _shape(line) not in common)
-        # the notice less its site's template: what an edit on the way changes
-        self.whole = "".join(line for line in lines if _shape(line) not in chrome)
+        shapes = [_shape(line) for line in lines] if common or chrome else None
+        if shapes is None:  # nothing to drop (no template known)
+            self.text = self.whole = "".join(lines)
+        else:
+            self.text = "".join(x for x, s in zip(lines, shapes, strict=True) if s not in common)
+            # the notice less its site's template: what an edit on the way changes
+            self.whole = (
+                self.text
+                if common is chrome
+                else "".join(x for x, s in zip(lines, shapes, strict=True) if s not in chrome)
+            )
         if len(self.text) < SHORT:  # a notice of set phrases: only the page's chrome goes
             self.text = self.whole
         if len(self.text) < GRAM:
