@@ -280,6 +280,8 @@ def test_a_redesign_on_the_same_host_keeps_siblings_apart_and_a_tie_is_a_persons
     assert sorted((t["old_id"], t["new_id"]) for t in pending) == sorted(
         [(ids[tie[0]], new_id), (ids[tie[1]], new_id)]
     )
+    shown = tzgg("link", "--pending", "--db", db).stdout  # and as a person reads them
+    assert f"tzgg link {ids[tie[0]]} {new_id}" in shown and TIE[0] in shown
     a, b = sorted(t["body"] for t in pending)  # as alike, each, as a person would see
     assert 0.5 < a <= b < a + 0.08
     p = tzgg("link", ids[tie[0]], new_url, "--db", db)
