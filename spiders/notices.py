@@ -20,7 +20,7 @@ from crawler.parse.notice.overrides import version_tag
 from crawler.parse.notice.parts import join_parts
 from crawler.schema.records import NO_DELISTING, Fetch, Listed, ListingEntry, WalkEnd
 from crawler.schema.times import utcnow
-from crawler.schema.urls import canonicalize
+from crawler.schema.urls import canonicalize, is_loopback
 from crawler.sites.fetch import user_agent
 from spiders.attachments import AttachmentsMixin, _too_large
 from spiders.state import CrawlState, home_of
@@ -343,7 +343,7 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
         hosts = self.state.hosts.setdefault(site, set())
         if not host or host in hosts:
             return
-        loopback = _loopback(host) and all(_loopback(h) for h in hosts)
+        loopback = is_loopback(host) and all(is_loopback(h) for h in hosts)
         if not (host.endswith(".gov.cn") or loopback):
             self.logger.warning(
                 "%s: the listing %s now redirects to %s: not followed", site, walk, url
@@ -467,10 +467,6 @@ class NoticesSpider(AttachmentsMixin, scrapy.Spider):
             error=_failure_kind(failure),
             request_headers=_headers(request.headers),
         )
-
-
-def _loopback(host: str) -> bool:
-    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def _reason(status: int) -> str | None:

@@ -74,28 +74,30 @@ def _group(c, run, at: str) -> None:
         )
         if not keys or alone is None:  # (no other site archived: no copy to look for)
             continue
-        for other, title, number in _candidates(c, keys, run["site"]):
+        for other, site, title, number in _candidates(c, keys, run["site"]):
             if not heads_agree(doc, Doc(other, title or "", "", number)):
                 continue  # titles or 文号 tell them apart: their bodies need not be read
             if other not in seen:
                 row = events.current(c, other)
-                site = c.execute("SELECT site FROM notices WHERE id = ?", (other,)).fetchone()[0]
                 seen[other] = prepare(doc_of(row), _chrome(c, site, chromes))
             if reposted(p, seen[other]):
                 _join(c, nid, other, at, run["id"], doc.doc_number)
 
 
 def _candidates(c, keys: list[int], site: str) -> list:
-    """(id, title, 文号) of the notices of other sites sharing the most of `keys`.  A hash that
+    """(id, site, title, 文号) of the notices of other sites sharing the most of `keys`.  A hash that
     more than COMMON notices hold is a set phrase, not evidence, and is not read further: the
     cost of a notice stays bounded however large the archive grows."""
     shared: Counter = Counter()
+    site_of: dict[str, str] = {}
     for k in keys:
         holders = c.execute(
             "SELECT notice_id, site FROM sketches WHERE hash = ? LIMIT ?", (k, COMMON + 1)
         ).fetchall()
         if len(holders) <= COMMON:
-            shared.update(nid for nid, theirs in holders if theirs != site)
+            others = [(nid, theirs) for nid, theirs in holders if theirs != site]
+            shared.update(nid for nid, _theirs in others)
+            site_of.update(others)
     out = []
     for nid, _n in sorted(shared.items(), key=lambda x: (-x[1], x[0]))[:CANDIDATES]:
         row = c.execute(
@@ -104,7 +106,7 @@ def _candidates(c, keys: list[int], site: str) -> list:
             (nid,),
         ).fetchone()
         if row is not None:  # (a notice folded into another since)
-            out.append((nid, row[0], row[1]))
+            out.append((nid, site_of[nid], row[0], row[1]))
     return out
 
 

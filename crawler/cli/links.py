@@ -26,20 +26,27 @@ def _ids(conn, db: str, keys: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _write(db: str, site: str, action, *args) -> dict:
-    """Run `action` in one transaction, under the site's crawl lock (never beside a crawl)."""
+def _write(db: str, conn, old: str, action, *args) -> dict:
+    """Run `action` in one transaction, under the crawl lock of `old`'s site (never beside a
+    crawl); `conn`, the read-only connection that found the notices, is closed first."""
+    site = conn.execute("SELECT site FROM notices WHERE id = ?", (old,)).fetchone()[0]
+    conn.close()
     try:
         with archive_lock(db, exclusive=False), site_lock(db, site):
             conn = _open(db, readonly=False)
             try:
                 with conn:
-                    return action(conn, *args, utcnow())
+                    return action(conn, old, *args, utcnow())
             except LinkError as exc:
                 raise Fail(str(exc), 2) from None
             finally:
                 conn.close()
     except ArchiveBusy as exc:
         raise Fail(str(exc), EXIT_BUSY) from None
+
+
+def _say(done: dict, as_json: bool, line: str) -> None:
+    click.echo(json.dumps(done, ensure_ascii=False) if as_json else line)
 
 
 @click.command("link")
@@ -68,14 +75,9 @@ def link_cmd(keys, db, pending, as_json):
     if len(keys) != 2:
         raise Fail("give two notices, OLD and NEW (ids or URLs), or --pending", 2)
     old, new = _ids(conn, db, keys)
-    site = conn.execute("SELECT site FROM notices WHERE id = ?", (old,)).fetchone()[0]
-    conn.close()
-    done = _write(db, site, link, old, new)
-    if as_json:
-        click.echo(json.dumps(done, ensure_ascii=False))
-    else:
-        edited = " (edited on the way)" if done["edited"] else ""
-        click.echo(f"tzgg: linked: {new} is {old}, moved{edited}")
+    done = _write(db, conn, old, link, new)
+    edited = " (edited on the way)" if done["edited"] else ""
+    _say(done, as_json, f"tzgg: linked: {new} is {old}, moved{edited}")
 
 
 @click.command("unlink")
@@ -89,11 +91,6 @@ def unlink_cmd(old, new, db, as_json):
     `removed` (not_migrated) when none of its own URLs serves it."""
     conn = _open(db)
     (old_id,) = _ids(conn, db, (old,))
-    site = conn.execute("SELECT site FROM notices WHERE id = ?", (old_id,)).fetchone()[0]
-    conn.close()
-    done = _write(db, site, unlink, old_id, new)
-    if as_json:
-        click.echo(json.dumps(done, ensure_ascii=False))
-    else:
-        gone = f"; {old_id} is recorded removed (not_migrated)" if done["old_removed"] else ""
-        click.echo(f"tzgg: unlinked: {done['new']} is a notice of its own again{gone}")
+    done = _write(db, conn, old_id, unlink, new)
+    gone = f"; {old_id} is recorded removed (not_migrated)" if done["old_removed"] else ""
+    _say(done, as_json, f"tzgg: unlinked: {done['new']} is a notice of its own again{gone}")

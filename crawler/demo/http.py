@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from crawler.schema.urls import is_loopback
 
 from .model import (
     COLUMN_ID,
@@ -388,12 +389,3 @@ def _file_type(path: str) -> str:
         "jpg": "image/jpeg",
         "png": "image/png",
     }.get(ext, "application/pdf")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

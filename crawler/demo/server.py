@@ -7,7 +7,9 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .http import DistrictSite, is_loopback
+from crawler.schema.urls import is_loopback
+
+from .http import DistrictSite
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
@@ -74,3 +75,13 @@ def canonicalize(url: str) -> str:
 
 def _is_tracking(key: str) -> bool:
     return key in _TRACKING or key.startswith("utm_")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name is this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
